@@ -1,0 +1,1 @@
+"""MAGE model definitions and the ONNX model-package exporter (see ../README.md)."""

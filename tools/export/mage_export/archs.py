@@ -1,0 +1,34 @@
+"""Architecture settings. `tiny` keeps the real geometry (256x256 images, a 16x16 token grid,
+1024 codes, the 2025-id vocabulary with mask id 2024 and fake class 1100) with narrow layers."""
+from dataclasses import dataclass
+from typing import Tuple
+
+IMAGE_SIZE = 256
+TOKEN_GRID = 16
+NUM_TOKENS = TOKEN_GRID * TOKEN_GRID
+CODEBOOK_SIZE = 1024
+VOCAB_SIZE = 2025
+MASK_ID = 2024
+FAKE_CLASS_ID = 1100
+
+
+@dataclass(frozen=True)
+class Arch:
+    name: str
+    vq_ch: int
+    vq_ch_mult: Tuple[int, ...]
+    vq_res_blocks: int
+    vq_z: int
+    dim: int
+    depth: int
+    heads: int
+    dec_dim: int
+    dec_depth: int
+    dec_heads: int
+
+
+ARCHS = {
+    "tiny": Arch("tiny", 32, (1, 1, 1, 1, 2), 1, 32, 64, 2, 2, 64, 2, 2),
+    "vit-base": Arch("vit-base", 128, (1, 1, 2, 2, 4), 2, 256, 768, 12, 12, 768, 8, 16),
+    "vit-large": Arch("vit-large", 128, (1, 1, 2, 2, 4), 2, 256, 1024, 24, 16, 1024, 8, 16),
+}
