@@ -129,3 +129,21 @@ def test_vit_base_random_export(tmp_path):
     g = np.load(out / "golden.npz")
     assert g["linprobe"].shape == (1, 768) and len(np.unique(g["tokens"][0])) > 64
     shutil.rmtree(out)
+
+
+def test_fp16_package_keeps_float32_interfaces(tmp_path):
+    out = tmp_path / "fp16"
+    r = run_export("--random-init", "--arch", "tiny", "--seed", "0", "--out", out, "--precision", "fp16")
+    assert r.returncode == 0, r.stderr
+    manifest = check_package(out, "tiny", 64)
+    assert manifest["precision"] == "fp16"
+    for name in CONTRACT:
+        model = onnx.load(str(out / name))
+        for v in list(model.graph.input) + list(model.graph.output):
+            assert v.type.tensor_type.elem_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.INT64), f"{name}:{v.name}"
+        kinds = {i.data_type for i in model.graph.initializer if len(i.dims) > 1}
+        if name == "tokenizer.onnx":
+            assert kinds == {onnx.TensorProto.FLOAT}, "the tokenizer stays float32 (exact nearest-code search)"
+        else:
+            assert kinds == {onnx.TensorProto.FLOAT16}, name
+            onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)

@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+
+namespace Mage.Inference.Packages;
+
+/// <summary>
+/// The <c>manifest.json</c> of a model package, as written by <c>tools/export</c> (format version 1).
+/// Immutable; safe to share between threads.
+/// </summary>
+public sealed record ModelManifest
+{
+    [JsonPropertyName("format")] public string Format { get; init; } = "";
+    [JsonPropertyName("format_version")] public int FormatVersion { get; init; }
+    [JsonPropertyName("arch")] public string Arch { get; init; } = "";
+    [JsonPropertyName("precision")] public string Precision { get; init; } = "";
+    [JsonPropertyName("opset")] public int Opset { get; init; }
+    [JsonPropertyName("image_size")] public int ImageSize { get; init; }
+    [JsonPropertyName("token_grid")] public int TokenGrid { get; init; }
+    [JsonPropertyName("num_tokens")] public int NumTokens { get; init; }
+    [JsonPropertyName("codebook_size")] public int CodebookSize { get; init; }
+    [JsonPropertyName("vocab_size")] public int VocabSize { get; init; }
+    [JsonPropertyName("mask_id")] public int MaskId { get; init; }
+    [JsonPropertyName("fake_class_id")] public int FakeClassId { get; init; }
+    [JsonPropertyName("feature_dim")] public int FeatureDim { get; init; }
+    [JsonPropertyName("graphs")] public Dictionary<string, string> Graphs { get; init; } = [];
+    [JsonPropertyName("files")] public Dictionary<string, PackageFile> Files { get; init; } = [];
+    [JsonPropertyName("source")] public PackageSource Source { get; init; } = new();
+}
+
+/// <summary>One file of a package with its SHA-256 (lower-case hex) and size in bytes.</summary>
+public sealed record PackageFile
+{
+    [JsonPropertyName("sha256")] public string Sha256 { get; init; } = "";
+    [JsonPropertyName("bytes")] public long Bytes { get; init; }
+}
+
+/// <summary>Where the weights came from: an official checkpoint or seeded random weights.</summary>
+public sealed record PackageSource
+{
+    [JsonPropertyName("kind")] public string Kind { get; init; } = "";
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    [JsonPropertyName("sha256")] public string? Sha256 { get; init; }
+    [JsonPropertyName("seed")] public long? Seed { get; init; }
+
+    /// <summary>True for seeded random weights, whose outputs are not meaningful images or features.</summary>
+    [JsonIgnore] public bool IsRandom => Kind == "random-init";
+}

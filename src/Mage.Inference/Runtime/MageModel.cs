@@ -1,0 +1,332 @@
+using System.Buffers;
+using System.Diagnostics;
+using Mage.Inference.Packages;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Mage.Inference.Runtime;
+
+/// <summary>Which pooled feature the encoder returns (MODEL.md section 3).</summary>
+public enum FeaturePooling
+{
+    /// <summary>Blocks without the final norm, mean of positions 1..256, LayerNorm without affine: the linear-probe representation.</summary>
+    Linprobe,
+
+    /// <summary>Position 0 (the fake class) after the final norm.</summary>
+    Cls,
+
+    /// <summary>Mean of positions 1..256 after the final norm.</summary>
+    Mean,
+}
+
+/// <summary>
+/// The MAGE graphs of one model package on ONNX Runtime: tokenizer, encoder, decoder and
+/// detokenizer, each one <see cref="InferenceSession"/> created at load and shared.
+/// </summary>
+/// <remarks>
+/// Thread-safe: any number of callers may run any method at once (ONNX Runtime sessions are
+/// safe for concurrent <c>Run</c>; every call has its own <see cref="RunOptions"/> and values).
+/// Owns the sessions; dispose it once, when no call is running. All methods are batched over a
+/// leading axis N and write into caller-provided buffers, so nothing is copied twice.
+/// </remarks>
+public sealed class MageModel : IDisposable
+{
+    private readonly InferenceSession tokenizer;
+    private readonly InferenceSession encoder;
+    private readonly InferenceSession decoder;
+    private readonly InferenceSession detokenizer;
+    private readonly ILogger logger;
+    private bool disposed;
+
+    private MageModel(ModelPackage package, ExecutionDevice device, InferenceSession[] sessions, ILogger logger)
+    {
+        Package = package;
+        Device = device;
+        (tokenizer, encoder, decoder, detokenizer) = (sessions[0], sessions[1], sessions[2], sessions[3]);
+        this.logger = logger;
+    }
+
+    /// <summary>The loaded package.</summary>
+    public ModelPackage Package { get; }
+
+    /// <summary>Where the graphs run.</summary>
+    public ExecutionDevice Device { get; }
+
+    /// <summary>Width D of the features.</summary>
+    public int FeatureDim => Package.FeatureDim;
+
+    /// <summary>Loads a package and creates its sessions on the configured device.</summary>
+    /// <exception cref="ModelPackageException">The package is invalid or a graph cannot be loaded.</exception>
+    public static MageModel Load(MageModelOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        logger ??= NullLogger.Instance;
+        var (wantCuda, deviceId, explicitDevice) = options.ParseDevice();
+        var started = Stopwatch.StartNew();
+        var package = ModelPackage.Load(options.PackagePath, options.VerifyHashes);
+
+        ExecutionDevice device;
+        InferenceSession[]? sessions = null;
+        if (wantCuda)
+        {
+            var available = OrtEnv.Instance().GetAvailableProviders();
+            if (available.Contains("CUDAExecutionProvider"))
+            {
+                try
+                {
+                    sessions = CreateSessions(package, options, cudaDevice: deviceId);
+                }
+                catch (OnnxRuntimeException e)
+                {
+                    logger.LogWarning(e, "CUDA device {DeviceId} could not start ONNX Runtime's CUDA provider; falling back to the CPU", deviceId);
+                }
+            }
+            else if (explicitDevice)
+            {
+                logger.LogWarning("Device {Device} was requested but this ONNX Runtime build has no CUDA provider (providers: {Providers}); falling back to the CPU",
+                    options.Device, string.Join(", ", available));
+            }
+        }
+
+        if (sessions is not null)
+        {
+            device = new ExecutionDevice(true, deviceId, $"CUDA device {deviceId}");
+        }
+        else
+        {
+            sessions = CreateSessions(package, options, cudaDevice: null);
+            var threads = options.IntraOpThreads == 0 ? "all cores" : $"{options.IntraOpThreads} threads";
+            device = new ExecutionDevice(false, 0, $"CPU ({threads})");
+        }
+
+        logger.LogInformation("Loaded model package {Package} ({Arch}, {Precision}, source {Source}) on {Device} in {Elapsed} ms",
+            package.Folder, package.Manifest.Arch, package.Manifest.Precision, package.Manifest.Source.Kind, device.Description,
+            started.ElapsedMilliseconds);
+        if (package.Manifest.Source.IsRandom)
+        {
+            logger.LogWarning("Model package {Package} holds seeded random weights: its outputs are not meaningful images or features", package.Folder);
+        }
+
+        return new MageModel(package, device, sessions, logger);
+    }
+
+    private static InferenceSession[] CreateSessions(ModelPackage package, MageModelOptions options, int? cudaDevice)
+    {
+        var created = new List<InferenceSession>(4);
+        try
+        {
+            foreach (var role in ModelPackage.GraphRoles)
+            {
+                using var so = new SessionOptions
+                {
+                    GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+                    ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+                    IntraOpNumThreads = options.IntraOpThreads,
+                    LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
+                };
+                if (options.ProfilePrefix is { } prefix)
+                {
+                    so.EnableProfiling = true;
+                    so.ProfileOutputPathPrefix = $"{prefix}-{role}";
+                }
+
+                if (cudaDevice is { } id)
+                {
+                    so.AppendExecutionProvider_CUDA(id);
+                }
+
+                try
+                {
+                    created.Add(new InferenceSession(package.GraphPath(role), so));
+                }
+                catch (OnnxRuntimeException e) when (cudaDevice is null)
+                {
+                    throw new ModelPackageException($"Model package {package.Folder}: graph '{role}' cannot be loaded by ONNX Runtime: {e.Message}", e);
+                }
+            }
+
+            return [.. created];
+        }
+        catch
+        {
+            foreach (var s in created)
+            {
+                s.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Images to token ids.</summary>
+    /// <param name="pixels">N x 3 x 256 x 256 floats, RGB in [0,1], planar.</param>
+    /// <param name="batch">N.</param>
+    /// <param name="tokens">Receives N x 256 ids, row-major over the 16x16 grid.</param>
+    /// <param name="cancellationToken">Stops a run in progress.</param>
+    public void Tokenize(ReadOnlyMemory<float> pixels, int batch, Memory<long> tokens, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(batch);
+        CheckLength(pixels.Length, batch * 3L * ModelPackage.ImageSize * ModelPackage.ImageSize, nameof(pixels));
+        CheckLength(tokens.Length, batch * (long)ModelPackage.NumTokens, nameof(tokens));
+        using var input = Tensor(pixels, batch, 3, ModelPackage.ImageSize, ModelPackage.ImageSize);
+        using var output = Tensor(tokens, batch, ModelPackage.NumTokens);
+        Run(tokenizer, ["pixels"], [input], ["tokens"], [output], cancellationToken);
+    }
+
+    /// <summary>Token ids to pooled features.</summary>
+    /// <param name="tokens">N x 256 codebook ids (0..1023).</param>
+    /// <param name="batch">N.</param>
+    /// <param name="pooling">Which feature to return.</param>
+    /// <param name="features">Receives N x D floats.</param>
+    /// <param name="cancellationToken">Stops a run in progress.</param>
+    public void Features(ReadOnlyMemory<long> tokens, int batch, FeaturePooling pooling, Memory<float> features, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(batch);
+        CheckLength(tokens.Length, batch * (long)ModelPackage.NumTokens, nameof(tokens));
+        CheckLength(features.Length, batch * (long)FeatureDim, nameof(features));
+        var ids = ArrayPool<long>.Shared.Rent(batch * ModelPackage.SequenceLength);
+        try
+        {
+            WriteSequences(tokens.Span, batch, ids);
+            using var input = Tensor(ids.AsMemory(0, batch * ModelPackage.SequenceLength), batch, ModelPackage.SequenceLength);
+            using var output = Tensor(features, batch, FeatureDim);
+            var name = pooling switch
+            {
+                FeaturePooling.Linprobe => "linprobe",
+                FeaturePooling.Cls => "cls",
+                FeaturePooling.Mean => "mean",
+                _ => throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "Pooling must be Linprobe, Cls or Mean."),
+            };
+            Run(encoder, ["ids"], [input], [name], [output], cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(ids);
+        }
+    }
+
+    /// <summary>Transformer ids to codebook logits: the encoder, then the decoder.</summary>
+    /// <param name="ids">N x 257 ids: 1100 at position 0, then codebook ids or the mask id 2024.</param>
+    /// <param name="batch">N.</param>
+    /// <param name="logits">Receives N x 256 x 1024 floats (positions 1..256, codebook ids).</param>
+    /// <param name="cancellationToken">Stops a run in progress.</param>
+    public void Logits(ReadOnlyMemory<long> ids, int batch, Memory<float> logits, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(batch);
+        CheckLength(ids.Length, batch * (long)ModelPackage.SequenceLength, nameof(ids));
+        CheckLength(logits.Length, batch * (long)ModelPackage.NumTokens * ModelPackage.CodebookSize, nameof(logits));
+        var encodedLength = batch * ModelPackage.SequenceLength * FeatureDim;
+        var encoded = ArrayPool<float>.Shared.Rent(encodedLength);
+        try
+        {
+            using var idsValue = Tensor(ids, batch, ModelPackage.SequenceLength);
+            using var encodedValue = Tensor(encoded.AsMemory(0, encodedLength), batch, ModelPackage.SequenceLength, FeatureDim);
+            Run(encoder, ["ids"], [idsValue], ["encoded"], [encodedValue], cancellationToken);
+            using var logitsValue = Tensor(logits, batch, ModelPackage.NumTokens, ModelPackage.CodebookSize);
+            Run(decoder, ["encoded", "ids"], [encodedValue, idsValue], ["logits"], [logitsValue], cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(encoded);
+        }
+    }
+
+    /// <summary>Token ids to images.</summary>
+    /// <param name="tokens">N x 256 codebook ids.</param>
+    /// <param name="batch">N.</param>
+    /// <param name="pixels">Receives N x 3 x 256 x 256 floats, RGB clipped to [0,1], planar.</param>
+    /// <param name="cancellationToken">Stops a run in progress.</param>
+    public void Detokenize(ReadOnlyMemory<long> tokens, int batch, Memory<float> pixels, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(batch);
+        CheckLength(tokens.Length, batch * (long)ModelPackage.NumTokens, nameof(tokens));
+        CheckLength(pixels.Length, batch * 3L * ModelPackage.ImageSize * ModelPackage.ImageSize, nameof(pixels));
+        CheckCodebookIds(tokens.Span);
+        using var input = Tensor(tokens, batch, ModelPackage.NumTokens);
+        using var output = Tensor(pixels, batch, 3, ModelPackage.ImageSize, ModelPackage.ImageSize);
+        Run(detokenizer, ["tokens"], [input], ["pixels"], [output], cancellationToken);
+    }
+
+    /// <summary>Writes rows of [1100, tokens...] for the transformer.</summary>
+    internal static void WriteSequences(ReadOnlySpan<long> tokens, int batch, Span<long> ids)
+    {
+        CheckCodebookIds(tokens);
+        for (var r = 0; r < batch; r++)
+        {
+            ids[r * ModelPackage.SequenceLength] = ModelPackage.FakeClassId;
+            tokens.Slice(r * ModelPackage.NumTokens, ModelPackage.NumTokens).CopyTo(ids.Slice((r * ModelPackage.SequenceLength) + 1));
+        }
+    }
+
+    private static void CheckCodebookIds(ReadOnlySpan<long> tokens)
+    {
+        // Out-of-range ids would make the Gather inside the graph fail with an opaque error.
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            if ((ulong)tokens[i] >= ModelPackage.CodebookSize)
+            {
+                throw new InvalidRequestException($"Token {tokens[i]} at index {i} is not a codebook id; valid ids are 0..{ModelPackage.CodebookSize - 1}.");
+            }
+        }
+    }
+
+    private static void CheckBatch(int batch) => ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+
+    private static void CheckLength(long actual, long expected, string name)
+    {
+        if (actual < expected)
+        {
+            throw new ArgumentException($"Buffer {name} holds {actual} elements; the batch needs {expected}.", name);
+        }
+    }
+
+    private static OrtValue Tensor<T>(ReadOnlyMemory<T> data, params long[] shape)
+        where T : unmanaged
+    {
+        var count = 1L;
+        foreach (var d in shape)
+        {
+            count *= d;
+        }
+
+        // ONNX Runtime reads inputs only; the cast drops the read-only marker, not a copy.
+        var memory = System.Runtime.InteropServices.MemoryMarshal.AsMemory(data)[..checked((int)count)];
+        return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory, shape);
+    }
+
+    private static OrtValue Tensor<T>(Memory<T> data, params long[] shape)
+        where T : unmanaged => Tensor((ReadOnlyMemory<T>)data, shape);
+
+    private void Run(InferenceSession session, string[] inputNames, OrtValue[] inputs, string[] outputNames, OrtValue[] outputs, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var runOptions = new RunOptions();
+        using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
+        try
+        {
+            session.Run(runOptions, inputNames, inputs, outputNames, outputs);
+        }
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        tokenizer.Dispose();
+        encoder.Dispose();
+        decoder.Dispose();
+        detokenizer.Dispose();
+        logger.LogDebug("Disposed model {Package}", Package.Folder);
+    }
+}

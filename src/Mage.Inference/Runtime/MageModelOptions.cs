@@ -1,0 +1,50 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+
+namespace Mage.Inference.Runtime;
+
+/// <summary>How to load a model package. Bind from configuration and validate at start-up.</summary>
+public sealed class MageModelOptions
+{
+    /// <summary>The model package folder.</summary>
+    [Required]
+    public string PackagePath { get; set; } = "";
+
+    /// <summary>
+    /// <c>auto</c> (CUDA when the CUDA provider and a GPU are present, else CPU), <c>cpu</c>,
+    /// <c>cuda</c> or <c>cuda:N</c> (device N; falls back to CPU with a warning when CUDA cannot start).
+    /// </summary>
+    [Required]
+    [RegularExpression("^(auto|cpu|cuda(:[0-9]{1,2})?)$", ErrorMessage = "Device must be auto, cpu, cuda or cuda:N.")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Threads per graph run on the CPU; 0 lets ONNX Runtime use one per physical core.</summary>
+    [Range(0, 1024)]
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Check the SHA-256 of every package file at load (reads the whole package once).</summary>
+    public bool VerifyHashes { get; set; } = true;
+
+    /// <summary>Write an ONNX Runtime profile (JSON) with this file name prefix; null for none.</summary>
+    public string? ProfilePrefix { get; set; }
+
+    internal (bool Cuda, int DeviceId, bool Explicit) ParseDevice()
+    {
+        var d = Device.Trim().ToLowerInvariant();
+        return d switch
+        {
+            "auto" => (true, 0, false),
+            "cpu" => (false, 0, true),
+            "cuda" => (true, 0, true),
+            _ when d.StartsWith("cuda:", StringComparison.Ordinal)
+                   && int.TryParse(d.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var id) => (true, id, true),
+            _ => throw new InvalidRequestException($"Device '{Device}' is not one of auto, cpu, cuda, cuda:N."),
+        };
+    }
+}
+
+/// <summary>The execution provider a model runs on, as chosen at load.</summary>
+/// <param name="IsCuda">True when the CUDA provider runs the graphs.</param>
+/// <param name="DeviceId">The CUDA device ordinal, 0 on the CPU.</param>
+/// <param name="Description">A human-readable description for logs and records.</param>
+public sealed record ExecutionDevice(bool IsCuda, int DeviceId, string Description);
