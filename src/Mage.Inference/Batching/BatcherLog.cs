@@ -29,4 +29,8 @@ internal static partial class BatcherLog
     [LoggerMessage(EventId = 6, Level = LogLevel.Critical,
         Message = "Batcher {BatcherName} stopped unexpectedly; queued requests fail")]
     public static partial void LoopFailed(ILogger logger, Exception exception, string batcherName);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Error,
+        Message = "Batcher {BatcherName} failed a batch of {BatchSize} requests unexpectedly; its callers get the exception")]
+    public static partial void BatchFailedUnexpectedly(ILogger logger, Exception exception, string batcherName, int batchSize);
 }

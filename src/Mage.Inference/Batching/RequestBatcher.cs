@@ -243,7 +243,7 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            BatcherLog.LoopFailed(_logger, exception, _options.Name);
+            BatcherLog.BatchFailedUnexpectedly(_logger, exception, _options.Name, collected.Count);
             foreach (var pending in collected)
             {
                 pending.SetException(exception);
