@@ -216,6 +216,12 @@ public sealed class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(ids.Length, batch * (long)ModelPackage.SequenceLength, nameof(ids));
         CheckLength(logits.Length, batch * (long)ModelPackage.NumTokens * ModelPackage.CodebookSize, nameof(logits));
+        if (Device.IsCuda)
+        {
+            LogitsOnDevice(ids, batch, logits, cancellationToken);
+            return;
+        }
+
         var encodedLength = batch * ModelPackage.SequenceLength * FeatureDim;
         var encoded = ArrayPool<float>.Shared.Rent(encodedLength);
         try
@@ -229,6 +235,40 @@ public sealed class MageModel : IDisposable
         finally
         {
             ArrayPool<float>.Shared.Return(encoded);
+        }
+    }
+
+    /// <summary>
+    /// The CUDA path of <see cref="Logits"/>: the encoder's output stays in GPU memory and is bound
+    /// straight into the decoder (IO binding), so only ids go up and logits come down.
+    /// </summary>
+    private void LogitsOnDevice(ReadOnlyMemory<long> ids, int batch, Memory<float> logits, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var runOptions = new RunOptions();
+        using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
+        using var gpu = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, Device.DeviceId, OrtMemType.Default);
+        using var idsValue = Tensor(ids, batch, ModelPackage.SequenceLength);
+        using var logitsValue = Tensor(logits, batch, ModelPackage.NumTokens, ModelPackage.CodebookSize);
+        try
+        {
+            using var encoderBinding = encoder.CreateIoBinding();
+            encoderBinding.BindInput("ids", idsValue);
+            encoderBinding.BindOutputToDevice("encoded", gpu);
+            encoder.RunWithBinding(runOptions, encoderBinding);
+            using var encoded = encoderBinding.GetOutputValues();
+
+            using var decoderBinding = decoder.CreateIoBinding();
+            decoderBinding.BindInput("encoded", encoded[0]);
+            decoderBinding.BindInput("ids", idsValue);
+            decoderBinding.BindOutput("logits", logitsValue);
+            decoder.RunWithBinding(runOptions, decoderBinding);
+            decoderBinding.SynchronizeBoundOutputs();
+        }
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
         }
     }
 

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Mage.Benchmarks.ModelBenchmarks).Assembly).Run(args);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test of the repository: the exporter's pytest suite and the .NET test projects.
+# Installs what the tests need first (Debian packages), so it works on a fresh Debian 12 machine
+# with the .NET 10 SDK. Usage: ./test.sh [--fast]   (--fast skips the full-size vit-base export)
+set -euo pipefail
+cd "$(dirname "$0")"
+fast=0
+[[ "${1:-}" == "--fast" ]] && fast=1
+
+log() { printf '\n== %s\n' "$*"; }
+
+need_apt=()
+/usr/bin/python3 -c 'import torch, onnx, numpy, PIL, pytest' 2>/dev/null || need_apt+=(python3-torch python3-onnx python3-numpy python3-pil python3-pytest)
+dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need_apt+=(libopenblas0-pthread)
+if ((${#need_apt[@]})); then
+  log "installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+mkdir -p artifacts
+passed=0; failed=0; skipped=0
+
+log "exporter tests (pytest)"
+marker=()
+((fast)) && marker=(-m "not slow")
+set +e
+(cd tests/export && /usr/bin/python3 -m pytest -q -p no:cacheprovider "${marker[@]}" --junitxml=../../artifacts/pytest.xml) 2>&1 | tee artifacts/pytest.log
+py_rc=${PIPESTATUS[0]}
+set -e
+line=$(grep -E '^[0-9]+ passed|[0-9]+ (passed|failed)' artifacts/pytest.log | tail -1 || true)
+p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+f=$(grep -oE '[0-9]+ (failed|error)' <<<"$line" | awk '{s+=$1} END {print s+0}')
+passed=$((passed + p)); failed=$((failed + ${f:-0}))
+
+log ".NET tests (dotnet test)"
+set +e
+dotnet test Mage.sln -c Release --nologo -v q 2>&1 | tee artifacts/dotnet-test.log
+dn_rc=${PIPESTATUS[0]}
+set -e
+while read -r l; do
+  p=$(grep -oE 'Passed: *[0-9]+' <<<"$l" | grep -oE '[0-9]+' || echo 0)
+  f=$(grep -oE 'Failed: *[0-9]+' <<<"$l" | grep -oE '[0-9]+' || echo 0)
+  s=$(grep -oE 'Skipped: *[0-9]+' <<<"$l" | grep -oE '[0-9]+' || echo 0)
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+done < <(grep -E '(Passed|Failed)!  *- Failed:' artifacts/dotnet-test.log || true)
+
+echo
+echo "all: ${passed} passed, ${failed} failed, ${skipped} skipped"
+if ((py_rc != 0 || dn_rc != 0)); then
+  echo "test.sh: pytest exit ${py_rc}, dotnet test exit ${dn_rc}" >&2
+  exit 1
+fi
