@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using Mage.Inference.Packages;
+
+namespace Mage.Inference.Tests.Packages;
+
+public sealed class ModelPackageTests
+{
+    [Fact]
+    public void Loads_the_committed_tiny_package_and_verifies_every_file()
+    {
+        var package = ModelPackage.Load(Fixtures.TinyPackage);
+        Assert.True(package.HashesVerified);
+        Assert.Equal("tiny", package.Manifest.Arch);
+        Assert.Equal(64, package.FeatureDim);
+        Assert.True(package.Manifest.Source.IsRandom);
+        Assert.Equal(16, package.ContentHash.Length);
+        Assert.True(File.Exists(package.GraphPath("decoder")));
+    }
+
+    [Fact]
+    public void A_changed_byte_is_reported_with_the_file_name()
+    {
+        using var copy = Fixtures.CopyOfTinyPackage();
+        var path = Path.Combine(copy.Path, "encoder.onnx");
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x01;
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
+        Assert.Contains("encoder.onnx", e.Message, StringComparison.Ordinal);
+        Assert.Contains("SHA-256", e.Message, StringComparison.Ordinal);
+        ModelPackage.Load(copy.Path, verifyHashes: false); // a caller may skip the check deliberately
+    }
+
+    [Fact]
+    public void A_truncated_or_missing_file_is_reported()
+    {
+        using var copy = Fixtures.CopyOfTinyPackage();
+        var path = Path.Combine(copy.Path, "decoder.onnx");
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..1000]);
+        var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
+        Assert.Contains("decoder.onnx has 1000 bytes", e.Message, StringComparison.Ordinal);
+        File.Delete(path);
+        e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
+        Assert.Contains("decoder.onnx is listed in the manifest but missing", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("mask_id", "2000", "'mask_id' is 2000")]
+    [InlineData("format_version", "2", "'format_version' is 2")]
+    [InlineData("precision", "\"int8\"", "precision 'int8'")]
+    public void Manifest_constants_this_version_cannot_run_are_rejected(string field, string value, string expected)
+    {
+        using var copy = Fixtures.CopyOfTinyPackage();
+        var manifestPath = Path.Combine(copy.Path, "manifest.json");
+        var json = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        json[field] = JsonNode.Parse(value);
+        File.WriteAllText(manifestPath, json.ToJsonString());
+        var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Graph_names_may_not_leave_the_package()
+    {
+        using var copy = Fixtures.CopyOfTinyPackage();
+        var manifestPath = Path.Combine(copy.Path, "manifest.json");
+        var json = JsonNode.Parse(File.ReadAllText(manifestPath))!;
+        json["graphs"]!["encoder"] = "../../etc/passwd";
+        File.WriteAllText(manifestPath, json.ToJsonString());
+        var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
+        Assert.Contains("must be a plain file name", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Not_a_package_and_bad_json_are_clear()
+    {
+        using var empty = new TempFolder();
+        Assert.Contains("has no manifest.json", Assert.Throws<ModelPackageException>(() => ModelPackage.Load(empty.Path)).Message, StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(empty.Path, "manifest.json"), "{ not json");
+        Assert.Contains("is not valid JSON", Assert.Throws<ModelPackageException>(() => ModelPackage.Load(empty.Path)).Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", Assert.Throws<ModelPackageException>(() => ModelPackage.Load(Path.Combine(empty.Path, "nope"))).Message, StringComparison.Ordinal);
+    }
+}
