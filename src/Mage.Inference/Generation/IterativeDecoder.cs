@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+
 namespace Mage.Inference.Generation;
 
 /// <summary>
@@ -105,11 +107,19 @@ public static class IterativeDecoder
             else
             {
                 // Rows are independent, so splitting them over threads cannot change any result.
-                Parallel.For(
-                    0,
-                    n,
-                    new ParallelOptions { CancellationToken = cancellationToken },
-                    i => StepRow(active[i], ids, logitBuffer, i, t, options));
+                try
+                {
+                    Parallel.For(
+                        0,
+                        n,
+                        new ParallelOptions { CancellationToken = cancellationToken },
+                        i => StepRow(active[i], ids, logitBuffer, i, t, options));
+                }
+                catch (AggregateException error) when (error.InnerExceptions.Count > 0)
+                {
+                    // Callers see the same exception type as for a single row.
+                    ExceptionDispatchInfo.Throw(error.InnerExceptions[0]);
+                }
             }
 
             progress?.Report(step + 1);

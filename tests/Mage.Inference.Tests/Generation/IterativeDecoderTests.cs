@@ -252,6 +252,8 @@ public sealed class IterativeDecoderTests
 
         await Assert.ThrowsAsync<InvalidOperationException>(async () =>
             await IterativeDecoder.DecodeAsync([MakeRow(256, 1, 0, 1)], new DecodeOptions(4, 1, true), broken));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await IterativeDecoder.DecodeAsync([MakeRow(256, 1, 0, 1), MakeRow(9, 1, 1, 2)], new DecodeOptions(4, 1, false), broken));
     }
 
     [Fact]
