@@ -1,0 +1,314 @@
+using System.Runtime.ExceptionServices;
+
+namespace Mage.Inference.Generation;
+
+/// <summary>
+/// MAGE's iterative parallel decoding (the MaskGIT schedule, shared/mage/MODEL.md section 4) over
+/// a batch of rows, driven by a <see cref="LogitsFunction"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Per step t of T and per row: every unknown position takes an id (argmax, or a categorical
+/// sample from softmax(logits) by inverse CDF); its confidence is log p(id) in float32, plus
+/// temperature * (1 - (t+1)/T) * Gumbel noise when sampling; known positions have +infinity. With
+/// U0 the row's initial number of unknown positions, mask_len = max(1, min(unknown_now - 1,
+/// floor(U0 * cos(pi/2 * (t+1)/T)))) and every position whose confidence is at most the
+/// mask_len-th smallest becomes unknown again. The result is the ids chosen at the last step.
+/// </para>
+/// <para>
+/// Batch invariance: a row's random numbers are keyed by (Seed, ImageIndex, step, position) with
+/// <see cref="CounterRandom"/> and the schedule uses the row's own U0, so a row's result depends
+/// only on that row and its logits, never on the batch around it.
+/// </para>
+/// <para>Thread safety: stateless; concurrent calls are independent.</para>
+/// </remarks>
+public static class IterativeDecoder
+{
+    /// <summary>Most rows one call accepts; larger requests are split by the caller.</summary>
+    public const int MaxRows = 1024;
+
+    /// <summary>Random stream used for the categorical samples.</summary>
+    internal const int SampleStream = 0;
+
+    /// <summary>Random stream used for the Gumbel noise on the confidences.</summary>
+    internal const int GumbelStream = 1;
+
+    private const int LogitsPerRow = MageTokens.Count * MageTokens.CodebookSize;
+
+    /// <summary>
+    /// Decodes every row in lock-step, one <paramref name="logits"/> call per step for the rows
+    /// that have unknown positions. Rows without unknown positions are returned unchanged and never
+    /// reach the model.
+    /// </summary>
+    /// <param name="rows">The images to decode; at most <see cref="MaxRows"/>.</param>
+    /// <param name="options">Steps, temperature and mode, shared by all rows.</param>
+    /// <param name="logits">The model; called once per step with the active rows only.</param>
+    /// <returns>For each input row, in order, a new array of 256 codebook ids (0..1023).</returns>
+    /// <param name="progress">Receives the number of completed steps after each step.</param>
+    /// <param name="cancellationToken">Checked before every step and passed to the model.</param>
+    /// <exception cref="InvalidRequestException">A row or an option is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The logits function produced a non-finite value.</exception>
+    public static async ValueTask<long[][]> DecodeAsync(
+        IReadOnlyList<DecodeRow> rows,
+        DecodeOptions options,
+        LogitsFunction logits,
+        IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logits);
+        options.Validate();
+        if (rows.Count > MaxRows)
+        {
+            throw new InvalidRequestException(
+                $"The request has {rows.Count} rows; at most {MaxRows} can be decoded in one call.");
+        }
+
+        var results = new long[rows.Count][];
+        var active = new List<RowState>();
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r] ?? throw new InvalidRequestException($"Row {r} is null.");
+            int unknown = ValidateTokens(row.InitialTokens, r);
+            results[r] = (long[])row.InitialTokens.Clone();
+            if (unknown > 0)
+            {
+                active.Add(new RowState(row, results[r], unknown));
+            }
+        }
+
+        if (active.Count == 0)
+        {
+            return results;
+        }
+
+        // The two big buffers live for the whole decode; each step rewrites them in place.
+        int n = active.Count;
+        var ids = new long[n * MageTokens.SequenceLength];
+        var logitBuffer = new float[n * LogitsPerRow];
+        for (int i = 0; i < n; i++)
+        {
+            int offset = i * MageTokens.SequenceLength;
+            ids[offset] = MageTokens.FakeClassId;
+            active[i].Result.CopyTo(ids.AsSpan(offset + 1, MageTokens.Count));
+        }
+
+        for (int step = 0; step < options.Steps; step++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await logits(ids, n, logitBuffer, cancellationToken).ConfigureAwait(false);
+
+            int t = step;
+            if (n == 1)
+            {
+                StepRow(active[0], ids, logitBuffer, 0, t, options);
+            }
+            else
+            {
+                // Rows are independent, so splitting them over threads cannot change any result.
+                try
+                {
+                    Parallel.For(
+                        0,
+                        n,
+                        new ParallelOptions { CancellationToken = cancellationToken },
+                        i => StepRow(active[i], ids, logitBuffer, i, t, options));
+                }
+                catch (AggregateException error) when (error.InnerExceptions.Count > 0)
+                {
+                    // Callers see the same exception type as for a single row.
+                    ExceptionDispatchInfo.Throw(error.InnerExceptions[0]);
+                }
+            }
+
+            progress?.Report(step + 1);
+        }
+
+        return results;
+    }
+
+    private static int ValidateTokens(long[]? tokens, int row)
+    {
+        if (tokens is null)
+        {
+            throw new InvalidRequestException($"Row {row} has no InitialTokens.");
+        }
+
+        if (tokens.Length != MageTokens.Count)
+        {
+            throw new InvalidRequestException(
+                $"Row {row} has {tokens.Length} initial tokens; it must have exactly {MageTokens.Count}.");
+        }
+
+        int unknown = 0;
+        for (int p = 0; p < tokens.Length; p++)
+        {
+            long id = tokens[p];
+            if (id == MageTokens.MaskId)
+            {
+                unknown++;
+            }
+            else if (id is < 0 or >= MageTokens.CodebookSize)
+            {
+                throw new InvalidRequestException(
+                    $"Row {row} position {p} holds id {id}; it must be a codebook id 0..{MageTokens.CodebookSize - 1} or the mask id {MageTokens.MaskId}.");
+            }
+        }
+
+        return unknown;
+    }
+
+    /// <summary>
+    /// One step of one row: reads its current ids and logits, writes the chosen ids into the row's
+    /// result and the ids of the next step back into <paramref name="ids"/>.
+    /// </summary>
+    private static void StepRow(RowState row, long[] ids, float[] logits, int index, int step, DecodeOptions options)
+    {
+        Span<long> current = ids.AsSpan(index * MageTokens.SequenceLength + 1, MageTokens.Count);
+        ReadOnlySpan<float> rowLogits = logits.AsSpan(index * LogitsPerRow, LogitsPerRow);
+        long[] sampled = row.Result;
+        float[] confidence = row.Confidence;
+        double[] weights = row.Weights;
+
+        double ratio = (step + 1.0) / options.Steps;
+        int unknownNow = 0;
+        for (int p = 0; p < MageTokens.Count; p++)
+        {
+            if (current[p] != MageTokens.MaskId)
+            {
+                sampled[p] = current[p];
+                confidence[p] = float.PositiveInfinity;
+                continue;
+            }
+
+            var (id, probability) = Choose(
+                rowLogits.Slice(p * MageTokens.CodebookSize, MageTokens.CodebookSize),
+                weights,
+                options.Deterministic,
+                options.Deterministic ? 0 : CounterRandom.Uniform(row.Seed, row.ImageIndex, step, p, SampleStream),
+                index,
+                p);
+            sampled[p] = id;
+            float c = MathF.Log(probability);
+            if (!options.Deterministic)
+            {
+                double u = CounterRandom.Uniform(row.Seed, row.ImageIndex, step, p, GumbelStream);
+                // Like the official code: the noise is drawn in double and added in float32.
+                c += (float)(options.Temperature * (1 - ratio) * -Math.Log(-Math.Log(u)));
+            }
+
+            confidence[p] = c;
+            row.Unknown[unknownNow++] = c;
+        }
+
+        if (step == options.Steps - 1)
+        {
+            return;
+        }
+
+        int maskLength = MaskLength(row.InitialUnknown, unknownNow, ratio);
+
+        // Known positions have +infinity, so the mask_len-th smallest confidence overall is the
+        // mask_len-th smallest among the unknown ones (mask_len <= unknown_now always holds).
+        Span<float> unknownConfidence = row.Unknown.AsSpan(0, unknownNow);
+        unknownConfidence.Sort();
+        float cutOff = unknownConfidence[maskLength - 1];
+        for (int p = 0; p < MageTokens.Count; p++)
+        {
+            current[p] = confidence[p] <= cutOff ? MageTokens.MaskId : sampled[p];
+        }
+    }
+
+    /// <summary>mask_len = max(1, min(unknown_now - 1, floor(U0 * cos(pi/2 * ratio)))).</summary>
+    internal static int MaskLength(int initialUnknown, int unknownNow, double ratio)
+    {
+        double maskRatio = Math.Cos(Math.PI / 2 * ratio);
+        long scheduled = (long)Math.Floor(initialUnknown * maskRatio);
+        return (int)Math.Max(1, Math.Min(unknownNow - 1, scheduled));
+    }
+
+    /// <summary>
+    /// Picks an id from one position's logits and returns it with its softmax probability as
+    /// float32. The weights exp(l - max) are summed in double in index order; a sample is the
+    /// smallest id whose running weight exceeds u * total (inverse CDF without dividing each
+    /// weight).
+    /// </summary>
+    private static (int Id, float Probability) Choose(
+        ReadOnlySpan<float> logits, double[] weights, bool deterministic, double u, int row, int position)
+    {
+        float max = float.NegativeInfinity;
+        int argmax = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            // Strictly greater keeps the lowest index on ties.
+            if (logits[i] > max)
+            {
+                max = logits[i];
+                argmax = i;
+            }
+        }
+
+        double total = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double w = Math.Exp((double)logits[i] - max);
+            weights[i] = w;
+            total += w;
+        }
+
+        // NaN or infinite logits make the total NaN (an all -infinity row included).
+        if (!double.IsFinite(total))
+        {
+            throw new InvalidOperationException(
+                $"The logits function returned a non-finite logit for row {row}, position {position}.");
+        }
+
+        int chosen = argmax;
+        if (!deterministic)
+        {
+            double target = u * total;
+            double running = 0;
+            chosen = -1;
+            for (int i = 0; i < weights.Length; i++)
+            {
+                running += weights[i];
+                if (running > target)
+                {
+                    chosen = i;
+                    break;
+                }
+            }
+
+            if (chosen < 0)
+            {
+                // Rounding left the running sum at or below the target: take the last id with weight.
+                chosen = weights.Length - 1;
+                while (weights[chosen] == 0)
+                {
+                    chosen--;
+                }
+            }
+        }
+
+        return (chosen, (float)(weights[chosen] / total));
+    }
+
+    private sealed class RowState(DecodeRow row, long[] result, int initialUnknown)
+    {
+        public ulong Seed { get; } = row.Seed;
+
+        public long ImageIndex { get; } = row.ImageIndex;
+
+        /// <summary>The output array: a copy of the initial tokens, then the ids chosen at the latest step.</summary>
+        public long[] Result { get; } = result;
+
+        public int InitialUnknown { get; } = initialUnknown;
+
+        public float[] Confidence { get; } = new float[MageTokens.Count];
+
+        public float[] Unknown { get; } = new float[MageTokens.Count];
+
+        public double[] Weights { get; } = new double[MageTokens.CodebookSize];
+    }
+}
