@@ -26,26 +26,26 @@ public class ModelBenchmarks
             ?? Path.Combine(RepositoryRoot(), "tests", "fixtures", "mage-tiny");
         model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = "cpu" });
         var random = new Random(0);
-        pixels = new float[Batch * 3 * ModelPackage.ImageSize * ModelPackage.ImageSize];
+        pixels = new float[Batch * 3 * MageTokens.ImageSize * MageTokens.ImageSize];
         for (var i = 0; i < pixels.Length; i++)
         {
             pixels[i] = random.NextSingle();
         }
 
-        tokens = new long[Batch * ModelPackage.NumTokens];
+        tokens = new long[Batch * MageTokens.Count];
         model.Tokenize(pixels, Batch, tokens);
-        ids = new long[Batch * ModelPackage.SequenceLength];
+        ids = new long[Batch * MageTokens.SequenceLength];
         for (var r = 0; r < Batch; r++)
         {
-            ids[r * ModelPackage.SequenceLength] = ModelPackage.FakeClassId;
-            for (var p = 1; p < ModelPackage.SequenceLength; p++)
+            ids[r * MageTokens.SequenceLength] = MageTokens.FakeClassId;
+            for (var p = 1; p < MageTokens.SequenceLength; p++)
             {
-                ids[(r * ModelPackage.SequenceLength) + p] = p % 2 == 0 ? ModelPackage.MaskId : tokens[(r * ModelPackage.NumTokens) + p - 1];
+                ids[(r * MageTokens.SequenceLength) + p] = p % 2 == 0 ? MageTokens.MaskId : tokens[(r * MageTokens.Count) + p - 1];
             }
         }
 
         features = new float[Batch * model.FeatureDim];
-        logits = new float[Batch * ModelPackage.NumTokens * ModelPackage.CodebookSize];
+        logits = new float[Batch * MageTokens.Count * MageTokens.CodebookSize];
     }
 
     [GlobalCleanup]

@@ -27,27 +27,6 @@ public sealed class ModelPackage
     /// <summary>The graph roles every package provides.</summary>
     public static readonly IReadOnlyList<string> GraphRoles = ["tokenizer", "encoder", "decoder", "detokenizer"];
 
-    /// <summary>Token positions per image (16x16).</summary>
-    public const int NumTokens = 256;
-
-    /// <summary>Ids per transformer row: the fake class, then the 256 tokens.</summary>
-    public const int SequenceLength = NumTokens + 1;
-
-    /// <summary>Side of the square images the graphs take and return, in pixels.</summary>
-    public const int ImageSize = 256;
-
-    /// <summary>Side of the token grid.</summary>
-    public const int TokenGrid = 16;
-
-    /// <summary>Number of codebook ids (0..1023).</summary>
-    public const int CodebookSize = 1024;
-
-    /// <summary>The id that marks an unknown token.</summary>
-    public const long MaskId = 2024;
-
-    /// <summary>The fake class id placed at position 0 of every row.</summary>
-    public const long FakeClassId = 1100;
-
     private ModelPackage(string folder, ModelManifest manifest, bool hashesVerified)
     {
         Folder = folder;
@@ -138,12 +117,12 @@ public sealed class ModelPackage
 
         Expect("format", m.Format, "mage-model-package");
         Expect("format_version", m.FormatVersion, 1);
-        Expect("image_size", m.ImageSize, ImageSize);
-        Expect("token_grid", m.TokenGrid, TokenGrid);
-        Expect("num_tokens", m.NumTokens, NumTokens);
-        Expect("codebook_size", m.CodebookSize, CodebookSize);
-        Expect("mask_id", (long)m.MaskId, MaskId);
-        Expect("fake_class_id", (long)m.FakeClassId, FakeClassId);
+        Expect("image_size", m.ImageSize, MageTokens.ImageSize);
+        Expect("token_grid", m.TokenGrid, MageTokens.GridSize);
+        Expect("num_tokens", m.NumTokens, MageTokens.Count);
+        Expect("codebook_size", m.CodebookSize, MageTokens.CodebookSize);
+        Expect("mask_id", (long)m.MaskId, MageTokens.MaskId);
+        Expect("fake_class_id", (long)m.FakeClassId, MageTokens.FakeClassId);
         if (m.Precision is not ("fp32" or "fp16"))
         {
             throw new ModelPackageException($"Model package {folder}: precision '{m.Precision}' is not one of fp32, fp16.");

@@ -167,10 +167,10 @@ public sealed class MageModel : IDisposable
     public void Tokenize(ReadOnlyMemory<float> pixels, int batch, Memory<long> tokens, CancellationToken cancellationToken = default)
     {
         CheckBatch(batch);
-        CheckLength(pixels.Length, batch * 3L * ModelPackage.ImageSize * ModelPackage.ImageSize, nameof(pixels));
-        CheckLength(tokens.Length, batch * (long)ModelPackage.NumTokens, nameof(tokens));
-        using var input = Tensor(pixels, batch, 3, ModelPackage.ImageSize, ModelPackage.ImageSize);
-        using var output = Tensor(tokens, batch, ModelPackage.NumTokens);
+        CheckLength(pixels.Length, batch * 3L * MageTokens.ImageSize * MageTokens.ImageSize, nameof(pixels));
+        CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
+        using var input = Tensor(pixels, batch, 3, MageTokens.ImageSize, MageTokens.ImageSize);
+        using var output = Tensor(tokens, batch, MageTokens.Count);
         Run(tokenizer, ["pixels"], [input], ["tokens"], [output], cancellationToken);
     }
 
@@ -183,13 +183,13 @@ public sealed class MageModel : IDisposable
     public void Features(ReadOnlyMemory<long> tokens, int batch, FeaturePooling pooling, Memory<float> features, CancellationToken cancellationToken = default)
     {
         CheckBatch(batch);
-        CheckLength(tokens.Length, batch * (long)ModelPackage.NumTokens, nameof(tokens));
+        CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
         CheckLength(features.Length, batch * (long)FeatureDim, nameof(features));
-        var ids = ArrayPool<long>.Shared.Rent(batch * ModelPackage.SequenceLength);
+        var ids = ArrayPool<long>.Shared.Rent(batch * MageTokens.SequenceLength);
         try
         {
             WriteSequences(tokens.Span, batch, ids);
-            using var input = Tensor(ids.AsMemory(0, batch * ModelPackage.SequenceLength), batch, ModelPackage.SequenceLength);
+            using var input = Tensor(ids.AsMemory(0, batch * MageTokens.SequenceLength), batch, MageTokens.SequenceLength);
             using var output = Tensor(features, batch, FeatureDim);
             var name = pooling switch
             {
@@ -214,28 +214,38 @@ public sealed class MageModel : IDisposable
     public void Logits(ReadOnlyMemory<long> ids, int batch, Memory<float> logits, CancellationToken cancellationToken = default)
     {
         CheckBatch(batch);
-        CheckLength(ids.Length, batch * (long)ModelPackage.SequenceLength, nameof(ids));
-        CheckLength(logits.Length, batch * (long)ModelPackage.NumTokens * ModelPackage.CodebookSize, nameof(logits));
+        CheckLength(ids.Length, batch * (long)MageTokens.SequenceLength, nameof(ids));
+        CheckLength(logits.Length, batch * (long)MageTokens.Count * MageTokens.CodebookSize, nameof(logits));
         if (Device.IsCuda)
         {
             LogitsOnDevice(ids, batch, logits, cancellationToken);
             return;
         }
 
-        var encodedLength = batch * ModelPackage.SequenceLength * FeatureDim;
+        var encodedLength = batch * MageTokens.SequenceLength * FeatureDim;
         var encoded = ArrayPool<float>.Shared.Rent(encodedLength);
         try
         {
-            using var idsValue = Tensor(ids, batch, ModelPackage.SequenceLength);
-            using var encodedValue = Tensor(encoded.AsMemory(0, encodedLength), batch, ModelPackage.SequenceLength, FeatureDim);
+            using var idsValue = Tensor(ids, batch, MageTokens.SequenceLength);
+            using var encodedValue = Tensor(encoded.AsMemory(0, encodedLength), batch, MageTokens.SequenceLength, FeatureDim);
             Run(encoder, ["ids"], [idsValue], ["encoded"], [encodedValue], cancellationToken);
-            using var logitsValue = Tensor(logits, batch, ModelPackage.NumTokens, ModelPackage.CodebookSize);
+            using var logitsValue = Tensor(logits, batch, MageTokens.Count, MageTokens.CodebookSize);
             Run(decoder, ["encoded", "ids"], [encodedValue, idsValue], ["logits"], [logitsValue], cancellationToken);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(encoded);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Logits"/> in the shape of <see cref="Generation.LogitsFunction"/>, for the
+    /// iterative decoder. Runs on the calling thread: ONNX Runtime blocks while it computes.
+    /// </summary>
+    public ValueTask LogitsAsync(ReadOnlyMemory<long> ids, int rows, Memory<float> logits, CancellationToken cancellationToken = default)
+    {
+        Logits(ids, rows, logits, cancellationToken);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -249,8 +259,8 @@ public sealed class MageModel : IDisposable
         using var runOptions = new RunOptions();
         using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
         using var gpu = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, Device.DeviceId, OrtMemType.Default);
-        using var idsValue = Tensor(ids, batch, ModelPackage.SequenceLength);
-        using var logitsValue = Tensor(logits, batch, ModelPackage.NumTokens, ModelPackage.CodebookSize);
+        using var idsValue = Tensor(ids, batch, MageTokens.SequenceLength);
+        using var logitsValue = Tensor(logits, batch, MageTokens.Count, MageTokens.CodebookSize);
         try
         {
             using var encoderBinding = encoder.CreateIoBinding();
@@ -280,11 +290,11 @@ public sealed class MageModel : IDisposable
     public void Detokenize(ReadOnlyMemory<long> tokens, int batch, Memory<float> pixels, CancellationToken cancellationToken = default)
     {
         CheckBatch(batch);
-        CheckLength(tokens.Length, batch * (long)ModelPackage.NumTokens, nameof(tokens));
-        CheckLength(pixels.Length, batch * 3L * ModelPackage.ImageSize * ModelPackage.ImageSize, nameof(pixels));
+        CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
+        CheckLength(pixels.Length, batch * 3L * MageTokens.ImageSize * MageTokens.ImageSize, nameof(pixels));
         CheckCodebookIds(tokens.Span);
-        using var input = Tensor(tokens, batch, ModelPackage.NumTokens);
-        using var output = Tensor(pixels, batch, 3, ModelPackage.ImageSize, ModelPackage.ImageSize);
+        using var input = Tensor(tokens, batch, MageTokens.Count);
+        using var output = Tensor(pixels, batch, 3, MageTokens.ImageSize, MageTokens.ImageSize);
         Run(detokenizer, ["tokens"], [input], ["pixels"], [output], cancellationToken);
     }
 
@@ -294,8 +304,8 @@ public sealed class MageModel : IDisposable
         CheckCodebookIds(tokens);
         for (var r = 0; r < batch; r++)
         {
-            ids[r * ModelPackage.SequenceLength] = ModelPackage.FakeClassId;
-            tokens.Slice(r * ModelPackage.NumTokens, ModelPackage.NumTokens).CopyTo(ids.Slice((r * ModelPackage.SequenceLength) + 1));
+            ids[r * MageTokens.SequenceLength] = MageTokens.FakeClassId;
+            tokens.Slice(r * MageTokens.Count, MageTokens.Count).CopyTo(ids.Slice((r * MageTokens.SequenceLength) + 1));
         }
     }
 
@@ -304,9 +314,9 @@ public sealed class MageModel : IDisposable
         // Out-of-range ids would make the Gather inside the graph fail with an opaque error.
         for (var i = 0; i < tokens.Length; i++)
         {
-            if ((ulong)tokens[i] >= ModelPackage.CodebookSize)
+            if ((ulong)tokens[i] >= MageTokens.CodebookSize)
             {
-                throw new InvalidRequestException($"Token {tokens[i]} at index {i} is not a codebook id; valid ids are 0..{ModelPackage.CodebookSize - 1}.");
+                throw new InvalidRequestException($"Token {tokens[i]} at index {i} is not a codebook id; valid ids are 0..{MageTokens.CodebookSize - 1}.");
             }
         }
     }

@@ -1,4 +1,4 @@
-namespace Mage.Inference.Generation;
+namespace Mage.Inference;
 
 /// <summary>
 /// Fixed token-space constants of the MAGE models (see shared/mage/MODEL.md sections 1-2 and the
