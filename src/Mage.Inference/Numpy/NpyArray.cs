@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Collections.ObjectModel;
 using System.Runtime.InteropServices;
 
 namespace Mage.Inference.Numpy;
@@ -15,12 +16,14 @@ namespace Mage.Inference.Numpy;
 public sealed class NpyArray
 {
     private readonly byte[] _data;
+    private readonly ImmutableArray<int> _shape;
 
     // Takes ownership of data; callers have already checked its length against the shape.
     private NpyArray(NpyDType dtype, ImmutableArray<int> shape, byte[] data)
     {
         DType = dtype;
-        Shape = shape;
+        _shape = shape;
+        Shape = new ReadOnlyCollection<int>([.. shape]);
         _data = data;
     }
 
@@ -28,7 +31,11 @@ public sealed class NpyArray
     public NpyDType DType { get; }
 
     /// <summary>The dimensions, outermost first; empty for a 0-d (scalar) array.</summary>
-    public ImmutableArray<int> Shape { get; }
+    /// <remarks>A read-only list rather than an ImmutableArray, whose Equals compares references
+    /// and so surprises anyone comparing shapes.</remarks>
+    public IReadOnlyList<int> Shape { get; }
+
+    internal ReadOnlySpan<int> ShapeSpan => _shape.AsSpan();
 
     /// <summary>Number of elements: the product of <see cref="Shape"/> (1 for a scalar).</summary>
     public long Length => _data.Length / DType.ItemSize();

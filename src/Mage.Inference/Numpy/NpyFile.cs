@@ -136,7 +136,7 @@ public static class NpyFile
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(array);
-        WriteHeader(stream, array.DType, array.Shape.AsSpan());
+        WriteHeader(stream, array.DType, array.ShapeSpan);
         stream.Write(array.Data.Span);
     }
 
