@@ -1,0 +1,16 @@
+namespace Mage.Inference.Imaging;
+
+/// <summary>How <see cref="ImagePreprocessor"/> brings an image to the model's square input.</summary>
+public enum PreprocessMode
+{
+    /// <summary>Shorter side to size / 0.875 (292 for 256) with bicubic, then a centre crop:
+    /// the evaluation transform of MAGE's linear probe.</summary>
+    Linprobe,
+
+    /// <summary>Shorter side to the model size with bicubic, then a centre crop: keeps as much of
+    /// the image as a square crop can.</summary>
+    Square,
+
+    /// <summary>The image must already be exactly the model size; it is copied unchanged.</summary>
+    None,
+}

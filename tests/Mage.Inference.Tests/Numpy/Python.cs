@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace Mage.Inference.Tests.Numpy;
+
+/// <summary>Runs the system Python (with numpy) to produce and check interop fixtures.</summary>
+internal static class Python
+{
+    public const string Path = "/usr/bin/python3";
+
+    public static bool IsAvailable => File.Exists(Path);
+
+    /// <summary>Runs <paramref name="script"/> with <paramref name="args"/> as sys.argv[1:]; returns stdout or throws with stderr.</summary>
+    public static string Run(string script, params string[] args)
+    {
+        var start = new ProcessStartInfo(Path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Path}.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            process.Kill();
+            throw new TimeoutException($"{Path} did not finish within 60 s.");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"{Path} exited with {process.ExitCode}.\nstdout:\n{stdout.Result}\nstderr:\n{stderr.Result}");
+        }
+
+        return stdout.Result;
+    }
+}
+
+/// <summary>A fact that needs <c>/usr/bin/python3</c> with numpy; skipped (with the reason) only when Python itself is missing.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class PythonFactAttribute : FactAttribute
+{
+    public PythonFactAttribute()
+    {
+        if (!Python.IsAvailable)
+        {
+            Skip = $"{Python.Path} not found: the numpy interop tests need Python 3 with numpy (CI has it).";
+        }
+    }
+}
