@@ -1,4 +1,3 @@
-using Mage.Inference.Generation;
 
 namespace Mage.Inference.Editing;
 

@@ -1,5 +1,4 @@
 using Mage.Inference.Editing;
-using Mage.Inference.Generation;
 
 namespace Mage.Inference.Tests.Editing;
 

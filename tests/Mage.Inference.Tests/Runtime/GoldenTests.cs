@@ -1,7 +1,6 @@
 using Mage.Inference.Generation;
 using Mage.Inference.Imaging;
 using Mage.Inference.Numpy;
-using Mage.Inference.Packages;
 using Mage.Inference.Runtime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
