@@ -1,0 +1,26 @@
+using Mage.Inference.Batching;
+using Mage.Inference.Imaging;
+
+namespace Mage.Inference.Engine;
+
+/// <summary>Limits and batching of a <see cref="MageEngine"/>.</summary>
+public sealed record MageEngineOptions
+{
+    /// <summary>Caps on untrusted images.</summary>
+    public ImageLimits Limits { get; init; } = ImageLimits.Default;
+
+    /// <summary>Batching of the tokenizer (one request = one 256x256 image).</summary>
+    public BatcherOptions Tokenize { get; init; } = new() { Name = "tokenize", MaxBatchSize = 16 };
+
+    /// <summary>Batching of feature extraction (one request = one token grid).</summary>
+    public BatcherOptions Features { get; init; } = new() { Name = "features", MaxBatchSize = 64 };
+
+    /// <summary>Batching of generation and editing steps (one request = one row of one step).</summary>
+    public BatcherOptions Logits { get; init; } = new() { Name = "logits", MaxBatchSize = 32 };
+
+    /// <summary>Largest batch of the detokenizer.</summary>
+    public int DetokenizeBatch { get; init; } = 16;
+
+    /// <summary>Rows decoded together by one generation call; bounds memory (about 1 MiB of logits a row).</summary>
+    public int GenerateChunk { get; init; } = 64;
+}
