@@ -144,7 +144,7 @@ public sealed class MageEngine : IAsyncDisposable
             }
 
             var done = start / Options.GenerateChunk * request.Steps;
-            var chunkProgress = progress is null ? null : new Progress<int>(step => progress.Report(done + step));
+            var chunkProgress = OffsetProgress.Create(progress, done);
             var decoded = await IterativeDecoder.DecodeAsync(rows, decode, BatchedLogitsAsync, chunkProgress, cancellationToken).ConfigureAwait(false);
             decoded.CopyTo(results, start);
         }
@@ -239,7 +239,7 @@ public sealed class MageEngine : IAsyncDisposable
             Crop(canvas, width, height, win.X, win.Y, window);
             var tokens = await tokenizeBatcher.SubmitAsync((float[])window.Clone(), cancellationToken).ConfigureAwait(false);
             var stepsBefore = w * options.Steps;
-            var windowProgress = progress is null ? null : new Progress<int>(s => progress.Report(stepsBefore + s));
+            var windowProgress = OffsetProgress.Create(progress, stepsBefore);
             var decoded = await DecodeEditAsync(win.Unknown.Apply(tokens), imageIndex: w, options, windowProgress, cancellationToken).ConfigureAwait(false);
             var generated = (await DetokenizeChwAsync([decoded], cancellationToken).ConfigureAwait(false))[0];
             WriteWindow(generated, win, options.Blend, canvas, known, width, height);
@@ -516,6 +516,15 @@ public sealed class MageEngine : IAsyncDisposable
     }
 
     private sealed record FeatureRequest(long[] Tokens, FeaturePooling Pooling);
+
+    /// <summary>Reports steps of one part of a longer job as steps of the whole, synchronously and in order
+    /// (<see cref="Progress{T}"/> would post each report to the thread pool and could reorder them).</summary>
+    private sealed class OffsetProgress(IProgress<int> inner, int offset) : IProgress<int>
+    {
+        public static IProgress<int>? Create(IProgress<int>? inner, int offset) => inner is null ? null : new OffsetProgress(inner, offset);
+
+        public void Report(int value) => inner.Report(offset + value);
+    }
 
     private readonly record struct LogitsRow(ReadOnlyMemory<long> Ids, Memory<float> Logits);
 }
