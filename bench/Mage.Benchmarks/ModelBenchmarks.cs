@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Mage.Inference.Packages;
+using Mage.Inference;
 using Mage.Inference.Runtime;
 
 namespace Mage.Benchmarks;

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Mage.Inference.Batching;
+using Mage.Inference.Editing;
+using Mage.Inference.Engine;
+using Mage.Inference.Imaging;
+using Mage.Inference.Runtime;
+
+namespace Mage.Benchmarks;
+
+/// <summary>
+/// The Mage side of the end-to-end comparison with PyTorch (bench/run_cpu.sh, docs/benchmarks.md):
+/// (a) features from JPEG bytes, (b) generation, (c) inpainting, each as images per second
+/// (best of <c>--repeats</c> after one warm-up). Prints one JSON object.
+/// </summary>
+internal static class Compare
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string? package = null, images = null, profile = null;
+        int repeats = 2, batch = 8, threads = 0;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--package": package = args[++i]; break;
+                case "--images": images = args[++i]; break;
+                case "--repeats": repeats = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--batch": batch = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--profile": profile = args[++i]; break;
+                default: await Console.Error.WriteLineAsync($"unknown argument {args[i]}"); return 2;
+            }
+        }
+
+        if (package is null || images is null)
+        {
+            await Console.Error.WriteLineAsync("usage: compare --package DIR --images DIR [--repeats N] [--batch N] [--threads N] [--profile PREFIX]");
+            return 2;
+        }
+
+        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = "cpu", IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false });
+        var options = new MageEngineOptions
+        {
+            Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
+            Features = new BatcherOptions { Name = "features", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
+            Logits = new BatcherOptions { Name = "logits", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
+            DetokenizeBatch = batch,
+        };
+        await using var engine = new MageEngine(model, options);
+        var jpegs = Directory.GetFiles(images, "*.jpg").Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
+        var editInputs = jpegs.Take(8).Select(j =>
+        {
+            using var decoded = engine.LoadImage(j);
+            return ImagePreprocessor.Apply(decoded, PreprocessMode.Linprobe);
+        }).ToArray();
+        PixelBox[] centre = [new PixelBox(64, 64, 128, 128)];
+
+        async Task Features() => await Task.WhenAll(jpegs.Select(j => engine.EmbedAsync(j)));
+
+        async Task Generation() => await GenerationSteps(20);
+
+        async Task GenerationSteps(int steps)
+        {
+            foreach (var g in await engine.GenerateAsync(new GenerateRequest(8, Seed: 0, Steps: steps, Temperature: 6.0)))
+            {
+                g.Dispose();
+            }
+        }
+
+        async Task Editing() => await EditingSteps(12);
+
+        async Task EditingSteps(int steps)
+        {
+            var results = await Task.WhenAll(editInputs.Select((img, i) => engine.InpaintAsync(img, centre, 0, new EditOptions(Steps: steps, Temperature: 4.5, Seed: (ulong)i))));
+            foreach (var r in results)
+            {
+                r.Dispose();
+            }
+        }
+
+        var result = new Dictionary<string, object>
+        {
+            ["runner"] = "mage",
+            ["onnxruntime"] = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString() ?? "",
+            ["device"] = model.Device.Description,
+            ["features_images_per_s"] = jpegs.Length / await Best(Features, repeats),
+            // Generation and editing are long: one timed run after a one-step warm-up, as on the PyTorch side.
+            ["generation_images_per_s"] = 8 / await Best(Generation, 1, () => GenerationSteps(1)),
+            ["editing_images_per_s"] = 8 / await Best(Editing, 1, () => EditingSteps(1)),
+            ["mean_logits_batch"] = engine.Statistics.Logits.MeanBatchSize,
+        };
+        foreach (var img in editInputs)
+        {
+            img.Dispose();
+        }
+
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    private static async Task<double> Best(Func<Task> action, int repeats, Func<Task>? warmup = null)
+    {
+        await (warmup ?? action)();
+        var best = double.MaxValue;
+        for (var i = 0; i < repeats; i++)
+        {
+            var timer = Stopwatch.StartNew();
+            await action();
+            best = Math.Min(best, timer.Elapsed.TotalSeconds);
+        }
+
+        return best;
+    }
+}
