@@ -12,7 +12,11 @@ internal static class GenerateCommand
     public static Command Create(CliContext context, CommonOptions common)
     {
         var count = CommonOptions.Positive("--count", $"How many images (1..{GenerateRequest.MaxCount}).", 1, 1, GenerateRequest.MaxCount);
+
+        // Required, so no default: a default would satisfy the requirement.
+        count.DefaultValueFactory = null;
         count.Required = true;
+        count.HelpName = "N";
         var seed = CommonOptions.Seed(required: true);
         var steps = CommonOptions.Steps(20);
         var temperature = CommonOptions.Temperature(6.0);
