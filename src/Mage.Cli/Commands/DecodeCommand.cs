@@ -56,7 +56,7 @@ internal static class DecodeCommand
                 return true;
             });
 
-            context.Out.WriteLine($"Wrote {valid.Count} images to {folder}.");
+            context.Out.WriteLine($"Wrote {valid.Count} image{(valid.Count == 1 ? "" : "s")} to {folder}.");
             failures.Report(context, rows.Length, "row");
             return failures.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
         }, cancellationToken));

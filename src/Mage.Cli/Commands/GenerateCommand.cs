@@ -60,7 +60,7 @@ internal static class GenerateCommand
                 return true;
             });
 
-            context.Out.WriteLine($"Wrote {request.Count} images to {folder}.");
+            context.Out.WriteLine($"Wrote {request.Count} image{(request.Count == 1 ? "" : "s")} to {folder}.");
             if (parse.GetValue(tokensOut) is { } tokensPath)
             {
                 ArrayFiles.WriteTokens(tokensPath, tokens);
