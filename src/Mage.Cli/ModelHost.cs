@@ -1,0 +1,72 @@
+using Mage.Cli.Console;
+using Mage.Inference.Batching;
+using Mage.Inference.Engine;
+using Mage.Inference.Runtime;
+
+namespace Mage.Cli;
+
+/// <summary>
+/// The model and engine of one command run. Owns both; disposing drains the engine, then
+/// releases the ONNX Runtime sessions.
+/// </summary>
+internal sealed class ModelHost : IAsyncDisposable
+{
+    /// <summary>Where the bundled tiny package is copied by the build, next to the executable.</summary>
+    public static string BundledPackage => Path.Combine(AppContext.BaseDirectory, "models", "mage-tiny");
+
+    public const string BundledNotice =
+        "mage: note: no --model given, so the bundled tiny package with random weights is used; its outputs are not meaningful. " +
+        "Export real weights with `/usr/bin/python3 tools/export/export.py --checkpoint mage-vitb.pth --arch vit-base --out models/mage-vit-base` and pass --model models/mage-vit-base.";
+
+    private ModelHost(MageModel model, MageEngine engine)
+    {
+        Model = model;
+        Engine = engine;
+    }
+
+    public MageModel Model { get; }
+
+    public MageEngine Engine { get; }
+
+    /// <summary>
+    /// Resolves the package folder: <paramref name="model"/>, or the bundled package with a notice
+    /// on stderr.
+    /// </summary>
+    public static string ResolvePackage(string? model, CliContext context)
+    {
+        if (!string.IsNullOrWhiteSpace(model))
+        {
+            return model;
+        }
+
+        context.Error.WriteLine(BundledNotice);
+        return BundledPackage;
+    }
+
+    /// <summary>Loads the package (checking its hashes) on the requested device and starts an engine over it.</summary>
+    /// <exception cref="Inference.Packages.ModelPackageException">The package is missing or invalid.</exception>
+    public static ModelHost Load(string? model, string device, int batchSize, CliContext context)
+    {
+        var bundled = string.IsNullOrWhiteSpace(model);
+        var folder = ResolvePackage(model, context);
+
+        // The bundled notice already says the weights are random; the library's own warning
+        // about random weights would repeat it.
+        var logger = new StderrLogger(context.Error, bundled ? m => m.Contains("random weights", StringComparison.Ordinal) : null);
+        var loaded = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = device }, logger);
+        var options = new MageEngineOptions
+        {
+            Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batchSize },
+            Features = new BatcherOptions { Name = "features", MaxBatchSize = batchSize },
+            Logits = new BatcherOptions { Name = "logits", MaxBatchSize = batchSize },
+            DetokenizeBatch = batchSize,
+        };
+        return new ModelHost(loaded, new MageEngine(loaded, options, logger));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Engine.DisposeAsync();
+        Model.Dispose();
+    }
+}
