@@ -1,0 +1,230 @@
+// Mage on Azure: one resource group with everything the GPU Functions app needs.
+// Deploy with `azd up` (azure.yaml at the repository root) or
+// `az deployment sub create -l <region> -f infra/bicep/main.bicep -p environmentName=<name>`.
+// docs/deploy.md walks through both, the GPU quota and the two-pass Event Grid wiring.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(40)
+@description('Environment name (azd: AZURE_ENV_NAME); prefixes the resource group and salts resource names.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource. It must offer serverless GPU workload profiles (docs/deploy.md).')
+param location string
+
+@description('Serverless GPU workload profile type for the Functions app.')
+@allowed([
+  'Consumption-GPU-NC8as-T4'
+  'Consumption-GPU-NC24-A100'
+])
+param gpuProfileType string = 'Consumption-GPU-NC8as-T4'
+
+@description('Minimum replicas of the Functions app; 0 scales to zero when idle.')
+@minValue(0)
+param minReplicas int = 0
+
+@description('Maximum replicas of the Functions app; each one holds a whole GPU and counts against the GPU quota.')
+@minValue(1)
+param maxReplicas int = 1
+
+@description('Mage Functions image in the registry (azd: SERVICE_FUNCTIONS_IMAGE_NAME). Empty before the first push: a public Functions placeholder runs and the Event Grid subscription is not created yet.')
+param functionsImageName string = ''
+
+@description('Blob prefix of the model package inside the models container (e.g. mage-vit-base); empty = the package baked into the image at /models/mage.')
+param modelBlobPrefix string = ''
+
+@description('Name of the blob-triggered function that embeds uploads.')
+param blobTriggerFunctionName string = 'EmbedUpload'
+
+@description('Object id of the deploying user (azd: AZURE_PRINCIPAL_ID) for data-plane access; empty = no user roles.')
+param principalId string = ''
+
+@description('Principal type of principalId.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
+// Functions host keys, handed to the app as Container Apps secrets. Defaults are fresh GUIDs,
+// so every deployment that does not pass them rotates them; the same deployment updates the
+// Event Grid subscription, so the webhook keeps working (docs/deploy.md explains the trade-off).
+@secure()
+@description('Functions master key. Pass a fixed value to keep it across deployments.')
+param functionsMasterKey string = newGuid()
+
+@secure()
+@description('Functions default host key. Pass a fixed value to keep it across deployments.')
+param functionsHostKey string = newGuid()
+
+@secure()
+@description('System key of the blobs extension (the ?code= Event Grid presents). Pass a fixed value to keep it across deployments.')
+param blobsExtensionKey string = newGuid()
+
+var contract = loadJsonContent('app-settings.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'mage'
+}
+var gpuProfileName = 'gpu'
+// Served before the first `azd deploy`; it has the Functions host but none of Mage's functions.
+var placeholderImage = 'mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'id-mage-${resourceToken}'
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: 'log-mage-${resourceToken}'
+    appInsightsName: 'appi-mage-${resourceToken}'
+    publisherPrincipalId: identity.outputs.principalId
+  }
+}
+
+module registry 'modules/registry.bicep' = {
+  name: 'registry'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'crmage${resourceToken}'
+    pullPrincipalId: identity.outputs.principalId
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'stmage${resourceToken}'
+    containerNames: contract.containers
+    queueNames: contract.queues
+    appPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
+module serviceBus 'modules/servicebus.bicep' = {
+  name: 'servicebus'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'sb-mage-${resourceToken}'
+    topicName: contract.topic
+    exampleSubscriptionName: 'example'
+    senderPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
+module environment 'modules/environment.bicep' = {
+  name: 'environment'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'cae-mage-${resourceToken}'
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+    gpuProfileName: gpuProfileName
+    gpuProfileType: gpuProfileType
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'func-mage-${resourceToken}'
+    azdServiceName: 'functions'
+    environmentId: environment.outputs.id
+    workloadProfileName: environment.outputs.gpuProfileName
+    gpuProfileType: gpuProfileType
+    image: empty(functionsImageName) ? placeholderImage : functionsImageName
+    registryServer: registry.outputs.loginServer
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    minReplicas: minReplicas
+    maxReplicas: maxReplicas
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    eventsTopic: serviceBus.outputs.topicName
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    modelBlobPrefix: modelBlobPrefix
+    storageNames: {
+      uploads: contract.containers[0]
+      results: contract.containers[1]
+      jobs: contract.containers[2]
+      models: contract.containers[3]
+      jobsQueue: contract.queues[0]
+      shardsQueue: contract.queues[1]
+      editsQueue: contract.queues[2]
+      generateQueue: contract.queues[3]
+      eventsQueue: contract.queues[4]
+    }
+    masterKey: functionsMasterKey
+    hostDefaultKey: functionsHostKey
+    blobsExtensionKey: blobsExtensionKey
+  }
+}
+
+// After the app: the subscription's endpoint is the app's FQDN, and Event Grid validates it.
+module eventGrid 'modules/eventgrid.bicep' = {
+  name: 'eventgrid'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    systemTopicName: 'evgt-mage-${resourceToken}'
+    storageAccountName: storage.outputs.name
+    uploadsContainer: contract.containers[0]
+    createSubscription: !empty(functionsImageName)
+    webhookUrl: 'https://${functionApp.outputs.fqdn}/runtime/webhooks/blobs?functionName=Host.Functions.${blobTriggerFunctionName}&code=${blobsExtensionKey}'
+    subscriptionName: 'uploads-to-${toLower(blobTriggerFunctionName)}'
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.outputs.loginServer
+output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.name
+output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = environment.outputs.name
+output MAGE_FUNCTIONS_APP_NAME string = functionApp.outputs.name
+output MAGE_FUNCTIONS_FQDN string = functionApp.outputs.fqdn
+output MAGE_GPU_PROFILE_TYPE string = gpuProfileType
+output MAGE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output MAGE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output MAGE_SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
+output MAGE_EVENTS_TOPIC string = serviceBus.outputs.topicName
+output MAGE_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output MAGE_APPINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+output MAGE_EVENT_SUBSCRIPTION_CREATED bool = eventGrid.outputs.subscriptionCreated
