@@ -1,5 +1,15 @@
 using BenchmarkDotNet.Running;
 
+if (args.Length > 2 && args[0] == "graphs")
+{
+    return Mage.Benchmarks.GraphTimes.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0);
+}
+
+if (args.Length > 3 && args[0] == "profile")
+{
+    return Mage.Benchmarks.GraphProfile.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args[3]);
+}
+
 if (args.Length > 0 && args[0] == "compare")
 {
     return await Mage.Benchmarks.Compare.RunAsync(args[1..]);

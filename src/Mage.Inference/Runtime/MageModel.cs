@@ -37,10 +37,12 @@ public sealed class MageModel : IDisposable
     private readonly InferenceSession decoder;
     private readonly InferenceSession detokenizer;
     private readonly ILogger logger;
+    private readonly bool profiling;
     private bool disposed;
 
-    private MageModel(ModelPackage package, ExecutionDevice device, InferenceSession[] sessions, ILogger logger)
+    private MageModel(ModelPackage package, ExecutionDevice device, InferenceSession[] sessions, ILogger logger, bool profiling)
     {
+        this.profiling = profiling;
         Package = package;
         Device = device;
         (tokenizer, encoder, decoder, detokenizer) = (sessions[0], sessions[1], sessions[2], sessions[3]);
@@ -108,7 +110,7 @@ public sealed class MageModel : IDisposable
             logger.LogWarning("Model package {Package} holds seeded random weights: its outputs are not meaningful images or features", package.Folder);
         }
 
-        return new MageModel(package, device, sessions, logger);
+        return new MageModel(package, device, sessions, logger, options.ProfilePrefix is not null);
     }
 
     private static InferenceSession[] CreateSessions(ModelPackage package, MageModelOptions options, int? cudaDevice)
@@ -373,6 +375,15 @@ public sealed class MageModel : IDisposable
         }
 
         disposed = true;
+        if (profiling)
+        {
+            // ONNX Runtime writes a profile only when asked to end it.
+            foreach (var session in new[] { tokenizer, encoder, decoder, detokenizer })
+            {
+                logger.LogInformation("Wrote ONNX Runtime profile {File}", session.EndProfiling());
+            }
+        }
+
         tokenizer.Dispose();
         encoder.Dispose();
         decoder.Dispose();
