@@ -34,6 +34,11 @@ p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
 f=$(grep -oE '[0-9]+ (failed|error)' <<<"$line" | awk '{s+=$1} END {print s+0}')
 passed=$((passed + p)); failed=$((failed + ${f:-0}))
 
+if [[ ! -d tools/azurite/node_modules ]]; then
+  log "installing Azurite for the Functions tests (npm ci)"
+  npm ci --prefix tools/azurite --no-audit --no-fund
+fi
+
 log ".NET tests (dotnet test)"
 set +e
 dotnet test Mage.sln -c Release --nologo -v q 2>&1 | tee artifacts/dotnet-test.log

@@ -1,0 +1,60 @@
+using System.Net;
+using Mage.Functions.Jobs;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Http;
+
+namespace Mage.Functions.Functions;
+
+/// <summary>Bulk embedding jobs: submit (queue or HTTP), shards, status.</summary>
+public sealed class JobFunctions(SubmitJobService submit, ProcessShardService shards, JobApiService api)
+{
+    [Function("SubmitJob")]
+    public Task SubmitJob(
+        [QueueTrigger("%Mage:Storage:JobsQueue%", Connection = "MageStorage")] string message,
+        CancellationToken cancellationToken) =>
+        submit.SubmitAsync(message, cancellationToken);
+
+    [Function("ProcessShard")]
+    public Task ProcessShard(
+        [QueueTrigger("%Mage:Storage:ShardsQueue%", Connection = "MageStorage")] string message,
+        CancellationToken cancellationToken) =>
+        shards.ProcessAsync(message, cancellationToken: cancellationToken);
+
+    [Function("JobStatus")]
+    public async Task<HttpResponseData> JobStatus(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs/{jobId}")] HttpRequestData request,
+        string jobId,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return await RespondAsync(request, await api.GetStatusAsync(jobId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("SubmitJobHttp")]
+    public async Task<HttpResponseData> SubmitJobHttp(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs")] HttpRequestData request,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var reader = new StreamReader(request.Body);
+        var buffer = new char[JobApiService.MaxBodyBytes + 1];
+        var read = await reader.ReadBlockAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+        var result = read > JobApiService.MaxBodyBytes
+            ? new ApiResult(HttpStatusCode.RequestEntityTooLarge, new { error = $"The job is larger than {JobApiService.MaxBodyBytes} bytes." })
+            : await api.SubmitAsync(new string(buffer, 0, read), cancellationToken).ConfigureAwait(false);
+        return await RespondAsync(request, result, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<HttpResponseData> RespondAsync(HttpRequestData request, ApiResult result, CancellationToken cancellationToken)
+    {
+        var response = request.CreateResponse();
+        await response.WriteAsJsonAsync(result.Body, cancellationToken).ConfigureAwait(false);
+        response.StatusCode = result.Status; // after the write: WriteAsJsonAsync resets it to 200
+        if (result.Location is not null)
+        {
+            response.Headers.Add("Location", new Uri(request.Url, "/api/" + result.Location).ToString());
+        }
+
+        return response;
+    }
+}

@@ -1,0 +1,7 @@
+using Mage.Functions.Hosting;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.AddMage();
+await builder.Build().RunAsync().ConfigureAwait(false);

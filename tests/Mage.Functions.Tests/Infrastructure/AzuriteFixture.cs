@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Mage.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// Starts a real Azurite (blob and queue, in memory) from tools/azurite on free ports and stops
+/// it after the collection. test.sh installs it with <c>npm ci --prefix tools/azurite</c>.
+/// </summary>
+public sealed class AzuriteFixture : IAsyncLifetime
+{
+    private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private Process? process;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var root = RepoPaths.Root;
+        var script = Path.Combine(root, "tools", "azurite", "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(script))
+        {
+            throw new InvalidOperationException($"Azurite is not installed ({script} is missing): run 'npm ci --prefix tools/azurite' (test.sh does).");
+        }
+
+        int blobPort = FreePort(), queuePort = FreePort(), tablePort = FreePort();
+        var start = new ProcessStartInfo("node")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
+                     "--blobHost", "127.0.0.1", "--blobPort", $"{blobPort}",
+                     "--queueHost", "127.0.0.1", "--queuePort", $"{queuePort}",
+                     "--tableHost", "127.0.0.1", "--tablePort", $"{tablePort}",
+                 })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await WaitForPortAsync(blobPort).ConfigureAwait(false);
+        await WaitForPortAsync(queuePort).ConfigureAwait(false);
+        ConnectionString = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+                           $"AccountKey={Key};BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
+                           $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;";
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().ConfigureAwait(false);
+        }
+
+        process?.Dispose();
+    }
+
+    private async Task WaitForPortAsync(int port)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (process!.HasExited)
+            {
+                throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} before listening.");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port).ConfigureAwait(false);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100).ConfigureAwait(false);
+            }
+        }
+
+        throw new TimeoutException($"Azurite did not listen on port {port} within 30 s.");
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
+{
+    public const string Name = "Azurite";
+}
+
+/// <summary>Paths inside the repository.</summary>
+public static class RepoPaths
+{
+    /// <summary>The folder holding Mage.sln, found upwards from the test assembly.</summary>
+    public static string Root { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Mage.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Mage.sln above {AppContext.BaseDirectory}.");
+    }
+}

@@ -1,0 +1,148 @@
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Mage.Functions.Hosting;
+using Mage.Functions.Options;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Mage.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// The app's real service registration (<see cref="MageServiceExtensions.AddMage"/>) on a plain
+/// generic host, against Azurite and the tiny model, with container and queue names unique to
+/// one test class.
+/// </summary>
+public sealed class MageTestHost : IAsyncDisposable
+{
+    private readonly IHost host;
+
+    private MageTestHost(IHost host, StorageSettings storage)
+    {
+        this.host = host;
+        Storage = storage;
+    }
+
+    public StorageSettings Storage { get; }
+
+    public IServiceProvider Services => host.Services;
+
+    public BlobServiceClient Blobs => Services.GetRequiredService<BlobServiceClient>();
+
+    public QueueServiceClient Queues => Services.GetRequiredService<QueueServiceClient>();
+
+    public T Get<T>()
+        where T : notnull => Services.GetRequiredService<T>();
+
+    public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(name);
+
+    public static async Task<MageTestHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? overrides = null)
+    {
+        var tag = "t" + Guid.NewGuid().ToString("N")[..10];
+        var settings = new Dictionary<string, string?>
+        {
+            ["MageStorage"] = azurite.ConnectionString,
+            ["Mage:Model:PackagePath"] = Path.Combine(AppContext.BaseDirectory, "fixtures", "mage-tiny"),
+            ["Mage:Model:Device"] = "cpu",
+            ["Mage:Model:IntraOpThreads"] = "1",
+            ["Mage:Storage:UploadsContainer"] = $"{tag}-uploads",
+            ["Mage:Storage:ResultsContainer"] = $"{tag}-results",
+            ["Mage:Storage:JobsContainer"] = $"{tag}-jobs",
+            ["Mage:Storage:ModelsContainer"] = $"{tag}-models",
+            ["Mage:Storage:JobsQueue"] = $"{tag}-jobs",
+            ["Mage:Storage:ShardsQueue"] = $"{tag}-shards",
+            ["Mage:Storage:EditsQueue"] = $"{tag}-edits",
+            ["Mage:Storage:GenerateQueue"] = $"{tag}-generate",
+            ["Mage:Storage:EventsQueue"] = $"{tag}-events",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddMage();
+        var host = builder.Build();
+        await host.StartAsync().ConfigureAwait(false);
+        var storage = host.Services.GetRequiredService<IOptions<StorageSettings>>().Value;
+        var blobs = host.Services.GetRequiredService<BlobServiceClient>();
+        var queues = host.Services.GetRequiredService<QueueServiceClient>();
+        foreach (var c in new[] { storage.UploadsContainer, storage.ResultsContainer, storage.JobsContainer, storage.ModelsContainer })
+        {
+            await blobs.GetBlobContainerClient(c).CreateIfNotExistsAsync().ConfigureAwait(false);
+        }
+
+        foreach (var q in new[] { storage.JobsQueue, storage.ShardsQueue, storage.EditsQueue, storage.GenerateQueue, storage.EventsQueue })
+        {
+            await queues.GetQueueClient(q).CreateIfNotExistsAsync().ConfigureAwait(false);
+        }
+
+        return new MageTestHost(host, storage);
+    }
+
+    /// <summary>Receives every message now in a queue (and deletes them).</summary>
+    public async Task<List<string>> DrainAsync(string queue)
+    {
+        var client = Queues.GetQueueClient(queue);
+        var result = new List<string>();
+        while (true)
+        {
+            QueueMessage[] batch = await client.ReceiveMessagesAsync(32).ConfigureAwait(false);
+            if (batch.Length == 0)
+            {
+                return result;
+            }
+
+            foreach (var m in batch)
+            {
+                result.Add(m.Body.ToString());
+                await client.DeleteMessageAsync(m.MessageId, m.PopReceipt).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Names of the blobs under a prefix.</summary>
+    public async Task<List<string>> ListAsync(string container, string prefix = "")
+    {
+        var names = new List<string>();
+        await foreach (var item in Container(container).GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, default).ConfigureAwait(false))
+        {
+            names.Add(item.Name);
+        }
+
+        return names;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync().ConfigureAwait(false);
+        host.Dispose();
+    }
+
+    /// <summary>A small PNG of random pixels.</summary>
+    public static byte[] RandomPng(int seed, int width = 32, int height = 32)
+    {
+        var random = new Random(seed);
+        using var image = new Image<Rgb24>(width, height);
+        image.ProcessPixelRows(rows =>
+        {
+            for (var y = 0; y < rows.Height; y++)
+            {
+                foreach (ref var p in rows.GetRowSpan(y))
+                {
+                    p = new Rgb24((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256));
+                }
+            }
+        });
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        return stream.ToArray();
+    }
+}

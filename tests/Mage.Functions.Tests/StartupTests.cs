@@ -1,0 +1,54 @@
+using Mage.Functions.Hosting;
+using Mage.Functions.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace Mage.Functions.Tests;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class StartupTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task Model_settings_need_exactly_one_source()
+    {
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { ["Mage:Model:PackagePath"] = null }));
+        Assert.Contains("exactly one of Mage:Model:PackagePath", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_device_and_container_names_fail_at_start()
+    {
+        await Assert.ThrowsAsync<OptionsValidationException>(() => MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { ["Mage:Model:Device"] = "tpu" }));
+        await Assert.ThrowsAsync<OptionsValidationException>(() => MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { ["Mage:Storage:ResultsContainer"] = "Bad_Name" }));
+    }
+
+    [Fact]
+    public async Task Package_is_downloaded_from_the_models_container_and_hash_checked()
+    {
+        await using var seed = await MageTestHost.StartAsync(azurite);
+        var models = seed.Container(seed.Storage.ModelsContainer);
+        var fixture = Path.Combine(AppContext.BaseDirectory, "fixtures", "mage-tiny");
+        foreach (var file in Directory.GetFiles(fixture))
+        {
+            await models.GetBlobClient($"mage-tiny/v1/{Path.GetFileName(file)}").UploadAsync(file);
+        }
+
+        var cache = Path.Combine(Path.GetTempPath(), "mage-test-cache-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var downloaded = await MageTestHost.StartAsync(azurite, new Dictionary<string, string?>
+            {
+                ["Mage:Model:PackagePath"] = null,
+                ["Mage:Model:BlobPrefix"] = "mage-tiny/v1",
+                ["Mage:Model:CacheFolder"] = cache,
+                ["Mage:Storage:ModelsContainer"] = seed.Storage.ModelsContainer,
+            });
+            var engine = await downloaded.Get<IMageEngineSource>().GetEngineAsync();
+            Assert.True(engine.Model.Package.HashesVerified);
+            Assert.StartsWith(cache, engine.Model.Package.Folder, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+}
