@@ -31,7 +31,7 @@ py_rc=${PIPESTATUS[0]}
 set -e
 line=$(grep -E '^[0-9]+ passed|[0-9]+ (passed|failed)' artifacts/pytest.log | tail -1 || true)
 p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)
-f=$(grep -oE '[0-9]+ (failed|error)' <<<"$line" | awk '{s+=$1} END {print s+0}')
+f=$( (grep -oE '[0-9]+ (failed|error)' <<<"$line" || true) | awk '{s+=$1} END {print s+0}')
 passed=$((passed + p)); failed=$((failed + ${f:-0}))
 
 if [[ ! -d tools/azurite/node_modules ]]; then
