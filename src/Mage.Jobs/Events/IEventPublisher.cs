@@ -1,4 +1,4 @@
-namespace Mage.Functions.Events;
+namespace Mage.Jobs.Events;
 
 /// <summary>Publishes completion and failure events. Implementations are thread-safe singletons.</summary>
 public interface IEventPublisher

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Mage.Functions.Events;
+namespace Mage.Jobs.Events;
 
 /// <summary>
 /// A CloudEvents 1.0 event in structured JSON form. <see cref="Id"/> is derived from the event's

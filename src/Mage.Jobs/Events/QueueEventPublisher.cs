@@ -1,7 +1,7 @@
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Logging;
 
-namespace Mage.Functions.Events;
+namespace Mage.Jobs.Events;
 
 /// <summary>
 /// Sends events to a storage queue as structured CloudEvents JSON; used when no Service Bus

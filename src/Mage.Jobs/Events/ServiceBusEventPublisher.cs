@@ -1,7 +1,7 @@
 using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.Logging;
 
-namespace Mage.Functions.Events;
+namespace Mage.Jobs.Events;
 
 /// <summary>
 /// Sends events to a Service Bus topic as structured CloudEvents. The message id is the event id,

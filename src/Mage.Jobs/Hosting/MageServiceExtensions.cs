@@ -2,17 +2,17 @@ using Azure.Identity;
 using Azure.Messaging.ServiceBus;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
-using Mage.Functions.Events;
-using Mage.Functions.Jobs;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Events;
+using Mage.Jobs.Services;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Functions.Hosting;
+namespace Mage.Jobs.Hosting;
 
 /// <summary>Registers everything the Mage functions need.</summary>
 public static class MageServiceExtensions

@@ -1,4 +1,4 @@
-using Mage.Functions.Options;
+using Mage.Jobs.Options;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Functions.Hosting;
+namespace Mage.Jobs.Hosting;
 
 /// <summary>Hands out the shared engine once the model has loaded.</summary>
 public interface IMageEngineSource

@@ -1,12 +1,12 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Mage.Inference.Packages;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Functions.Hosting;
+namespace Mage.Jobs.Hosting;
 
 /// <summary>
 /// Copies a model package from the models container into a local cache folder. A cached copy

@@ -4,7 +4,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 
-namespace Mage.Functions.Hosting;
+namespace Mage.Jobs.Hosting;
 
 /// <summary>
 /// Builds storage clients from the <c>MageStorage</c> connection the triggers use, in either of

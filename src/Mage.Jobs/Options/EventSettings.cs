@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Mage.Functions.Options;
+namespace Mage.Jobs.Options;
 
 /// <summary>Where completion events go (configuration section <c>Mage:Events</c>).</summary>
 public sealed class EventSettings

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Mage.Functions.Options;
+namespace Mage.Jobs.Options;
 
 /// <summary>Caps on untrusted input (configuration section <c>Mage:Limits</c>). See docs/operations.md for the reasoning.</summary>
 public sealed class LimitSettings

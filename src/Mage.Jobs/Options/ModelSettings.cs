@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Mage.Functions.Options;
+namespace Mage.Jobs.Options;
 
 /// <summary>
 /// Where the model package comes from and how it runs (configuration section <c>Mage:Model</c>).

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Mage.Functions.Options;
+namespace Mage.Jobs.Options;
 
 /// <summary>Container and queue names (configuration section <c>Mage:Storage</c>). Names follow Azure's rules: 3-63 lower-case letters, digits and single hyphens.</summary>
 public sealed class StorageSettings

@@ -1,9 +1,9 @@
 using System.Text.Json;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Mage.Inference.Imaging;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>A blob reference in a request.</summary>
 public sealed record BlobRef(string? Container, string? Name);

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Azure;
 using Azure.Storage.Blobs;
-using Mage.Functions.Events;
-using Mage.Functions.Hosting;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Mage.Inference;
 using Mage.Inference.Editing;
 using Mage.Inference.Engine;
@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>
 /// Inpainting, outpainting and uncropping of a stored image: <c>{prefix}/{requestId}/image-0.png</c>,

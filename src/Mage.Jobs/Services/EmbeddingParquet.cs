@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using Parquet.Serialization;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>One row of a job's Parquet part: a blob and its embedding, or why it has none.</summary>
 public sealed class EmbeddingRow

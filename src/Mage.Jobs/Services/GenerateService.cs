@@ -1,12 +1,12 @@
 using System.Diagnostics;
-using Mage.Functions.Events;
-using Mage.Functions.Hosting;
-using Mage.Functions.Options;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
 using Mage.Inference;
 using Mage.Inference.Engine;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>Unconditional generation: <c>{prefix}/{requestId}/image-{i}.png</c>, <c>tokens.npy</c> (int64 [count, 256]) and <c>result.json</c>.</summary>
 /// <remarks>Thread-safe singleton.</remarks>

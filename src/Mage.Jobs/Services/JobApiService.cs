@@ -1,10 +1,10 @@
 using System.Net;
 using Azure.Storage.Queues;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>An HTTP answer: status code and a JSON-serializable body.</summary>
 public sealed record ApiResult(HttpStatusCode Status, object Body, string? Location = null);

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>A bulk embedding job as it arrives (queue message or HTTP body). Unknown members are rejected.</summary>
 public sealed record JobRequest(

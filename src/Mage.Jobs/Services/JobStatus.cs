@@ -1,4 +1,4 @@
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>Job states, in order: listing, running, then completed or failed.</summary>
 public static class JobStates

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>JSON settings shared by messages and documents.</summary>
 public static class JsonDefaults

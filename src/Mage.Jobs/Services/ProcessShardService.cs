@@ -3,17 +3,17 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Mage.Functions.Events;
-using Mage.Functions.Hosting;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Mage.Inference;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>What happened to one shard message.</summary>
 /// <param name="Status"><c>committed</c>, <c>already-committed</c>, <c>already-counted</c>, <c>failed</c> or <c>ignored</c>.</param>

@@ -1,15 +1,15 @@
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
-using Mage.Functions.Events;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Events;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>
 /// Writes the outputs of edit and generation requests: data files first, then result.json (or

@@ -4,14 +4,14 @@ using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
-using Mage.Functions.Events;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Events;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Mage.Inference.Imaging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>
 /// Starts a bulk job: validates the message, creates the status document, lists the source page

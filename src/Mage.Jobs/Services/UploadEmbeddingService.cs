@@ -3,10 +3,10 @@ using System.Security.Cryptography;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Mage.Functions.Events;
-using Mage.Functions.Hosting;
-using Mage.Functions.Options;
-using Mage.Functions.Storage;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Mage.Inference;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
@@ -14,7 +14,7 @@ using Mage.Inference.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Functions.Jobs;
+namespace Mage.Jobs.Services;
 
 /// <summary>What happened to one upload.</summary>
 /// <param name="Status"><c>completed</c>, <c>failed</c>, <c>skipped</c> (already done) or <c>gone</c> (blob deleted or replaced).</param>

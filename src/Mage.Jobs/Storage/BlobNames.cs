@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Mage.Functions.Storage;
+namespace Mage.Jobs.Storage;
 
 /// <summary>
 /// Rules for names that arrive from outside (blob names, container names, prefixes, ids) before

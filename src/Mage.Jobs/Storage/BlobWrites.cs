@@ -3,7 +3,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
-namespace Mage.Functions.Storage;
+namespace Mage.Jobs.Storage;
 
 /// <summary>
 /// The few blob operations the services need, with the conditions that make them idempotent.

@@ -2,11 +2,11 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Mage.Functions.Jobs;
-using Mage.Functions.Options;
+using Mage.Jobs.Services;
+using Mage.Jobs.Options;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Functions.Storage;
+namespace Mage.Jobs.Storage;
 
 /// <summary>
 /// Reads and writes job status documents with optimistic concurrency: create with

@@ -1,6 +1,6 @@
 using Mage.Inference.Numpy;
 
-namespace Mage.Functions.Storage;
+namespace Mage.Jobs.Storage;
 
 /// <summary>Builds .npy files in memory. The bytes depend only on the data and shape (no timestamps).</summary>
 public static class Npy

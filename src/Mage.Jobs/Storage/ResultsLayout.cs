@@ -1,4 +1,4 @@
-namespace Mage.Functions.Storage;
+namespace Mage.Jobs.Storage;
 
 /// <summary>
 /// Where results live. Every path is a pure function of its inputs, so a retried message writes
