@@ -70,6 +70,26 @@ internal static class CliApp
             context.WriteError(e.Message);
             return ExitCodes.Failure;
         }
+        catch (Azure.RequestFailedException e)
+        {
+            context.WriteError($"storage: {e.Status} {e.ErrorCode}: {FirstLine(e.Message)}");
+            return ExitCodes.Failure;
+        }
+        catch (Azure.Identity.AuthenticationFailedException e)
+        {
+            context.WriteError($"sign-in failed (DefaultAzureCredential): {FirstLine(e.Message)}");
+            return ExitCodes.Failure;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            context.WriteError($"invalid setting: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (FormatException e) when (e.Source?.StartsWith("Azure", StringComparison.Ordinal) == true)
+        {
+            context.WriteError(e.Message);
+            return ExitCodes.Failure;
+        }
     }
 
     private static RootCommand BuildRoot(CliContext context)
@@ -84,8 +104,15 @@ internal static class CliApp
         root.Subcommands.Add(EditCommands.Uncrop(context, common));
         root.Subcommands.Add(DecodeCommand.Create(context, common));
         root.Subcommands.Add(ModelCommands.Create(context, common));
+        var storage = new Jobs.StorageOptions();
+        root.Subcommands.Add(JobCommands.Create(context, storage));
+        root.Subcommands.Add(WorkerCommand.Create(context, common, storage));
+        root.Subcommands.Add(StorageCommands.Blob(context, storage));
+        root.Subcommands.Add(StorageCommands.Queue(context, storage));
         return root;
     }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     /// <summary>"mage tokenize", "mage model verify": the command words the user typed.</summary>
     private static string CommandPath(ParseResult parse)

@@ -1,4 +1,4 @@
-using Mage.Functions.Hosting;
+using Mage.Jobs.Hosting;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 

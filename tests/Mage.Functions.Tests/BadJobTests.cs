@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Mage.Functions.Jobs;
-using Mage.Functions.Storage;
+using Mage.Jobs.Services;
+using Mage.Jobs.Storage;
 using Mage.Functions.Tests.Infrastructure;
 
 namespace Mage.Functions.Tests;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mage.Functions.Jobs;
+using Mage.Jobs.Services;
 using Mage.Functions.Tests.Infrastructure;
 
 namespace Mage.Functions.Tests;
@@ -68,7 +68,7 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
         // Redelivery after commit: acknowledged, nothing recounted.
         Assert.Equal("already-counted", (await shards.ProcessAsync(messages[0])).Status);
 
-        var final = (await host.Get<Mage.Functions.Storage.JobStatusStore>().GetAsync("bulk-1"))!.Value.Status;
+        var final = (await host.Get<Mage.Jobs.Storage.JobStatusStore>().GetAsync("bulk-1"))!.Value.Status;
         Assert.Equal(JobStates.Completed, final.State);
         Assert.Equal(8, final.ShardsDone);
         Assert.Equal(0, final.ShardsFailed);
@@ -125,7 +125,7 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
             await host.Get<ProcessShardService>().ProcessAsync(m);
         }
 
-        var final = (await host.Get<Mage.Functions.Storage.JobStatusStore>().GetAsync("list-1"))!.Value.Status;
+        var final = (await host.Get<Mage.Jobs.Storage.JobStatusStore>().GetAsync("list-1"))!.Value.Status;
         Assert.Equal(JobStates.Completed, final.State);
         Assert.Equal(2, final.ImagesDone);
         Assert.Equal(1, final.ImagesFailed);

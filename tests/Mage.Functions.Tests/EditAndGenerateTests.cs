@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mage.Functions.Jobs;
+using Mage.Jobs.Services;
 using Mage.Functions.Tests.Infrastructure;
 using Mage.Inference.Numpy;
 using SixLabors.ImageSharp;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
-using Mage.Functions.Events;
+using Mage.Jobs.Events;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mage.Functions.Tests;

@@ -1,4 +1,4 @@
-using Mage.Functions.Hosting;
+using Mage.Jobs.Hosting;
 using Mage.Functions.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using Mage.Functions.Jobs;
+using Mage.Jobs.Services;
 using Mage.Functions.Tests.Infrastructure;
 using Mage.Inference.Numpy;
 

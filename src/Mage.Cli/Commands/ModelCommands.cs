@@ -54,7 +54,7 @@ internal static class ModelCommands
         {
             var loaded = ModelPackage.Load(ResolvePackage(parse, package, common, context), verifyHashes: false);
             var m = loaded.Manifest;
-            var console = TableConsole(context);
+            var console = Console.CliTables.For(context);
             var summary = new Table().HideHeaders().AddColumns("Field", "Value");
             summary.AddRow("package", Markup.Escape(loaded.Folder));
             summary.AddRow("arch", Markup.Escape(m.Arch));
@@ -107,7 +107,7 @@ internal static class ModelCommands
             using var model = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = parse.GetValue(common.Device)!, VerifyHashes = false }, logger);
             var checks = await Task.Run(() => RunGolden(model, NpzFile.Read(checkedPackage.GoldenPath), cancellationToken), cancellationToken);
 
-            var console = TableConsole(context);
+            var console = Console.CliTables.For(context);
             var table = new Table().AddColumns("Check", "Measured", "Tolerance", "Result");
             foreach (var c in checks)
             {
@@ -241,24 +241,5 @@ internal static class ModelCommands
         }
 
         return string.Join(", ", parts) + (source.IsRandom ? " (random weights: outputs are not meaningful)" : "");
-    }
-
-    /// <summary>A Spectre console over stdout: plain text (no colour codes) when stdout is not a terminal, wide enough for hashes.</summary>
-    private static IAnsiConsole TableConsole(CliContext context)
-    {
-        var terminal = context.StdoutIsTerminal;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(context.Out),
-            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        if (!terminal)
-        {
-            console.Profile.Width = 160;
-        }
-
-        return console;
     }
 }

@@ -1,4 +1,4 @@
-using Mage.Functions.Jobs;
+using Mage.Jobs.Services;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Mage.Functions.Functions;

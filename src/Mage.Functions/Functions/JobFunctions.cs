@@ -1,5 +1,5 @@
 using System.Net;
-using Mage.Functions.Jobs;
+using Mage.Jobs.Services;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 

@@ -1,5 +1,5 @@
 using Azure.Storage.Blobs;
-using Mage.Functions.Jobs;
+using Mage.Jobs.Services;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Mage.Functions.Functions;

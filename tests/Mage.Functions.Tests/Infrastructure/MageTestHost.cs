@@ -1,8 +1,8 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Mage.Functions.Hosting;
-using Mage.Functions.Options;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using Mage.Cli.Jobs;
+using Microsoft.Extensions.Logging;
+
+namespace Mage.Cli.Commands;
+
+/// <summary><c>mage worker</c>: the Functions app's job services on this machine, fed by polling storage.</summary>
+internal static class WorkerCommand
+{
+    public static Command Create(CliContext context, CommonOptions common, StorageOptions storage)
+    {
+        var once = new Option<bool>("--once") { Description = "Drain every queue and process pending uploads, then exit (for scripts and tests)." };
+        var quiet = new Option<bool>("--quiet") { Description = "Log warnings and errors only." };
+        var command = new Command(
+            "worker",
+            "Process uploads, bulk jobs, shards, edits and generation requests from a storage account (or Azurite) by polling its queues and uploads container: the Functions app's work without the Functions host.")
+        {
+            once, quiet,
+        };
+        common.AddTo(command);
+        storage.AddTo(command);
+        command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
+        {
+            var settings = storage.Resolve(parse);
+            await using var model = ModelHost.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.BatchSize), context);
+            using var host = JobsHost.Create(settings, context.Error, parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information, model.Engine);
+            var logger = host.Get<ILoggerFactory>().CreateLogger("Mage.Cli.Worker");
+            var worker = new QueueWorker(host, host.CreateRawQueues(), logger);
+            context.Error.WriteLine($"mage worker: model {model.Model.Package.Manifest.Arch} on {model.Model.Device.Description}; " +
+                                    (parse.GetValue(once) ? "draining once." : "press Ctrl+C to stop."));
+            try
+            {
+                await worker.RunAsync(parse.GetValue(once), cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C is how a worker is stopped: unfinished messages were made visible again.
+                context.Error.WriteLine("mage worker: stopped.");
+            }
+
+            context.Out.WriteLine($"Worker done: {(worker.Tally.ToString() is { Length: > 0 } t ? t : "nothing to do")}.");
+            return ExitCodes.Success;
+        }, cancellationToken));
+        return command;
+    }
+}

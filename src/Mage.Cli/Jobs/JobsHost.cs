@@ -1,0 +1,82 @@
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Mage.Inference.Engine;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mage.Cli.Jobs;
+
+/// <summary>
+/// The Functions app's own service registration (<see cref="MageServiceExtensions.AddMage"/>)
+/// on a generic host that is built but never started: the CLI resolves the job services from it
+/// and drives them itself. Settings come from the <c>Mage__*</c> environment variables of the
+/// Functions contract (docs/operations.md), overridden by the command line. Owns the host.
+/// </summary>
+internal sealed class JobsHost : IDisposable
+{
+    private readonly IHost host;
+
+    private JobsHost(IHost host) => this.host = host;
+
+    public IServiceProvider Services => host.Services;
+
+    public StorageSettings Storage => Get<IOptions<StorageSettings>>().Value;
+
+    public LimitSettings Limits => Get<IOptions<LimitSettings>>().Value;
+
+    public BlobServiceClient Blobs => Get<BlobServiceClient>();
+
+    /// <summary>Queue clients that send base64, as the Functions host expects.</summary>
+    public QueueServiceClient Queues => Get<QueueServiceClient>();
+
+    /// <summary>
+    /// Queue clients that leave bodies as they are (no base64), for the worker, which decodes
+    /// itself so that a body that is not base64 is moved to the poison queue instead of being lost.
+    /// </summary>
+    public QueueServiceClient CreateRawQueues() =>
+        StorageClients.CreateQueueServiceClient(
+            Get<IConfiguration>().GetSection(StorageSettings.Connection),
+            new DefaultAzureCredential(),
+            new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+
+    public T Get<T>()
+        where T : notnull => host.Services.GetRequiredService<T>();
+
+    /// <summary>
+    /// Builds the host. With <paramref name="engine"/> the job services run on it (the caller owns
+    /// it); without, only the storage-side services (submit, status) are usable.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A <c>Mage__*</c> setting is invalid.</exception>
+    public static JobsHost Create(IReadOnlyDictionary<string, string?> storage, TextWriter log, LogLevel level, MageEngine? engine = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddInMemoryCollection(storage);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new Console.LineLoggerProvider(log));
+        builder.Logging.SetMinimumLevel(level);
+        // Azure.Core logs every 404/409/412 as a warning; the services expect those (existence checks, optimistic concurrency).
+        builder.Logging.AddFilter("Azure", LogLevel.Error);
+        builder.AddMage();
+        if (engine is not null)
+        {
+            // The CLI loads the model itself (--model, --device, --batch-size); AddMage's ModelHost never starts.
+            builder.Services.AddSingleton<IMageEngineSource>(new FixedEngineSource(engine));
+        }
+
+        var jobsHost = new JobsHost(builder.Build());
+
+        // The host is never started, so ValidateOnStart does not run: read the options now so a bad setting fails here.
+        _ = jobsHost.Storage;
+        _ = jobsHost.Limits;
+        return jobsHost;
+    }
+
+    public void Dispose() => host.Dispose();
+}

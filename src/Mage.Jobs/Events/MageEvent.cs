@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Mage.Jobs.Events;
+
+/// <summary>
+/// A CloudEvents 1.0 event in structured JSON form. <see cref="Id"/> is derived from the event's
+/// type, subject and version key, so a retried completion publishes the same id and Service Bus
+/// duplicate detection drops the copy.
+/// </summary>
+public sealed record MageEvent(
+    [property: JsonPropertyName("specversion")] string SpecVersion,
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("subject")] string Subject,
+    [property: JsonPropertyName("time")] DateTimeOffset Time,
+    [property: JsonPropertyName("datacontenttype")] string DataContentType,
+    [property: JsonPropertyName("data")] MageEventData Data)
+{
+    public const string EventSource = "/mage";
+
+    /// <summary>CloudEvents structured-mode content type.</summary>
+    public const string StructuredContentType = "application/cloudevents+json; charset=utf-8";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Creates an event.</summary>
+    /// <param name="type">e.g. <c>mage.upload.completed</c>.</param>
+    /// <param name="subject">What it is about, e.g. <c>uploads/cat.jpg</c> or <c>jobs/j1</c>.</param>
+    /// <param name="versionKey">What distinguishes one occurrence from a repeat of the same: an etag, a job id.</param>
+    /// <param name="data">The payload.</param>
+    /// <param name="time">When it happened.</param>
+    public static MageEvent Create(string type, string subject, string versionKey, MageEventData data, DateTimeOffset time)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        ArgumentException.ThrowIfNullOrEmpty(subject);
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{type}\n{subject}\n{versionKey}")));
+        return new MageEvent("1.0", id, EventSource, type, subject, time, "application/json", data);
+    }
+
+    /// <summary>The event as UTF-8 JSON.</summary>
+    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+}
+
+/// <summary>The <c>data</c> of a Mage event.</summary>
+/// <param name="JobId">Bulk job id, for job events.</param>
+/// <param name="RequestId">Request id, for edit and generation events.</param>
+/// <param name="Status"><c>completed</c> or <c>failed</c>.</param>
+/// <param name="Outputs">Blob URIs or container/name paths of what was written.</param>
+/// <param name="Error">Why it failed.</param>
+public sealed record MageEventData(
+    [property: JsonPropertyName("jobId")] string? JobId,
+    [property: JsonPropertyName("requestId")] string? RequestId,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("outputs")] IReadOnlyList<string> Outputs,
+    [property: JsonPropertyName("error")] string? Error = null);
+
+/// <summary>Event type names.</summary>
+public static class MageEventTypes
+{
+    public const string UploadCompleted = "mage.upload.completed";
+    public const string UploadFailed = "mage.upload.failed";
+    public const string JobCompleted = "mage.job.completed";
+    public const string JobFailed = "mage.job.failed";
+    public const string EditCompleted = "mage.edit.completed";
+    public const string EditFailed = "mage.edit.failed";
+    public const string GenerateCompleted = "mage.generate.completed";
+    public const string GenerateFailed = "mage.generate.failed";
+}

@@ -1,0 +1,91 @@
+using Azure.Identity;
+using Azure.Messaging.ServiceBus;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Mage.Jobs.Events;
+using Mage.Jobs.Services;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mage.Jobs.Hosting;
+
+/// <summary>Registers everything the Mage functions need.</summary>
+public static class MageServiceExtensions
+{
+    /// <summary>
+    /// Options (validated at start-up), Azure clients, the model host (loads the model at
+    /// start-up), the event publisher and the job services.
+    /// </summary>
+    public static IHostApplicationBuilder AddMage(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<ModelSettings>().BindConfiguration(ModelSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageSettings>().BindConfiguration(StorageSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EventSettings>().BindConfiguration(EventSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LimitSettings>().BindConfiguration(LimitSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddTimeProvider();
+
+        var storageSection = configuration.GetSection(StorageSettings.Connection);
+        var serviceBusNamespace = configuration[$"{EventSettings.Section}:ServiceBusNamespace"];
+        services.AddAzureClients(clients =>
+        {
+            clients.UseCredential(new DefaultAzureCredential(new DefaultAzureCredentialOptions
+            {
+                ManagedIdentityClientId = storageSection["clientId"],
+            }));
+            clients.AddClient<BlobServiceClient, BlobClientOptions>((options, credential) =>
+                StorageClients.CreateBlobServiceClient(storageSection, credential, options));
+            clients.AddClient<QueueServiceClient, QueueClientOptions>((options, credential) =>
+                    StorageClients.CreateQueueServiceClient(storageSection, credential, options))
+                // The queue trigger reads base64 (host.json messageEncoding), so everything we enqueue is base64 too.
+                .ConfigureOptions(options => options.MessageEncoding = QueueMessageEncoding.Base64);
+            if (!string.IsNullOrWhiteSpace(serviceBusNamespace))
+            {
+                clients.AddServiceBusClientWithNamespace(serviceBusNamespace);
+            }
+        });
+
+        if (!string.IsNullOrWhiteSpace(serviceBusNamespace))
+        {
+            services.AddSingleton(sp => sp.GetRequiredService<ServiceBusClient>().CreateSender(sp.GetRequiredService<IOptions<EventSettings>>().Value.Topic));
+            services.AddSingleton<IEventPublisher, ServiceBusEventPublisher>();
+        }
+        else
+        {
+            services.AddSingleton<IEventPublisher>(sp => new QueueEventPublisher(
+                sp.GetRequiredService<QueueServiceClient>().GetQueueClient(sp.GetRequiredService<IOptions<StorageSettings>>().Value.EventsQueue),
+                sp.GetRequiredService<ILogger<QueueEventPublisher>>()));
+        }
+
+        services.AddSingleton<ModelPackageDownloader>();
+        services.AddSingleton<ModelHost>();
+        services.AddSingleton<IMageEngineSource>(sp => sp.GetRequiredService<ModelHost>());
+        services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+
+        services.AddSingleton<JobStatusStore>();
+        services.AddSingleton<UploadEmbeddingService>();
+        services.AddSingleton<SubmitJobService>();
+        services.AddSingleton<ProcessShardService>();
+        services.AddSingleton<JobApiService>();
+        services.AddSingleton<RequestResults>();
+        services.AddSingleton<EditService>();
+        services.AddSingleton<GenerateService>();
+        return builder;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Mage.Jobs.Options;
+
+/// <summary>Caps on untrusted input (configuration section <c>Mage:Limits</c>). See docs/operations.md for the reasoning.</summary>
+public sealed class LimitSettings
+{
+    public const string Section = "Mage:Limits";
+
+    /// <summary>Largest image blob, in bytes; checked on the blob's properties before downloading.</summary>
+    [Range(1, int.MaxValue - 1)]
+    public long MaxImageBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Largest decoded image, width * height.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxImagePixels { get; set; } = 50_000_000;
+
+    /// <summary>Most images one bulk job may cover.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxImagesPerJob { get; set; } = 10_000_000;
+
+    /// <summary>Largest shard (images per shard message).</summary>
+    [Range(1, 4096)]
+    public int MaxShardSize { get; set; } = 256;
+
+    /// <summary>Most images one generation request may ask for.</summary>
+    [Range(1, 4096)]
+    public int MaxGenerateCount { get; set; } = 64;
+
+    /// <summary>Most decoding steps an edit or generation may ask for.</summary>
+    [Range(1, 256)]
+    public int MaxSteps { get; set; } = 64;
+
+    /// <summary>Largest outpainting margin on any side, in pixels.</summary>
+    [Range(1, 8192)]
+    public int MaxOutpaintMargin { get; set; } = 1024;
+
+    /// <summary>Longest blob name accepted, in characters (Azure allows 1024).</summary>
+    [Range(1, 1024)]
+    public int MaxBlobNameLength { get; set; } = 1024;
+
+    /// <summary>Images a shard embeds at once; lets the engine's batchers fill a batch.</summary>
+    [Range(1, 256)]
+    public int ShardConcurrency { get; set; } = 16;
+
+    /// <summary>Blobs per listing page when a job enumerates its source.</summary>
+    [Range(1, 5000)]
+    public int ListPageSize { get; set; } = 5000;
+}

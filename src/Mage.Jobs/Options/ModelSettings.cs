@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Mage.Jobs.Options;
+
+/// <summary>
+/// Where the model package comes from and how it runs (configuration section <c>Mage:Model</c>).
+/// Exactly one of <see cref="PackagePath"/> and <see cref="BlobPrefix"/> is set.
+/// </summary>
+public sealed class ModelSettings : IValidatableObject
+{
+    public const string Section = "Mage:Model";
+
+    /// <summary>A local package folder (baked into the image or mounted).</summary>
+    public string? PackagePath { get; set; }
+
+    /// <summary>A folder in the models container; downloaded once at cold start into <see cref="CacheFolder"/>.</summary>
+    public string? BlobPrefix { get; set; }
+
+    /// <summary>Where a downloaded package is kept; a temp folder by default.</summary>
+    public string? CacheFolder { get; set; }
+
+    /// <summary><c>auto</c>, <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    [Required]
+    [RegularExpression("^(auto|cpu|cuda(:[0-9]{1,2})?)$", ErrorMessage = "Mage:Model:Device must be auto, cpu, cuda or cuda:N.")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>ONNX Runtime threads per graph run on the CPU; 0 = one per physical core.</summary>
+    [Range(0, 1024)]
+    public int IntraOpThreads { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        var hasPath = !string.IsNullOrWhiteSpace(PackagePath);
+        var hasPrefix = !string.IsNullOrWhiteSpace(BlobPrefix);
+        if (hasPath == hasPrefix)
+        {
+            yield return new ValidationResult(
+                "Set exactly one of Mage:Model:PackagePath (a local package folder) and Mage:Model:BlobPrefix (a folder in the models container).",
+                [nameof(PackagePath), nameof(BlobPrefix)]);
+        }
+
+        if (hasPrefix && (BlobPrefix!.Contains("..", StringComparison.Ordinal) || BlobPrefix.StartsWith('/')))
+        {
+            yield return new ValidationResult($"Mage:Model:BlobPrefix '{BlobPrefix}' must be a relative folder without '..'.", [nameof(BlobPrefix)]);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using Azure;
+using Azure.Storage.Blobs;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+using Mage.Inference;
+using Mage.Inference.Editing;
+using Mage.Inference.Engine;
+using Mage.Inference.Imaging;
+using Microsoft.Extensions.Options;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Mage.Jobs.Services;
+
+/// <summary>
+/// Inpainting, outpainting and uncropping of a stored image: <c>{prefix}/{requestId}/image-0.png</c>,
+/// <c>tokens.npy</c> (int64 [windows, 256]) and <c>result.json</c>.
+/// </summary>
+/// <remarks>Thread-safe singleton.</remarks>
+public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engines, RequestResults results, IOptions<LimitSettings> limits)
+{
+    public const string DefaultPrefix = "edits/";
+
+    /// <summary>Handles one edit message; bad requests and bad images end in error.json, not an exception.</summary>
+    public async Task<RequestOutcome> ProcessAsync(string message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var l = limits.Value;
+        var request = RequestValidation.Deserialize<EditRequest>(message, out var error);
+        var target = request is null ? null : RequestValidation.Target(request.RequestId, request.Output, results.ResultsContainer, DefaultPrefix, l, out error);
+        if (target is null || request is null)
+        {
+            return await results.FailAsync(null, message, DefaultPrefix, request?.Kind, error!, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await results.IsDoneAsync(target, cancellationToken).ConfigureAwait(false))
+        {
+            return new RequestOutcome("skipped", target.Folder);
+        }
+
+        error = Validate(request, l);
+        if (error is not null)
+        {
+            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, error, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+        }
+
+        var timer = Stopwatch.StartNew();
+        var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
+        var options = new EditOptions(request.Steps ?? 12, request.Temperature ?? 4.5, request.Deterministic ?? false, request.Seed ?? 0, request.Blend ?? true);
+        RequestValidation.TryPreprocess(request.Preprocess, out var preprocess);
+        EditResult edit;
+        try
+        {
+            var sourceBytes = await DownloadAsync(request.Source!, "source", cancellationToken).ConfigureAwait(false);
+            using var decoded = engine.LoadImage(sourceBytes, request.Source!.Name);
+            using var image = ImagePreprocessor.Apply(decoded, preprocess);
+            edit = request.Kind switch
+            {
+                "inpaint" => await InpaintAsync(engine, image, request, options, cancellationToken).ConfigureAwait(false),
+                "outpaint" => await engine.OutpaintAsync(image, request.Left ?? 0, request.Right ?? 0, request.Top ?? 0, request.Bottom ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false),
+                _ => await engine.UncropAsync(image, request.Scale!.Value, request.Position is { } p ? (p[0], p[1]) : null, options, cancellationToken: cancellationToken).ConfigureAwait(false),
+            };
+        }
+        catch (Exception e) when (e is ImageDecodeException or InvalidRequestException or MissingBlobException)
+        {
+            var reason = e is ImageDecodeException d ? $"{d.Reason}: {d.Message}" : e.Message;
+            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, reason, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+        }
+
+        using (edit)
+        {
+            var outputs = new List<string>
+            {
+                await results.WritePngAsync(target, "image-0.png", edit.Image, cancellationToken).ConfigureAwait(false),
+                await results.WriteTokensAsync(target, edit.Tokens, cancellationToken).ConfigureAwait(false),
+            };
+            var package = engine.Model.Package;
+            var record = new RequestRecord(target.RequestId, "completed", request.Kind, outputs,
+                new ModelInfo(package.Manifest.Arch, package.ContentHash, package.Manifest.Precision, package.FeatureDim, engine.Model.Device.Description),
+                request with { RequestId = null }, timer.Elapsed.TotalMilliseconds, null);
+            return await results.CompleteAsync(target, record, MageEventTypes.EditCompleted, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string? Validate(EditRequest r, LimitSettings l)
+    {
+        if (r.Kind is not ("inpaint" or "outpaint" or "uncrop"))
+        {
+            return $"kind '{r.Kind}' is not one of inpaint, outpaint, uncrop.";
+        }
+
+        if (RequestValidation.Blob(r.Source, "source", l) is { } sourceProblem)
+        {
+            return sourceProblem;
+        }
+
+        if (RequestValidation.Schedule(r.Steps ?? 12, r.Temperature ?? 4.5, l) is { } scheduleProblem)
+        {
+            return scheduleProblem;
+        }
+
+        if (!RequestValidation.TryPreprocess(r.Preprocess, out _))
+        {
+            return $"preprocess '{r.Preprocess}' is not one of linprobe, square, none.";
+        }
+
+        switch (r.Kind)
+        {
+            case "inpaint":
+                if ((r.Mask is null) == (r.Boxes is null))
+                {
+                    return "inpaint needs exactly one of mask (a blob) and boxes ([[x, y, w, h], ...]).";
+                }
+
+                if (r.Mask is not null && RequestValidation.Blob(r.Mask, "mask", l) is { } maskProblem)
+                {
+                    return maskProblem;
+                }
+
+                if (r.Boxes is not null && (r.Boxes.Count == 0 || r.Boxes.Count > 256 || r.Boxes.Any(b => b is null || b.Count != 4)))
+                {
+                    return "boxes must hold 1-256 boxes of four integers [x, y, w, h] in pixels of the 256x256 image.";
+                }
+
+                if (r.Dilate is < 0 or > 16)
+                {
+                    return $"dilate {r.Dilate} must be between 0 and 16 tokens.";
+                }
+
+                break;
+            case "outpaint":
+                int[] margins = [r.Left ?? 0, r.Right ?? 0, r.Top ?? 0, r.Bottom ?? 0];
+                if (margins.Any(m => m < 0 || m > l.MaxOutpaintMargin))
+                {
+                    return $"left, right, top and bottom must each be between 0 and {l.MaxOutpaintMargin} pixels.";
+                }
+
+                if (margins.All(m => m == 0))
+                {
+                    return "outpaint needs at least one of left, right, top, bottom above 0.";
+                }
+
+                break;
+            case "uncrop":
+                if (r.Scale is not { } scale || !double.IsFinite(scale) || scale <= 0 || scale >= 1)
+                {
+                    return $"scale {r.Scale} must be a number above 0 and below 1 (the size of the original on the new canvas).";
+                }
+
+                if (r.Position is not null && r.Position.Count != 2)
+                {
+                    return "position must be [x, y] in pixels.";
+                }
+
+                break;
+        }
+
+        return null;
+    }
+
+    private async Task<EditResult> InpaintAsync(MageEngine engine, Image<Rgb24> image, EditRequest r, EditOptions options, CancellationToken cancellationToken)
+    {
+        if (r.Mask is not null)
+        {
+            var maskBytes = await DownloadAsync(r.Mask, "mask", cancellationToken).ConfigureAwait(false);
+            var mask = PixelMask.Load(maskBytes, engine.Options.Limits, image.Width, image.Height, r.Mask.Name);
+            return await engine.InpaintAsync(image, mask, r.Dilate ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        var boxes = r.Boxes!.Select(b => new PixelBox(b[0], b[1], b[2], b[3])).ToArray();
+        return await engine.InpaintAsync(image, boxes, r.Dilate ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<byte[]> DownloadAsync(BlobRef blob, string field, CancellationToken cancellationToken)
+    {
+        var client = blobs.GetBlobContainerClient(blob.Container).GetBlobClient(blob.Name);
+        try
+        {
+            var response = await client.DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var download = response.Value;
+            if (download.Details.ContentLength > limits.Value.MaxImageBytes)
+            {
+                throw new ImageDecodeException(ImageDecodeFailure.TooLarge, $"{field} {blob.Container}/{blob.Name} has {download.Details.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.");
+            }
+
+            var bytes = new byte[download.Details.ContentLength];
+            await download.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            return bytes;
+        }
+        catch (RequestFailedException e) when (BlobWrites.IsNotFound(e))
+        {
+            throw new MissingBlobException($"{field} {blob.Container}/{blob.Name} does not exist.");
+        }
+    }
+}
+
+/// <summary>A blob a request names does not exist.</summary>
+public sealed class MissingBlobException(string message) : Exception(message);

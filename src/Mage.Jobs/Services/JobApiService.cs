@@ -1,0 +1,57 @@
+using System.Net;
+using Azure.Storage.Queues;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Mage.Jobs.Services;
+
+/// <summary>An HTTP answer: status code and a JSON-serializable body.</summary>
+public sealed record ApiResult(HttpStatusCode Status, object Body, string? Location = null);
+
+/// <summary>The HTTP side of jobs: validate and enqueue a job, read a job's status.</summary>
+/// <remarks>Thread-safe singleton.</remarks>
+public sealed class JobApiService(QueueServiceClient queues, JobStatusStore statuses, IOptions<StorageSettings> storage, IOptions<LimitSettings> limits)
+{
+    /// <summary>Largest accepted body: a storage queue message holds 64 KiB, and base64 takes a quarter of it.</summary>
+    public const int MaxBodyBytes = 48 * 1024;
+
+    /// <summary>Validates a job body and enqueues it for <see cref="SubmitJobService"/>.</summary>
+    public async Task<ApiResult> SubmitAsync(string body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (System.Text.Encoding.UTF8.GetByteCount(body) > MaxBodyBytes)
+        {
+            return new ApiResult(HttpStatusCode.RequestEntityTooLarge, new { error = $"The job is larger than {MaxBodyBytes} bytes; list many images with source.prefix instead of source.blobs." });
+        }
+
+        var parsed = JobRequestParser.Parse(body, limits.Value, storage.Value.ResultsContainer);
+        if (!parsed.IsValid)
+        {
+            return new ApiResult(HttpStatusCode.BadRequest, new { error = parsed.Error });
+        }
+
+        var jobId = parsed.Spec!.JobId;
+        if (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return new ApiResult(HttpStatusCode.Conflict, new { error = $"Job {jobId} already exists.", status = $"jobs/{jobId}" });
+        }
+
+        await queues.GetQueueClient(storage.Value.JobsQueue).SendMessageAsync(body, cancellationToken).ConfigureAwait(false);
+        return new ApiResult(HttpStatusCode.Accepted, new { jobId, status = $"jobs/{jobId}" }, $"jobs/{jobId}");
+    }
+
+    /// <summary>The status document of a job.</summary>
+    public async Task<ApiResult> GetStatusAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        if (!BlobNames.IsId(jobId))
+        {
+            return new ApiResult(HttpStatusCode.BadRequest, new { error = "jobId must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'." });
+        }
+
+        var status = await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+        return status is null
+            ? new ApiResult(HttpStatusCode.NotFound, new { error = $"No job {jobId}." })
+            : new ApiResult(HttpStatusCode.OK, status.Value.Status);
+    }
+}

@@ -1,0 +1,281 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+using Mage.Inference;
+using Mage.Inference.Engine;
+using Mage.Inference.Imaging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mage.Jobs.Services;
+
+/// <summary>What happened to one shard message.</summary>
+/// <param name="Status"><c>committed</c>, <c>already-committed</c>, <c>already-counted</c>, <c>failed</c> or <c>ignored</c>.</param>
+/// <param name="Rows">Rows in the shard's part (with or without an embedding).</param>
+/// <param name="Failed">Rows with an error.</param>
+public sealed record ShardOutcome(string Status, int Rows = 0, int Failed = 0);
+
+/// <summary>
+/// Embeds the images of one shard into one Parquet part, commits it exactly once and counts it in
+/// the job status exactly once. The part is written in one conditional Put Blob (If-None-Match: *),
+/// which is atomic: a cancelled or crashed worker leaves nothing, and of two concurrent copies of
+/// a shard only one commits. Counting uses a per-shard bit in the status document, so a
+/// redelivered message that finds its part committed only makes sure it was counted.
+/// </summary>
+/// <remarks>Thread-safe singleton.</remarks>
+public sealed partial class ProcessShardService(
+    BlobServiceClient blobs,
+    IMageEngineSource engines,
+    JobStatusStore statuses,
+    IEventPublisher events,
+    IOptions<StorageSettings> storage,
+    IOptions<LimitSettings> limits,
+    TimeProvider time,
+    ILogger<ProcessShardService> logger)
+{
+    private const string RowsKey = "rows";
+    private const string FailedKey = "failed";
+
+    /// <summary>Handles one shard message.</summary>
+    /// <param name="message">The JSON <see cref="ShardMessage"/>.</param>
+    /// <param name="progress">Receives 1 after each image is embedded (or fails).</param>
+    /// <param name="cancellationToken">Stops the shard; nothing is committed.</param>
+    public async Task<ShardOutcome> ProcessAsync(string message, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ShardMessage? shard;
+        try
+        {
+            shard = JsonSerializer.Deserialize<ShardMessage>(message, JsonDefaults.Strict);
+        }
+        catch (JsonException e)
+        {
+            LogBadMessage(logger, e.Message);
+            return new ShardOutcome("ignored");
+        }
+
+        if (shard is null || !BlobNames.IsId(shard.JobId) || shard.Shard < 0)
+        {
+            LogBadMessage(logger, "no valid jobId or shard");
+            return new ShardOutcome("ignored");
+        }
+
+        var status = (await statuses.GetAsync(shard.JobId, cancellationToken).ConfigureAwait(false))?.Status;
+        if (status is null || status.State is JobStates.Failed or JobStates.Listing || shard.Shard >= status.ShardsTotal)
+        {
+            LogNotRunnable(logger, shard.JobId, shard.Shard, status?.State ?? "unknown");
+            return new ShardOutcome("ignored");
+        }
+
+        if (status.IsShardCounted(shard.Shard))
+        {
+            await EnsureCompletionAsync(status, cancellationToken).ConfigureAwait(false);
+            return new ShardOutcome("already-counted");
+        }
+
+        var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+        var shardDoc = await BlobWrites.TryDownloadAsync(jobs.GetBlobClient(ResultsLayout.JobShard(shard.JobId, shard.Shard)), cancellationToken).ConfigureAwait(false);
+        ShardDocument? doc = null;
+        try
+        {
+            doc = shardDoc is null ? null : JsonSerializer.Deserialize<ShardDocument>(shardDoc.Content.ToMemory().Span, JsonDefaults.Documents);
+        }
+        catch (JsonException)
+        {
+            doc = null;
+        }
+
+        if (doc is null)
+        {
+            LogShardMissing(logger, shard.JobId, shard.Shard);
+            await CountAsync(shard.JobId, shard.Shard, 0, 0, shardFailed: true, cancellationToken).ConfigureAwait(false);
+            return new ShardOutcome("failed");
+        }
+
+        var output = blobs.GetBlobContainerClient(doc.OutputContainer);
+        var part = output.GetBlobClient(ResultsLayout.JobPart(doc.OutputPrefix, doc.Shard));
+        var existing = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            var (okRows, failedRows) = ReadCounts(existing.Metadata);
+            await CountAsync(doc.JobId, doc.Shard, okRows, failedRows, shardFailed: false, cancellationToken).ConfigureAwait(false);
+            return new ShardOutcome("already-committed", okRows + failedRows, failedRows);
+        }
+
+        var rows = await EmbedAsync(doc, progress, cancellationToken).ConfigureAwait(false);
+        var failed = rows.Count(r => r.Error is not null);
+        var bytes = await EmbeddingParquet.WriteAsync(rows, cancellationToken).ConfigureAwait(false);
+        var metadata = new Dictionary<string, string>
+        {
+            ["jobid"] = doc.JobId,
+            [RowsKey] = (rows.Length - failed).ToString(CultureInfo.InvariantCulture),
+            [FailedKey] = failed.ToString(CultureInfo.InvariantCulture),
+        };
+
+        // The commit point: if a concurrent copy of this shard got there first, its part stands and ours is dropped.
+        var committed = await BlobWrites.TryCreateAsync(part, BinaryData.FromBytes(bytes), "application/vnd.apache.parquet", metadata, cancellationToken).ConfigureAwait(false);
+        if (!committed)
+        {
+            var winner = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
+            (var ok, failed) = winner is null ? (0, 0) : ReadCounts(winner.Metadata);
+            await CountAsync(doc.JobId, doc.Shard, ok, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
+            return new ShardOutcome("already-committed", ok + failed, failed);
+        }
+
+        LogCommitted(logger, doc.JobId, doc.Shard, rows.Length, failed);
+        await CountAsync(doc.JobId, doc.Shard, rows.Length - failed, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
+        return new ShardOutcome("committed", rows.Length, failed);
+    }
+
+    private async Task<EmbeddingRow[]> EmbedAsync(ShardDocument doc, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
+        var source = blobs.GetBlobContainerClient(doc.SourceContainer);
+        JobRequestParser.TryParsePooling(doc.Pooling, out var pooling);
+        var options = new EmbedOptions(pooling, doc.Normalize, ImagePreprocessor.ParseMode(doc.Preprocess));
+        var rows = new EmbeddingRow[doc.Blobs.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = limits.Value.ShardConcurrency, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, doc.Blobs.Count), parallel, async (i, ct) =>
+        {
+            rows[i] = await EmbedOneAsync(engine, source, doc.Blobs[i], options, ct).ConfigureAwait(false);
+            progress?.Report(1);
+        }).ConfigureAwait(false);
+        return rows;
+    }
+
+    private async Task<EmbeddingRow> EmbedOneAsync(MageEngine engine, BlobContainerClient source, ShardBlob item, EmbedOptions options, CancellationToken cancellationToken)
+    {
+        var row = new EmbeddingRow { Name = item.Name, Etag = item.Etag };
+        if (BlobNames.CheckBlobName(item.Name, limits.Value.MaxBlobNameLength) is { } problem)
+        {
+            row.Error = $"invalidName: {problem}";
+            return row;
+        }
+
+        byte[] bytes;
+        try
+        {
+            var response = await source.GetBlobClient(item.Name).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var download = response.Value;
+            row.Etag = download.Details.ETag.ToString();
+            if (download.Details.ContentLength > limits.Value.MaxImageBytes)
+            {
+                row.Error = $"TooLarge: the blob has {download.Details.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.";
+                return row;
+            }
+
+            bytes = new byte[download.Details.ContentLength];
+            await download.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (BlobWrites.IsNotFound(e))
+        {
+            row.Error = "missing";
+            return row;
+        }
+
+        try
+        {
+            var embedding = await engine.EmbedAsync(bytes, options, item.Name, cancellationToken).ConfigureAwait(false);
+            row.Embedding = [.. embedding.Features];
+        }
+        catch (ImageDecodeException e)
+        {
+            row.Error = $"{e.Reason}: {e.Message}";
+        }
+        catch (InvalidRequestException e)
+        {
+            row.Error = $"invalidRequest: {e.Message}";
+        }
+
+        return row;
+    }
+
+    private async Task CountAsync(string jobId, int shard, long ok, long failed, bool shardFailed, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var updated = await statuses.UpdateAsync(jobId, s => s.IsShardCounted(shard) || JobStates.IsFinal(s.State) ? null : s.WithShard(shard, ok, failed, shardFailed, now), cancellationToken).ConfigureAwait(false);
+        if (updated is { } u)
+        {
+            await EnsureCompletionAsync(u.After, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>When the job is complete: writes the manifest once and publishes the completion event (a retry republishes with the same event id).</summary>
+    private async Task EnsureCompletionAsync(JobStatus status, CancellationToken cancellationToken)
+    {
+        if (status.State != JobStates.Completed || status.OutputContainer is null || status.OutputPrefix is null)
+        {
+            return;
+        }
+
+        var output = blobs.GetBlobContainerClient(status.OutputContainer);
+        var manifestBlob = output.GetBlobClient(ResultsLayout.JobManifest(status.OutputPrefix));
+        if (await manifestBlob.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var parts = new List<ManifestPart>();
+        await foreach (var item in output.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, ResultsLayout.JobPartsFolder(status.OutputPrefix), cancellationToken).ConfigureAwait(false))
+        {
+            var (ok, failed) = ReadCounts(item.Metadata);
+            parts.Add(new ManifestPart(item.Name, ok, failed));
+        }
+
+        var manifest = new JobManifest(status.JobId, JobStates.Completed, status.OutputContainer, parts, status.ImagesTotal, status.ImagesDone, status.ImagesFailed, status.ShardsTotal, status.ShardsFailed,
+            status.Pooling, status.Normalize, status.Preprocess);
+        await BlobWrites.TryCreateAsync(manifestBlob, JsonDefaults.ToDocument(manifest), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false);
+        LogCompleted(logger, status.JobId, status.ImagesDone, status.ImagesFailed);
+        await events.PublishAsync(MageEvent.Create(
+            MageEventTypes.JobCompleted,
+            $"jobs/{status.JobId}",
+            status.JobId,
+            new MageEventData(status.JobId, null, JobStates.Completed, [$"{status.OutputContainer}/{manifestBlob.Name}", .. parts.Select(p => $"{status.OutputContainer}/{p.Name}")]),
+            time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static (int Ok, int Failed) ReadCounts(IDictionary<string, string>? metadata)
+    {
+        static int Read(IDictionary<string, string>? m, string key) =>
+            m is not null && m.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        return (Read(metadata, RowsKey), Read(metadata, FailedKey));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring a shard message that cannot be read: {Problem}")]
+    private static partial void LogBadMessage(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring shard {Shard} of job {JobId} in state {State}")]
+    private static partial void LogNotRunnable(ILogger logger, string jobId, int shard, string state);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard} of job {JobId} has no readable shard list; counted as failed")]
+    private static partial void LogShardMissing(ILogger logger, string jobId, int shard);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Committed shard {Shard} of job {JobId}: {Rows} rows, {Failed} failed")]
+    private static partial void LogCommitted(ILogger logger, string jobId, int shard, int rows, int failed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} completed: {ImagesDone} images embedded, {ImagesFailed} failed")]
+    private static partial void LogCompleted(ILogger logger, string jobId, long imagesDone, long imagesFailed);
+}
+
+/// <summary>The manifest of a completed job.</summary>
+public sealed record JobManifest(
+    string JobId,
+    string State,
+    string Container,
+    IReadOnlyList<ManifestPart> Parts,
+    long ImagesTotal,
+    long ImagesDone,
+    long ImagesFailed,
+    int ShardsTotal,
+    int ShardsFailed,
+    string? Pooling,
+    bool Normalize,
+    string? Preprocess);
+
+/// <summary>One Parquet part: its blob name, rows with an embedding and rows with an error.</summary>
+public sealed record ManifestPart(string Name, int Rows, int Failed);

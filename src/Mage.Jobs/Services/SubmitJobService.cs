@@ -1,0 +1,283 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Mage.Jobs.Events;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+using Mage.Inference.Imaging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mage.Jobs.Services;
+
+/// <summary>
+/// Starts a bulk job: validates the message, creates the status document, lists the source page
+/// by page into shard blobs (never holding all names), then enqueues one message per shard.
+/// </summary>
+/// <remarks>
+/// Thread-safe singleton. Redelivery: the status document is created with If-None-Match: *, so a
+/// second copy of the message finds it and only finishes what the first left undone (listing
+/// again writes no shard twice; shards are enqueued again only while <see cref="JobStatus.Enqueued"/>
+/// is false, and the shard worker ignores a shard that is already counted).
+/// </remarks>
+public sealed partial class SubmitJobService(
+    BlobServiceClient blobs,
+    QueueServiceClient queues,
+    JobStatusStore statuses,
+    IEventPublisher events,
+    IOptions<StorageSettings> storage,
+    IOptions<LimitSettings> limits,
+    TimeProvider time,
+    ILogger<SubmitJobService> logger)
+{
+    /// <summary>Handles one job message. Returns the job's status, or null when the message named no usable job id.</summary>
+    public async Task<JobStatus?> SubmitAsync(string message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var parsed = JobRequestParser.Parse(message, limits.Value, storage.Value.ResultsContainer);
+        if (!parsed.IsValid)
+        {
+            return await RejectAsync(message, parsed.JobId, parsed.Error!, cancellationToken).ConfigureAwait(false);
+        }
+
+        var spec = parsed.Spec!;
+        var now = time.GetUtcNow();
+        var fresh = new JobStatus
+        {
+            JobId = spec.JobId,
+            State = JobStates.Listing,
+            CreatedAt = now,
+            UpdatedAt = now,
+            SourceContainer = spec.SourceContainer,
+            SourcePrefix = spec.SourcePrefix,
+            OutputContainer = spec.OutputContainer,
+            OutputPrefix = spec.OutputPrefix,
+            Pooling = JobRequestParser.PoolingName(spec.Pooling),
+            Normalize = spec.Normalize,
+            Preprocess = ImagePreprocessor.ToName(spec.Preprocess),
+            ShardSize = spec.ShardSize,
+        };
+
+        if (await statuses.TryCreateAsync(fresh, cancellationToken).ConfigureAwait(false))
+        {
+            if (await CheckContainersAsync(spec, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                return await FailAsync(spec.JobId, problem, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            var existing = (await statuses.GetAsync(spec.JobId, cancellationToken).ConfigureAwait(false))?.Status;
+            if (existing is null || JobStates.IsFinal(existing.State) || (existing.State == JobStates.Running && existing.Enqueued))
+            {
+                LogDuplicate(logger, spec.JobId, existing?.State ?? "unknown");
+                return existing;
+            }
+
+            if (existing.State == JobStates.Running)
+            {
+                return await EnqueueAsync(spec.JobId, existing.ShardsTotal, cancellationToken).ConfigureAwait(false);
+            }
+
+            LogResuming(logger, spec.JobId);
+        }
+
+        var (shards, images) = await ListAsync(spec, cancellationToken).ConfigureAwait(false);
+        if (images == 0)
+        {
+            return await FailAsync(spec.JobId, "no images: the source matched no blobs.", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (images > limits.Value.MaxImagesPerJob)
+        {
+            await DeleteShardsAsync(spec.JobId, cancellationToken).ConfigureAwait(false);
+            return await FailAsync(spec.JobId, $"too many images: the source has {images} blobs; at most {limits.Value.MaxImagesPerJob} are allowed per job.", cancellationToken).ConfigureAwait(false);
+        }
+
+        await statuses.UpdateAsync(spec.JobId, s => s.State != JobStates.Listing ? null : s with
+        {
+            State = JobStates.Running,
+            ShardsTotal = shards,
+            ImagesTotal = images,
+            StartedAt = time.GetUtcNow(),
+            UpdatedAt = time.GetUtcNow(),
+            DoneShards = Convert.ToBase64String(new byte[(shards + 7) / 8]),
+        }, cancellationToken).ConfigureAwait(false);
+        LogListed(logger, spec.JobId, images, shards);
+        return await EnqueueAsync(spec.JobId, shards, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<string?> CheckContainersAsync(JobSpec spec, CancellationToken cancellationToken)
+    {
+        if (!await blobs.GetBlobContainerClient(spec.SourceContainer).ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return $"source container '{spec.SourceContainer}' does not exist.";
+        }
+
+        var output = blobs.GetBlobContainerClient(spec.OutputContainer);
+        if (!await output.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return $"output container '{spec.OutputContainer}' does not exist.";
+        }
+
+        // Parts are committed by existence: a prefix that already holds parts would be mistaken for this job's.
+        await foreach (var _ in output.GetBlobsAsync(BlobTraits.None, BlobStates.None, spec.OutputPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            return $"output prefix '{spec.OutputPrefix}' in '{spec.OutputContainer}' is not empty; give each job its own prefix.";
+        }
+
+        return null;
+    }
+
+    /// <summary>Writes the shard lists while within the limit, and counts every image. Returns the shard and image counts.</summary>
+    private async Task<(int Shards, long Images)> ListAsync(JobSpec spec, CancellationToken cancellationToken)
+    {
+        var max = limits.Value.MaxImagesPerJob;
+        var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+        var pending = new List<ShardBlob>(spec.ShardSize);
+        var shards = 0;
+        long images = 0;
+
+        async Task FlushAsync()
+        {
+            var doc = new ShardDocument(spec.JobId, shards, spec.SourceContainer, spec.OutputContainer, spec.OutputPrefix,
+                JobRequestParser.PoolingName(spec.Pooling), spec.Normalize, ImagePreprocessor.ToName(spec.Preprocess), [.. pending]);
+            await BlobWrites.TryCreateAsync(jobs.GetBlobClient(ResultsLayout.JobShard(spec.JobId, shards)), JsonDefaults.ToDocument(doc), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false);
+            shards++;
+            pending.Clear();
+        }
+
+        if (spec.Blobs is { } explicitList)
+        {
+            foreach (var name in explicitList)
+            {
+                pending.Add(new ShardBlob(name, null));
+                images++;
+                if (pending.Count == spec.ShardSize)
+                {
+                    await FlushAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        else
+        {
+            var source = blobs.GetBlobContainerClient(spec.SourceContainer);
+            var pages = source.GetBlobsAsync(BlobTraits.None, BlobStates.None, spec.SourcePrefix, cancellationToken).AsPages(pageSizeHint: limits.Value.ListPageSize);
+            await foreach (var page in pages.ConfigureAwait(false))
+            {
+                foreach (var item in page.Values)
+                {
+                    images++;
+                    if (images > max)
+                    {
+                        continue; // past the limit: only count, write nothing more
+                    }
+
+                    pending.Add(new ShardBlob(item.Name, item.Properties.ETag?.ToString()));
+                    if (pending.Count == spec.ShardSize)
+                    {
+                        await FlushAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+
+        if (pending.Count > 0 && images <= max)
+        {
+            await FlushAsync().ConfigureAwait(false);
+        }
+
+        return (shards, images);
+    }
+
+    private async Task<JobStatus?> EnqueueAsync(string jobId, int shards, CancellationToken cancellationToken)
+    {
+        var queue = queues.GetQueueClient(storage.Value.ShardsQueue);
+        var current = (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Status;
+        for (var n = 0; n < shards; n++)
+        {
+            if (current?.IsShardCounted(n) == true)
+            {
+                continue;
+            }
+
+            await queue.SendMessageAsync(JsonSerializer.Serialize(new ShardMessage(jobId, n)), cancellationToken).ConfigureAwait(false);
+        }
+
+        var updated = await statuses.UpdateAsync(jobId, s => s.Enqueued ? null : s with { Enqueued = true, UpdatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+        return updated?.After;
+    }
+
+    private async Task DeleteShardsAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+        await foreach (var item in jobs.GetBlobsAsync(BlobTraits.None, BlobStates.None, ResultsLayout.JobShardsFolder(jobId), cancellationToken).ConfigureAwait(false))
+        {
+            await jobs.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<JobStatus?> FailAsync(string jobId, string reason, CancellationToken cancellationToken)
+    {
+        var updated = await statuses.UpdateAsync(jobId, s => JobStates.IsFinal(s.State) ? null : s with
+        {
+            State = JobStates.Failed,
+            Reason = reason,
+            UpdatedAt = time.GetUtcNow(),
+            CompletedAt = time.GetUtcNow(),
+        }, cancellationToken).ConfigureAwait(false);
+        LogFailed(logger, jobId, reason);
+        if (updated is { } u && u.Before.State != JobStates.Failed)
+        {
+            await PublishFailedAsync(jobId, $"jobs/{jobId}", reason, cancellationToken).ConfigureAwait(false);
+        }
+
+        return updated?.After;
+    }
+
+    private async Task<JobStatus?> RejectAsync(string message, string? jobId, string reason, CancellationToken cancellationToken)
+    {
+        LogFailed(logger, jobId ?? "(none)", reason);
+        if (jobId is not null)
+        {
+            var now = time.GetUtcNow();
+            var failed = new JobStatus { JobId = jobId, State = JobStates.Failed, Reason = reason, CreatedAt = now, UpdatedAt = now, CompletedAt = now };
+            if (await statuses.TryCreateAsync(failed, cancellationToken).ConfigureAwait(false))
+            {
+                await PublishFailedAsync(jobId, $"jobs/{jobId}", reason, cancellationToken).ConfigureAwait(false);
+                return failed;
+            }
+
+            // The id belongs to a job that already exists; this bad copy must not touch it.
+            return (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Status;
+        }
+
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(message)))[..32];
+        var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+        var record = new { status = JobStates.Failed, reason, message = message.Length > 4096 ? message[..4096] : message };
+        if (await BlobWrites.TryCreateAsync(jobs.GetBlobClient(ResultsLayout.RejectedJob(hash)), JsonDefaults.ToDocument(record), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            await PublishFailedAsync(null, $"jobs/_rejected/{hash}", reason, cancellationToken).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    private Task PublishFailedAsync(string? jobId, string subject, string reason, CancellationToken cancellationToken) =>
+        events.PublishAsync(MageEvent.Create(MageEventTypes.JobFailed, subject, "failed", new MageEventData(jobId, null, JobStates.Failed, [], reason), time.GetUtcNow()), cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} already exists in state {State}; duplicate message ignored")]
+    private static partial void LogDuplicate(ILogger logger, string jobId, string state);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was interrupted while listing; listing again")]
+    private static partial void LogResuming(ILogger logger, string jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} listed {Images} images into {Shards} shards")]
+    private static partial void LogListed(ILogger logger, string jobId, long images, int shards);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string jobId, string reason);
+}

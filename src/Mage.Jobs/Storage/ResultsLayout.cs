@@ -1,0 +1,42 @@
+namespace Mage.Jobs.Storage;
+
+/// <summary>
+/// Where results live. Every path is a pure function of its inputs, so a retried message writes
+/// to the same place. See docs/operations.md, "Results layout".
+/// </summary>
+public static class ResultsLayout
+{
+    /// <summary>
+    /// Folder (in the results container) for one version of an upload:
+    /// <c>uploads/{name}/{etag-hash}/</c>. Names that fail validation go under
+    /// <c>uploads/_invalid/{name-hash}/{etag-hash}/</c> so a hostile name never becomes a path.
+    /// </summary>
+    public static string UploadFolder(string name, string etag, bool nameIsValid) =>
+        nameIsValid
+            ? $"uploads/{name}/{BlobNames.ShortHash(etag)}/"
+            : $"uploads/_invalid/{BlobNames.ShortHash(name)}/{BlobNames.ShortHash(etag)}/";
+
+    /// <summary>Job status document in the jobs container.</summary>
+    public static string JobStatus(string jobId) => $"jobs/{jobId}/status.json";
+
+    /// <summary>A shard's list of blobs in the jobs container.</summary>
+    public static string JobShard(string jobId, int shard) => $"jobs/{jobId}/shards/{shard:D6}.json";
+
+    /// <summary>Folder of a job's shard lists.</summary>
+    public static string JobShardsFolder(string jobId) => $"jobs/{jobId}/shards/";
+
+    /// <summary>A rejected job message that named no usable job id, by the hash of its body.</summary>
+    public static string RejectedJob(string bodyHash) => $"rejected/{bodyHash}.json";
+
+    /// <summary>A shard's Parquet part in the output container.</summary>
+    public static string JobPart(string outputPrefix, int shard) => $"{BlobNames.AsFolder(outputPrefix)}out/part-{shard:D6}.parquet";
+
+    /// <summary>Folder of a job's Parquet parts.</summary>
+    public static string JobPartsFolder(string outputPrefix) => $"{BlobNames.AsFolder(outputPrefix)}out/";
+
+    /// <summary>A job's manifest in the output container.</summary>
+    public static string JobManifest(string outputPrefix) => $"{BlobNames.AsFolder(outputPrefix)}manifest.json";
+
+    /// <summary>Folder of an edit or generation request's outputs.</summary>
+    public static string RequestFolder(string outputPrefix, string requestId) => $"{BlobNames.AsFolder(outputPrefix)}{requestId}/";
+}

@@ -1,0 +1,207 @@
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Mage.Functions.Tests.Infrastructure;
+using Mage.Inference.Imaging;
+using Mage.Jobs.Services;
+
+namespace Mage.Cli.Tests;
+
+/// <summary>
+/// mage job submit/status, queue send and worker --once against a real Azurite (shared fixture
+/// source with Mage.Functions.Tests). Tests of this collection run one at a time, and each
+/// worker run drains every queue, so each test asserts only on its own ids and containers.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
+{
+    private readonly TempFolder temp = new();
+
+    public void Dispose() => temp.Dispose();
+
+    private string Conn => azurite.ConnectionString;
+
+    private BlobServiceClient Blobs => new(Conn);
+
+    private QueueClient Queue(string name, QueueMessageEncoding encoding = QueueMessageEncoding.Base64) =>
+        new(Conn, name, new QueueClientOptions { MessageEncoding = encoding });
+
+    private Task<CliRun> WorkerOnceAsync() => Cli.RunAsync("worker", "--once", "--model", Cli.TinyPackage, "--device", "cpu", "--connection", Conn);
+
+    private async Task UploadPngsAsync(string container, string prefix, int count, int size = 48)
+    {
+        var client = Blobs.GetBlobContainerClient(container);
+        await client.CreateIfNotExistsAsync();
+        for (var i = 0; i < count; i++)
+        {
+            using var image = TestImages.Create(size, size, seed: 100 + i);
+            await client.GetBlobClient($"{prefix}img-{i:D2}.png").UploadAsync(BinaryData.FromBytes(PixelTensor.EncodePng(image)), overwrite: true);
+        }
+    }
+
+    private async Task<List<string>> ListAsync(string container, string prefix)
+    {
+        var names = new List<string>();
+        await foreach (var item in Blobs.GetBlobContainerClient(container).GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, default))
+        {
+            names.Add(item.Name);
+        }
+
+        return names;
+    }
+
+    [Fact]
+    public async Task Job_submit_enqueues_the_app_message_and_status_appears_after_worker_once()
+    {
+        await UploadPngsAsync("photos", "set1/", 3);
+
+        var submit = await Cli.RunAsync("job", "submit", "--source-container", "photos", "--blobs", "set1/img-00.png,set1/img-01.png,set1/img-02.png",
+            "--job-id", "submit-1", "--pooling", "cls", "--normalize", "--shard-size", "2", "--connection", Conn);
+
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+        Assert.Contains("submit-1", submit.Out);
+        Assert.Contains("mage job status submit-1", submit.Out);
+        var peeked = (await Queue("mage-jobs").PeekMessagesAsync(32)).Value.Select(m => m.Body.ToString()).Single(b => b.Contains("submit-1", StringComparison.Ordinal));
+        var parsed = JobRequestParser.Parse(peeked, new Mage.Jobs.Options.LimitSettings(), "results");
+        Assert.True(parsed.IsValid, parsed.Error);
+        Assert.Equal("photos", parsed.Spec!.SourceContainer);
+        Assert.Equal(["set1/img-00.png", "set1/img-01.png", "set1/img-02.png"], parsed.Spec.Blobs!);
+        Assert.Equal(Mage.Inference.Runtime.FeaturePooling.Cls, parsed.Spec.Pooling);
+        Assert.True(parsed.Spec.Normalize);
+        Assert.Equal(2, parsed.Spec.ShardSize);
+        Assert.Equal("jobs/submit-1/", parsed.Spec.OutputPrefix);
+
+        var worker = await WorkerOnceAsync();
+        Assert.True(worker.ExitCode == 0, worker.ToString());
+
+        var json = await Cli.RunAsync("job", "status", "submit-1", "--json", "--connection", Conn);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var status = JsonSerializer.Deserialize<JobStatus>(json.Out, JsonDefaults.Documents)!;
+        Assert.Equal(JobStates.Completed, status.State);
+        Assert.Equal(3, status.ImagesDone);
+        Assert.Equal(2, status.ShardsDone);
+
+        var table = await Cli.RunAsync("job", "status", "submit-1", "--connection", Conn);
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("completed", table.Out);
+        Assert.Contains("3 done, 0 failed of 3", table.Out);
+
+        var taken = await Cli.RunAsync("job", "submit", "--source-container", "photos", "--prefix", "set1/", "--job-id", "submit-1", "--connection", Conn);
+        Assert.Equal(1, taken.ExitCode);
+        Assert.Contains("already exists", taken.Error);
+    }
+
+    [Fact]
+    public async Task Worker_once_processes_an_upload_a_bulk_job_an_edit_and_a_generation()
+    {
+        await UploadPngsAsync("bulk", "b/", 20, size: 40);
+        await UploadPngsAsync("uploads", "w2/", 1, size: 64);
+        Assert.Equal(0, (await Cli.RunAsync("job", "submit", "--source-container", "bulk", "--prefix", "b/", "--job-id", "bulk-20", "--shard-size", "6", "--connection", Conn)).ExitCode);
+        File.WriteAllText(temp["edit.json"], """{ "requestId": "w2-edit", "kind": "inpaint", "source": { "container": "uploads", "name": "w2/img-00.png" }, "boxes": [[16, 16, 32, 32]], "steps": 2, "seed": 1 }""");
+        File.WriteAllText(temp["gen.json"], """{ "requestId": "w2-gen", "count": 2, "steps": 2, "seed": 5 }""");
+        Assert.Equal(0, (await Cli.RunAsync("queue", "send", "edits", temp["edit.json"], "--connection", Conn)).ExitCode);
+        Assert.Equal(0, (await Cli.RunAsync("queue", "send", "generate", temp["gen.json"], "--connection", Conn)).ExitCode);
+
+        var worker = await WorkerOnceAsync();
+
+        Assert.True(worker.ExitCode == 0, worker.ToString());
+        Assert.Contains("shard committed 4", worker.Out);
+
+        var upload = await ListAsync("results", "uploads/w2/img-00.png/");
+        Assert.Contains(upload, n => n.EndsWith("/record.json", StringComparison.Ordinal));
+        Assert.Contains(upload, n => n.EndsWith("/embedding.npy", StringComparison.Ordinal));
+        Assert.Contains(upload, n => n.EndsWith("/tokens.npy", StringComparison.Ordinal));
+
+        var parts = await ListAsync("results", "jobs/bulk-20/out/");
+        Assert.Equal(4, parts.Count);
+        var names = new List<string>();
+        foreach (var part in parts)
+        {
+            using var stream = (await Blobs.GetBlobContainerClient("results").GetBlobClient(part).DownloadContentAsync()).Value.Content.ToStream();
+            names.AddRange((await EmbeddingParquet.ReadAsync(stream)).Select(r => { Assert.Null(r.Error); return r.Name; }));
+        }
+
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"b/img-{i:D2}.png"), names.Order(StringComparer.Ordinal));
+
+        Assert.Equal(["edits/w2-edit/image-0.png", "edits/w2-edit/result.json", "edits/w2-edit/tokens.npy"], (await ListAsync("results", "edits/w2-edit/")).Order(StringComparer.Ordinal));
+        Assert.Equal(["generate/w2-gen/image-0.png", "generate/w2-gen/image-1.png", "generate/w2-gen/result.json", "generate/w2-gen/tokens.npy"], (await ListAsync("results", "generate/w2-gen/")).Order(StringComparer.Ordinal));
+
+        var download = await Cli.RunAsync("blob", "download", "--prefix", "edits/w2-edit/", "--out", temp["out"], "--connection", Conn);
+        Assert.True(download.ExitCode == 0, download.ToString());
+        Assert.True(File.Exists(Path.Combine(temp["out"], "edits", "w2-edit", "image-0.png")));
+    }
+
+    [Fact]
+    public async Task Bad_messages_end_in_failed_records_or_the_poison_queue_and_the_worker_carries_on()
+    {
+        await Queue("mage-jobs").CreateIfNotExistsAsync();
+        await Queue("mage-edits").CreateIfNotExistsAsync();
+        await Queue("mage-generate").CreateIfNotExistsAsync();
+        await Queue("mage-jobs").SendMessageAsync("{ this is not json");
+        await Queue("mage-jobs").SendMessageAsync("""{ "jobId": "bad-1", "source": 7 }""");
+        await Queue("mage-edits").SendMessageAsync("""{ "requestId": "bad-edit", "kind": "paint" """);
+        await Queue("mage-generate", QueueMessageEncoding.None).SendMessageAsync("not base64 at all!");
+
+        var worker = await WorkerOnceAsync();
+
+        Assert.True(worker.ExitCode == 0, worker.ToString());
+        Assert.Contains("generate poisoned 1", worker.Out);
+        Assert.NotEmpty(await ListAsync("jobs", "rejected/"));
+        Assert.Contains(await ListAsync("results", "edits/_rejected/"), n => n.EndsWith("/error.json", StringComparison.Ordinal));
+        var poison = (await Queue("mage-generate-poison", QueueMessageEncoding.None).PeekMessagesAsync(32)).Value;
+        Assert.Contains(poison, m => m.Body.ToString() == "not base64 at all!");
+
+        var status = await Cli.RunAsync("job", "status", "bad-1", "--connection", Conn);
+        Assert.Equal(1, status.ExitCode);
+        Assert.Contains("failed", status.Out);
+        Assert.Contains("source", status.Out);
+    }
+
+    [Fact]
+    public async Task Status_of_an_unknown_job_exits_1_naming_it()
+    {
+        var run = await Cli.RunAsync("job", "status", "no-such-job", "--connection", Conn);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("no job 'no-such-job'", run.Error);
+    }
+
+    [Theory]
+    [InlineData(new[] { "job", "submit", "--source-container", "photos" }, "exactly one of --prefix, --blobs and --blobs-file")]
+    [InlineData(new[] { "job", "submit", "--source-container", "photos", "--prefix", "a/", "--blobs", "x" }, "exactly one of --prefix")]
+    [InlineData(new[] { "job", "submit", "--source-container", "Bad_Name", "--prefix", "a/" }, "not a valid container name")]
+    [InlineData(new[] { "job", "submit", "--source-container", "photos", "--blobs", "../x.png" }, "'..'")]
+    public async Task Bad_job_submissions_are_usage_errors(string[] args, string message)
+    {
+        var run = await Cli.RunAsync([.. args, "--connection", Conn]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Error);
+    }
+
+    [Fact]
+    public async Task Storage_commands_need_exactly_one_connection()
+    {
+        var none = await Cli.RunAsync("job", "status", "x");
+        Assert.Equal(2, none.ExitCode);
+        Assert.Contains("exactly one of --connection", none.Error);
+
+        var url = await Cli.RunAsync("job", "status", "x", "--connection", "https://example.com/");
+        Assert.Equal(2, url.ExitCode);
+        Assert.Contains("account blob URL", url.Error);
+    }
+
+    [Fact]
+    public void Cli_build_output_has_the_cpu_runtime_and_no_cuda_natives_or_functions_app()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/{Configuration}/net10.0/
+        var output = Path.Combine(RepoPaths.Root, "src", "Mage.Cli", "bin", configuration, "net10.0");
+        var natives = Path.Combine(output, "runtimes", "linux-x64", "native");
+        Assert.True(File.Exists(Path.Combine(natives, "libonnxruntime.so")), natives);
+        Assert.False(File.Exists(Path.Combine(natives, "libonnxruntime_providers_cuda.so")));
+        Assert.True(File.Exists(Path.Combine(output, "Mage.Jobs.dll")));
+        Assert.False(File.Exists(Path.Combine(output, "Mage.Functions.dll")));
+        Assert.False(File.Exists(Path.Combine(output, "host.json")));
+    }
+}
