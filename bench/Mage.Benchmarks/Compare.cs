@@ -18,6 +18,7 @@ internal static class Compare
     public static async Task<int> RunAsync(string[] args)
     {
         string? package = null, images = null, profile = null;
+        var device = "cpu";
         int repeats = 2, batch = 8, threads = 0;
         for (var i = 0; i < args.Length; i++)
         {
@@ -29,17 +30,18 @@ internal static class Compare
                 case "--batch": batch = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--profile": profile = args[++i]; break;
+                case "--device": device = args[++i]; break;
                 default: await Console.Error.WriteLineAsync($"unknown argument {args[i]}"); return 2;
             }
         }
 
         if (package is null || images is null)
         {
-            await Console.Error.WriteLineAsync("usage: compare --package DIR --images DIR [--repeats N] [--batch N] [--threads N] [--profile PREFIX]");
+            await Console.Error.WriteLineAsync("usage: compare --package DIR --images DIR [--device cpu|cuda] [--repeats N] [--batch N] [--threads N] [--profile PREFIX]");
             return 2;
         }
 
-        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = "cpu", IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false });
+        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false });
         var options = new MageEngineOptions
         {
             Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
@@ -84,6 +86,7 @@ internal static class Compare
             ["runner"] = "mage",
             ["onnxruntime"] = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString() ?? "",
             ["device"] = model.Device.Description,
+            ["precision"] = model.Package.Manifest.Precision,
             ["features_images_per_s"] = jpegs.Length / await Best(Features, repeats),
             // Generation and editing are long: one timed run after a one-step warm-up, as on the PyTorch side.
             ["generation_images_per_s"] = 8 / await Best(Generation, 1, () => GenerationSteps(1)),

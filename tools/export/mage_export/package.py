@@ -1,6 +1,7 @@
 """Writes a model package: ONNX graphs, golden outputs and manifest.json (see ../README.md)."""
 import errno
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -58,10 +59,14 @@ def export_graphs(model: MageModel, folder: Path, opset: int) -> None:
         # the wrapper must be in eval mode too, or the model comes back in training mode.
         module.eval()
         path = folder / GRAPH_FILES[name]
+        extra = {}
+        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+            # PyTorch 2.x: keep the TorchScript exporter these graphs were validated with.
+            extra["dynamo"] = False
         with torch.no_grad():
             torch.onnx.export(module, args, str(path), opset_version=opset, input_names=inputs,
                               output_names=outputs, dynamic_axes={k: {0: "N"} for k in inputs + outputs},
-                              do_constant_folding=True)
+                              do_constant_folding=True, **extra)
         onnx.checker.check_model(str(path))
     model.eval()
 
