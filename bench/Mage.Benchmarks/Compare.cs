@@ -19,6 +19,7 @@ internal static class Compare
     {
         string? package = null, images = null, profile = null;
         var device = "cpu";
+        var only = "";
         int repeats = 2, batch = 8, threads = 0;
         for (var i = 0; i < args.Length; i++)
         {
@@ -31,6 +32,7 @@ internal static class Compare
                 case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--profile": profile = args[++i]; break;
                 case "--device": device = args[++i]; break;
+                case "--only": only = args[++i]; break;
                 default: await Console.Error.WriteLineAsync($"unknown argument {args[i]}"); return 2;
             }
         }
@@ -88,11 +90,14 @@ internal static class Compare
             ["device"] = model.Device.Description,
             ["precision"] = model.Package.Manifest.Precision,
             ["features_images_per_s"] = jpegs.Length / await Best(Features, repeats),
-            // Generation and editing are long: one timed run after a one-step warm-up, as on the PyTorch side.
-            ["generation_images_per_s"] = 8 / await Best(Generation, 1, () => GenerationSteps(1)),
-            ["editing_images_per_s"] = 8 / await Best(Editing, 1, () => EditingSteps(1)),
-            ["mean_logits_batch"] = engine.Statistics.Logits.MeanBatchSize,
         };
+        if (only != "features")
+        {
+            // Generation and editing are long: one timed run after a one-step warm-up, as on the PyTorch side.
+            result["generation_images_per_s"] = 8 / await Best(Generation, 1, () => GenerationSteps(1));
+            result["editing_images_per_s"] = 8 / await Best(Editing, 1, () => EditingSteps(1));
+            result["mean_logits_batch"] = engine.Statistics.Logits.MeanBatchSize;
+        }
         foreach (var img in editInputs)
         {
             img.Dispose();
