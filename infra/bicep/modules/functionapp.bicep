@@ -190,7 +190,8 @@ resource app 'Microsoft.App/containerApps@2025-02-02-preview' = {
             { name: 'AzureWebJobsSecretStorageType', value: 'containerapp' }
             { name: 'ASPNETCORE_URLS', value: 'http://+:${targetPort}' }
             // Mage options (the app binds these at start-up).
-            { name: 'Mage__Model__PackagePath', value: '/models/mage' }
+            // The app takes exactly one model source: the image's folder unless a blob prefix is given.
+            { name: 'Mage__Model__PackagePath', value: empty(modelBlobPrefix) ? '/models/mage' : '' }
             { name: 'Mage__Model__BlobPrefix', value: modelBlobPrefix }
             { name: 'Mage__Model__Device', value: 'cuda' }
             { name: 'Mage__Storage__UploadsContainer', value: storageNames.uploads }

@@ -153,7 +153,9 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
         Assert.Equal("[parameters('identityClientId')]", (string)env["AZURE_CLIENT_ID"]["value"]!);
         Assert.Equal("dotnet-isolated", (string)env["FUNCTIONS_WORKER_RUNTIME"]["value"]!);
         Assert.Equal("cuda", (string)env["Mage__Model__Device"]["value"]!);
-        Assert.Equal("/models/mage", (string)env["Mage__Model__PackagePath"]["value"]!);
+        // The app accepts exactly one model source (Mage.Jobs ModelSettings): the image's folder
+        // only while no blob prefix is given.
+        Assert.Equal("[if(empty(parameters('modelBlobPrefix')), '/models/mage', '')]", (string)env["Mage__Model__PackagePath"]["value"]!);
         Assert.Equal("[parameters('modelBlobPrefix')]", (string)env["Mage__Model__BlobPrefix"]["value"]!);
     }
 
