@@ -259,16 +259,21 @@ public sealed class MageEngine : IAsyncDisposable
         RequireCanvas(image, nameof(image));
         options ??= new EditOptions();
         var plan = UncropPlan.Create(scale, position);
-        using var small = image.Clone(x => x.Resize(plan.Size, plan.Size, KnownResamplers.Bicubic));
+        float[] placed;
+        using (var small = image.Clone(x => x.Resize(plan.Size, plan.Size, KnownResamplers.Bicubic)))
+        {
+            placed = PixelTensor.ToChw(small);
+        }
+
         var canvas = new float[PixelsPerImage];
         Array.Fill(canvas, 0.5f);
-        Paste(PixelTensor.ToChw(small), plan.Size, plan.Size, canvas, MageTokens.ImageSize, MageTokens.ImageSize, plan.Placed.X, plan.Placed.Y);
+        Paste(placed, plan.Size, plan.Size, canvas, MageTokens.ImageSize, MageTokens.ImageSize, plan.Placed.X, plan.Placed.Y);
         var tokens = await tokenizeBatcher.SubmitAsync((float[])canvas.Clone(), cancellationToken).ConfigureAwait(false);
         var decoded = await DecodeEditAsync(plan.Unknown.Apply(tokens), imageIndex: 0, options, progress, cancellationToken).ConfigureAwait(false);
         var generated = (await DetokenizeChwAsync([decoded], cancellationToken).ConfigureAwait(false))[0];
         if (options.Blend)
         {
-            Paste(PixelTensor.ToChw(small), plan.Size, plan.Size, generated, MageTokens.ImageSize, MageTokens.ImageSize, plan.Placed.X, plan.Placed.Y);
+            Paste(placed, plan.Size, plan.Size, generated, MageTokens.ImageSize, MageTokens.ImageSize, plan.Placed.X, plan.Placed.Y);
         }
 
         return new EditResult(PixelTensor.FromChw(generated, MageTokens.ImageSize, MageTokens.ImageSize), [decoded], [plan.Unknown], [new Point(0, 0)]);

@@ -23,6 +23,17 @@ def _half_tensor(t: TensorProto) -> TensorProto:
     return numpy_helper.from_array(arr.astype(np.float16), t.name)
 
 
+def _rename(graph, old: str, new: str) -> str:
+    """Every node that produces or reads `old` now produces or reads `new` (the graph's own
+    input or output keeps the old name, bridged by a Cast)."""
+    for node in graph.node:
+        for names in (node.input, node.output):
+            for k, name in enumerate(names):
+                if name == old:
+                    names[k] = new
+    return new
+
+
 def convert_model(model: onnx.ModelProto) -> onnx.ModelProto:
     graph = model.graph
     keep32 = set()
@@ -49,27 +60,15 @@ def convert_model(model: onnx.ModelProto) -> onnx.ModelProto:
                 if attr.name == "to" and attr.i == TensorProto.FLOAT:
                     attr.i = TensorProto.FLOAT16
 
-    new_nodes = []
+    new_nodes, tail = [], []
     for inp in graph.input:
         if inp.type.tensor_type.elem_type == TensorProto.FLOAT:
-            half = inp.name + "_fp16"
-            for node in graph.node:
-                for k, name in enumerate(node.input):
-                    if name == inp.name:
-                        node.input[k] = half
+            half = _rename(graph, inp.name, inp.name + "_fp16")
             new_nodes.append(helper.make_node("Cast", [inp.name], [half], to=TensorProto.FLOAT16,
                                               name=f"cast_in_{inp.name}"))
-    tail = []
     for out in graph.output:
         if out.type.tensor_type.elem_type == TensorProto.FLOAT:
-            half = out.name + "_fp16"
-            for node in graph.node:
-                for k, name in enumerate(node.output):
-                    if name == out.name:
-                        node.output[k] = half
-                for k, name in enumerate(node.input):
-                    if name == out.name:
-                        node.input[k] = half
+            half = _rename(graph, out.name, out.name + "_fp16")
             tail.append(helper.make_node("Cast", [half], [out.name], to=TensorProto.FLOAT, name=f"cast_out_{out.name}"))
     nodes = new_nodes + list(graph.node) + tail
     del graph.node[:]
