@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Mage.Cli.Output;
 using Mage.Inference;
-using Mage.Inference.Imaging;
 
 namespace Mage.Cli.Commands;
 
@@ -43,12 +42,7 @@ internal static class DecodeCommand
                 {
                     var chunk = valid.GetRange(start, Math.Min(batchSize, valid.Count - start));
                     var images = await host.Engine.DetokenizeAsync([.. chunk.Select(r => rows[r])], cancellationToken);
-                    for (var i = 0; i < images.Length; i++)
-                    {
-                        using var image = images[i];
-                        var name = string.Create(CultureInfo.InvariantCulture, $"{chunk[i]:D5}.png");
-                        await File.WriteAllBytesAsync(Path.Combine(folder, name), PixelTensor.EncodePng(image), cancellationToken);
-                    }
+                    await ImageFiles.WritePngsAsync(images, folder, i => string.Create(CultureInfo.InvariantCulture, $"{chunk[i]:D5}.png"), cancellationToken);
 
                     progress.Report(start + chunk.Count);
                 }

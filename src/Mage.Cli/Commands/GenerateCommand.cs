@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Mage.Cli.Output;
 using Mage.Inference.Engine;
-using Mage.Inference.Imaging;
 
 namespace Mage.Cli.Commands;
 
@@ -47,12 +46,7 @@ internal static class GenerateCommand
                 {
                     var chunk = tokens[start..Math.Min(tokens.Length, start + batchSize)];
                     var images = await host.Engine.DetokenizeAsync(chunk, cancellationToken);
-                    for (var i = 0; i < images.Length; i++)
-                    {
-                        using var image = images[i];
-                        var name = string.Create(CultureInfo.InvariantCulture, $"{request.Seed}-{request.FirstIndex + start + i:D5}.png");
-                        await File.WriteAllBytesAsync(Path.Combine(folder, name), PixelTensor.EncodePng(image), cancellationToken);
-                    }
+                    await ImageFiles.WritePngsAsync(images, folder, i => string.Create(CultureInfo.InvariantCulture, $"{request.Seed}-{request.FirstIndex + start + i:D5}.png"), cancellationToken);
 
                     progress.Report(start + chunk.Length);
                 }
