@@ -59,6 +59,7 @@ internal sealed class ModelHost : IAsyncDisposable
             Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batchSize },
             Features = new BatcherOptions { Name = "features", MaxBatchSize = batchSize },
             Logits = new BatcherOptions { Name = "logits", MaxBatchSize = batchSize },
+            Decode = new BatcherOptions { Name = "decode", MaxBatchSize = batchSize, MaxConcurrentBatches = 2 },
             DetokenizeBatch = batchSize,
         };
         return new ModelHost(loaded, new MageEngine(loaded, options, logger));

@@ -10,15 +10,6 @@ namespace Mage.Cli.Commands;
 /// <summary><c>mage model info</c> and <c>mage model verify</c>: what a package holds, and whether it still computes what the exporter saw.</summary>
 internal static class ModelCommands
 {
-    /// <summary>Share of token ids that must equal the exporter's (ids may differ where two codes are equally near).</summary>
-    public const double TokenMatchTolerance = 0.99;
-
-    /// <summary>Largest relative L2 error of features and logits, ||ours - golden|| / ||golden||.</summary>
-    public const double RelativeL2Tolerance = 1e-4;
-
-    /// <summary>Largest absolute error of a decoded pixel, on the [0, 1] scale.</summary>
-    public const double PixelTolerance = 1e-4;
-
     public static Command Create(CliContext context, CommonOptions common)
     {
         var model = new Command("model", "Inspect and check model packages.");
@@ -105,7 +96,7 @@ internal static class ModelCommands
 
             var logger = new Console.StderrLogger(context.Error, m => m.Contains("random weights", StringComparison.Ordinal));
             using var model = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = parse.GetValue(common.Device)!, VerifyHashes = false }, logger);
-            var checks = await Task.Run(() => RunGolden(model, NpzFile.Read(checkedPackage.GoldenPath), cancellationToken), cancellationToken);
+            var checks = await Task.Run(() => GoldenCheck.Run(model, NpzFile.Read(checkedPackage.GoldenPath), cancellationToken), cancellationToken);
 
             var console = Console.CliTables.For(context);
             var table = new Table().AddColumns("Check", "Measured", "Tolerance", "Result");
@@ -126,100 +117,6 @@ internal static class ModelCommands
             return ExitCodes.Success;
         }, cancellationToken));
         return command;
-    }
-
-    private sealed record Check(string Name, string Measured, string Tolerance, bool Passed);
-
-    private static List<Check> RunGolden(MageModel model, IReadOnlyDictionary<string, NpyArray> golden, CancellationToken cancellationToken)
-    {
-        NpyArray Need(string key) => golden.TryGetValue(key, out var a)
-            ? a
-            : throw new InvalidDataException($"golden.npz has no '{key}' array; it has {string.Join(", ", golden.Keys)}.");
-
-        var expectedTokens = Need("tokens").ToInt64Array();
-        var batch = Need("tokens").Shape[0];
-        const int side = Inference.MageTokens.ImageSize;
-        var checks = new List<Check>();
-
-        // golden "images" are uint8 [N, 256, 256, 3]; the tokenizer takes [N, 3, 256, 256] in [0, 1].
-        var images = Need("images").AsUInt8();
-        var pixels = new float[batch * 3 * side * side];
-        for (var b = 0; b < batch; b++)
-        {
-            for (var p = 0; p < side * side; p++)
-            {
-                for (var c = 0; c < 3; c++)
-                {
-                    pixels[(b * 3 * side * side) + (c * side * side) + p] = images[(b * side * side * 3) + (p * 3) + c] / 255f;
-                }
-            }
-        }
-
-        var tokens = new long[batch * Inference.MageTokens.Count];
-        model.Tokenize(pixels, batch, tokens, cancellationToken);
-        var same = tokens.Zip(expectedTokens).Count(x => x.First == x.Second);
-        var rate = (double)same / tokens.Length;
-        checks.Add(new Check("tokens", $"{same}/{tokens.Length} identical ({rate:P2})", $">= {TokenMatchTolerance:P0}", rate >= TokenMatchTolerance));
-
-        foreach (var (pooling, key) in new[] { (FeaturePooling.Linprobe, "linprobe"), (FeaturePooling.Cls, "cls"), (FeaturePooling.Mean, "mean") })
-        {
-            var features = new float[batch * model.FeatureDim];
-            model.Features(expectedTokens, batch, pooling, features, cancellationToken);
-            checks.Add(RelativeL2Check($"features ({key})", features, Need(key).AsFloat32()));
-        }
-
-        var ids = Need("decoder_ids");
-        var logits = new float[ids.Shape[0] * Inference.MageTokens.Count * Inference.MageTokens.CodebookSize];
-        model.Logits(ids.ToInt64Array(), ids.Shape[0], logits, cancellationToken);
-        checks.Add(RelativeL2Check("logits", logits, Need("logits").AsFloat32()));
-
-        var decoded = new float[batch * 3 * side * side];
-        model.Detokenize(expectedTokens, batch, decoded, cancellationToken);
-        var maxAbs = MaxAbs(decoded, Need("decoded").AsFloat32());
-        checks.Add(new Check("decoded pixels", $"max abs {maxAbs:E2}", $"<= {PixelTolerance:E0}", maxAbs <= PixelTolerance));
-        return checks;
-    }
-
-    private static Check RelativeL2Check(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
-    {
-        var error = RelativeL2(actual, expected);
-        return new Check(name, $"rel L2 {error:E2}", $"<= {RelativeL2Tolerance:E0}", error <= RelativeL2Tolerance);
-    }
-
-    /// <summary>||a - b|| / ||b||; infinite when the lengths differ, so a shape mismatch fails.</summary>
-    internal static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
-    {
-        if (actual.Length != expected.Length)
-        {
-            return double.PositiveInfinity;
-        }
-
-        double diff = 0, norm = 0;
-        for (var i = 0; i < actual.Length; i++)
-        {
-            var d = (double)actual[i] - expected[i];
-            diff += d * d;
-            norm += (double)expected[i] * expected[i];
-        }
-
-        return norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
-    }
-
-    internal static double MaxAbs(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
-    {
-        if (actual.Length != expected.Length)
-        {
-            return double.PositiveInfinity;
-        }
-
-        double max = 0;
-        for (var i = 0; i < actual.Length; i++)
-        {
-            var d = Math.Abs((double)actual[i] - expected[i]);
-            max = double.IsNaN(d) ? double.PositiveInfinity : Math.Max(max, d);
-        }
-
-        return max;
     }
 
     private static string DescribeSource(PackageSource source)

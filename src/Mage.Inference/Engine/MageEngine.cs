@@ -31,6 +31,7 @@ public sealed class MageEngine : IAsyncDisposable
     private readonly RequestBatcher<float[], long[]> tokenizeBatcher;
     private readonly RequestBatcher<FeatureRequest, float[]> featureBatcher;
     private readonly RequestBatcher<LogitsRow, bool> logitsBatcher;
+    private readonly RequestBatcher<DecodeJob, long[]> decodeBatcher;
 
     public MageEngine(MageModel model, MageEngineOptions? options = null, ILogger? logger = null)
     {
@@ -43,7 +44,21 @@ public sealed class MageEngine : IAsyncDisposable
         tokenizeBatcher = new(Options.Tokenize, this.logger, TokenizeBatch);
         featureBatcher = new(Options.Features, this.logger, FeatureBatch);
         logitsBatcher = new(Options.Logits, this.logger, LogitsBatch);
+        decodeBatcher = new(Options.Decode, this.logger, DecodeBatch);
+        DecodesOnDevice = Options.Loop switch
+        {
+            DecodeLoop.Host => false,
+            DecodeLoop.Device => true,
+            _ => model.Device.IsCuda,
+        };
+        this.logger.LogInformation("Decoding schedule runs on the {Where}", DecodesOnDevice ? "device (sampler graph)" : "host");
     }
+
+    /// <summary>Whether generation and editing run the schedule on the device (<see cref="MageEngineOptions.Loop"/> resolved).</summary>
+    public bool DecodesOnDevice { get; }
+
+    /// <summary>Batch statistics of whole decodes on the device (empty when the schedule runs on the host).</summary>
+    public BatcherStatistics DecodeStatistics => decodeBatcher.GetStatistics();
 
     /// <summary>The model the engine runs.</summary>
     public MageModel Model { get; }
@@ -98,7 +113,16 @@ public sealed class MageEngine : IAsyncDisposable
     {
         options ??= new EmbedOptions();
         var decodeTimer = Stopwatch.StartNew();
-        var pixels = DecodeToChw(encoded, options.Preprocess, sourceName, out var width, out var height);
+
+        // Decoding and resizing are CPU work: on the thread pool, concurrent callers do it in parallel.
+        var preprocess = options.Preprocess;
+        var (pixels, width, height) = await Task.Run(
+            () =>
+            {
+                var chw = DecodeToChw(encoded, preprocess, sourceName, out var w, out var h);
+                return (chw, w, h);
+            },
+            cancellationToken).ConfigureAwait(false);
         var decodeTime = decodeTimer.Elapsed;
         var inferenceTimer = Stopwatch.StartNew();
         var tokens = await tokenizeBatcher.SubmitAsync(pixels, cancellationToken).ConfigureAwait(false);
@@ -145,7 +169,7 @@ public sealed class MageEngine : IAsyncDisposable
 
             var done = start / Options.GenerateChunk * request.Steps;
             var chunkProgress = OffsetProgress.Create(progress, done);
-            var decoded = await IterativeDecoder.DecodeAsync(rows, decode, BatchedLogitsAsync, chunkProgress, cancellationToken).ConfigureAwait(false);
+            var decoded = await DecodeRowsAsync(rows, decode, chunkProgress, cancellationToken).ConfigureAwait(false);
             decoded.CopyTo(results, start);
         }
 
@@ -285,13 +309,35 @@ public sealed class MageEngine : IAsyncDisposable
         await tokenizeBatcher.DisposeAsync().ConfigureAwait(false);
         await featureBatcher.DisposeAsync().ConfigureAwait(false);
         await logitsBatcher.DisposeAsync().ConfigureAwait(false);
+        await decodeBatcher.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs the schedule for rows of one request: on the host with every step shared through the
+    /// logits batcher, or on the device with the whole decode shared through the decode batcher.
+    /// Progress follows the first row.
+    /// </summary>
+    private async Task<long[][]> DecodeRowsAsync(DecodeRow[] rows, DecodeOptions options, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        if (!DecodesOnDevice)
+        {
+            return await IterativeDecoder.DecodeAsync(rows, options, BatchedLogitsAsync, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        var pending = new Task<long[]>[rows.Length];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            pending[i] = decodeBatcher.SubmitAsync(new DecodeJob(rows[i], options, i == 0 ? progress : null), cancellationToken);
+        }
+
+        return await Task.WhenAll(pending).ConfigureAwait(false);
     }
 
     private async Task<long[]> DecodeEditAsync(long[] initial, long imageIndex, EditOptions options, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var decode = new DecodeOptions(options.Steps, options.Temperature, options.Deterministic);
         var rows = new[] { new DecodeRow(initial, options.Seed, imageIndex) };
-        var decoded = await IterativeDecoder.DecodeAsync(rows, decode, BatchedLogitsAsync, progress, cancellationToken).ConfigureAwait(false);
+        var decoded = await DecodeRowsAsync(rows, decode, progress, cancellationToken).ConfigureAwait(false);
         return decoded[0];
     }
 
@@ -529,6 +575,37 @@ public sealed class MageEngine : IAsyncDisposable
         public static IProgress<int>? Create(IProgress<int>? inner, int offset) => inner is null ? null : new OffsetProgress(inner, offset);
 
         public void Report(int value) => inner.Report(offset + value);
+    }
+
+    private ValueTask<IReadOnlyList<BatchItemResult<long[]>>> DecodeBatch(IReadOnlyList<DecodeJob> jobs, CancellationToken cancellationToken)
+    {
+        var results = new BatchItemResult<long[]>[jobs.Count];
+        foreach (var group in jobs.Select((job, index) => (job, index)).GroupBy(x => x.job.Options))
+        {
+            var members = group.ToArray();
+            var listeners = members.Select(m => m.job.Progress).OfType<IProgress<int>>().ToArray();
+            var progress = listeners.Length == 0 ? null : new FanOutProgress(listeners);
+            var decoded = Model.Decode(members.Select(m => m.job.Row).ToArray(), group.Key, progress, cancellationToken);
+            for (var k = 0; k < members.Length; k++)
+            {
+                results[members[k].index] = BatchItemResult<long[]>.Success(decoded[k]);
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<BatchItemResult<long[]>>>(results);
+    }
+
+    private readonly record struct DecodeJob(DecodeRow Row, DecodeOptions Options, IProgress<int>? Progress);
+
+    private sealed class FanOutProgress(IProgress<int>[] listeners) : IProgress<int>
+    {
+        public void Report(int value)
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Report(value);
+            }
+        }
     }
 
     private readonly record struct LogitsRow(ReadOnlyMemory<long> Ids, Memory<float> Logits);

@@ -18,9 +18,40 @@ public sealed record MageEngineOptions
     /// <summary>Batching of generation and editing steps (one request = one row of one step).</summary>
     public BatcherOptions Logits { get; init; } = new() { Name = "logits", MaxBatchSize = 32 };
 
+    /// <summary>Where the decoding schedule of generation and editing runs between model calls.</summary>
+    public DecodeLoop Loop { get; init; } = DecodeLoop.Auto;
+
+    /// <summary>
+    /// Batching of whole decodes when the schedule runs on the device (one request = one row of a
+    /// generation or an edit; rows with the same steps, temperature and mode share every step).
+    /// </summary>
+    /// <remarks>Two decodes may run at once, so requests that just missed a running decode need not wait for all of its steps.</remarks>
+    public BatcherOptions Decode { get; init; } = new() { Name = "decode", MaxBatchSize = 64, MaxConcurrentBatches = 2 };
+
     /// <summary>Largest batch of the detokenizer.</summary>
     public int DetokenizeBatch { get; init; } = 16;
 
     /// <summary>Rows decoded together by one generation call; bounds memory (about 1 MiB of logits a row).</summary>
     public int GenerateChunk { get; init; } = 64;
+}
+
+/// <summary>Where the decoding schedule runs between model calls.</summary>
+public enum DecodeLoop
+{
+    /// <summary>On the device when the model runs on CUDA, else on the host.</summary>
+    Auto,
+
+    /// <summary>
+    /// On the host (<see cref="Generation.IterativeDecoder"/>): each step's logits come back to
+    /// host memory, and rows of concurrent requests share every model call through the logits
+    /// batcher. The faster choice on the CPU.
+    /// </summary>
+    Host,
+
+    /// <summary>
+    /// On the device (<see cref="Runtime.MageModel.Decode(IReadOnlyList{Generation.DecodeRow}, Generation.DecodeOptions, IProgress{int}?, CancellationToken)"/>):
+    /// ids, encoder outputs and logits stay on the GPU between steps and the sampler graph picks
+    /// the ids there; concurrent requests with the same settings are merged into one decode.
+    /// </summary>
+    Device,
 }

@@ -9,7 +9,8 @@ namespace Mage.Inference.Generation;
 /// <remarks>
 /// <para>
 /// Per step t of T and per row: every unknown position takes an id (argmax, or a categorical
-/// sample from softmax(logits) by inverse CDF); its confidence is log p(id) in float32, plus
+/// sample from softmax(logits) by inverse CDF); its confidence is log p(id) (p rounded to float32, the
+/// log taken in double and rounded to float32), plus
 /// temperature * (1 - (t+1)/T) * Gumbel noise when sampling; known positions have +infinity. With
 /// U0 the row's initial number of unknown positions, mask_len = max(1, min(unknown_now - 1,
 /// floor(U0 * cos(pi/2 * (t+1)/T)))) and every position whose confidence is at most the
@@ -55,29 +56,9 @@ public static class IterativeDecoder
         IProgress<int>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logits);
-        options.Validate();
-        if (rows.Count > MaxRows)
-        {
-            throw new InvalidRequestException(
-                $"The request has {rows.Count} rows; at most {MaxRows} can be decoded in one call.");
-        }
-
-        var results = new long[rows.Count][];
-        var active = new List<RowState>();
-        for (int r = 0; r < rows.Count; r++)
-        {
-            var row = rows[r] ?? throw new InvalidRequestException($"Row {r} is null.");
-            int unknown = ValidateTokens(row.InitialTokens, r);
-            results[r] = (long[])row.InitialTokens.Clone();
-            if (unknown > 0)
-            {
-                active.Add(new RowState(row, results[r], unknown));
-            }
-        }
-
+        var (results, states) = Prepare(rows, options);
+        var active = states.Select(s => new RowState(s.Row, results[s.Index], s.InitialUnknown)).ToList();
         if (active.Count == 0)
         {
             return results;
@@ -127,6 +108,50 @@ public static class IterativeDecoder
 
         return results;
     }
+
+    /// <summary>
+    /// Validates a decode call and copies the initial tokens into the results; returns the rows
+    /// that have unknown positions (the only ones that reach the model), in order.
+    /// </summary>
+    internal static (long[][] Results, List<ActiveRow> Active) Prepare(IReadOnlyList<DecodeRow> rows, DecodeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (rows.Count > MaxRows)
+        {
+            throw new InvalidRequestException(
+                $"The request has {rows.Count} rows; at most {MaxRows} can be decoded in one call.");
+        }
+
+        var results = new long[rows.Count][];
+        var active = new List<ActiveRow>();
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r] ?? throw new InvalidRequestException($"Row {r} is null.");
+            int unknown = ValidateTokens(row.InitialTokens, r);
+            results[r] = (long[])row.InitialTokens.Clone();
+            if (unknown > 0)
+            {
+                active.Add(new ActiveRow(r, row, unknown));
+            }
+        }
+
+        return (results, active);
+    }
+
+    /// <summary>
+    /// The scaled Gumbel noise added to a confidence: temperature * (1 - ratio) * -log(-log(u)),
+    /// drawn in double and rounded to float32 like the official code.
+    /// </summary>
+    internal static float Noise(DecodeOptions options, double ratio, ulong seed, long imageIndex, int step, int position)
+    {
+        double u = CounterRandom.Uniform(seed, imageIndex, step, position, GumbelStream);
+        return (float)(options.Temperature * (1 - ratio) * -Math.Log(-Math.Log(u)));
+    }
+
+    /// <summary>The confidence of a chosen id: log of its float32 probability, computed in double and rounded to float32.</summary>
+    internal static float LogProbability(float probability) => (float)Math.Log(probability);
 
     private static int ValidateTokens(long[]? tokens, int row)
     {
@@ -190,12 +215,11 @@ public static class IterativeDecoder
                 index,
                 p);
             sampled[p] = id;
-            float c = MathF.Log(probability);
+            float c = LogProbability(probability);
             if (!options.Deterministic)
             {
-                double u = CounterRandom.Uniform(row.Seed, row.ImageIndex, step, p, GumbelStream);
                 // Like the official code: the noise is drawn in double and added in float32.
-                c += (float)(options.Temperature * (1 - ratio) * -Math.Log(-Math.Log(u)));
+                c += Noise(options, ratio, row.Seed, row.ImageIndex, step, p);
             }
 
             confidence[p] = c;
@@ -221,12 +245,12 @@ public static class IterativeDecoder
     }
 
     /// <summary>mask_len = max(1, min(unknown_now - 1, floor(U0 * cos(pi/2 * ratio)))).</summary>
-    internal static int MaskLength(int initialUnknown, int unknownNow, double ratio)
-    {
-        double maskRatio = Math.Cos(Math.PI / 2 * ratio);
-        long scheduled = (long)Math.Floor(initialUnknown * maskRatio);
-        return (int)Math.Max(1, Math.Min(unknownNow - 1, scheduled));
-    }
+    internal static int MaskLength(int initialUnknown, int unknownNow, double ratio) =>
+        (int)Math.Max(1, Math.Min(unknownNow - 1, ScheduledMaskLength(initialUnknown, ratio)));
+
+    /// <summary>floor(U0 * cos(pi/2 * ratio)): mask_len before it is clamped to the row's unknown positions.</summary>
+    internal static long ScheduledMaskLength(int initialUnknown, double ratio) =>
+        (long)Math.Floor(initialUnknown * Math.Cos(Math.PI / 2 * ratio));
 
     /// <summary>
     /// Picks an id from one position's logits and returns it with its softmax probability as
@@ -293,6 +317,9 @@ public static class IterativeDecoder
 
         return (chosen, (float)(weights[chosen] / total));
     }
+
+    /// <summary>A row with unknown positions: its index in the call, the row, and its U0.</summary>
+    internal readonly record struct ActiveRow(int Index, DecodeRow Row, int InitialUnknown);
 
     private sealed class RowState(DecodeRow row, long[] result, int initialUnknown)
     {

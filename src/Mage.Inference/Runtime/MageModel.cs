@@ -22,7 +22,8 @@ public enum FeaturePooling
 
 /// <summary>
 /// The MAGE graphs of one model package on ONNX Runtime: tokenizer, encoder, decoder and
-/// detokenizer, each one <see cref="InferenceSession"/> created at load and shared.
+/// detokenizer, plus the package-independent sampler of the decoding schedule (see
+/// <see cref="Decode(IReadOnlyList{Generation.DecodeRow}, Generation.DecodeOptions, IProgress{int}?, CancellationToken)"/>), each one <see cref="InferenceSession"/> created at load and shared.
 /// </summary>
 /// <remarks>
 /// Thread-safe: any number of callers may run any method at once (ONNX Runtime sessions are
@@ -30,22 +31,24 @@ public enum FeaturePooling
 /// Owns the sessions; dispose it once, when no call is running. All methods are batched over a
 /// leading axis N and write into caller-provided buffers, so nothing is copied twice.
 /// </remarks>
-public sealed class MageModel : IDisposable
+public sealed partial class MageModel : IDisposable
 {
     private readonly InferenceSession tokenizer;
     private readonly InferenceSession encoder;
     private readonly InferenceSession decoder;
     private readonly InferenceSession detokenizer;
+    private readonly InferenceSession sampler;
     private readonly ILogger logger;
     private readonly bool profiling;
     private bool disposed;
 
-    private MageModel(ModelPackage package, ExecutionDevice device, InferenceSession[] sessions, ILogger logger, bool profiling)
+    private MageModel(ModelPackage package, ExecutionDevice device, InferenceSession[] sessions, ILogger logger, bool profiling, int fixedRows)
     {
         this.profiling = profiling;
+        FixedRows = fixedRows;
         Package = package;
         Device = device;
-        (tokenizer, encoder, decoder, detokenizer) = (sessions[0], sessions[1], sessions[2], sessions[3]);
+        (tokenizer, encoder, decoder, detokenizer, sampler) = (sessions[0], sessions[1], sessions[2], sessions[3], sessions[4]);
         this.logger = logger;
     }
 
@@ -54,6 +57,12 @@ public sealed class MageModel : IDisposable
 
     /// <summary>Where the graphs run.</summary>
     public ExecutionDevice Device { get; }
+
+    /// <summary>Rows per transformer call on CUDA when <see cref="MageModelOptions.FixedTransformerBatch"/> is 0.</summary>
+    public const int DefaultCudaTransformerBatch = 16;
+
+    /// <summary>Rows of every transformer call (the last one padded), or 0 for natural batch sizes.</summary>
+    public int FixedRows { get; }
 
     /// <summary>Width D of the features.</summary>
     public int FeatureDim => Package.FeatureDim;
@@ -110,15 +119,26 @@ public sealed class MageModel : IDisposable
             logger.LogWarning("Model package {Package} holds seeded random weights: its outputs are not meaningful images or features", package.Folder);
         }
 
-        return new MageModel(package, device, sessions, logger, options.ProfilePrefix is not null);
+        var fixedRows = options.FixedTransformerBatch switch
+        {
+            0 => device.IsCuda ? DefaultCudaTransformerBatch : 0,
+            < 0 => 0,
+            var n => n,
+        };
+        if (fixedRows > 0)
+        {
+            logger.LogInformation("Transformer calls run in fixed batches of {Rows} rows, so seeded results do not depend on batch size", fixedRows);
+        }
+
+        return new MageModel(package, device, sessions, logger, options.ProfilePrefix is not null, fixedRows);
     }
 
     private static InferenceSession[] CreateSessions(ModelPackage package, MageModelOptions options, int? cudaDevice)
     {
-        var created = new List<InferenceSession>(4);
+        var created = new List<InferenceSession>(5);
         try
         {
-            foreach (var role in ModelPackage.GraphRoles)
+            foreach (var role in ModelPackage.GraphRoles.Append(SamplerRole))
             {
                 using var so = new SessionOptions
                 {
@@ -129,18 +149,27 @@ public sealed class MageModel : IDisposable
                 };
                 if (options.ProfilePrefix is { } prefix)
                 {
-                    so.EnableProfiling = true;
+                    // The prefix must be set first: enabling profiling passes the current prefix to ONNX Runtime.
                     so.ProfileOutputPathPrefix = $"{prefix}-{role}";
+                    so.EnableProfiling = true;
                 }
 
                 if (cudaDevice is { } id)
                 {
-                    so.AppendExecutionProvider_CUDA(id);
+                    using var cuda = new OrtCUDAProviderOptions();
+                    cuda.UpdateOptions(new Dictionary<string, string>
+                    {
+                        ["device_id"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        ["use_tf32"] = options.AllowTf32 ? "1" : "0",
+                    });
+                    so.AppendExecutionProvider_CUDA(cuda);
                 }
 
                 try
                 {
-                    created.Add(new InferenceSession(package.GraphPath(role), so));
+                    created.Add(role == SamplerRole
+                        ? new InferenceSession(SamplerGraph.Value, so)
+                        : new InferenceSession(package.GraphPath(role), so));
                 }
                 catch (OnnxRuntimeException e) when (cudaDevice is null)
                 {
@@ -218,6 +247,12 @@ public sealed class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(ids.Length, batch * (long)MageTokens.SequenceLength, nameof(ids));
         CheckLength(logits.Length, batch * (long)MageTokens.Count * MageTokens.CodebookSize, nameof(logits));
+        if (FixedRows > 0 && batch != FixedRows)
+        {
+            LogitsInFixedBatches(ids, batch, logits, cancellationToken);
+            return;
+        }
+
         if (Device.IsCuda)
         {
             LogitsOnDevice(ids, batch, logits, cancellationToken);
@@ -238,6 +273,41 @@ public sealed class MageModel : IDisposable
         {
             ArrayPool<float>.Shared.Return(encoded);
         }
+    }
+
+    /// <summary>Runs <see cref="Logits"/> in calls of exactly <see cref="FixedRows"/> rows, padding the last with all-unknown rows.</summary>
+    private void LogitsInFixedBatches(ReadOnlyMemory<long> ids, int batch, Memory<float> logits, CancellationToken cancellationToken)
+    {
+        const int logitsPerRow = MageTokens.Count * MageTokens.CodebookSize;
+        var chunkIds = ArrayPool<long>.Shared.Rent(FixedRows * MageTokens.SequenceLength);
+        var chunkLogits = ArrayPool<float>.Shared.Rent(FixedRows * logitsPerRow);
+        try
+        {
+            for (var start = 0; start < batch; start += FixedRows)
+            {
+                var rows = Math.Min(FixedRows, batch - start);
+                ids.Span.Slice(start * MageTokens.SequenceLength, rows * MageTokens.SequenceLength).CopyTo(chunkIds);
+                for (var r = rows; r < FixedRows; r++)
+                {
+                    WritePaddingRow(chunkIds.AsSpan(r * MageTokens.SequenceLength, MageTokens.SequenceLength));
+                }
+
+                Logits(chunkIds.AsMemory(0, FixedRows * MageTokens.SequenceLength), FixedRows, chunkLogits.AsMemory(0, FixedRows * logitsPerRow), cancellationToken);
+                chunkLogits.AsSpan(0, rows * logitsPerRow).CopyTo(logits.Span[(start * logitsPerRow)..]);
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(chunkIds);
+            ArrayPool<float>.Shared.Return(chunkLogits);
+        }
+    }
+
+    /// <summary>A row that only fills a fixed-size call: the fake class and every position unknown.</summary>
+    internal static void WritePaddingRow(Span<long> row)
+    {
+        row[0] = MageTokens.FakeClassId;
+        row[1..].Fill(MageTokens.MaskId);
     }
 
     /// <summary>
@@ -265,18 +335,7 @@ public sealed class MageModel : IDisposable
         using var logitsValue = Tensor(logits, batch, MageTokens.Count, MageTokens.CodebookSize);
         try
         {
-            using var encoderBinding = encoder.CreateIoBinding();
-            encoderBinding.BindInput("ids", idsValue);
-            encoderBinding.BindOutputToDevice("encoded", gpu);
-            encoder.RunWithBinding(runOptions, encoderBinding);
-            using var encoded = encoderBinding.GetOutputValues();
-
-            using var decoderBinding = decoder.CreateIoBinding();
-            decoderBinding.BindInput("encoded", encoded[0]);
-            decoderBinding.BindInput("ids", idsValue);
-            decoderBinding.BindOutput("logits", logitsValue);
-            decoder.RunWithBinding(runOptions, decoderBinding);
-            decoderBinding.SynchronizeBoundOutputs();
+            using var outputs = EncodeAndDecode(idsValue, gpu, runOptions, logitsValue);
         }
         catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
         {
@@ -378,7 +437,7 @@ public sealed class MageModel : IDisposable
         if (profiling)
         {
             // ONNX Runtime writes a profile only when asked to end it.
-            foreach (var session in new[] { tokenizer, encoder, decoder, detokenizer })
+            foreach (var session in new[] { tokenizer, encoder, decoder, detokenizer, sampler })
             {
                 logger.LogInformation("Wrote ONNX Runtime profile {File}", session.EndProfiling());
             }
@@ -388,6 +447,7 @@ public sealed class MageModel : IDisposable
         encoder.Dispose();
         decoder.Dispose();
         detokenizer.Dispose();
+        sampler.Dispose();
         logger.LogDebug("Disposed model {Package}", Package.Folder);
     }
 }

@@ -25,6 +25,23 @@ public sealed class MageModelOptions
     /// <summary>Check the SHA-256 of every package file at load (reads the whole package once).</summary>
     public bool VerifyHashes { get; set; } = true;
 
+    /// <summary>
+    /// Let CUDA run float32 matrix products and convolutions in TF32 (10-bit mantissa): faster
+    /// on Ampere and later GPUs, but about 1e-3 relative error where PyTorch's default gives
+    /// float32 results. Off by default so CUDA matches the official model like the CPU does.
+    /// </summary>
+    public bool AllowTf32 { get; set; }
+
+    /// <summary>
+    /// Rows per transformer call. GPU kernels choose their arithmetic by shape, so a row's logits
+    /// can change in the last bits with the number of rows beside it, and a sampled image with
+    /// them. A fixed size (the last call padded) keeps image i of seed s the same alone or in a
+    /// batch of 64. 0 = auto: 16 on CUDA, natural batches on the CPU (already batch-independent);
+    /// -1 = always natural batches; 1..1024 = that many rows.
+    /// </summary>
+    [Range(-1, 1024)]
+    public int FixedTransformerBatch { get; set; }
+
     /// <summary>Write an ONNX Runtime profile (JSON) with this file name prefix; null for none.</summary>
     public string? ProfilePrefix { get; set; }
 

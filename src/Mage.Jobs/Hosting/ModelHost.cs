@@ -45,9 +45,16 @@ public sealed partial class ModelHost(
                 ? await downloader.DownloadAsync(settings.BlobPrefix!, settings.CacheFolder, cancellationToken).ConfigureAwait(false)
                 : settings.PackagePath;
             model = MageModel.Load(
-                new MageModelOptions { PackagePath = folder, Device = settings.Device, IntraOpThreads = settings.IntraOpThreads },
+                new MageModelOptions
+                {
+                    PackagePath = folder,
+                    Device = settings.Device,
+                    IntraOpThreads = settings.IntraOpThreads,
+                    AllowTf32 = settings.AllowTf32,
+                    FixedTransformerBatch = settings.FixedTransformerBatch,
+                },
                 loggerFactory.CreateLogger<MageModel>());
-            engine = new MageEngine(model, CreateEngineOptions(limits.Value), loggerFactory.CreateLogger<MageEngine>());
+            engine = new MageEngine(model, CreateEngineOptions(limits.Value) with { Loop = settings.DecodeLoop }, loggerFactory.CreateLogger<MageEngine>());
             LogLoaded(logger, model.Package.Manifest.Arch, model.Package.ContentHash, model.Device.Description);
             ready.TrySetResult(engine);
         }

@@ -28,6 +28,16 @@ public sealed class ModelSettings : IValidatableObject
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
+    /// <summary>Let CUDA use TF32 for float32 matrix products: faster, about 1e-3 relative error (see <see cref="Inference.Runtime.MageModelOptions.AllowTf32"/>).</summary>
+    public bool AllowTf32 { get; set; }
+
+    /// <summary>Rows per transformer call: 0 = auto (16 on CUDA), -1 = natural batches, 1..1024 (see <see cref="Inference.Runtime.MageModelOptions.FixedTransformerBatch"/>).</summary>
+    [Range(-1, 1024)]
+    public int FixedTransformerBatch { get; set; }
+
+    /// <summary>Where the decoding schedule runs: <c>Auto</c> (on the GPU when on CUDA), <c>Host</c> or <c>Device</c>.</summary>
+    public Inference.Engine.DecodeLoop DecodeLoop { get; set; } = Inference.Engine.DecodeLoop.Auto;
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -9,17 +9,24 @@ using SixLabors.ImageSharp.Processing;
 
 namespace Mage.Inference.Tests.Engine;
 
-/// <summary>The engine on the real tiny model: batching, generation invariants and editing guarantees.</summary>
-public sealed class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifetime
+/// <summary>
+/// The engine on the real tiny model: batching, generation invariants and editing guarantees,
+/// once with the decoding schedule on the host and once on the device (the sampler graph, here
+/// on the CPU provider).
+/// </summary>
+public abstract class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifetime
 {
     private readonly TinyModelFixture fixture;
     private MageEngine engine = null!;
 
-    public EngineTests(TinyModelFixture fixture) => this.fixture = fixture;
+    protected EngineTests(TinyModelFixture fixture) => this.fixture = fixture;
+
+    protected abstract DecodeLoop Loop { get; }
 
     public Task InitializeAsync()
     {
-        engine = new MageEngine(fixture.Model);
+        engine = new MageEngine(fixture.Model, new MageEngineOptions { Loop = Loop });
+        Assert.Equal(Loop == DecodeLoop.Device, engine.DecodesOnDevice);
         return Task.CompletedTask;
     }
 
@@ -136,7 +143,7 @@ public sealed class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifetim
     public async Task Seeded_generation_does_not_depend_on_the_thread_count()
     {
         using var oneThread = MageModel.Load(new MageModelOptions { PackagePath = Fixtures.TinyPackage, Device = "cpu", IntraOpThreads = 1 });
-        await using var single = new MageEngine(oneThread);
+        await using var single = new MageEngine(oneThread, new MageEngineOptions { Loop = Loop });
         var request = new GenerateRequest(Count: 3, Seed: 7, Steps: 5);
         Assert.Equal(await engine.GenerateTokensAsync(request), await single.GenerateTokensAsync(request));
     }
@@ -281,4 +288,14 @@ public sealed class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifetim
             then?.Invoke(value);
         }
     }
+}
+
+public sealed class HostLoopEngineTests(TinyModelFixture fixture) : EngineTests(fixture)
+{
+    protected override DecodeLoop Loop => DecodeLoop.Host;
+}
+
+public sealed class DeviceLoopEngineTests(TinyModelFixture fixture) : EngineTests(fixture)
+{
+    protected override DecodeLoop Loop => DecodeLoop.Device;
 }

@@ -85,7 +85,7 @@ internal static class ReferenceDecoder
 
                 sampled[p] = chosen;
                 float probability = (float)(e[chosen] / sum);
-                confidence[p] = MathF.Log(probability);
+                confidence[p] = (float)Math.Log(probability);
                 if (!options.Deterministic)
                 {
                     double g = -Math.Log(-Math.Log(CounterRandom.Uniform(row.Seed, row.ImageIndex, t, p, 1)));

@@ -1,3 +1,4 @@
+using Mage.Inference.Generation;
 using Mage.Inference.Runtime;
 
 namespace Mage.Inference.Tests.Runtime;
@@ -52,5 +53,43 @@ public sealed class BatchConsistencyTests(TinyModelFixture fixture) : IClassFixt
             var error = Numerics.RelativeL2(alone, together.AsSpan(r * 64, 64));
             Assert.True(error <= 1e-6, $"row {r} differs by {error} alone vs in a batch of {batch}");
         }
+    }
+
+    [Fact]
+    public async Task Fixed_transformer_batches_pad_and_give_the_natural_results()
+    {
+        Assert.Equal(0, fixture.Model.FixedRows); // auto on the CPU: natural batches
+        using var fixedModel = MageModel.Load(new MageModelOptions { PackagePath = Fixtures.TinyPackage, Device = "cpu", FixedTransformerBatch = 4 });
+        Assert.Equal(4, fixedModel.FixedRows);
+        using var natural = MageModel.Load(new MageModelOptions { PackagePath = Fixtures.TinyPackage, Device = "cpu", FixedTransformerBatch = -1 });
+        Assert.Equal(0, natural.FixedRows);
+
+        // 6 rows = one full call of 4 and one padded call of 2 (+2 padding rows).
+        var random = new Random(5);
+        const int batch = 6;
+        var ids = new long[batch * 257];
+        for (var r = 0; r < batch; r++)
+        {
+            ids[r * 257] = MageTokens.FakeClassId;
+            for (var p = 1; p < 257; p++)
+            {
+                ids[(r * 257) + p] = random.Next(4) == 0 ? MageTokens.MaskId : random.Next(1024);
+            }
+        }
+
+        var expected = new float[batch * 256 * 1024];
+        natural.Logits(ids, batch, expected);
+        var actual = new float[batch * 256 * 1024];
+        fixedModel.Logits(ids, batch, actual);
+        Assert.True(expected.AsSpan().SequenceEqual(actual), "fixed-size calls changed the logits");
+
+        var rows = Enumerable.Range(0, batch)
+            .Select(i => new DecodeRow(ids.AsSpan((i * 257) + 1, 256).ToArray(), Seed: 21, ImageIndex: i))
+            .Append(new DecodeRow(Enumerable.Repeat(MageTokens.MaskId, 256).ToArray(), Seed: 21, ImageIndex: 9))
+            .ToArray();
+        var options = new DecodeOptions(6, 4.5, Deterministic: false);
+        var reference = await IterativeDecoder.DecodeAsync(rows, options, natural.LogitsAsync);
+        Assert.Equal(reference, fixedModel.Decode(rows, options));
+        Assert.Equal(reference, await IterativeDecoder.DecodeAsync(rows, options, fixedModel.LogitsAsync));
     }
 }

@@ -94,16 +94,21 @@ public sealed class GoldenTests : IClassFixture<TinyModelFixture>
     }
 
     [Theory]
-    [InlineData("generated", null)]
-    [InlineData("edited", "edit_ids")]
-    public async Task Deterministic_decoding_matches_pytorch(string key, string? idsKey)
+    [InlineData("generated", null, false)]
+    [InlineData("edited", "edit_ids", false)]
+    [InlineData("generated", null, true)]
+    [InlineData("edited", "edit_ids", true)]
+    public async Task Deterministic_decoding_matches_pytorch(string key, string? idsKey, bool samplerGraph)
     {
         var steps = (int)Golden["generate_steps"].AsInt64()[0];
         var initial = idsKey is null
             ? Enumerable.Repeat(MageTokens.MaskId, 256).ToArray()
             : Golden[idsKey].ToInt64Array()[1..];
         var rows = new[] { new DecodeRow(initial, 0, 0) };
-        var result = await IterativeDecoder.DecodeAsync(rows, new DecodeOptions(steps, 0, Deterministic: true), Model.LogitsAsync);
+        var options = new DecodeOptions(steps, 0, Deterministic: true);
+        var result = samplerGraph
+            ? Model.Decode(rows, options)
+            : await IterativeDecoder.DecodeAsync(rows, options, Model.LogitsAsync);
         var expected = Golden[key].AsInt64();
         var same = 0;
         for (var i = 0; i < 256; i++)
@@ -111,7 +116,7 @@ public sealed class GoldenTests : IClassFixture<TinyModelFixture>
             same += result[0][i] == expected[i] ? 1 : 0;
         }
 
-        output.WriteLine($"{key}: {same}/256 ids equal to PyTorch's schedule");
+        output.WriteLine($"{key} ({(samplerGraph ? "sampler graph" : "host decoder")}): {same}/256 ids equal to PyTorch's schedule");
         Assert.Equal(256, same);
     }
 }

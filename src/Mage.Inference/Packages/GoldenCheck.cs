@@ -1,0 +1,168 @@
+using System.Globalization;
+using Mage.Inference.Generation;
+using Mage.Inference.Numpy;
+using Mage.Inference.Runtime;
+
+namespace Mage.Inference.Packages;
+
+/// <summary>One comparison of a <see cref="GoldenCheck"/>: what was measured against which tolerance.</summary>
+/// <param name="Name">What was compared, for example "tokens" or "features (cls)".</param>
+/// <param name="Measured">The measured agreement, in words.</param>
+/// <param name="Tolerance">The bound it must meet, in words.</param>
+/// <param name="Passed">Whether it met the bound.</param>
+public sealed record GoldenCheckResult(string Name, string Measured, string Tolerance, bool Passed);
+
+/// <summary>
+/// Runs a package's golden.npz inputs through the loaded model and compares with the outputs the
+/// exporter computed in PyTorch: tokens, the three features, logits, decoded pixels and the two
+/// deterministic schedule runs (host decoder and sampler graph). Used by <c>mage model verify</c>
+/// and the GPU check in bench/.
+/// </summary>
+public static class GoldenCheck
+{
+    /// <summary>Share of token ids that must equal the exporter's (ids may differ where two codes are equally near).</summary>
+    public const double TokenMatchTolerance = 0.99;
+
+    /// <summary>Largest relative L2 error of features and logits, ||ours - golden|| / ||golden||, for float32 packages.</summary>
+    public const double RelativeL2Tolerance = 1e-4;
+
+    /// <summary>Largest absolute error of a decoded pixel, on the [0, 1] scale, for float32 packages.</summary>
+    public const double PixelTolerance = 1e-4;
+
+    /// <summary>Relative L2 bound for float16 packages (golden outputs come from the float32 model; half precision keeps about 3 digits).</summary>
+    public const double HalfRelativeL2Tolerance = 1e-2;
+
+    /// <summary>Pixel bound for float16 packages: about 13 of 255 levels.</summary>
+    public const double HalfPixelTolerance = 5e-2;
+
+    /// <summary>
+    /// Share of ids of a deterministic schedule run that must equal PyTorch's. An argmax or a
+    /// cut-off that falls on a near-tie early on changes later steps, so this is looser than
+    /// exact; the CPU provider gives 100% on the committed fixture.
+    /// </summary>
+    public const double ScheduleMatchTolerance = 0.99;
+
+    /// <summary>Runs every comparison the golden arrays allow.</summary>
+    /// <exception cref="InvalidDataException">A required array is missing.</exception>
+    public static IReadOnlyList<GoldenCheckResult> Run(MageModel model, IReadOnlyDictionary<string, NpyArray> golden, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(golden);
+        NpyArray Need(string key) => golden.TryGetValue(key, out var a)
+            ? a
+            : throw new InvalidDataException($"golden.npz has no '{key}' array; it has {string.Join(", ", golden.Keys)}.");
+
+        var expectedTokens = Need("tokens").ToInt64Array();
+        var batch = Need("tokens").Shape[0];
+        const int side = MageTokens.ImageSize;
+        var checks = new List<GoldenCheckResult>();
+        var half = model.Package.Manifest.Precision == "fp16";
+        var l2Tolerance = half ? HalfRelativeL2Tolerance : RelativeL2Tolerance;
+        var pixelTolerance = half ? HalfPixelTolerance : PixelTolerance;
+
+        // golden "images" are uint8 [N, 256, 256, 3]; the tokenizer takes [N, 3, 256, 256] in [0, 1].
+        var images = Need("images").AsUInt8();
+        var pixels = new float[batch * 3 * side * side];
+        for (var b = 0; b < batch; b++)
+        {
+            for (var p = 0; p < side * side; p++)
+            {
+                for (var c = 0; c < 3; c++)
+                {
+                    pixels[(b * 3 * side * side) + (c * side * side) + p] = images[(b * side * side * 3) + (p * 3) + c] / 255f;
+                }
+            }
+        }
+
+        var tokens = new long[batch * MageTokens.Count];
+        model.Tokenize(pixels, batch, tokens, cancellationToken);
+        checks.Add(MatchCheck("tokens", tokens, expectedTokens, TokenMatchTolerance));
+
+        foreach (var (pooling, key) in new[] { (FeaturePooling.Linprobe, "linprobe"), (FeaturePooling.Cls, "cls"), (FeaturePooling.Mean, "mean") })
+        {
+            var features = new float[batch * model.FeatureDim];
+            model.Features(expectedTokens, batch, pooling, features, cancellationToken);
+            checks.Add(RelativeL2Check($"features ({key})", features, Need(key).AsFloat32(), l2Tolerance));
+        }
+
+        var ids = Need("decoder_ids");
+        var logits = new float[ids.Shape[0] * MageTokens.Count * MageTokens.CodebookSize];
+        model.Logits(ids.ToInt64Array(), ids.Shape[0], logits, cancellationToken);
+        checks.Add(RelativeL2Check("logits", logits, Need("logits").AsFloat32(), l2Tolerance));
+
+        var decoded = new float[batch * 3 * side * side];
+        model.Detokenize(expectedTokens, batch, decoded, cancellationToken);
+        var maxAbs = MaxAbs(decoded, Need("decoded").AsFloat32());
+        checks.Add(new GoldenCheckResult("decoded pixels", Invariant($"max abs {maxAbs:E2}"), Invariant($"<= {pixelTolerance:E0}"), maxAbs <= pixelTolerance));
+
+        if (golden.ContainsKey("generate_steps"))
+        {
+            var options = new DecodeOptions((int)Need("generate_steps").AsInt64()[0], 0, Deterministic: true);
+            var allMasked = Enumerable.Repeat(MageTokens.MaskId, MageTokens.Count).ToArray();
+            var edit = Need("edit_ids").ToInt64Array()[1..];
+            foreach (var (name, initial, key) in new[] { ("generation", allMasked, "generated"), ("edit", edit, "edited") })
+            {
+                DecodeRow[] rows = [new DecodeRow(initial, 0, 0)];
+                var expected = Need(key).ToInt64Array();
+                var host = IterativeDecoder.DecodeAsync(rows, options, model.LogitsAsync, cancellationToken: cancellationToken).AsTask().GetAwaiter().GetResult();
+                checks.Add(MatchCheck($"{name} schedule (host)", host[0], expected, ScheduleMatchTolerance));
+                var device = model.Decode(rows, options, cancellationToken: cancellationToken);
+                checks.Add(MatchCheck($"{name} schedule (sampler graph)", device[0], expected, ScheduleMatchTolerance));
+            }
+        }
+
+        return checks;
+    }
+
+    /// <summary>||a - b|| / ||b||; infinite when the lengths differ, so a shape mismatch fails.</summary>
+    public static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        if (actual.Length != expected.Length)
+        {
+            return double.PositiveInfinity;
+        }
+
+        double diff = 0, norm = 0;
+        for (var i = 0; i < actual.Length; i++)
+        {
+            var d = (double)actual[i] - expected[i];
+            diff += d * d;
+            norm += (double)expected[i] * expected[i];
+        }
+
+        return norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
+    }
+
+    /// <summary>Largest |a - b|; infinite when the lengths differ or a value is NaN.</summary>
+    public static double MaxAbs(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        if (actual.Length != expected.Length)
+        {
+            return double.PositiveInfinity;
+        }
+
+        double max = 0;
+        for (var i = 0; i < actual.Length; i++)
+        {
+            var d = Math.Abs((double)actual[i] - expected[i]);
+            max = double.IsNaN(d) ? double.PositiveInfinity : Math.Max(max, d);
+        }
+
+        return max;
+    }
+
+    private static GoldenCheckResult MatchCheck(string name, long[] actual, long[] expected, double tolerance)
+    {
+        var same = actual.Length == expected.Length ? actual.Zip(expected).Count(x => x.First == x.Second) : 0;
+        var rate = (double)same / expected.Length;
+        return new GoldenCheckResult(name, Invariant($"{same}/{expected.Length} identical ({rate:P2})"), Invariant($">= {tolerance:P0}"), rate >= tolerance);
+    }
+
+    private static GoldenCheckResult RelativeL2Check(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, double tolerance)
+    {
+        var error = RelativeL2(actual, expected);
+        return new GoldenCheckResult(name, Invariant($"rel L2 {error:E2}"), Invariant($"<= {tolerance:E0}"), error <= tolerance);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
