@@ -92,6 +92,7 @@ def main():
     p.add_argument("--images", type=Path, required=True, help="folder of JPEGs for (a)")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--count", type=int, default=8, help="images per generation and per edit run")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--amp", action="store_true", help="autocast to float16 (CUDA)")
     args = p.parse_args()
@@ -128,13 +129,13 @@ def main():
     def generation(steps=20):
         g = torch.Generator(device=device).manual_seed(0)
         with amp():
-            tokens = sample_decode(model, torch.full((8, 256), MASK_ID, dtype=torch.long, device=device), steps, 6.0, g)
+            tokens = sample_decode(model, torch.full((args.count, 256), MASK_ID, dtype=torch.long, device=device), steps, 6.0, g)
             return model.detokenize(tokens).float().cpu()
 
     box = torch.zeros(16, 16, dtype=torch.bool)
     box[4:12, 4:12] = True
     box = box.to(device)
-    edit_pixels = torch.stack([preprocess_linprobe(d) for d in jpegs[:8]]).to(device)
+    edit_pixels = torch.stack([preprocess_linprobe(jpegs[i % len(jpegs)]) for i in range(args.count)]).to(device)
 
     def editing(steps=12):
         g = torch.Generator(device=device).manual_seed(0)
@@ -153,8 +154,9 @@ def main():
         "peak_gflops": peak_gflops(device=device),
         "features_images_per_s": len(jpegs) / timed(features, args.repeats),
         # Generation and editing are long: one timed run after a one-step warm-up.
-        "generation_images_per_s": 8 / timed(generation, 1, warmup=lambda: generation(1)),
-        "editing_images_per_s": 8 / timed(editing, 1, warmup=lambda: editing(1)),
+        "images_per_generation_and_edit": args.count,
+        "generation_images_per_s": args.count / timed(generation, 1, warmup=lambda: generation(1)),
+        "editing_images_per_s": args.count / timed(editing, 1, warmup=lambda: editing(1)),
     }
     print(json.dumps(result))
 

@@ -20,7 +20,9 @@ internal static class Compare
         string? package = null, images = null, profile = null;
         var device = "cpu";
         var only = "";
-        int repeats = 2, batch = 8, threads = 0;
+        var loop = DecodeLoop.Auto;
+        int repeats = 2, batch = 8, threads = 0, count = 8, fixedBatch = 0;
+        var tf32 = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -33,27 +35,34 @@ internal static class Compare
                 case "--profile": profile = args[++i]; break;
                 case "--device": device = args[++i]; break;
                 case "--only": only = args[++i]; break;
+                case "--loop": loop = Enum.Parse<DecodeLoop>(args[++i], ignoreCase: true); break;
+                case "--count": count = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--fixed-batch": fixedBatch = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--tf32": tf32 = true; break;
                 default: await Console.Error.WriteLineAsync($"unknown argument {args[i]}"); return 2;
             }
         }
 
         if (package is null || images is null)
         {
-            await Console.Error.WriteLineAsync("usage: compare --package DIR --images DIR [--device cpu|cuda] [--repeats N] [--batch N] [--threads N] [--profile PREFIX]");
+            await Console.Error.WriteLineAsync("usage: compare --package DIR --images DIR [--device cpu|cuda] [--loop auto|host|device] [--count N] [--fixed-batch N] [--tf32] [--repeats N] [--batch N] [--threads N] [--profile PREFIX]");
             return 2;
         }
 
-        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false });
+        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false, FixedTransformerBatch = fixedBatch, AllowTf32 = tf32 });
         var options = new MageEngineOptions
         {
             Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
             Features = new BatcherOptions { Name = "features", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
-            Logits = new BatcherOptions { Name = "logits", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
+            Logits = new BatcherOptions { Name = "logits", MaxBatchSize = Math.Max(batch, count), MaxWait = TimeSpan.FromMilliseconds(2) },
+            Decode = new BatcherOptions { Name = "decode", MaxBatchSize = Math.Max(batch, count), MaxWait = TimeSpan.FromMilliseconds(2) },
+            Loop = loop,
+            GenerateChunk = Math.Max(batch, count),
             DetokenizeBatch = batch,
         };
         await using var engine = new MageEngine(model, options);
         var jpegs = Directory.GetFiles(images, "*.jpg").Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
-        var editInputs = jpegs.Take(8).Select(j =>
+        var editInputs = Enumerable.Range(0, count).Select(i => jpegs[i % jpegs.Length]).Select(j =>
         {
             using var decoded = engine.LoadImage(j);
             return ImagePreprocessor.Apply(decoded, PreprocessMode.Linprobe);
@@ -66,7 +75,7 @@ internal static class Compare
 
         async Task GenerationSteps(int steps)
         {
-            foreach (var g in await engine.GenerateAsync(new GenerateRequest(8, Seed: 0, Steps: steps, Temperature: 6.0)))
+            foreach (var g in await engine.GenerateAsync(new GenerateRequest(count, Seed: 0, Steps: steps, Temperature: 6.0)))
             {
                 g.Dispose();
             }
@@ -88,15 +97,20 @@ internal static class Compare
             ["runner"] = "mage",
             ["onnxruntime"] = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString() ?? "",
             ["device"] = model.Device.Description,
+            ["decode_loop"] = engine.DecodesOnDevice ? "device" : "host",
+            ["fixed_transformer_batch"] = model.FixedRows,
+            ["tf32"] = tf32,
+            ["images_per_generation_and_edit"] = count,
             ["precision"] = model.Package.Manifest.Precision,
             ["features_images_per_s"] = jpegs.Length / await Best(Features, repeats),
         };
         if (only != "features")
         {
             // Generation and editing are long: one timed run after a one-step warm-up, as on the PyTorch side.
-            result["generation_images_per_s"] = 8 / await Best(Generation, 1, () => GenerationSteps(1));
-            result["editing_images_per_s"] = 8 / await Best(Editing, 1, () => EditingSteps(1));
+            result["generation_images_per_s"] = count / await Best(Generation, 1, () => GenerationSteps(1));
+            result["editing_images_per_s"] = count / await Best(Editing, 1, () => EditingSteps(1));
             result["mean_logits_batch"] = engine.Statistics.Logits.MeanBatchSize;
+            result["mean_decode_batch"] = engine.DecodeStatistics.MeanBatchSize;
         }
         foreach (var img in editInputs)
         {

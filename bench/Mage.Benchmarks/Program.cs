@@ -10,6 +10,12 @@ if (args.Length > 3 && args[0] == "profile")
     return Mage.Benchmarks.GraphProfile.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args[3]);
 }
 
+if (args.Length > 2 && args[0] == "check")
+{
+    int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    return await Mage.Benchmarks.DeviceCheck.RunAsync(args[1], args[2], Arg(3, 16), Arg(4, 0));
+}
+
 if (args.Length > 0 && args[0] == "compare")
 {
     return await Mage.Benchmarks.Compare.RunAsync(args[1..]);
