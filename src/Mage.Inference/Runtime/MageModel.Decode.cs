@@ -6,6 +6,9 @@ namespace Mage.Inference.Runtime;
 /// <summary>The decoding schedule with its loop state on the model's device.</summary>
 public sealed partial class MageModel
 {
+    /// <summary>Most rows of one transformer call in <see cref="Decode(IReadOnlyList{DecodeRow}, DecodeOptions, IProgress{int}?, CancellationToken)"/> when batches are not fixed.</summary>
+    internal const int MaxNaturalChunk = 64;
+
     /// <summary>Name of the sampler graph in logs, profiles and errors.</summary>
     internal const string SamplerRole = "sampler";
 
@@ -66,8 +69,10 @@ public sealed partial class MageModel
         }
 
         // With fixed-size transformer calls, rows go in chunks of FixedRows (the last padded with
-        // all-unknown rows whose results are dropped); the chunks advance in lock-step.
-        var chunkSize = FixedRows > 0 ? FixedRows : active.Count;
+        // all-unknown rows whose results are dropped); otherwise in chunks of at most
+        // MaxNaturalChunk rows, which bounds the sampler's working memory (about 10 MiB a row).
+        // The chunks advance in lock-step.
+        var chunkSize = FixedRows > 0 ? FixedRows : Math.Min(active.Count, MaxNaturalChunk);
         using var runOptions = new RunOptions();
         using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
         using var gpu = Device.IsCuda
@@ -80,7 +85,8 @@ public sealed partial class MageModel
         {
             for (var start = 0; start < active.Count; start += chunkSize)
             {
-                chunks.Add(new DecodeChunk(active.Skip(start).Take(chunkSize).ToList(), chunkSize));
+                var members = active.Skip(start).Take(chunkSize).ToList();
+                chunks.Add(new DecodeChunk(members, FixedRows > 0 ? FixedRows : members.Count));
             }
 
             for (var step = 0; step < options.Steps; step++)

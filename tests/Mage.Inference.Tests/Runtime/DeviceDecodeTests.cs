@@ -47,6 +47,24 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
         }
     }
 
+    [Fact]
+    public async Task More_rows_than_one_natural_chunk_decode_like_the_host()
+    {
+        // 90 rows, 72 of them with unknown positions: a chunk of 64 and one of 8, in lock-step.
+        var fake = new FakeLogitsModel(seed: 4, coarse: false);
+        var options = new DecodeOptions(3, Temperature: 4.5, Deterministic: false);
+        var rows = Enumerable.Range(0, 90)
+            .Select(i => IterativeDecoderTests.MakeRow(i % 5 == 0 ? 0 : 30 + i, seed: 8, imageIndex: i, layoutSeed: i))
+            .ToArray();
+
+        var expected = await IterativeDecoder.DecodeAsync(rows, options, fake.Function);
+        var calls = 0;
+        var actual = Model.Decode(rows, options, (ids, device, run) => { calls++; return FakeOnDevice(fake)(ids, device, run); }, null, CancellationToken.None);
+
+        Assert.Equal(expected, actual);
+        Assert.Equal(2 * 3, calls);
+    }
+
     [Theory]
     [InlineData(20, 6.0, false)]
     [InlineData(12, 4.5, false)]
