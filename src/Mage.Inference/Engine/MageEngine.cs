@@ -85,7 +85,7 @@ public sealed class MageEngine : IAsyncDisposable
     /// <summary>Decodes, preprocesses and tokenizes an encoded image.</summary>
     public async Task<long[]> TokenizeAsync(ReadOnlyMemory<byte> encoded, PreprocessMode preprocess, string? sourceName = null, CancellationToken cancellationToken = default)
     {
-        var pixels = DecodeToChw(encoded, preprocess, sourceName, out _, out _);
+        var (pixels, _, _) = await DecodeToChwAsync(encoded, preprocess, sourceName, cancellationToken).ConfigureAwait(false);
         return await tokenizeBatcher.SubmitAsync(pixels, cancellationToken).ConfigureAwait(false);
     }
 
@@ -113,16 +113,7 @@ public sealed class MageEngine : IAsyncDisposable
     {
         options ??= new EmbedOptions();
         var decodeTimer = Stopwatch.StartNew();
-
-        // Decoding and resizing are CPU work: on the thread pool, concurrent callers do it in parallel.
-        var preprocess = options.Preprocess;
-        var (pixels, width, height) = await Task.Run(
-            () =>
-            {
-                var chw = DecodeToChw(encoded, preprocess, sourceName, out var w, out var h);
-                return (chw, w, h);
-            },
-            cancellationToken).ConfigureAwait(false);
+        var (pixels, width, height) = await DecodeToChwAsync(encoded, options.Preprocess, sourceName, cancellationToken).ConfigureAwait(false);
         var decodeTime = decodeTimer.Elapsed;
         var inferenceTimer = Stopwatch.StartNew();
         var tokens = await tokenizeBatcher.SubmitAsync(pixels, cancellationToken).ConfigureAwait(false);
@@ -464,13 +455,20 @@ public sealed class MageEngine : IAsyncDisposable
         }
     }
 
-    private float[] DecodeToChw(ReadOnlyMemory<byte> encoded, PreprocessMode preprocess, string? sourceName, out int width, out int height)
-    {
-        using var image = ImageLoader.Load(encoded, Options.Limits, sourceName);
-        (width, height) = (image.Width, image.Height);
-        using var square = ImagePreprocessor.Apply(image, preprocess);
-        return PixelTensor.ToChw(square);
-    }
+    /// <summary>
+    /// Decodes and preprocesses an untrusted image into a [3, 256, 256] tensor, with the original
+    /// size. CPU work, so it runs on the thread pool: concurrent callers decode in parallel.
+    /// </summary>
+    private Task<(float[] Pixels, int Width, int Height)> DecodeToChwAsync(
+        ReadOnlyMemory<byte> encoded, PreprocessMode preprocess, string? sourceName, CancellationToken cancellationToken) =>
+        Task.Run(
+            () =>
+            {
+                using var image = ImageLoader.Load(encoded, Options.Limits, sourceName);
+                using var square = ImagePreprocessor.Apply(image, preprocess);
+                return (PixelTensor.ToChw(square), image.Width, image.Height);
+            },
+            cancellationToken);
 
     private static void WriteWindow(float[] generated, OutpaintWindow win, bool onlyNewPixels, float[] canvas, bool[] known, int width, int height)
     {

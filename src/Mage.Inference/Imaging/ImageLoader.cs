@@ -262,13 +262,9 @@ public static class ImageLoader
         try
         {
             int read;
-            while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limits.MaxBytes + 1 - buffer.Length))) > 0)
+            while ((read = stream.Read(chunk, 0, NextReadLength(chunk, buffer, limits))) > 0)
             {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > limits.MaxBytes)
-                {
-                    throw TooManyBytes(Subject(sourceName), $"more than {limits.MaxBytes} bytes", limits);
-                }
+                Append(buffer, chunk, read, limits, sourceName);
             }
         }
         finally
@@ -290,15 +286,9 @@ public static class ImageLoader
         try
         {
             int read;
-            while ((read = await stream.ReadAsync(
-                chunk.AsMemory(0, (int)Math.Min(chunk.Length, limits.MaxBytes + 1 - buffer.Length)),
-                cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await stream.ReadAsync(chunk.AsMemory(0, NextReadLength(chunk, buffer, limits)), cancellationToken).ConfigureAwait(false)) > 0)
             {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > limits.MaxBytes)
-                {
-                    throw TooManyBytes(Subject(sourceName), $"more than {limits.MaxBytes} bytes", limits);
-                }
+                Append(buffer, chunk, read, limits, sourceName);
             }
         }
         finally
@@ -307,6 +297,19 @@ public static class ImageLoader
         }
 
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    /// <summary>Reads at most one byte past the limit, so an oversized stream is caught without reading it all.</summary>
+    private static int NextReadLength(byte[] chunk, MemoryStream buffer, ImageLimits limits) =>
+        (int)Math.Min(chunk.Length, limits.MaxBytes + 1 - buffer.Length);
+
+    private static void Append(MemoryStream buffer, byte[] chunk, int read, ImageLimits limits, string? sourceName)
+    {
+        buffer.Write(chunk, 0, read);
+        if (buffer.Length > limits.MaxBytes)
+        {
+            throw TooManyBytes(Subject(sourceName), $"more than {limits.MaxBytes} bytes", limits);
+        }
     }
 
     private static MemoryStream CreateBuffer(Stream stream, ImageLimits limits, string? sourceName)

@@ -296,9 +296,4 @@ public sealed class IterativeDecoderTests
             }
         }
     }
-
-    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
-    }
 }

@@ -1,4 +1,5 @@
 using Mage.Inference.Generation;
+using Mage.Inference.Packages;
 using Mage.Inference.Runtime;
 
 namespace Mage.Inference.Tests.Runtime;
@@ -50,7 +51,7 @@ public sealed class BatchConsistencyTests(TinyModelFixture fixture) : IClassFixt
         {
             var alone = new float[64];
             fixture.Model.Features(tokens.AsMemory(r * 256, 256), 1, FeaturePooling.Linprobe, alone);
-            var error = Numerics.RelativeL2(alone, together.AsSpan(r * 64, 64));
+            var error = GoldenCheck.RelativeL2(alone, together.AsSpan(r * 64, 64));
             Assert.True(error <= 1e-6, $"row {r} differs by {error} alone vs in a batch of {batch}");
         }
     }

@@ -204,9 +204,4 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
             var value = OrtValue.CreateTensorValueFromMemory(logits, [rows, MageTokens.Count, MageTokens.CodebookSize]);
             return (value, value);
         };
-
-    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
-    }
 }

@@ -1,6 +1,7 @@
 using Mage.Inference.Generation;
 using Mage.Inference.Imaging;
 using Mage.Inference.Numpy;
+using Mage.Inference.Packages;
 using Mage.Inference.Runtime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -68,7 +69,7 @@ public sealed class GoldenTests : IClassFixture<TinyModelFixture>
     {
         var features = new float[Batch * Model.FeatureDim];
         Model.Features(Golden["tokens"].ToInt64Array(), Batch, pooling, features);
-        var error = Numerics.RelativeL2(features, Golden[key].AsFloat32());
+        var error = GoldenCheck.RelativeL2(features, Golden[key].AsFloat32());
         output.WriteLine($"{key}: relative L2 error {error:E2}");
         Assert.True(error <= 1e-4, $"{key} relative L2 error {error} exceeds 1e-4");
     }
@@ -78,7 +79,7 @@ public sealed class GoldenTests : IClassFixture<TinyModelFixture>
     {
         var logits = new float[Batch * 256 * 1024];
         Model.Logits(Golden["decoder_ids"].ToInt64Array(), Batch, logits);
-        var error = Numerics.RelativeL2(logits, Golden["logits"].AsFloat32());
+        var error = GoldenCheck.RelativeL2(logits, Golden["logits"].AsFloat32());
         output.WriteLine($"logits: relative L2 error {error:E2}");
         Assert.True(error <= 1e-4, $"logits relative L2 error {error} exceeds 1e-4");
     }
@@ -88,7 +89,7 @@ public sealed class GoldenTests : IClassFixture<TinyModelFixture>
     {
         var pixels = new float[Batch * 3 * 256 * 256];
         Model.Detokenize(Golden["tokens"].ToInt64Array(), Batch, pixels);
-        var error = Numerics.MaxAbs(pixels, Golden["decoded"].AsFloat32());
+        var error = GoldenCheck.MaxAbs(pixels, Golden["decoded"].AsFloat32());
         output.WriteLine($"decoded: max abs error {error:E2}");
         Assert.True(error <= 1e-4, $"decoded max abs error {error} exceeds 1e-4");
     }
