@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Mage.Inference;
 using Mage.Inference.Batching;
 using Mage.Inference.Imaging;
 
@@ -61,42 +62,68 @@ internal sealed partial class CommonOptions
         command.Options.Add(BatchSize);
     }
 
-    public static Option<string> Preprocess(string defaultMode) => Choice(
+    public static Option<PreprocessMode> Preprocess(PreprocessMode defaultMode) => Choice(
         "--preprocess",
-        $"How each image becomes the model's 256x256 input: linprobe (resize to 292, centre crop), square (resize to 256, centre crop) or none (must already be 256x256). Default: {defaultMode}.",
-        defaultMode,
-        "linprobe", "square", "none");
+        "How each image becomes the model's 256x256 input: linprobe (resize to 292, centre crop), square (resize to 256, centre crop) or none (must already be 256x256).",
+        defaultMode);
 
-    public static PreprocessMode ParsePreprocess(string name) => ImagePreprocessor.ParseMode(name);
-
-    /// <summary>A string option that accepts only <paramref name="choices"/>; a wrong value's error lists them.</summary>
-    public static Option<string> Choice(string name, string description, string defaultValue, params string[] choices)
+    /// <summary>
+    /// An option that takes the <see cref="WireNames"/> of <typeparamref name="TEnum"/>; a wrong
+    /// value's error lists them. The description names the default.
+    /// </summary>
+    public static Option<TEnum> Choice<TEnum>(string name, string description, TEnum defaultValue)
+        where TEnum : struct, Enum
     {
-        var option = new Option<string>(name)
+        var option = new Option<TEnum>(name)
         {
-            Description = description,
+            Description = $"{description} Default: {WireNames.Of(defaultValue)}.",
             DefaultValueFactory = _ => defaultValue,
-            HelpName = string.Join('|', choices),
+            HelpName = string.Join('|', WireNames.All<TEnum>()),
+            CustomParser = result => ParseChoice<TEnum>(result, name) ?? defaultValue,
         };
-        option.AcceptOnlyFromAmong(choices);
+        option.CompletionSources.Add([.. WireNames.All<TEnum>()]);
         return option;
     }
 
-    public static Option<int> Steps(int defaultValue) => Positive("--steps", $"Decoding iterations. Default: {defaultValue}.", defaultValue, 1, 256);
+    /// <summary>Like <see cref="Choice{TEnum}(string, string, TEnum)"/> without a default of the CLI's own (absent = null: the service decides).</summary>
+    public static Option<TEnum?> OptionalChoice<TEnum>(string name, string description)
+        where TEnum : struct, Enum
+    {
+        var option = new Option<TEnum?>(name)
+        {
+            Description = description,
+            HelpName = string.Join('|', WireNames.All<TEnum>()),
+            CustomParser = result => ParseChoice<TEnum>(result, name),
+        };
+        option.CompletionSources.Add([.. WireNames.All<TEnum>()]);
+        return option;
+    }
+
+    public static Option<int> Steps(int defaultValue)
+    {
+        var option = new Option<int>("--steps") { Description = $"Decoding iterations, 1..{MageDefaults.MaxSteps}. Default: {defaultValue}.", DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(result =>
+        {
+            if (MageDefaults.CheckSteps(result.GetValueOrDefault<int>(), "--steps") is { } problem)
+            {
+                result.AddError(problem);
+            }
+        });
+        return option;
+    }
 
     public static Option<double> Temperature(double defaultValue)
     {
         var option = new Option<double>("--temperature")
         {
-            Description = $"Choice temperature of the sampling noise (0 or more). Default: {defaultValue.ToString(CultureInfo.InvariantCulture)}.",
+            Description = string.Create(CultureInfo.InvariantCulture, $"Choice temperature of the sampling noise, 0..{MageDefaults.MaxTemperature}. Default: {defaultValue}."),
             DefaultValueFactory = _ => defaultValue,
         };
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<double>();
-            if (!double.IsFinite(value) || value < 0)
+            if (MageDefaults.CheckTemperature(result.GetValueOrDefault<double>(), "--temperature") is { } problem)
             {
-                result.AddError($"--temperature {value.ToString(CultureInfo.InvariantCulture)} must be a finite number, 0 or more.");
+                result.AddError(problem);
             }
         });
         return option;
@@ -116,7 +143,7 @@ internal sealed partial class CommonOptions
 
     public static Option<string?> TokensOut() => new("--tokens-out")
     {
-        Description = "Also write the generated token ids as an int32 .npy.",
+        Description = "Also write the generated token ids as an int64 .npy.",
         HelpName = "FILE.npy",
     };
 
@@ -139,6 +166,19 @@ internal sealed partial class CommonOptions
             }
         });
         return option;
+    }
+
+    private static TEnum? ParseChoice<TEnum>(System.CommandLine.Parsing.ArgumentResult result, string name)
+        where TEnum : struct, Enum
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
+        if (WireNames.TryParse<TEnum>(token, out var value))
+        {
+            return value;
+        }
+
+        result.AddError(WireNames.Unknown<TEnum>(token, name));
+        return null;
     }
 
     [GeneratedRegex("^(auto|cpu|cuda(:[0-9]{1,2})?)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

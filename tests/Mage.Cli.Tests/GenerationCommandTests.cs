@@ -102,7 +102,7 @@ public sealed class GenerationCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Decode_round_trips_tokenize_output_and_accepts_int64()
+    public async Task Decode_round_trips_tokenize_output_and_accepts_int32()
     {
         TestImages.SavePng(temp["a.png"], 256, 256, 7);
         TestImages.SaveJpeg(temp["b.jpg"], 256, 300, 8);
@@ -117,15 +117,17 @@ public sealed class GenerationCommandTests : IDisposable
             Assert.Equal((256, 256), (image.Width, image.Height));
         }
 
-        // int64 input, with one row holding an id outside the codebook: that row is reported, the other decoded.
-        var ids = NpyFile.Read(temp["t.npy"]).AsInt32().ToArray().Select(i => (long)i).ToArray();
+        // tokenize writes int64 (TokenFile); decode also takes int32. One row holds an id outside the codebook: that row is reported, the other decoded.
+        var written = NpyFile.Read(temp["t.npy"]);
+        Assert.Equal(NpyDType.Int64, written.DType);
+        var ids = written.AsInt64().ToArray().Select(i => checked((int)i)).ToArray();
         ids[256 + 10] = 5000;
-        using (var stream = File.Create(temp["t64.npy"]))
+        using (var stream = File.Create(temp["t32.npy"]))
         {
-            NpyFile.Write<long>(stream, ids, [2, 256]);
+            NpyFile.Write<int>(stream, ids, [2, 256]);
         }
 
-        var partial = await Cli.RunTinyAsync("decode", temp["t64.npy"], "--out", temp["dec64"]);
+        var partial = await Cli.RunTinyAsync("decode", temp["t32.npy"], "--out", temp["dec64"]);
         Assert.Equal(1, partial.ExitCode);
         Assert.Contains("row 1: token 5000 at position 10", partial.Error);
         Assert.Equal(File.ReadAllBytes(Path.Combine(temp["dec"], "00000.png")), File.ReadAllBytes(Path.Combine(temp["dec64"], "00000.png")));

@@ -32,7 +32,7 @@ public sealed class ImageCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Tokenize_folder_writes_int32_rows_in_the_order_of_the_index_file()
+    public async Task Tokenize_folder_writes_int64_rows_in_the_order_of_the_index_file()
     {
         var images = MakeImages("in", 5);
         var output = temp["tokens.npy"];
@@ -40,7 +40,7 @@ public sealed class ImageCommandTests : IDisposable
 
         Assert.True(run.ExitCode == 0, run.ToString());
         var tokens = NpyFile.Read(output);
-        Assert.Equal(NpyDType.Int32, tokens.DType);
+        Assert.Equal(NpyDType.Int64, tokens.DType); // TokenFile: one dtype for every token file
         Assert.Equal([5, 256], tokens.Shape);
         Assert.Equal(images, File.ReadAllLines(temp["tokens.index.txt"]));
 
@@ -48,7 +48,7 @@ public sealed class ImageCommandTests : IDisposable
         var model = MageModel.Load(new MageModelOptions { PackagePath = Cli.TinyPackage, Device = "cpu" });
         await using var engine = new MageEngine(model);
         var expected = await engine.TokenizeAsync(File.ReadAllBytes(images[3]), PreprocessMode.Square);
-        Assert.Equal(expected, tokens.AsInt32().Slice(3 * 256, 256).ToArray().Select(t => (long)t));
+        Assert.Equal(expected, tokens.AsInt64().Slice(3 * 256, 256).ToArray());
         await engine.DisposeAsync();
         model.Dispose();
     }

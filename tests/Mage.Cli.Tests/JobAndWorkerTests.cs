@@ -78,7 +78,7 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
         var json = await Cli.RunAsync("job", "status", "submit-1", "--json", "--connection", Conn);
         Assert.True(json.ExitCode == 0, json.ToString());
         var status = JsonSerializer.Deserialize<JobStatus>(json.Out, JsonDefaults.Documents)!;
-        Assert.Equal(JobStates.Completed, status.State);
+        Assert.Equal(JobState.Completed, status.State);
         Assert.Equal(3, status.ImagesDone);
         Assert.Equal(2, status.ShardsDone);
 

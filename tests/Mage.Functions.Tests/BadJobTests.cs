@@ -38,10 +38,10 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
         var status = await host.Get<SubmitJobService>().SubmitAsync(message);
 
         Assert.NotNull(status);
-        Assert.Equal(JobStates.Failed, status.State);
+        Assert.Equal(JobState.Failed, status.State);
         Assert.Contains(reasonPart, status.Reason, StringComparison.Ordinal);
         var stored = (await host.Get<JobStatusStore>().GetAsync(jobId))!.Value.Status;
-        Assert.Equal(JobStates.Failed, stored.State);
+        Assert.Equal(JobState.Failed, stored.State);
         await AssertNoGarbageAsync(jobId);
     }
 
@@ -58,7 +58,7 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task Zero_images_fails_with_no_images()
     {
         var status = await Submit("empty", new { container = host.Storage.UploadsContainer, prefix = "nothing-here/" });
-        Assert.Equal(JobStates.Failed, status.State);
+        Assert.Equal(JobState.Failed, status.State);
         Assert.Contains("no images", status.Reason, StringComparison.Ordinal);
         await AssertNoGarbageAsync("empty");
     }
@@ -67,7 +67,7 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task Prefix_over_the_image_limit_fails_with_the_count_and_leaves_no_shards()
     {
         var status = await Submit("too-many", new { container = host.Storage.UploadsContainer, prefix = "many/" }, shardSize: 8);
-        Assert.Equal(JobStates.Failed, status.State);
+        Assert.Equal(JobState.Failed, status.State);
         Assert.Contains("60 blobs", status.Reason, StringComparison.Ordinal);
         Assert.Contains("at most 50", status.Reason, StringComparison.Ordinal);
         await AssertNoGarbageAsync("too-many");
@@ -78,7 +78,7 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         var names = Enumerable.Range(0, 51).Select(i => $"many/{i:D3}.png").ToArray();
         var status = await Submit("list-too-many", new { container = host.Storage.UploadsContainer, blobs = names });
-        Assert.Equal(JobStates.Failed, status.State);
+        Assert.Equal(JobState.Failed, status.State);
         Assert.Contains("51 images", status.Reason, StringComparison.Ordinal);
         await AssertNoGarbageAsync("list-too-many");
     }
@@ -87,7 +87,7 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task Missing_source_container_fails()
     {
         var status = await Submit("no-container", new { container = "does-not-exist-here", prefix = "" });
-        Assert.Equal(JobStates.Failed, status.State);
+        Assert.Equal(JobState.Failed, status.State);
         Assert.Contains("does not exist", status.Reason, StringComparison.Ordinal);
         await AssertNoGarbageAsync("no-container");
     }
@@ -96,9 +96,9 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task Bad_copy_of_an_existing_job_id_does_not_touch_the_job()
     {
         var good = await Submit("keep-me", new { container = host.Storage.UploadsContainer, blobs = new[] { "many/001.png" } });
-        Assert.Equal(JobStates.Running, good.State);
+        Assert.Equal(JobState.Running, good.State);
         var after = await host.Get<SubmitJobService>().SubmitAsync("""{ "jobId": "keep-me", "source": 42 }""");
-        Assert.Equal(JobStates.Running, after!.State);
+        Assert.Equal(JobState.Running, after!.State);
         Assert.Single(await host.DrainAsync(host.Storage.ShardsQueue));
     }
 
@@ -106,9 +106,9 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task Malformed_shard_messages_are_ignored()
     {
         var shards = host.Get<ProcessShardService>();
-        Assert.Equal("ignored", (await shards.ProcessAsync("nonsense")).Status);
-        Assert.Equal("ignored", (await shards.ProcessAsync("""{ "jobId": "../x", "shard": 0 }""")).Status);
-        Assert.Equal("ignored", (await shards.ProcessAsync("""{ "jobId": "unknown-job", "shard": 0 }""")).Status);
+        Assert.Equal(Outcome.Ignored, (await shards.ProcessAsync("nonsense")).Status);
+        Assert.Equal(Outcome.Ignored, (await shards.ProcessAsync("""{ "jobId": "../x", "shard": 0 }""")).Status);
+        Assert.Equal(Outcome.Ignored, (await shards.ProcessAsync("""{ "jobId": "unknown-job", "shard": 0 }""")).Status);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
         await host.Get<SubmitJobService>().SubmitAsync(body);
         var found = await api.GetStatusAsync("h2");
         Assert.Equal(System.Net.HttpStatusCode.OK, found.Status);
-        Assert.Equal(JobStates.Failed, Assert.IsType<JobStatus>(found.Body).State); // 60 > 50
+        Assert.Equal(JobState.Failed, Assert.IsType<JobStatus>(found.Body).State); // 60 > 50
     }
 
     private async Task<JobStatus> Submit(string jobId, object source, int shardSize = 16)

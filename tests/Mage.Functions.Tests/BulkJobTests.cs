@@ -38,7 +38,7 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var status = await submit.SubmitAsync(job);
         Assert.NotNull(status);
-        Assert.Equal(JobStates.Running, status.State);
+        Assert.Equal(JobState.Running, status.State);
         Assert.Equal(Images + 1, status.ImagesTotal);
         Assert.Equal(8, status.ShardsTotal);
         Assert.True(status.Enqueued);
@@ -62,14 +62,14 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
 
         foreach (var m in messages)
         {
-            Assert.Equal("committed", (await shards.ProcessAsync(m)).Status);
+            Assert.Equal(Outcome.Committed, (await shards.ProcessAsync(m)).Status);
         }
 
         // Redelivery after commit: acknowledged, nothing recounted.
-        Assert.Equal("already-counted", (await shards.ProcessAsync(messages[0])).Status);
+        Assert.Equal(Outcome.AlreadyCounted, (await shards.ProcessAsync(messages[0])).Status);
 
         var final = (await host.Get<Mage.Jobs.Storage.JobStatusStore>().GetAsync("bulk-1"))!.Value.Status;
-        Assert.Equal(JobStates.Completed, final.State);
+        Assert.Equal(JobState.Completed, final.State);
         Assert.Equal(8, final.ShardsDone);
         Assert.Equal(0, final.ShardsFailed);
         Assert.Equal(Images, final.ImagesDone);
@@ -126,12 +126,12 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         var final = (await host.Get<Mage.Jobs.Storage.JobStatusStore>().GetAsync("list-1"))!.Value.Status;
-        Assert.Equal(JobStates.Completed, final.State);
+        Assert.Equal(JobState.Completed, final.State);
         Assert.Equal(2, final.ImagesDone);
         Assert.Equal(1, final.ImagesFailed);
         using var stream = (await host.Container(host.Storage.ResultsContainer).GetBlobClient("custom/list-1/out/part-000000.parquet").DownloadContentAsync()).Value.Content.ToStream();
         var rows = await EmbeddingParquet.ReadAsync(stream);
-        Assert.Equal("missing", rows.Single(r => r.Name == "set/nope.png").Error);
+        Assert.StartsWith("missing: ", rows.Single(r => r.Name == "set/nope.png").Error, StringComparison.Ordinal); // every row error is "reason: message"
     }
 
     /// <summary>Cancels synchronously once a number of images are done.</summary>

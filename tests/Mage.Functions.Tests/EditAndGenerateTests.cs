@@ -34,7 +34,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var outcome = await host.Get<EditService>().ProcessAsync(message);
 
-        Assert.Equal("completed", outcome.Status);
+        Assert.Equal(Outcome.Completed, outcome.Status);
         Assert.Equal("edits/inp-1/", outcome.Folder);
         var results = host.Container(host.Storage.ResultsContainer);
         Assert.Equal(["edits/inp-1/image-0.png", "edits/inp-1/result.json", "edits/inp-1/tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, "edits/inp-1/")).Order(StringComparer.Ordinal));
@@ -42,7 +42,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(256, png.Width);
         var tokens = NpyFile.Read((await results.GetBlobClient("edits/inp-1/tokens.npy").DownloadContentAsync()).Value.Content.ToStream());
         Assert.Equal([1, 256], tokens.Shape);
-        Assert.Equal("skipped", (await host.Get<EditService>().ProcessAsync(message)).Status);
+        Assert.Equal(Outcome.Skipped, (await host.Get<EditService>().ProcessAsync(message)).Status);
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         var outcome = await host.Get<GenerateService>().ProcessAsync("""{ "requestId": "gen-1", "count": 2, "seed": 3, "steps": 2, "deterministic": true }""");
 
-        Assert.Equal("completed", outcome.Status);
+        Assert.Equal(Outcome.Completed, outcome.Status);
         var names = await host.ListAsync(host.Storage.ResultsContainer, "generate/gen-1/");
         Assert.Equal(["generate/gen-1/image-0.png", "generate/gen-1/image-1.png", "generate/gen-1/result.json", "generate/gen-1/tokens.npy"], names.Order(StringComparer.Ordinal));
         var tokens = NpyFile.Read((await host.Container(host.Storage.ResultsContainer).GetBlobClient("generate/gen-1/tokens.npy").DownloadContentAsync()).Value.Content.ToStream());
@@ -72,7 +72,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
             ? await host.Get<EditService>().ProcessAsync(message)
             : await host.Get<GenerateService>().ProcessAsync(message);
 
-        Assert.Equal("failed", outcome.Status);
+        Assert.Equal(Outcome.Failed, outcome.Status);
         Assert.Contains(reasonPart, outcome.Error, StringComparison.Ordinal);
         var error = await host.Container(host.Storage.ResultsContainer).GetBlobClient(outcome.Folder + "error.json").DownloadContentAsync();
         Assert.Contains(reasonPart.Replace("'", "\\u0027", StringComparison.Ordinal), error.Value.Content.ToString(), StringComparison.Ordinal);
@@ -93,14 +93,14 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
         }));
 
         Assert.Contains("does not exist", missing.Error, StringComparison.Ordinal);
-        Assert.StartsWith("NotAnImage", text.Error, StringComparison.Ordinal);
+        Assert.StartsWith("notAnImage: ", text.Error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Message_without_a_request_id_goes_to_rejected()
     {
         var outcome = await host.Get<GenerateService>().ProcessAsync("[1, 2, 3]");
-        Assert.Equal("failed", outcome.Status);
+        Assert.Equal(Outcome.Failed, outcome.Status);
         Assert.StartsWith("generate/_rejected/", outcome.Folder, StringComparison.Ordinal);
     }
 }

@@ -25,7 +25,7 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var first = await service.ProcessAsync(blob);
 
-        Assert.Equal("completed", first.Status);
+        Assert.Equal(Outcome.Completed, first.Status);
         var etag = (await blob.GetPropertiesAsync()).Value.ETag.ToString();
         Assert.StartsWith("uploads/photos/cat.png/", first.Folder, StringComparison.Ordinal);
         var written = await host.ListAsync(host.Storage.ResultsContainer, first.Folder!);
@@ -51,7 +51,7 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var before = await SnapshotAsync(results, first.Folder!);
         var second = await service.ProcessAsync(blob);
-        Assert.Equal("skipped", second.Status);
+        Assert.Equal(Outcome.Skipped, second.Status);
         Assert.Equal(before, await SnapshotAsync(results, first.Folder!));
 
         var events = await host.DrainAsync(host.Storage.EventsQueue);
@@ -70,7 +70,7 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
         await blob.UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(3)), overwrite: true);
         var second = await host.Get<UploadEmbeddingService>().ProcessAsync(blob);
 
-        Assert.Equal("completed", second.Status);
+        Assert.Equal(Outcome.Completed, second.Status);
         Assert.NotEqual(first.Folder, second.Folder);
     }
 
@@ -82,14 +82,14 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var outcome = await host.Get<UploadEmbeddingService>().ProcessAsync(blob);
 
-        Assert.Equal("failed", outcome.Status);
+        Assert.Equal(Outcome.Failed, outcome.Status);
         var written = await host.ListAsync(host.Storage.ResultsContainer, outcome.Folder!);
         Assert.Equal([outcome.Folder + "error.json"], written);
         using var error = JsonDocument.Parse((await host.Container(host.Storage.ResultsContainer).GetBlobClient(outcome.Folder + "error.json").DownloadContentAsync()).Value.Content);
         Assert.Equal("failed", error.RootElement.GetProperty("status").GetString());
-        Assert.Equal("NotAnImage", error.RootElement.GetProperty("reason").GetString());
+        Assert.Equal("notAnImage", error.RootElement.GetProperty("reason").GetString()); // persisted reasons are lower camel case
         Assert.False(string.IsNullOrEmpty(error.RootElement.GetProperty("message").GetString()));
-        Assert.Equal("skipped", (await host.Get<UploadEmbeddingService>().ProcessAsync(blob)).Status);
+        Assert.Equal(Outcome.Skipped, (await host.Get<UploadEmbeddingService>().ProcessAsync(blob)).Status);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var outcome = await host.Get<UploadEmbeddingService>().ProcessAsync(blob);
 
-        Assert.Equal("failed", outcome.Status);
+        Assert.Equal(Outcome.Failed, outcome.Status);
         Assert.StartsWith("uploads/_invalid/", outcome.Folder, StringComparison.Ordinal);
         Assert.Contains("control character", outcome.Error, StringComparison.Ordinal);
     }
@@ -114,8 +114,8 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var outcome = await small.Get<UploadEmbeddingService>().ProcessAsync(blob);
 
-        Assert.Equal("failed", outcome.Status);
-        Assert.StartsWith("TooLarge", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.StartsWith("tooLarge: ", outcome.Error, StringComparison.Ordinal);
     }
 
     private static async Task<List<string>> SnapshotAsync(BlobContainerClient container, string prefix)

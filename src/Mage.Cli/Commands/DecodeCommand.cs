@@ -34,7 +34,7 @@ internal static class DecodeCommand
             }
 
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = ModelHost.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
+            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
             Directory.CreateDirectory(folder);
             await context.Progress.RunAsync("Decoding", valid.Count, async progress =>
             {

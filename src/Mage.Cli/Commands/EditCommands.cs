@@ -19,7 +19,7 @@ internal static class EditCommands
         var mask = new Option<string?>("--mask") { Description = "Mask image, 256x256 (the size of the preprocessed input): white = regenerate, black or transparent = keep.", HelpName = "mask.png" };
         var box = new Option<string[]>("--box") { Description = "A region to regenerate, in pixels of the preprocessed 256x256 image; repeat for several.", HelpName = "x,y,w,h" };
         var dilate = CommonOptions.Positive("--dilate", $"Grow the edited region by K tokens (16 pixels each), 0..{TokenMask.MaxDilation}. Default: 0.", 0, 0, TokenMask.MaxDilation);
-        var preprocess = CommonOptions.Preprocess("square");
+        var preprocess = CommonOptions.Preprocess(MageDefaults.EditPreprocess);
         var schedule = new ScheduleOptions();
         var command = new Command("inpaint", "Regenerate the masked part of an image.") { image, mask, box, dilate, preprocess };
         schedule.AddTo(command);
@@ -33,7 +33,7 @@ internal static class EditCommands
                 throw new UsageException("Give either --mask FILE or one or more --box x,y,w,h (not both) to say what to regenerate.");
             }
 
-            var mode = CommonOptions.ParsePreprocess(parse.GetValue(preprocess)!);
+            var mode = parse.GetValue(preprocess);
             var imagePath = parse.GetValue(image)!;
             var options = schedule.Read(parse);
             await using var host = LoadHost(parse, common, context);
@@ -49,7 +49,7 @@ internal static class EditCommands
                 catch (InvalidRequestException e)
                 {
                     throw new InvalidRequestException(
-                        $"{maskPath}: {e.Message} The mask applies to the image after --preprocess {ImagePreprocessor.ToName(mode)}, which is always {MageTokens.ImageSize}x{MageTokens.ImageSize}.", e);
+                        $"{maskPath}: {e.Message} The mask applies to the image after --preprocess {WireNames.Of(mode)}, which is always {MageTokens.ImageSize}x{MageTokens.ImageSize}.", e);
                 }
 
                 unknown = TokenMask.FromPixelMask(pixels);
@@ -104,7 +104,7 @@ internal static class EditCommands
         var image = ImageArgument();
         var scale = new Option<double>("--scale") { Description = $"Side of the shrunk image relative to the 256x256 canvas, in [{UncropPlan.MinScale.ToString(CultureInfo.InvariantCulture)}, 1).", Required = true, HelpName = "F" };
         var position = new Option<string?>("--position") { Description = "Top-left corner of the shrunk image on the canvas, in pixels. Default: centred.", HelpName = "x,y" };
-        var preprocess = CommonOptions.Preprocess("square");
+        var preprocess = CommonOptions.Preprocess(MageDefaults.EditPreprocess);
         var schedule = new ScheduleOptions();
         var command = new Command("uncrop", "Shrink an image onto a 256x256 canvas and generate everything around it.") { image, scale, position, preprocess };
         schedule.AddTo(command);
@@ -118,7 +118,7 @@ internal static class EditCommands
                 at = (xy[0], xy[1]);
             }
 
-            var mode = CommonOptions.ParsePreprocess(parse.GetValue(preprocess)!);
+            var mode = parse.GetValue(preprocess);
             var imagePath = parse.GetValue(image)!;
             var options = schedule.Read(parse);
             var factor = parse.GetValue(scale);
@@ -167,10 +167,10 @@ internal static class EditCommands
 
     private static Argument<string> ImageArgument() => new("image") { Description = "The image to edit (PNG, JPEG, WebP, BMP or GIF)." };
 
-    private static ModelHost LoadHost(ParseResult parse, CommonOptions common, CliContext context) =>
-        ModelHost.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.BatchSize), context);
+    private static LocalModel LoadHost(ParseResult parse, CommonOptions common, CliContext context) =>
+        LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.BatchSize), context);
 
-    private static Image<Rgb24> LoadInput(ModelHost host, string path, PreprocessMode mode)
+    private static Image<Rgb24> LoadInput(LocalModel host, string path, PreprocessMode mode)
     {
         using var decoded = host.Engine.LoadImage(File.ReadAllBytes(path), path);
         return Named(path, () => ImagePreprocessor.Apply(decoded, mode));
@@ -207,9 +207,9 @@ internal static class EditCommands
     /// <summary>The schedule and output options of the editing commands.</summary>
     private sealed class ScheduleOptions
     {
-        public Option<int> Steps { get; } = CommonOptions.Steps(12);
+        public Option<int> Steps { get; } = CommonOptions.Steps(MageDefaults.EditSteps);
 
-        public Option<double> Temperature { get; } = CommonOptions.Temperature(4.5);
+        public Option<double> Temperature { get; } = CommonOptions.Temperature(MageDefaults.EditTemperature);
 
         public Option<ulong> Seed { get; } = CommonOptions.Seed(required: false);
 

@@ -1,8 +1,7 @@
 using System.CommandLine;
 using Mage.Cli.Output;
+using Mage.Inference;
 using Mage.Inference.Engine;
-using Mage.Inference.Imaging;
-using Mage.Inference.Runtime;
 
 namespace Mage.Cli.Commands;
 
@@ -12,9 +11,9 @@ internal static class EmbedCommand
     public static Command Create(CliContext context, CommonOptions common)
     {
         var inputs = new Argument<string[]>("images") { Description = "Image files and folders (folders are searched recursively for png, jpg, jpeg, webp, bmp, gif).", Arity = ArgumentArity.OneOrMore };
-        var pooling = CommonOptions.Choice("--pooling", "Which feature: linprobe (the linear-probe representation), cls or mean. Default: linprobe.", "linprobe", "linprobe", "cls", "mean");
+        var pooling = CommonOptions.Choice("--pooling", "Which feature: linprobe (the linear-probe representation), cls or mean.", MageDefaults.Pooling);
         var normalize = new Option<bool>("--normalize") { Description = "Scale each embedding to unit L2 norm." };
-        var preprocess = CommonOptions.Preprocess("linprobe");
+        var preprocess = CommonOptions.Preprocess(MageDefaults.EmbedPreprocess);
         var output = CommonOptions.Out("embeddings.npy (float32 [N, D], row order in <name>.index.txt) or embeddings.parquet (columns name, embedding).", "FILE.npy|FILE.parquet");
         var command = new Command("embed", "Turn images into MAGE feature vectors.") { inputs, pooling, normalize, preprocess, output };
         common.AddTo(command);
@@ -27,10 +26,7 @@ internal static class EmbedCommand
                 throw new UsageException($"--out '{outPath}' must end in .npy or .parquet; the extension picks the format.");
             }
 
-            var options = new EmbedOptions(
-                Enum.Parse<FeaturePooling>(parse.GetValue(pooling)!, ignoreCase: true),
-                parse.GetValue(normalize),
-                CommonOptions.ParsePreprocess(parse.GetValue(preprocess)!));
+            var options = new EmbedOptions(parse.GetValue(pooling), parse.GetValue(normalize), parse.GetValue(preprocess));
             var failures = new InputFailures();
             var files = InputFiles.Expand(parse.GetValue(inputs)!, failures);
             var argumentFailures = failures.Count;
@@ -41,7 +37,7 @@ internal static class EmbedCommand
             }
 
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = ModelHost.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
+            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
             var results = await ImageBatch.RunAsync(context, files, failures, host.Engine.Options.Limits.MaxBytes, batchSize, "Embedding",
                 (file, bytes, ct) => host.Engine.EmbedAsync(bytes, options, file.Name, ct), cancellationToken);
 
@@ -56,11 +52,11 @@ internal static class EmbedCommand
                     {
                         ["mage.model"] = host.Model.Package.Folder,
                         ["mage.model_hash"] = host.Model.Package.ContentHash,
-                        ["mage.pooling"] = options.Pooling.ToString().ToLowerInvariant(),
+                        ["mage.pooling"] = WireNames.Of(options.Pooling),
                         ["mage.normalize"] = options.Normalize ? "true" : "false",
-                        ["mage.preprocess"] = ImagePreprocessor.ToName(options.Preprocess),
+                        ["mage.preprocess"] = WireNames.Of(options.Preprocess),
                     };
-                    await EmbeddingParquet.WriteAsync(outPath, names, features, metadata, cancellationToken);
+                    await EmbeddingsFile.WriteAsync(outPath, names, features, metadata, cancellationToken);
                     context.Out.WriteLine($"Wrote {rows.Count} embeddings of {host.Model.FeatureDim} floats to {outPath}.");
                 }
                 else

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Mage.Cli.Output;
+using Mage.Inference;
 using Mage.Inference.Engine;
 
 namespace Mage.Cli.Commands;
@@ -10,15 +11,15 @@ internal static class GenerateCommand
 {
     public static Command Create(CliContext context, CommonOptions common)
     {
-        var count = CommonOptions.Positive("--count", $"How many images (1..{GenerateRequest.MaxCount}).", 1, 1, GenerateRequest.MaxCount);
+        var count = CommonOptions.Positive("--count", $"How many images (1..{MageDefaults.MaxGenerateCount}).", 1, 1, MageDefaults.MaxGenerateCount);
 
         // Required, so no default: a default would satisfy the requirement.
         count.DefaultValueFactory = null;
         count.Required = true;
         count.HelpName = "N";
         var seed = CommonOptions.Seed(required: true);
-        var steps = CommonOptions.Steps(20);
-        var temperature = CommonOptions.Temperature(6.0);
+        var steps = CommonOptions.Steps(MageDefaults.GenerateSteps);
+        var temperature = CommonOptions.Temperature(MageDefaults.GenerateTemperature);
         var deterministic = CommonOptions.Deterministic();
         var output = CommonOptions.Out("Folder for the PNGs, named {seed}-{index:D5}.png.", "DIR");
         var tokensOut = CommonOptions.TokensOut();
@@ -32,7 +33,7 @@ internal static class GenerateCommand
             var request = new GenerateRequest(parse.GetValue(count), parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(temperature), parse.GetValue(deterministic));
             var folder = parse.GetValue(output)!;
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = ModelHost.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
+            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
 
             var chunks = (request.Count + host.Engine.Options.GenerateChunk - 1) / host.Engine.Options.GenerateChunk;
             var tokens = await context.Progress.RunAsync("Generating", (long)chunks * request.Steps, progress =>

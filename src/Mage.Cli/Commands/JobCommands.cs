@@ -3,6 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Mage.Cli.Jobs;
+using Mage.Inference;
+using Mage.Inference.Imaging;
+using Mage.Inference.Runtime;
 using Mage.Jobs.Services;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -28,11 +31,9 @@ internal static class JobCommands
         var blobs = new Option<string?>("--blobs") { Description = "Embed these blobs (comma-separated names).", HelpName = "a,b,c" };
         var blobsFile = new Option<string?>("--blobs-file") { Description = "Embed the blobs named in this file, one per line (blank lines and lines starting with # are skipped).", HelpName = "FILE" };
         var sourceContainer = new Option<string>("--source-container") { Description = "The container holding the images.", Required = true, HelpName = "C" };
-        var pooling = new Option<string?>("--pooling") { Description = "linprobe, cls or mean. Default (the app's): linprobe.", HelpName = "linprobe|cls|mean" };
-        pooling.AcceptOnlyFromAmong("linprobe", "cls", "mean");
+        var pooling = CommonOptions.OptionalChoice<FeaturePooling>("--pooling", $"Which feature. Default (the app's): {WireNames.Of(MageDefaults.Pooling)}.");
         var normalize = new Option<bool>("--normalize") { Description = "Scale each embedding to unit L2 norm." };
-        var preprocess = new Option<string?>("--preprocess") { Description = "linprobe, square or none. Default (the app's): linprobe.", HelpName = "linprobe|square|none" };
-        preprocess.AcceptOnlyFromAmong("linprobe", "square", "none");
+        var preprocess = CommonOptions.OptionalChoice<PreprocessMode>("--preprocess", $"How each image becomes 256x256. Default (the app's): {WireNames.Of(MageDefaults.EmbedPreprocess)}.");
         var shardSize = new Option<int?>("--shard-size") { Description = "Images per shard message. Default (the app's): 256, at most Mage:Limits:MaxShardSize.", HelpName = "N" };
         var jobId = new Option<string?>("--job-id") { Description = "The job id, 1-64 of A-Z a-z 0-9 . _ -. Default: job-<UTC time>-<random>.", HelpName = "ID" };
         var outputContainer = new Option<string?>("--output-container") { Description = "Where the Parquet parts and manifest go. Default: the results container.", HelpName = "C" };
@@ -126,7 +127,7 @@ internal static class JobCommands
                 WriteTable(context, status);
             }
 
-            return status.State == JobStates.Failed ? ExitCodes.Failure : ExitCodes.Success;
+            return status.State == JobState.Failed ? ExitCodes.Failure : ExitCodes.Success;
         }, cancellationToken));
         return command;
     }
@@ -136,7 +137,7 @@ internal static class JobCommands
         static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
         var table = new Table().HideHeaders().AddColumns("Field", "Value");
         table.AddRow("job", Markup.Escape(s.JobId));
-        table.AddRow("state", Markup.Escape(s.State));
+        table.AddRow("state", Markup.Escape(WireNames.Of(s.State)));
         if (s.Reason is not null)
         {
             table.AddRow("reason", Markup.Escape(s.Reason));

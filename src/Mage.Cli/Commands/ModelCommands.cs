@@ -33,7 +33,7 @@ internal static class ModelCommands
             throw new UsageException($"Two different packages given: '{fromArgument}' and --model '{fromOption}'; give one.");
         }
 
-        return ModelHost.ResolvePackage(fromArgument ?? fromOption, context);
+        return LocalModel.ResolvePackage(fromArgument ?? fromOption, context);
     }
 
     private static Command Info(CliContext context, CommonOptions common)

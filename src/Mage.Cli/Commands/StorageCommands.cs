@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
 using Mage.Cli.Jobs;
+using Mage.Inference;
+using Mage.Jobs.Options;
 using Microsoft.Extensions.Logging;
 
 namespace Mage.Cli.Commands;
@@ -24,8 +26,20 @@ internal static class StorageCommands
 
     public static Command Queue(CliContext context, StorageOptions storage)
     {
-        var target = new Argument<string>("queue") { Description = "jobs, edits or generate: the configured queue of that kind (Mage__Storage__*Queue)." };
-        target.AcceptOnlyFromAmong("jobs", "edits", "generate");
+        var target = new Argument<WorkQueue>("queue")
+        {
+            Description = $"{string.Join(", ", WireNames.All<WorkQueue>())}: the configured queue of that kind (Mage__Storage__*Queue).",
+            CustomParser = result =>
+            {
+                var token = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
+                if (!WireNames.TryParse<WorkQueue>(token, out var queue))
+                {
+                    result.AddError(WireNames.Unknown<WorkQueue>(token, "queue"));
+                }
+
+                return queue;
+            },
+        };
         var message = new Argument<string>("message") { Description = "A file holding the JSON message, or - for stdin." };
         var send = new Command("send", "Send one JSON message (the Functions app's format, docs/operations.md) to a Mage queue.") { target, message };
         storage.AddTo(send);
@@ -44,7 +58,7 @@ internal static class StorageCommands
 
             using var host = JobsHost.Create(storage.Resolve(parse), context.Error, LogLevel.Warning);
             var s = host.Storage;
-            var name = parse.GetValue(target) switch { "jobs" => s.JobsQueue, "edits" => s.EditsQueue, _ => s.GenerateQueue };
+            var name = s.QueueName(parse.GetValue(target));
             var queue = host.Queues.GetQueueClient(name);
             await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
             var receipt = await queue.SendMessageAsync(body, cancellationToken);

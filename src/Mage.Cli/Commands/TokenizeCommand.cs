@@ -1,21 +1,22 @@
 using System.CommandLine;
 using Mage.Cli.Output;
+using Mage.Inference;
 
 namespace Mage.Cli.Commands;
 
-/// <summary><c>mage tokenize</c>: images to int32 [N, 256] token ids, with the row order in an index file.</summary>
+/// <summary><c>mage tokenize</c>: images to int64 [N, 256] token ids, with the row order in an index file.</summary>
 internal static class TokenizeCommand
 {
     public static Command Create(CliContext context, CommonOptions common)
     {
         var inputs = new Argument<string[]>("images") { Description = "Image files and folders (folders are searched recursively for png, jpg, jpeg, webp, bmp, gif).", Arity = ArgumentArity.OneOrMore };
-        var preprocess = CommonOptions.Preprocess("square");
-        var output = CommonOptions.Out("Where to write the int32 [N, 256] .npy; the row order goes to <name>.index.txt next to it.", "tokens.npy");
+        var preprocess = CommonOptions.Preprocess(MageDefaults.EditPreprocess);
+        var output = CommonOptions.Out("Where to write the int64 [N, 256] .npy; the row order goes to <name>.index.txt next to it.", "tokens.npy");
         var command = new Command("tokenize", "Turn images into MAGE token ids (16x16 codebook ids each).") { inputs, preprocess, output };
         common.AddTo(command);
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
-            var mode = CommonOptions.ParsePreprocess(parse.GetValue(preprocess)!);
+            var mode = parse.GetValue(preprocess);
             var outPath = parse.GetValue(output)!;
             var failures = new InputFailures();
             var files = InputFiles.Expand(parse.GetValue(inputs)!, failures);
@@ -27,7 +28,7 @@ internal static class TokenizeCommand
             }
 
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = ModelHost.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
+            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
             var results = await ImageBatch.RunAsync(context, files, failures, host.Engine.Options.Limits.MaxBytes, batchSize, "Tokenizing",
                 (file, bytes, ct) => host.Engine.TokenizeAsync(bytes, mode, file.Name, ct), cancellationToken);
 

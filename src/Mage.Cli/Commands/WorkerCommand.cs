@@ -22,7 +22,7 @@ internal static class WorkerCommand
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
             var settings = storage.Resolve(parse);
-            await using var model = ModelHost.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.BatchSize), context);
+            await using var model = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.BatchSize), context);
             using var host = JobsHost.Create(settings, context.Error, parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information, model.Engine);
             var logger = host.Get<ILoggerFactory>().CreateLogger("Mage.Cli.Worker");
             var worker = new QueueWorker(host, host.CreateRawQueues(), logger);

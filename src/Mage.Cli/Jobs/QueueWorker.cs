@@ -4,6 +4,8 @@ using System.Text;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
+using Mage.Inference;
+using Mage.Jobs.Options;
 using Mage.Jobs.Services;
 using Microsoft.Extensions.Logging;
 
@@ -60,13 +62,10 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
     {
         once = drainOnce;
         var s = host.Storage;
-        var queues = new (string Queue, string Label, Func<string, CancellationToken, Task<string>> Handle)[]
-        {
-            (s.JobsQueue, "job", async (m, ct) => (await host.Get<SubmitJobService>().SubmitAsync(m, ct).ConfigureAwait(false))?.State ?? "rejected"),
-            (s.ShardsQueue, "shard", async (m, ct) => (await host.Get<ProcessShardService>().ProcessAsync(m, null, ct).ConfigureAwait(false)).Status),
-            (s.EditsQueue, "edit", async (m, ct) => (await host.Get<EditService>().ProcessAsync(m, ct).ConfigureAwait(false)).Status),
-            (s.GenerateQueue, "generate", async (m, ct) => (await host.Get<GenerateService>().ProcessAsync(m, ct).ConfigureAwait(false)).Status),
-        };
+        var dispatcher = host.Get<WorkDispatcher>();
+        var queues = Enum.GetValues<WorkQueue>()
+            .Select(q => (Queue: s.QueueName(q), Label: Label(q), Handle: (Func<string, CancellationToken, Task<Outcome>>)((m, ct) => dispatcher.HandleAsync(q, m, ct))))
+            .ToArray();
 
         await EnsureStorageAsync(cancellationToken).ConfigureAwait(false);
         LogStarted(logger, s.UploadsContainer, string.Join(", ", queues.Select(q => q.Queue)), drainOnce ? "until drained" : "until Ctrl+C");
@@ -113,7 +112,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
             await host.Blobs.GetBlobContainerClient(container).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var queue in new[] { s.JobsQueue, s.ShardsQueue, s.EditsQueue, s.GenerateQueue, s.EventsQueue })
+        foreach (var queue in s.AllQueueNames())
         {
             await rawQueues.GetQueueClient(queue).CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
@@ -134,16 +133,16 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
 
         var worked = 0;
         var service = host.Get<UploadEmbeddingService>();
-        var outcomes = new ConcurrentBag<(string Key, string? Status)>();
+        var outcomes = new ConcurrentBag<(string Key, Outcome? Status)>();
         await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = BatchSize, CancellationToken = cancellationToken }, async (upload, ct) =>
         {
             try
             {
                 var outcome = await service.ProcessAsync(container.GetBlobClient(upload.Name), ct).ConfigureAwait(false);
-                if (outcome.Status != "skipped")
+                if (outcome.Status != Outcome.Skipped)
                 {
-                    LogUpload(logger, upload.Name, outcome.Status, outcome.Folder ?? "-");
-                    Tally.Add($"upload {outcome.Status}");
+                    LogUpload(logger, upload.Name, WireNames.Of(outcome.Status), outcome.Folder ?? "-");
+                    Tally.Add($"upload {WireNames.Of(outcome.Status)}");
                     Interlocked.Increment(ref worked);
                 }
 
@@ -181,7 +180,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         return worked;
     }
 
-    private async Task<int> ProcessBatchAsync(string queueName, string label, Func<string, CancellationToken, Task<string>> handle, CancellationToken cancellationToken)
+    private async Task<int> ProcessBatchAsync(string queueName, string label, Func<string, CancellationToken, Task<Outcome>> handle, CancellationToken cancellationToken)
     {
         var queue = rawQueues.GetQueueClient(queueName);
         QueueMessage[] messages = await queue.ReceiveMessagesAsync(BatchSize, VisibilityTimeout, cancellationToken).ConfigureAwait(false);
@@ -189,7 +188,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         return messages.Length;
     }
 
-    private async Task ProcessMessageAsync(QueueClient queue, string label, QueueMessage message, Func<string, CancellationToken, Task<string>> handle, CancellationToken cancellationToken)
+    private async Task ProcessMessageAsync(QueueClient queue, string label, QueueMessage message, Func<string, CancellationToken, Task<Outcome>> handle, CancellationToken cancellationToken)
     {
         if (!TryDecode(message.Body, out var text))
         {
@@ -208,8 +207,8 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         {
             var status = await handle(text, cancellationToken).ConfigureAwait(false);
             await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);
-            LogMessage(logger, label, message.MessageId, status, timer.Elapsed.TotalMilliseconds);
-            Tally.Add($"{label} {status}");
+            LogMessage(logger, label, message.MessageId, WireNames.Of(status), timer.Elapsed.TotalMilliseconds);
+            Tally.Add($"{label} {WireNames.Of(status)}");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -241,6 +240,15 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         LogPoisoned(logger, label, message.MessageId, poison.Name, reason);
         Tally.Add($"{label} poisoned");
     }
+
+    /// <summary>How logs and the tally name a queue's messages: <c>job</c>, <c>shard</c>, <c>edit</c>, <c>generate</c>.</summary>
+    private static string Label(WorkQueue queue) => queue switch
+    {
+        WorkQueue.Jobs => "job",
+        WorkQueue.Shards => "shard",
+        WorkQueue.Edits => "edit",
+        _ => WireNames.Of(queue),
+    };
 
     /// <summary>Queue bodies are base64 of UTF-8 (host.json <c>messageEncoding: base64</c>).</summary>
     private static bool TryDecode(BinaryData body, out string text)

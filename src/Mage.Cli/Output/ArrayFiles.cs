@@ -28,21 +28,12 @@ internal static class ArrayFiles
         File.WriteAllText(path, text.ToString(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
     }
 
-    /// <summary>Writes token grids as int32 [N, 256] (ids are below 1024, so int32 loses nothing and halves the file).</summary>
+    /// <summary>Writes token grids in Mage's one token-file format (<see cref="TokenFile"/>: int64 [N, 256]).</summary>
     public static void WriteTokens(string path, IReadOnlyList<long[]> rows)
     {
-        var data = new int[rows.Count * MageTokens.Count];
-        for (var r = 0; r < rows.Count; r++)
-        {
-            for (var i = 0; i < MageTokens.Count; i++)
-            {
-                data[(r * MageTokens.Count) + i] = checked((int)rows[r][i]);
-            }
-        }
-
         CreateParent(path);
         using var stream = File.Create(path);
-        NpyFile.Write<int>(stream, data, [rows.Count, MageTokens.Count]);
+        TokenFile.Write(stream, rows);
     }
 
     /// <summary>Writes rows of D floats as float32 [N, D].</summary>

@@ -7,13 +7,13 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace Mage.Inference.Engine;
 
 /// <summary>How to turn an image into an embedding.</summary>
-/// <param name="Pooling">Which feature (MODEL.md section 3); the linear-probe representation by default.</param>
+/// <param name="Pooling">Which feature (MODEL.md section 3); <see cref="MageDefaults.Pooling"/> by default.</param>
 /// <param name="Normalize">Scale the feature to unit L2 norm.</param>
-/// <param name="Preprocess">How the image becomes 256x256; <c>linprobe</c> (the official evaluation crop) by default.</param>
+/// <param name="Preprocess">How the image becomes 256x256; <see cref="MageDefaults.EmbedPreprocess"/> by default.</param>
 public sealed record EmbedOptions(
-    FeaturePooling Pooling = FeaturePooling.Linprobe,
+    FeaturePooling Pooling = MageDefaults.Pooling,
     bool Normalize = false,
-    PreprocessMode Preprocess = PreprocessMode.Linprobe);
+    PreprocessMode Preprocess = MageDefaults.EmbedPreprocess);
 
 /// <summary>The tokens and feature of one image.</summary>
 /// <param name="Tokens">256 codebook ids, row-major over the 16x16 grid.</param>
@@ -35,36 +35,36 @@ public sealed record ImageEmbedding(
 /// <summary>Unconditional generation (MODEL.md section 4).</summary>
 /// <param name="Count">Images to make, 1..<see cref="MaxCount"/>.</param>
 /// <param name="Seed">Seed; image i of a seed is the same whatever the batch (it is keyed by seed and index).</param>
-/// <param name="Steps">Decoding iterations; 20 by default (the FID setting).</param>
-/// <param name="Temperature">Choice temperature of the Gumbel noise; 6.0 by default.</param>
+/// <param name="Steps">Decoding iterations; <see cref="MageDefaults.GenerateSteps"/> by default.</param>
+/// <param name="Temperature">Choice temperature of the Gumbel noise; <see cref="MageDefaults.GenerateTemperature"/> by default.</param>
 /// <param name="Deterministic">Argmax instead of sampling, and no noise.</param>
 /// <param name="FirstIndex">Index of the first image, so a large job can be split across calls and machines.</param>
 public sealed record GenerateRequest(
     int Count,
     ulong Seed,
-    int Steps = 20,
-    double Temperature = 6.0,
+    int Steps = MageDefaults.GenerateSteps,
+    double Temperature = MageDefaults.GenerateTemperature,
     bool Deterministic = false,
     long FirstIndex = 0)
 {
     /// <summary>The most images one request may ask for.</summary>
-    public const int MaxCount = 4096;
+    public const int MaxCount = MageDefaults.MaxGenerateCount;
 }
 
 /// <summary>Options shared by inpainting, outpainting and uncropping (MODEL.md section 5).</summary>
-/// <param name="Steps">Decoding iterations; 12 by default (MaskGIT's editing setting).</param>
-/// <param name="Temperature">Choice temperature; 4.5 by default.</param>
+/// <param name="Steps">Decoding iterations; <see cref="MageDefaults.EditSteps"/> by default.</param>
+/// <param name="Temperature">Choice temperature; <see cref="MageDefaults.EditTemperature"/> by default.</param>
 /// <param name="Deterministic">Argmax instead of sampling, and no noise.</param>
 /// <param name="Seed">Seed of the sampling and the noise.</param>
 /// <param name="Blend">Keep the original pixels outside the edit (feathered at its edge when inpainting).</param>
 /// <param name="FeatherPixels">Width of the inpainting blend ramp inside the edit, in pixels.</param>
 public sealed record EditOptions(
-    int Steps = 12,
-    double Temperature = 4.5,
+    int Steps = MageDefaults.EditSteps,
+    double Temperature = MageDefaults.EditTemperature,
     bool Deterministic = false,
     ulong Seed = 0,
     bool Blend = true,
-    int FeatherPixels = 8);
+    int FeatherPixels = MageDefaults.FeatherPixels);
 
 /// <summary>The result of an edit. The caller owns <see cref="Image"/> and must dispose it.</summary>
 /// <param name="Image">The edited image (256x256, or the extended canvas for outpainting).</param>

@@ -8,12 +8,12 @@ namespace Mage.Inference.Imaging;
 /// <remarks>Immutable and thread-safe; share one instance.</remarks>
 public sealed record ImageLimits
 {
-    public const long DefaultMaxBytes = 64L * 1024 * 1024;
+    public const long DefaultMaxBytes = 32L * 1024 * 1024;
     public const long DefaultMaxPixels = 50_000_000;
     public const int DefaultMaxDimension = 16384;
     public const int DefaultMaxFrames = 256;
 
-    /// <summary>The defaults: 64 MiB, 50 megapixels, 16384 pixels a side, 256 frames.</summary>
+    /// <summary>The defaults: 32 MiB, 50 megapixels, 16384 pixels a side, 256 frames.</summary>
     public static ImageLimits Default { get; } = new();
 
     /// <summary>Largest encoded input in bytes. At most <see cref="Array.MaxLength"/> - 1,

@@ -17,8 +17,6 @@ public static class ImagePreprocessor
     /// <summary>The widest aspect ratio (longer side / shorter side) the resizing modes accept.</summary>
     public const int MaxAspectRatio = 64;
 
-    private static readonly string ValidNames = "'linprobe', 'square', 'none'";
-
     /// <summary>Returns a new <paramref name="size"/> x <paramref name="size"/> image; the caller owns it.</summary>
     /// <exception cref="InvalidRequestException">Mode <see cref="PreprocessMode.None"/> and the image is not already size x size.</exception>
     public static Image<Rgb24> Apply(Image<Rgb24> image, PreprocessMode mode, int size = DefaultSize)
@@ -36,46 +34,6 @@ public static class ImagePreprocessor
             _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown preprocess mode."),
         };
     }
-
-    /// <summary>Parses "linprobe", "square" or "none", ignoring case.</summary>
-    /// <exception cref="InvalidRequestException">Any other name; the message lists the valid ones.</exception>
-    public static PreprocessMode ParseMode(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return TryParseMode(name, out var mode)
-            ? mode
-            : throw new InvalidRequestException($"Unknown preprocess mode '{name}'; valid modes are {ValidNames}.");
-    }
-
-    /// <summary>Like <see cref="ParseMode"/> without throwing.</summary>
-    public static bool TryParseMode(string? name, out PreprocessMode mode)
-    {
-        // Enum.TryParse would also take "0" or "Linprobe, Square"; accept the three names only.
-        switch (name?.Trim().ToUpperInvariant())
-        {
-            case "LINPROBE":
-                mode = PreprocessMode.Linprobe;
-                return true;
-            case "SQUARE":
-                mode = PreprocessMode.Square;
-                return true;
-            case "NONE":
-                mode = PreprocessMode.None;
-                return true;
-            default:
-                mode = default;
-                return false;
-        }
-    }
-
-    /// <summary>The lower-case name <see cref="ParseMode"/> accepts for <paramref name="mode"/>.</summary>
-    public static string ToName(PreprocessMode mode) => mode switch
-    {
-        PreprocessMode.Linprobe => "linprobe",
-        PreprocessMode.Square => "square",
-        PreprocessMode.None => "none",
-        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown preprocess mode."),
-    };
 
     // MAGE's linprobe evaluates with Resize(292) + CenterCrop(256), the usual 0.875 crop ratio;
     // truncation gives 292 for 256 as the reference does.

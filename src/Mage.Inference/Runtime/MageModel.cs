@@ -7,19 +7,6 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Mage.Inference.Runtime;
 
-/// <summary>Which pooled feature the encoder returns (MODEL.md section 3).</summary>
-public enum FeaturePooling
-{
-    /// <summary>Blocks without the final norm, mean of positions 1..256, LayerNorm without affine: the linear-probe representation.</summary>
-    Linprobe,
-
-    /// <summary>Position 0 (the fake class) after the final norm.</summary>
-    Cls,
-
-    /// <summary>Mean of positions 1..256 after the final norm.</summary>
-    Mean,
-}
-
 /// <summary>
 /// The MAGE graphs of one model package on ONNX Runtime: tokenizer, encoder, decoder and
 /// detokenizer, plus the package-independent sampler of the decoding schedule (see
@@ -222,14 +209,8 @@ public sealed partial class MageModel : IDisposable
             WriteSequences(tokens.Span, batch, ids);
             using var input = Tensor(ids.AsMemory(0, batch * MageTokens.SequenceLength), batch, MageTokens.SequenceLength);
             using var output = Tensor(features, batch, FeatureDim);
-            var name = pooling switch
-            {
-                FeaturePooling.Linprobe => "linprobe",
-                FeaturePooling.Cls => "cls",
-                FeaturePooling.Mean => "mean",
-                _ => throw new ArgumentOutOfRangeException(nameof(pooling), pooling, "Pooling must be Linprobe, Cls or Mean."),
-            };
-            Run(encoder, ["ids"], [input], [name], [output], cancellationToken);
+            // The encoder's pooled outputs are named like the poolings on the wire.
+            Run(encoder, ["ids"], [input], [WireNames.Of(pooling)], [output], cancellationToken);
         }
         finally
         {

@@ -47,29 +47,3 @@ public sealed record MageEvent(
     /// <summary>The event as UTF-8 JSON.</summary>
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 }
-
-/// <summary>The <c>data</c> of a Mage event.</summary>
-/// <param name="JobId">Bulk job id, for job events.</param>
-/// <param name="RequestId">Request id, for edit and generation events.</param>
-/// <param name="Status"><c>completed</c> or <c>failed</c>.</param>
-/// <param name="Outputs">Blob URIs or container/name paths of what was written.</param>
-/// <param name="Error">Why it failed.</param>
-public sealed record MageEventData(
-    [property: JsonPropertyName("jobId")] string? JobId,
-    [property: JsonPropertyName("requestId")] string? RequestId,
-    [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("outputs")] IReadOnlyList<string> Outputs,
-    [property: JsonPropertyName("error")] string? Error = null);
-
-/// <summary>Event type names.</summary>
-public static class MageEventTypes
-{
-    public const string UploadCompleted = "mage.upload.completed";
-    public const string UploadFailed = "mage.upload.failed";
-    public const string JobCompleted = "mage.job.completed";
-    public const string JobFailed = "mage.job.failed";
-    public const string EditCompleted = "mage.edit.completed";
-    public const string EditFailed = "mage.edit.failed";
-    public const string GenerateCompleted = "mage.generate.completed";
-    public const string GenerateFailed = "mage.generate.failed";
-}

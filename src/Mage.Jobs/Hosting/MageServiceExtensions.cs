@@ -75,9 +75,11 @@ public static class MageServiceExtensions
         services.AddSingleton<SubmitJobService>();
         services.AddSingleton<ProcessShardService>();
         services.AddSingleton<JobApiService>();
+        services.AddSingleton<ResultCommitter>();
         services.AddSingleton<RequestResults>();
         services.AddSingleton<EditService>();
         services.AddSingleton<GenerateService>();
+        services.AddSingleton<WorkDispatcher>();
         return builder;
     }
 

@@ -8,13 +8,6 @@ using Microsoft.Extensions.Options;
 
 namespace Mage.Jobs.Hosting;
 
-/// <summary>Hands out the shared engine once the model has loaded.</summary>
-public interface IMageEngineSource
-{
-    /// <summary>The engine; waits for the start-up load and rethrows its failure.</summary>
-    Task<MageEngine> GetEngineAsync(CancellationToken cancellationToken = default);
-}
-
 /// <summary>
 /// Loads the model package at host start-up (from a local folder, or downloaded once from the
 /// models container) and owns the one <see cref="MageModel"/> and <see cref="MageEngine"/> of the
@@ -92,12 +85,4 @@ public sealed partial class ModelHost(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Arch} (package {PackageHash}) ready on {Device}")]
     private static partial void LogLoaded(ILogger logger, string arch, string packageHash, string device);
-}
-
-/// <summary>An engine that is already there (tests, tools).</summary>
-/// <remarks>Does not own the engine.</remarks>
-public sealed class FixedEngineSource(MageEngine engine) : IMageEngineSource
-{
-    /// <inheritdoc />
-    public Task<MageEngine> GetEngineAsync(CancellationToken cancellationToken = default) => Task.FromResult(engine);
 }

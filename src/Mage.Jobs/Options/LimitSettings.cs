@@ -1,19 +1,24 @@
 using System.ComponentModel.DataAnnotations;
+using Mage.Inference;
+using Mage.Inference.Imaging;
 
 namespace Mage.Jobs.Options;
 
-/// <summary>Caps on untrusted input (configuration section <c>Mage:Limits</c>). See docs/operations.md for the reasoning.</summary>
+/// <summary>
+/// Caps on untrusted input (configuration section <c>Mage:Limits</c>). See docs/operations.md for the reasoning.
+/// The schedule limits are not settings: they are <see cref="MageDefaults.MaxSteps"/> and <see cref="MageDefaults.MaxTemperature"/> everywhere.
+/// </summary>
 public sealed class LimitSettings
 {
     public const string Section = "Mage:Limits";
 
     /// <summary>Largest image blob, in bytes; checked on the blob's properties before downloading.</summary>
     [Range(1, int.MaxValue - 1)]
-    public long MaxImageBytes { get; set; } = 32L * 1024 * 1024;
+    public long MaxImageBytes { get; set; } = ImageLimits.DefaultMaxBytes;
 
     /// <summary>Largest decoded image, width * height.</summary>
     [Range(1, long.MaxValue)]
-    public long MaxImagePixels { get; set; } = 50_000_000;
+    public long MaxImagePixels { get; set; } = ImageLimits.DefaultMaxPixels;
 
     /// <summary>Most images one bulk job may cover.</summary>
     [Range(1, long.MaxValue)]
@@ -23,13 +28,9 @@ public sealed class LimitSettings
     [Range(1, 4096)]
     public int MaxShardSize { get; set; } = 256;
 
-    /// <summary>Most images one generation request may ask for.</summary>
-    [Range(1, 4096)]
+    /// <summary>Most images one generation request may ask for (the engine's own cap is <see cref="MageDefaults.MaxGenerateCount"/>).</summary>
+    [Range(1, MageDefaults.MaxGenerateCount)]
     public int MaxGenerateCount { get; set; } = 64;
-
-    /// <summary>Most decoding steps an edit or generation may ask for.</summary>
-    [Range(1, 256)]
-    public int MaxSteps { get; set; } = 64;
 
     /// <summary>Largest outpainting margin on any side, in pixels.</summary>
     [Range(1, 8192)]

@@ -39,4 +39,17 @@ public sealed class StorageSettings
 
     [Required, RegularExpression(NamePattern, ErrorMessage = "EventsQueue " + NameMessage)]
     public string EventsQueue { get; set; } = "mage-events";
+
+    /// <summary>The configured name of a work queue.</summary>
+    public string QueueName(WorkQueue queue) => queue switch
+    {
+        WorkQueue.Jobs => JobsQueue,
+        WorkQueue.Shards => ShardsQueue,
+        WorkQueue.Edits => EditsQueue,
+        WorkQueue.Generate => GenerateQueue,
+        _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, "Unknown work queue."),
+    };
+
+    /// <summary>Every queue Mage uses: the work queues, then the events queue.</summary>
+    public IEnumerable<string> AllQueueNames() => Enum.GetValues<WorkQueue>().Select(QueueName).Append(EventsQueue);
 }

@@ -17,7 +17,7 @@ namespace Mage.Jobs.Services;
 
 /// <summary>
 /// Inpainting, outpainting and uncropping of a stored image: <c>{prefix}/{requestId}/image-0.png</c>,
-/// <c>tokens.npy</c> (int64 [windows, 256]) and <c>result.json</c>.
+/// <c>tokens.npy</c> (<see cref="Inference.Numpy.TokenFile"/>, [windows, 256]) and <c>result.json</c>.
 /// </summary>
 /// <remarks>Thread-safe singleton.</remarks>
 public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engines, RequestResults results, IOptions<LimitSettings> limits)
@@ -29,67 +29,67 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
     {
         ArgumentNullException.ThrowIfNull(message);
         var l = limits.Value;
-        var request = RequestValidation.Deserialize<EditRequest>(message, out var error);
-        var target = request is null ? null : RequestValidation.Target(request.RequestId, request.Output, results.ResultsContainer, DefaultPrefix, l, out error);
-        if (target is null || request is null)
+        var start = await results.StartAsync<EditRequest>(message, DefaultPrefix, r => (r.RequestId, r.Output), r => r?.Kind, MageEventTypes.EditFailed, l, cancellationToken).ConfigureAwait(false);
+        if (start.Finished is { } finished)
         {
-            return await results.FailAsync(null, message, DefaultPrefix, request?.Kind, error!, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+            return finished;
         }
 
-        if (await results.IsDoneAsync(target, cancellationToken).ConfigureAwait(false))
-        {
-            return new RequestOutcome("skipped", target.Folder);
-        }
-
-        error = Validate(request, l);
+        var (request, target) = (start.Request!, start.Target!);
+        var error = Validate(request, l);
         if (error is not null)
         {
-            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, error, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, ErrorReason.InvalidRequest, error, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
         }
 
         var timer = Stopwatch.StartNew();
         var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
-        var options = new EditOptions(request.Steps ?? 12, request.Temperature ?? 4.5, request.Deterministic ?? false, request.Seed ?? 0, request.Blend ?? true);
-        RequestValidation.TryPreprocess(request.Preprocess, out var preprocess);
+        var options = new EditOptions(
+            request.Steps ?? MageDefaults.EditSteps, request.Temperature ?? MageDefaults.EditTemperature, request.Deterministic ?? false, request.Seed ?? 0, request.Blend ?? true);
         EditResult edit;
         try
         {
             var sourceBytes = await DownloadAsync(request.Source!, "source", cancellationToken).ConfigureAwait(false);
             using var decoded = engine.LoadImage(sourceBytes, request.Source!.Name);
-            using var image = ImagePreprocessor.Apply(decoded, preprocess);
+            using var image = ImagePreprocessor.Apply(decoded, request.Preprocess ?? MageDefaults.EditPreprocess);
             edit = request.Kind switch
             {
-                "inpaint" => await InpaintAsync(engine, image, request, options, cancellationToken).ConfigureAwait(false),
-                "outpaint" => await engine.OutpaintAsync(image, request.Left ?? 0, request.Right ?? 0, request.Top ?? 0, request.Bottom ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false),
-                _ => await engine.UncropAsync(image, request.Scale!.Value, request.Position is { } p ? (p[0], p[1]) : null, options, cancellationToken: cancellationToken).ConfigureAwait(false),
+                RequestKind.Inpaint => await InpaintAsync(engine, image, request, options, cancellationToken).ConfigureAwait(false),
+                RequestKind.Outpaint => await engine.OutpaintAsync(image, request.Left ?? 0, request.Right ?? 0, request.Top ?? 0, request.Bottom ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false),
+                RequestKind.Uncrop => await engine.UncropAsync(image, request.Scale!.Value, request.Position is { } p ? (p[0], p[1]) : null, options, cancellationToken: cancellationToken).ConfigureAwait(false),
+                _ => throw new UnreachableException($"Validate let kind {request.Kind} through."),
             };
         }
-        catch (Exception e) when (e is ImageDecodeException or InvalidRequestException or MissingBlobException)
+        catch (ImageDecodeException e)
         {
-            var reason = e is ImageDecodeException d ? $"{d.Reason}: {d.Message}" : e.Message;
-            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, reason, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, ErrorReasons.From(e.Reason), e.Message, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidRequestException or MissingBlobException)
+        {
+            var reason = e is MissingBlobException ? ErrorReason.Missing : ErrorReason.InvalidRequest;
+            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, reason, e.Message, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
         }
 
         using (edit)
         {
             var outputs = new List<string>
             {
-                await results.WritePngAsync(target, "image-0.png", edit.Image, cancellationToken).ConfigureAwait(false),
+                await results.WritePngAsync(target, 0, edit.Image, cancellationToken).ConfigureAwait(false),
                 await results.WriteTokensAsync(target, edit.Tokens, cancellationToken).ConfigureAwait(false),
             };
-            var package = engine.Model.Package;
-            var record = new RequestRecord(target.RequestId, "completed", request.Kind, outputs,
-                new ModelInfo(package.Manifest.Arch, package.ContentHash, package.Manifest.Precision, package.FeatureDim, engine.Model.Device.Description),
-                request with { RequestId = null }, timer.Elapsed.TotalMilliseconds, null);
+            var record = new RequestRecord(target.RequestId, Outcome.Completed, request.Kind, outputs, ModelInfo.Of(engine.Model),
+                request with { RequestId = null }, timer.Elapsed.TotalMilliseconds, null, null);
             return await results.CompleteAsync(target, record, MageEventTypes.EditCompleted, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private static string? Validate(EditRequest r, LimitSettings l)
     {
-        if (r.Kind is not ("inpaint" or "outpaint" or "uncrop"))
+        if (r.Kind is not (RequestKind.Inpaint or RequestKind.Outpaint or RequestKind.Uncrop))
         {
-            return $"kind '{r.Kind}' is not one of inpaint, outpaint, uncrop.";
+            return r.Kind is null
+                ? $"kind is required: one of inpaint, outpaint, uncrop."
+                : $"kind '{Inference.WireNames.Of(r.Kind.Value)}' is not an edit; edits are inpaint, outpaint and uncrop.";
         }
 
         if (RequestValidation.Blob(r.Source, "source", l) is { } sourceProblem)
@@ -97,68 +97,60 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
             return sourceProblem;
         }
 
-        if (RequestValidation.Schedule(r.Steps ?? 12, r.Temperature ?? 4.5, l) is { } scheduleProblem)
+        if (RequestValidation.Schedule(r.Steps ?? MageDefaults.EditSteps, r.Temperature ?? MageDefaults.EditTemperature) is { } scheduleProblem)
         {
             return scheduleProblem;
         }
 
-        if (!RequestValidation.TryPreprocess(r.Preprocess, out _))
+        return r.Kind switch
         {
-            return $"preprocess '{r.Preprocess}' is not one of linprobe, square, none.";
+            RequestKind.Inpaint => ValidateInpaint(r, l),
+            RequestKind.Outpaint => ValidateOutpaint(r, l),
+            _ => ValidateUncrop(r),
+        };
+    }
+
+    private static string? ValidateInpaint(EditRequest r, LimitSettings l)
+    {
+        if ((r.Mask is null) == (r.Boxes is null))
+        {
+            return "inpaint needs exactly one of mask (a blob) and boxes ([[x, y, w, h], ...]).";
         }
 
-        switch (r.Kind)
+        if (r.Mask is not null && RequestValidation.Blob(r.Mask, "mask", l) is { } maskProblem)
         {
-            case "inpaint":
-                if ((r.Mask is null) == (r.Boxes is null))
-                {
-                    return "inpaint needs exactly one of mask (a blob) and boxes ([[x, y, w, h], ...]).";
-                }
-
-                if (r.Mask is not null && RequestValidation.Blob(r.Mask, "mask", l) is { } maskProblem)
-                {
-                    return maskProblem;
-                }
-
-                if (r.Boxes is not null && (r.Boxes.Count == 0 || r.Boxes.Count > 256 || r.Boxes.Any(b => b is null || b.Count != 4)))
-                {
-                    return "boxes must hold 1-256 boxes of four integers [x, y, w, h] in pixels of the 256x256 image.";
-                }
-
-                if (r.Dilate is < 0 or > 16)
-                {
-                    return $"dilate {r.Dilate} must be between 0 and 16 tokens.";
-                }
-
-                break;
-            case "outpaint":
-                int[] margins = [r.Left ?? 0, r.Right ?? 0, r.Top ?? 0, r.Bottom ?? 0];
-                if (margins.Any(m => m < 0 || m > l.MaxOutpaintMargin))
-                {
-                    return $"left, right, top and bottom must each be between 0 and {l.MaxOutpaintMargin} pixels.";
-                }
-
-                if (margins.All(m => m == 0))
-                {
-                    return "outpaint needs at least one of left, right, top, bottom above 0.";
-                }
-
-                break;
-            case "uncrop":
-                if (r.Scale is not { } scale || !double.IsFinite(scale) || scale <= 0 || scale >= 1)
-                {
-                    return $"scale {r.Scale} must be a number above 0 and below 1 (the size of the original on the new canvas).";
-                }
-
-                if (r.Position is not null && r.Position.Count != 2)
-                {
-                    return "position must be [x, y] in pixels.";
-                }
-
-                break;
+            return maskProblem;
         }
 
-        return null;
+        if (r.Boxes is not null && (r.Boxes.Count == 0 || r.Boxes.Count > 256 || r.Boxes.Any(b => b is null || b.Count != 4)))
+        {
+            return "boxes must hold 1-256 boxes of four integers [x, y, w, h] in pixels of the 256x256 image.";
+        }
+
+        return r.Dilate is < 0 or > TokenMask.MaxDilation
+            ? $"dilate {r.Dilate} must be between 0 and {TokenMask.MaxDilation} tokens."
+            : null;
+    }
+
+    private static string? ValidateOutpaint(EditRequest r, LimitSettings l)
+    {
+        int[] margins = [r.Left ?? 0, r.Right ?? 0, r.Top ?? 0, r.Bottom ?? 0];
+        if (margins.Any(m => m < 0 || m > l.MaxOutpaintMargin))
+        {
+            return $"left, right, top and bottom must each be between 0 and {l.MaxOutpaintMargin} pixels.";
+        }
+
+        return margins.All(m => m == 0) ? "outpaint needs at least one of left, right, top, bottom above 0." : null;
+    }
+
+    private static string? ValidateUncrop(EditRequest r)
+    {
+        if (r.Scale is not { } scale || !double.IsFinite(scale) || scale <= 0 || scale >= 1)
+        {
+            return $"scale {r.Scale} must be a number above 0 and below 1 (the size of the original on the new canvas).";
+        }
+
+        return r.Position is not null && r.Position.Count != 2 ? "position must be [x, y] in pixels." : null;
     }
 
     private async Task<EditResult> InpaintAsync(MageEngine engine, Image<Rgb24> image, EditRequest r, EditOptions options, CancellationToken cancellationToken)
@@ -196,6 +188,3 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
         }
     }
 }
-
-/// <summary>A blob a request names does not exist.</summary>
-public sealed class MissingBlobException(string message) : Exception(message);

@@ -1,23 +1,6 @@
-using System.Text.Json.Serialization;
 using Parquet.Serialization;
 
 namespace Mage.Jobs.Services;
-
-/// <summary>One row of a job's Parquet part: a blob and its embedding, or why it has none.</summary>
-public sealed class EmbeddingRow
-{
-    [JsonPropertyName("name")]
-    public string Name { get; set; } = "";
-
-    [JsonPropertyName("etag")]
-    public string? Etag { get; set; }
-
-    [JsonPropertyName("embedding")]
-    public List<float>? Embedding { get; set; }
-
-    [JsonPropertyName("error")]
-    public string? Error { get; set; }
-}
 
 /// <summary>Writes and reads job parts (columns: name string, etag string, embedding list&lt;float&gt;, error string, nullable).</summary>
 public static class EmbeddingParquet

@@ -8,7 +8,10 @@ using Microsoft.Extensions.Options;
 
 namespace Mage.Jobs.Services;
 
-/// <summary>Unconditional generation: <c>{prefix}/{requestId}/image-{i}.png</c>, <c>tokens.npy</c> (int64 [count, 256]) and <c>result.json</c>.</summary>
+/// <summary>
+/// Unconditional generation: <c>{prefix}/{requestId}/image-{i}.png</c>, <c>tokens.npy</c>
+/// (<see cref="Inference.Numpy.TokenFile"/>, [count, 256]) and <c>result.json</c>.
+/// </summary>
 /// <remarks>Thread-safe singleton.</remarks>
 public sealed class GenerateService(IMageEngineSource engines, RequestResults results, IOptions<LimitSettings> limits)
 {
@@ -19,27 +22,23 @@ public sealed class GenerateService(IMageEngineSource engines, RequestResults re
     {
         ArgumentNullException.ThrowIfNull(message);
         var l = limits.Value;
-        var request = RequestValidation.Deserialize<GenerateRequestMessage>(message, out var error);
-        var target = request is null ? null : RequestValidation.Target(request.RequestId, request.Output, results.ResultsContainer, DefaultPrefix, l, out error);
-        if (target is null || request is null)
+        var start = await results.StartAsync<GenerateRequestMessage>(
+            message, DefaultPrefix, r => (r.RequestId, r.Output), _ => RequestKind.Generate, MageEventTypes.GenerateFailed, l, cancellationToken).ConfigureAwait(false);
+        if (start.Finished is { } finished)
         {
-            return await results.FailAsync(null, message, DefaultPrefix, "generate", error!, MageEventTypes.GenerateFailed, cancellationToken).ConfigureAwait(false);
+            return finished;
         }
 
-        if (await results.IsDoneAsync(target, cancellationToken).ConfigureAwait(false))
-        {
-            return new RequestOutcome("skipped", target.Folder);
-        }
-
+        var (request, target) = (start.Request!, start.Target!);
         var count = request.Count ?? 1;
-        var steps = request.Steps ?? 20;
-        var temperature = request.Temperature ?? 6.0;
-        error = count < 1 || count > l.MaxGenerateCount
+        var steps = request.Steps ?? MageDefaults.GenerateSteps;
+        var temperature = request.Temperature ?? MageDefaults.GenerateTemperature;
+        var error = count < 1 || count > l.MaxGenerateCount
             ? $"count {count} must be between 1 and {l.MaxGenerateCount}."
-            : RequestValidation.Schedule(steps, temperature, l);
+            : RequestValidation.Schedule(steps, temperature);
         if (error is not null)
         {
-            return await results.FailAsync(target, message, DefaultPrefix, "generate", error, MageEventTypes.GenerateFailed, cancellationToken).ConfigureAwait(false);
+            return await results.FailAsync(target, message, DefaultPrefix, RequestKind.Generate, ErrorReason.InvalidRequest, error, MageEventTypes.GenerateFailed, cancellationToken).ConfigureAwait(false);
         }
 
         var timer = Stopwatch.StartNew();
@@ -52,7 +51,7 @@ public sealed class GenerateService(IMageEngineSource engines, RequestResults re
         }
         catch (InvalidRequestException e)
         {
-            return await results.FailAsync(target, message, DefaultPrefix, "generate", e.Message, MageEventTypes.GenerateFailed, cancellationToken).ConfigureAwait(false);
+            return await results.FailAsync(target, message, DefaultPrefix, RequestKind.Generate, ErrorReason.InvalidRequest, e.Message, MageEventTypes.GenerateFailed, cancellationToken).ConfigureAwait(false);
         }
 
         try
@@ -60,14 +59,12 @@ public sealed class GenerateService(IMageEngineSource engines, RequestResults re
             var outputs = new List<string>();
             for (var i = 0; i < images.Count; i++)
             {
-                outputs.Add(await results.WritePngAsync(target, $"image-{i}.png", images[i].Image, cancellationToken).ConfigureAwait(false));
+                outputs.Add(await results.WritePngAsync(target, i, images[i].Image, cancellationToken).ConfigureAwait(false));
             }
 
             outputs.Add(await results.WriteTokensAsync(target, [.. images.Select(x => x.Tokens)], cancellationToken).ConfigureAwait(false));
-            var package = engine.Model.Package;
-            var record = new RequestRecord(target.RequestId, "completed", "generate", outputs,
-                new ModelInfo(package.Manifest.Arch, package.ContentHash, package.Manifest.Precision, package.FeatureDim, engine.Model.Device.Description),
-                generateRequest, timer.Elapsed.TotalMilliseconds, null);
+            var record = new RequestRecord(target.RequestId, Outcome.Completed, RequestKind.Generate, outputs, ModelInfo.Of(engine.Model),
+                generateRequest, timer.Elapsed.TotalMilliseconds, null, null);
             return await results.CompleteAsync(target, record, MageEventTypes.GenerateCompleted, cancellationToken).ConfigureAwait(false);
         }
         finally

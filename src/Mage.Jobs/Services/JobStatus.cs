@@ -1,15 +1,7 @@
+using Mage.Inference.Imaging;
+using Mage.Inference.Runtime;
+
 namespace Mage.Jobs.Services;
-
-/// <summary>Job states, in order: listing, running, then completed or failed.</summary>
-public static class JobStates
-{
-    public const string Listing = "listing";
-    public const string Running = "running";
-    public const string Completed = "completed";
-    public const string Failed = "failed";
-
-    public static bool IsFinal(string state) => state is Completed or Failed;
-}
 
 /// <summary>
 /// The status document of a bulk job, <c>jobs/{jobId}/status.json</c> in the jobs container.
@@ -20,7 +12,7 @@ public static class JobStates
 public sealed record JobStatus
 {
     public required string JobId { get; init; }
-    public required string State { get; init; }
+    public required JobState State { get; init; }
     public string? Reason { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
@@ -30,9 +22,9 @@ public sealed record JobStatus
     public string? SourcePrefix { get; init; }
     public string? OutputContainer { get; init; }
     public string? OutputPrefix { get; init; }
-    public string? Pooling { get; init; }
+    public FeaturePooling? Pooling { get; init; }
     public bool Normalize { get; init; }
-    public string? Preprocess { get; init; }
+    public PreprocessMode? Preprocess { get; init; }
     public int ShardSize { get; init; }
     public long ImagesTotal { get; init; }
     public int ShardsTotal { get; init; }
@@ -88,7 +80,7 @@ public sealed record JobStatus
         };
         if (next.ShardsDone + next.ShardsFailed >= next.ShardsTotal)
         {
-            next = next with { State = JobStates.Completed, CompletedAt = now, EtaSeconds = 0 };
+            next = next with { State = JobState.Completed, CompletedAt = now, EtaSeconds = 0 };
         }
 
         return next;

@@ -15,12 +15,6 @@ using Microsoft.Extensions.Options;
 
 namespace Mage.Jobs.Services;
 
-/// <summary>What happened to one shard message.</summary>
-/// <param name="Status"><c>committed</c>, <c>already-committed</c>, <c>already-counted</c>, <c>failed</c> or <c>ignored</c>.</param>
-/// <param name="Rows">Rows in the shard's part (with or without an embedding).</param>
-/// <param name="Failed">Rows with an error.</param>
-public sealed record ShardOutcome(string Status, int Rows = 0, int Failed = 0);
-
 /// <summary>
 /// Embeds the images of one shard into one Parquet part, commits it exactly once and counts it in
 /// the job status exactly once. The part is written in one conditional Put Blob (If-None-Match: *),
@@ -33,7 +27,7 @@ public sealed partial class ProcessShardService(
     BlobServiceClient blobs,
     IMageEngineSource engines,
     JobStatusStore statuses,
-    IEventPublisher events,
+    ResultCommitter commits,
     IOptions<StorageSettings> storage,
     IOptions<LimitSettings> limits,
     TimeProvider time,
@@ -56,26 +50,26 @@ public sealed partial class ProcessShardService(
         catch (JsonException e)
         {
             LogBadMessage(logger, e.Message);
-            return new ShardOutcome("ignored");
+            return new ShardOutcome(Outcome.Ignored);
         }
 
         if (shard is null || !BlobNames.IsId(shard.JobId) || shard.Shard < 0)
         {
             LogBadMessage(logger, "no valid jobId or shard");
-            return new ShardOutcome("ignored");
+            return new ShardOutcome(Outcome.Ignored);
         }
 
         var status = (await statuses.GetAsync(shard.JobId, cancellationToken).ConfigureAwait(false))?.Status;
-        if (status is null || status.State is JobStates.Failed or JobStates.Listing || shard.Shard >= status.ShardsTotal)
+        if (status is null || status.State is JobState.Failed or JobState.Listing || shard.Shard >= status.ShardsTotal)
         {
-            LogNotRunnable(logger, shard.JobId, shard.Shard, status?.State ?? "unknown");
-            return new ShardOutcome("ignored");
+            LogNotRunnable(logger, shard.JobId, shard.Shard, status is null ? "unknown" : WireNames.Of(status.State));
+            return new ShardOutcome(Outcome.Ignored);
         }
 
         if (status.IsShardCounted(shard.Shard))
         {
             await EnsureCompletionAsync(status, cancellationToken).ConfigureAwait(false);
-            return new ShardOutcome("already-counted");
+            return new ShardOutcome(Outcome.AlreadyCounted);
         }
 
         var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
@@ -94,7 +88,7 @@ public sealed partial class ProcessShardService(
         {
             LogShardMissing(logger, shard.JobId, shard.Shard);
             await CountAsync(shard.JobId, shard.Shard, 0, 0, shardFailed: true, cancellationToken).ConfigureAwait(false);
-            return new ShardOutcome("failed");
+            return new ShardOutcome(Outcome.Failed);
         }
 
         var output = blobs.GetBlobContainerClient(doc.OutputContainer);
@@ -104,7 +98,7 @@ public sealed partial class ProcessShardService(
         {
             var (okRows, failedRows) = ReadCounts(existing.Metadata);
             await CountAsync(doc.JobId, doc.Shard, okRows, failedRows, shardFailed: false, cancellationToken).ConfigureAwait(false);
-            return new ShardOutcome("already-committed", okRows + failedRows, failedRows);
+            return new ShardOutcome(Outcome.AlreadyCommitted, okRows + failedRows, failedRows);
         }
 
         var rows = await EmbedAsync(doc, progress, cancellationToken).ConfigureAwait(false);
@@ -124,20 +118,19 @@ public sealed partial class ProcessShardService(
             var winner = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
             (var ok, failed) = winner is null ? (0, 0) : ReadCounts(winner.Metadata);
             await CountAsync(doc.JobId, doc.Shard, ok, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
-            return new ShardOutcome("already-committed", ok + failed, failed);
+            return new ShardOutcome(Outcome.AlreadyCommitted, ok + failed, failed);
         }
 
         LogCommitted(logger, doc.JobId, doc.Shard, rows.Length, failed);
         await CountAsync(doc.JobId, doc.Shard, rows.Length - failed, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
-        return new ShardOutcome("committed", rows.Length, failed);
+        return new ShardOutcome(Outcome.Committed, rows.Length, failed);
     }
 
     private async Task<EmbeddingRow[]> EmbedAsync(ShardDocument doc, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
         var source = blobs.GetBlobContainerClient(doc.SourceContainer);
-        JobRequestParser.TryParsePooling(doc.Pooling, out var pooling);
-        var options = new EmbedOptions(pooling, doc.Normalize, ImagePreprocessor.ParseMode(doc.Preprocess));
+        var options = new EmbedOptions(doc.Pooling, doc.Normalize, doc.Preprocess);
         var rows = new EmbeddingRow[doc.Blobs.Count];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = limits.Value.ShardConcurrency, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, doc.Blobs.Count), parallel, async (i, ct) =>
@@ -153,7 +146,7 @@ public sealed partial class ProcessShardService(
         var row = new EmbeddingRow { Name = item.Name, Etag = item.Etag };
         if (BlobNames.CheckBlobName(item.Name, limits.Value.MaxBlobNameLength) is { } problem)
         {
-            row.Error = $"invalidName: {problem}";
+            row.Error = ErrorReasons.Format(ErrorReason.InvalidName, problem);
             return row;
         }
 
@@ -165,7 +158,7 @@ public sealed partial class ProcessShardService(
             row.Etag = download.Details.ETag.ToString();
             if (download.Details.ContentLength > limits.Value.MaxImageBytes)
             {
-                row.Error = $"TooLarge: the blob has {download.Details.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.";
+                row.Error = ErrorReasons.Format(ErrorReason.TooLarge, $"the blob has {download.Details.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.");
                 return row;
             }
 
@@ -174,7 +167,7 @@ public sealed partial class ProcessShardService(
         }
         catch (RequestFailedException e) when (BlobWrites.IsNotFound(e))
         {
-            row.Error = "missing";
+            row.Error = ErrorReasons.Format(ErrorReason.Missing, $"{source.Name}/{item.Name} does not exist.");
             return row;
         }
 
@@ -185,11 +178,11 @@ public sealed partial class ProcessShardService(
         }
         catch (ImageDecodeException e)
         {
-            row.Error = $"{e.Reason}: {e.Message}";
+            row.Error = ErrorReasons.Format(ErrorReasons.From(e.Reason), e.Message);
         }
         catch (InvalidRequestException e)
         {
-            row.Error = $"invalidRequest: {e.Message}";
+            row.Error = ErrorReasons.Format(ErrorReason.InvalidRequest, e.Message);
         }
 
         return row;
@@ -198,7 +191,7 @@ public sealed partial class ProcessShardService(
     private async Task CountAsync(string jobId, int shard, long ok, long failed, bool shardFailed, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var updated = await statuses.UpdateAsync(jobId, s => s.IsShardCounted(shard) || JobStates.IsFinal(s.State) ? null : s.WithShard(shard, ok, failed, shardFailed, now), cancellationToken).ConfigureAwait(false);
+        var updated = await statuses.UpdateAsync(jobId, s => s.IsShardCounted(shard) || s.State.IsFinal() ? null : s.WithShard(shard, ok, failed, shardFailed, now), cancellationToken).ConfigureAwait(false);
         if (updated is { } u)
         {
             await EnsureCompletionAsync(u.After, cancellationToken).ConfigureAwait(false);
@@ -208,7 +201,7 @@ public sealed partial class ProcessShardService(
     /// <summary>When the job is complete: writes the manifest once and publishes the completion event (a retry republishes with the same event id).</summary>
     private async Task EnsureCompletionAsync(JobStatus status, CancellationToken cancellationToken)
     {
-        if (status.State != JobStates.Completed || status.OutputContainer is null || status.OutputPrefix is null)
+        if (status.State != JobState.Completed || status.OutputContainer is null || status.OutputPrefix is null)
         {
             return;
         }
@@ -227,16 +220,14 @@ public sealed partial class ProcessShardService(
             parts.Add(new ManifestPart(item.Name, ok, failed));
         }
 
-        var manifest = new JobManifest(status.JobId, JobStates.Completed, status.OutputContainer, parts, status.ImagesTotal, status.ImagesDone, status.ImagesFailed, status.ShardsTotal, status.ShardsFailed,
+        var manifest = new JobManifest(status.JobId, JobState.Completed, status.OutputContainer, parts, status.ImagesTotal, status.ImagesDone, status.ImagesFailed, status.ShardsTotal, status.ShardsFailed,
             status.Pooling, status.Normalize, status.Preprocess);
-        await BlobWrites.TryCreateAsync(manifestBlob, JsonDefaults.ToDocument(manifest), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false);
-        LogCompleted(logger, status.JobId, status.ImagesDone, status.ImagesFailed);
-        await events.PublishAsync(MageEvent.Create(
-            MageEventTypes.JobCompleted,
-            $"jobs/{status.JobId}",
-            status.JobId,
-            new MageEventData(status.JobId, null, JobStates.Completed, [$"{status.OutputContainer}/{manifestBlob.Name}", .. parts.Select(p => $"{status.OutputContainer}/{p.Name}")]),
-            time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        var announce = new MageEventDraft(MageEventTypes.JobCompleted, $"jobs/{status.JobId}", status.JobId,
+            new MageEventData(status.JobId, null, Outcome.Completed, [$"{status.OutputContainer}/{manifestBlob.Name}", .. parts.Select(p => $"{status.OutputContainer}/{p.Name}")]));
+        if (await commits.CommitAsync(manifestBlob, manifest, announce, cancellationToken).ConfigureAwait(false))
+        {
+            LogCompleted(logger, status.JobId, status.ImagesDone, status.ImagesFailed);
+        }
     }
 
     private static (int Ok, int Failed) ReadCounts(IDictionary<string, string>? metadata)
@@ -261,21 +252,3 @@ public sealed partial class ProcessShardService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} completed: {ImagesDone} images embedded, {ImagesFailed} failed")]
     private static partial void LogCompleted(ILogger logger, string jobId, long imagesDone, long imagesFailed);
 }
-
-/// <summary>The manifest of a completed job.</summary>
-public sealed record JobManifest(
-    string JobId,
-    string State,
-    string Container,
-    IReadOnlyList<ManifestPart> Parts,
-    long ImagesTotal,
-    long ImagesDone,
-    long ImagesFailed,
-    int ShardsTotal,
-    int ShardsFailed,
-    string? Pooling,
-    bool Normalize,
-    string? Preprocess);
-
-/// <summary>One Parquet part: its blob name, rows with an embedding and rows with an error.</summary>
-public sealed record ManifestPart(string Name, int Rows, int Failed);

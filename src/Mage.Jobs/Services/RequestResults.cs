@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
+using Mage.Inference.Numpy;
 using Mage.Jobs.Events;
 using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
@@ -13,44 +14,82 @@ namespace Mage.Jobs.Services;
 
 /// <summary>
 /// Writes the outputs of edit and generation requests: data files first, then result.json (or
-/// error.json) with If-None-Match: *, whose existence marks the request done.
+/// error.json) through the <see cref="ResultCommitter"/>; the record's existence marks the request done.
 /// </summary>
 /// <remarks>Thread-safe singleton.</remarks>
-public sealed partial class RequestResults(BlobServiceClient blobs, IEventPublisher events, IOptions<StorageSettings> storage, TimeProvider time, ILogger<RequestResults> logger)
+public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommitter commits, IOptions<StorageSettings> storage, ILogger<RequestResults> logger)
 {
     /// <summary>The default output container.</summary>
     public string ResultsContainer => storage.Value.ResultsContainer;
 
     /// <summary>True when the request already has a result or an error.</summary>
-    public async Task<bool> IsDoneAsync(RequestTarget target, CancellationToken cancellationToken)
+    public Task<bool> IsDoneAsync(RequestTarget target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         var container = blobs.GetBlobContainerClient(target.Container);
-        return await container.GetBlobClient(target.Folder + "result.json").ExistsAsync(cancellationToken).ConfigureAwait(false)
-            || await container.GetBlobClient(target.Folder + "error.json").ExistsAsync(cancellationToken).ConfigureAwait(false);
+        return ResultCommitter.ExistsAsync(
+            container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)), container.GetBlobClient(ResultsLayout.Error(target.Folder)), cancellationToken);
     }
 
-    /// <summary>Writes a PNG and returns its container/name path.</summary>
-    public async Task<string> WritePngAsync(RequestTarget target, string fileName, Image<Rgb24> image, CancellationToken cancellationToken)
+    /// <summary>
+    /// The common start of an edit or generation message: reads it, works out where its records go
+    /// (its own folder even when only its requestId can be read), and finishes it when it already
+    /// has a record (<see cref="Outcome.Skipped"/>) or cannot be read or addressed (error.json written).
+    /// </summary>
+    /// <param name="message">The message body.</param>
+    /// <param name="defaultPrefix">The output prefix when the message names none.</param>
+    /// <param name="address">The message's requestId and output.</param>
+    /// <param name="kind">What the message asks for, for the error record.</param>
+    /// <param name="failedEvent">The event type of a failure.</param>
+    /// <param name="limits">The limits on names.</param>
+    /// <param name="cancellationToken">Cancels storage calls.</param>
+    public async Task<RequestStart<T>> StartAsync<T>(
+        string message, string defaultPrefix, Func<T, (string? RequestId, OutputRequest? Output)> address, Func<T?, RequestKind?> kind, string failedEvent, LimitSettings limits, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(kind);
+        var request = MessageJson.Deserialize<T>(message, "message", out var error);
+        RequestTarget? target;
+        if (request is null)
+        {
+            target = SalvagedTarget(message, defaultPrefix, limits);
+        }
+        else
+        {
+            var (requestId, output) = address(request);
+            target = RequestValidation.Target(requestId, output, ResultsContainer, defaultPrefix, limits, out error);
+        }
+
+        if (target is not null && await IsDoneAsync(target, cancellationToken).ConfigureAwait(false))
+        {
+            return new(request, target, new RequestOutcome(Outcome.Skipped, target.Folder));
+        }
+
+        if (target is null || request is null)
+        {
+            var reason = request is null ? ErrorReason.InvalidMessage : ErrorReason.InvalidRequest;
+            return new(request, target, await FailAsync(target, message, defaultPrefix, kind(request), reason, error!, failedEvent, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new(request, target, null);
+    }
+
+    /// <summary>Writes image <paramref name="index"/> as PNG and returns its container/name path.</summary>
+    public async Task<string> WritePngAsync(RequestTarget target, int index, Image<Rgb24> image, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(image);
         using var stream = new MemoryStream();
         await image.SaveAsPngAsync(stream, cancellationToken).ConfigureAwait(false);
-        var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(target.Folder + fileName);
-        await BlobWrites.WriteAsync(blob, BinaryData.FromBytes(stream.ToArray()), "image/png", cancellationToken).ConfigureAwait(false);
-        return $"{target.Container}/{blob.Name}";
+        return await WriteAsync(target, ResultsLayout.RequestImage(target.Folder, index), BinaryData.FromBytes(stream.ToArray()), "image/png", cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Writes token grids as int64 [n, 256] and returns the container/name path.</summary>
-    public async Task<string> WriteTokensAsync(RequestTarget target, IReadOnlyList<long[]> tokens, CancellationToken cancellationToken)
+    /// <summary>Writes token grids (<see cref="TokenFile"/>: int64 [n, 256]) and returns the container/name path.</summary>
+    public Task<string> WriteTokensAsync(RequestTarget target, IReadOnlyList<long[]> tokens, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        ArgumentNullException.ThrowIfNull(tokens);
-        var flat = tokens.SelectMany(t => t).ToArray();
-        var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(target.Folder + "tokens.npy");
-        await BlobWrites.WriteAsync(blob, Npy.Int64(flat, tokens.Count, tokens.Count == 0 ? 0 : tokens[0].Length), "application/octet-stream", cancellationToken).ConfigureAwait(false);
-        return $"{target.Container}/{blob.Name}";
+        return WriteAsync(target, ResultsLayout.Tokens(target.Folder), BinaryData.FromBytes(TokenFile.ToBytes(tokens)), "application/octet-stream", cancellationToken);
     }
 
     /// <summary>Commits result.json and publishes the completion event.</summary>
@@ -58,46 +97,63 @@ public sealed partial class RequestResults(BlobServiceClient blobs, IEventPublis
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(record);
-        var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(target.Folder + "result.json");
-        if (await BlobWrites.TryCreateAsync(blob, JsonDefaults.ToDocument(record), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false))
+        var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(ResultsLayout.RequestResult(target.Folder));
+        var data = new MageEventData(null, target.RequestId, Outcome.Completed, [.. record.Outputs, $"{target.Container}/{blob.Name}"]);
+        if (await commits.CommitAsync(blob, record, new MageEventDraft(eventType, Subject(target), target.Folder, data), cancellationToken).ConfigureAwait(false))
         {
-            await events.PublishAsync(MageEvent.Create(eventType, $"requests/{target.RequestId}", target.Folder,
-                new MageEventData(null, target.RequestId, "completed", [.. record.Outputs, $"{target.Container}/{blob.Name}"]), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
             LogCompleted(logger, target.RequestId, target.Container, target.Folder);
         }
 
-        return new RequestOutcome("completed", target.Folder);
+        return new RequestOutcome(Outcome.Completed, target.Folder);
     }
 
-    /// <summary>Writes error.json (once) and publishes the failure event. With no usable target, the error goes under <c>{defaultPrefix}_rejected/{hash}/</c>.</summary>
-    public async Task<RequestOutcome> FailAsync(RequestTarget? target, string message, string defaultPrefix, string? kind, string reason, string eventType, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes error.json (once) and publishes the failure event. With no usable target, the error
+    /// goes under <see cref="ResultsLayout.RejectedRequestFolder"/> of <paramref name="defaultPrefix"/>.
+    /// </summary>
+    public async Task<RequestOutcome> FailAsync(
+        RequestTarget? target, string message, string defaultPrefix, RequestKind? kind, ErrorReason reason, string error, string eventType, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(message);
         target ??= new RequestTarget("_rejected", storage.Value.ResultsContainer,
-            $"{BlobNames.AsFolder(defaultPrefix)}_rejected/{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(message)))[..32]}/");
-        LogFailed(logger, target.RequestId, reason);
-        var record = new RequestRecord(target.RequestId, "failed", kind, [], null, null, null, reason);
-        var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(target.Folder + "error.json");
+            ResultsLayout.RejectedRequestFolder(defaultPrefix, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(message)))[..32]));
+        LogFailed(logger, target.RequestId, reason, error);
+        var record = new RequestRecord(target.RequestId, Outcome.Failed, kind, [], null, null, null, reason, error);
+        var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(ResultsLayout.Error(target.Folder));
+        var text = ErrorReasons.Format(reason, error);
         try
         {
-            if (await BlobWrites.TryCreateAsync(blob, JsonDefaults.ToDocument(record), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                await events.PublishAsync(MageEvent.Create(eventType, $"requests/{target.RequestId}", target.Folder,
-                    new MageEventData(null, target.RequestId, "failed", [$"{target.Container}/{blob.Name}"], reason), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-            }
+            var data = new MageEventData(null, target.RequestId, Outcome.Failed, [$"{target.Container}/{blob.Name}"], text);
+            await commits.CommitAsync(blob, record, new MageEventDraft(eventType, Subject(target), target.Folder, data), cancellationToken).ConfigureAwait(false);
         }
         catch (Azure.RequestFailedException e) when (BlobWrites.IsNotFound(e))
         {
             // The requested output container does not exist: nowhere to put error.json; the event still tells.
-            await events.PublishAsync(MageEvent.Create(eventType, $"requests/{target.RequestId}", target.Folder,
-                new MageEventData(null, target.RequestId, "failed", [], $"{reason} (output container '{target.Container}' does not exist)"), time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            var data = new MageEventData(null, target.RequestId, Outcome.Failed, [], $"{text} (output container '{target.Container}' does not exist)");
+            await commits.PublishAsync(new MageEventDraft(eventType, Subject(target), target.Folder, data), cancellationToken).ConfigureAwait(false);
         }
 
-        return new RequestOutcome("failed", target.Folder, reason);
+        return new RequestOutcome(Outcome.Failed, target.Folder, text);
+    }
+
+    /// <summary>The target of a message that could not be read, when its requestId still can be: its error goes where its sender looks.</summary>
+    private RequestTarget? SalvagedTarget(string message, string defaultPrefix, LimitSettings limits) =>
+        MessageJson.SalvageId(message, "requestId") is { } id
+            ? RequestValidation.Target(id, null, ResultsContainer, defaultPrefix, limits, out _)
+            : null;
+
+    private static string Subject(RequestTarget target) => $"requests/{target.RequestId}";
+
+    private async Task<string> WriteAsync(RequestTarget target, string name, BinaryData content, string contentType, CancellationToken cancellationToken)
+    {
+        var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(name);
+        await BlobWrites.WriteAsync(blob, content, contentType, cancellationToken).ConfigureAwait(false);
+        return $"{target.Container}/{blob.Name}";
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId} completed into {Container}/{Folder}")]
     private static partial void LogCompleted(ILogger logger, string requestId, string container, string folder);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId} failed: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string requestId, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId} failed ({Reason}): {Error}")]
+    private static partial void LogFailed(ILogger logger, string requestId, ErrorReason reason, string error);
 }

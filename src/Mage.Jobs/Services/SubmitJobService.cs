@@ -4,10 +4,10 @@ using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
+using Mage.Inference;
 using Mage.Jobs.Events;
 using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
-using Mage.Inference.Imaging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +27,7 @@ public sealed partial class SubmitJobService(
     BlobServiceClient blobs,
     QueueServiceClient queues,
     JobStatusStore statuses,
-    IEventPublisher events,
+    ResultCommitter commits,
     IOptions<StorageSettings> storage,
     IOptions<LimitSettings> limits,
     TimeProvider time,
@@ -48,16 +48,16 @@ public sealed partial class SubmitJobService(
         var fresh = new JobStatus
         {
             JobId = spec.JobId,
-            State = JobStates.Listing,
+            State = JobState.Listing,
             CreatedAt = now,
             UpdatedAt = now,
             SourceContainer = spec.SourceContainer,
             SourcePrefix = spec.SourcePrefix,
             OutputContainer = spec.OutputContainer,
             OutputPrefix = spec.OutputPrefix,
-            Pooling = JobRequestParser.PoolingName(spec.Pooling),
+            Pooling = spec.Pooling,
             Normalize = spec.Normalize,
-            Preprocess = ImagePreprocessor.ToName(spec.Preprocess),
+            Preprocess = spec.Preprocess,
             ShardSize = spec.ShardSize,
         };
 
@@ -71,13 +71,13 @@ public sealed partial class SubmitJobService(
         else
         {
             var existing = (await statuses.GetAsync(spec.JobId, cancellationToken).ConfigureAwait(false))?.Status;
-            if (existing is null || JobStates.IsFinal(existing.State) || (existing.State == JobStates.Running && existing.Enqueued))
+            if (existing is null || existing.State.IsFinal() || (existing.State == JobState.Running && existing.Enqueued))
             {
-                LogDuplicate(logger, spec.JobId, existing?.State ?? "unknown");
+                LogDuplicate(logger, spec.JobId, existing is null ? "unknown" : WireNames.Of(existing.State));
                 return existing;
             }
 
-            if (existing.State == JobStates.Running)
+            if (existing.State == JobState.Running)
             {
                 return await EnqueueAsync(spec.JobId, existing.ShardsTotal, cancellationToken).ConfigureAwait(false);
             }
@@ -97,9 +97,9 @@ public sealed partial class SubmitJobService(
             return await FailAsync(spec.JobId, $"too many images: the source has {images} blobs; at most {limits.Value.MaxImagesPerJob} are allowed per job.", cancellationToken).ConfigureAwait(false);
         }
 
-        await statuses.UpdateAsync(spec.JobId, s => s.State != JobStates.Listing ? null : s with
+        await statuses.UpdateAsync(spec.JobId, s => s.State != JobState.Listing ? null : s with
         {
-            State = JobStates.Running,
+            State = JobState.Running,
             ShardsTotal = shards,
             ImagesTotal = images,
             StartedAt = time.GetUtcNow(),
@@ -144,7 +144,7 @@ public sealed partial class SubmitJobService(
         async Task FlushAsync()
         {
             var doc = new ShardDocument(spec.JobId, shards, spec.SourceContainer, spec.OutputContainer, spec.OutputPrefix,
-                JobRequestParser.PoolingName(spec.Pooling), spec.Normalize, ImagePreprocessor.ToName(spec.Preprocess), [.. pending]);
+                spec.Pooling, spec.Normalize, spec.Preprocess, [.. pending]);
             await BlobWrites.TryCreateAsync(jobs.GetBlobClient(ResultsLayout.JobShard(spec.JobId, shards)), JsonDefaults.ToDocument(doc), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false);
             shards++;
             pending.Clear();
@@ -222,15 +222,15 @@ public sealed partial class SubmitJobService(
 
     private async Task<JobStatus?> FailAsync(string jobId, string reason, CancellationToken cancellationToken)
     {
-        var updated = await statuses.UpdateAsync(jobId, s => JobStates.IsFinal(s.State) ? null : s with
+        var updated = await statuses.UpdateAsync(jobId, s => s.State.IsFinal() ? null : s with
         {
-            State = JobStates.Failed,
+            State = JobState.Failed,
             Reason = reason,
             UpdatedAt = time.GetUtcNow(),
             CompletedAt = time.GetUtcNow(),
         }, cancellationToken).ConfigureAwait(false);
         LogFailed(logger, jobId, reason);
-        if (updated is { } u && u.Before.State != JobStates.Failed)
+        if (updated is { } u && u.Before.State != JobState.Failed)
         {
             await PublishFailedAsync(jobId, $"jobs/{jobId}", reason, cancellationToken).ConfigureAwait(false);
         }
@@ -244,7 +244,7 @@ public sealed partial class SubmitJobService(
         if (jobId is not null)
         {
             var now = time.GetUtcNow();
-            var failed = new JobStatus { JobId = jobId, State = JobStates.Failed, Reason = reason, CreatedAt = now, UpdatedAt = now, CompletedAt = now };
+            var failed = new JobStatus { JobId = jobId, State = JobState.Failed, Reason = reason, CreatedAt = now, UpdatedAt = now, CompletedAt = now };
             if (await statuses.TryCreateAsync(failed, cancellationToken).ConfigureAwait(false))
             {
                 await PublishFailedAsync(jobId, $"jobs/{jobId}", reason, cancellationToken).ConfigureAwait(false);
@@ -257,17 +257,17 @@ public sealed partial class SubmitJobService(
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(message)))[..32];
         var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
-        var record = new { status = JobStates.Failed, reason, message = message.Length > 4096 ? message[..4096] : message };
-        if (await BlobWrites.TryCreateAsync(jobs.GetBlobClient(ResultsLayout.RejectedJob(hash)), JsonDefaults.ToDocument(record), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            await PublishFailedAsync(null, $"jobs/_rejected/{hash}", reason, cancellationToken).ConfigureAwait(false);
-        }
+        var record = new RejectedJobRecord(Outcome.Failed, ErrorReason.InvalidMessage, reason, message.Length > 4096 ? message[..4096] : message);
+        await commits.CommitAsync(jobs.GetBlobClient(ResultsLayout.RejectedJob(hash)), record, FailedEvent(null, $"jobs/_rejected/{hash}", reason), cancellationToken).ConfigureAwait(false);
 
         return null;
     }
 
     private Task PublishFailedAsync(string? jobId, string subject, string reason, CancellationToken cancellationToken) =>
-        events.PublishAsync(MageEvent.Create(MageEventTypes.JobFailed, subject, "failed", new MageEventData(jobId, null, JobStates.Failed, [], reason), time.GetUtcNow()), cancellationToken);
+        commits.PublishAsync(FailedEvent(jobId, subject, reason), cancellationToken);
+
+    private static MageEventDraft FailedEvent(string? jobId, string subject, string reason) =>
+        new(MageEventTypes.JobFailed, subject, "failed", new MageEventData(jobId, null, Outcome.Failed, [], reason));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} already exists in state {State}; duplicate message ignored")]
     private static partial void LogDuplicate(ILogger logger, string jobId, string state);

@@ -39,4 +39,28 @@ public static class ResultsLayout
 
     /// <summary>Folder of an edit or generation request's outputs.</summary>
     public static string RequestFolder(string outputPrefix, string requestId) => $"{BlobNames.AsFolder(outputPrefix)}{requestId}/";
+
+    /// <summary>
+    /// Folder of a request message that named no usable request id, by the hash of its body:
+    /// <c>{defaultPrefix}_rejected/{hash}/</c>.
+    /// </summary>
+    public static string RejectedRequestFolder(string defaultPrefix, string bodyHash) => $"{BlobNames.AsFolder(defaultPrefix)}_rejected/{bodyHash}/";
+
+    /// <summary>The record that commits a finished request (its existence marks the request done).</summary>
+    public static string RequestResult(string folder) => folder + "result.json";
+
+    /// <summary>The record of a refused request, or of an upload that could not be embedded.</summary>
+    public static string Error(string folder) => folder + "error.json";
+
+    /// <summary>Image <paramref name="index"/> of a request's outputs.</summary>
+    public static string RequestImage(string folder, int index) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{folder}image-{index}.png");
+
+    /// <summary>Token ids of a request or an upload (<see cref="Inference.Numpy.TokenFile"/>: int64).</summary>
+    public static string Tokens(string folder) => folder + "tokens.npy";
+
+    /// <summary>The record that commits an embedded upload.</summary>
+    public static string UploadRecord(string folder) => folder + "record.json";
+
+    /// <summary>The feature of an embedded upload (float32 [D]).</summary>
+    public static string UploadEmbedding(string folder) => folder + "embedding.npy";
 }

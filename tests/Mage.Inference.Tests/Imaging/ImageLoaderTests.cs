@@ -130,7 +130,7 @@ public sealed class ImageLoaderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ImageLimits { MaxPixels = -1 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new ImageLimits { MaxDimension = 0 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new ImageLimits { MaxFrames = 0 });
-        Assert.Equal(64L * 1024 * 1024, ImageLimits.Default.MaxBytes);
+        Assert.Equal(32L * 1024 * 1024, ImageLimits.Default.MaxBytes); // one default for the library, the CLI and the service
         Assert.Equal(50_000_000, ImageLimits.Default.MaxPixels);
         Assert.Equal(16384, ImageLimits.Default.MaxDimension);
         Assert.Equal(256, ImageLimits.Default.MaxFrames);

@@ -114,28 +114,6 @@ public sealed class ImagePreprocessorTests
         Assert.Contains("1x100", ex.Message);
     }
 
-    [Theory]
-    [InlineData("linprobe", PreprocessMode.Linprobe)]
-    [InlineData("SQUARE", PreprocessMode.Square)]
-    [InlineData(" None ", PreprocessMode.None)]
-    public void ParseMode_ignores_case(string name, PreprocessMode expected)
-    {
-        Assert.Equal(expected, ImagePreprocessor.ParseMode(name));
-        Assert.Equal(expected, ImagePreprocessor.ParseMode(ImagePreprocessor.ToName(expected)));
-    }
-
-    [Theory]
-    [InlineData("crop")]
-    [InlineData("0")]
-    [InlineData("")]
-    public void ParseMode_lists_the_valid_names(string name)
-    {
-        var ex = Assert.Throws<InvalidRequestException>(() => ImagePreprocessor.ParseMode(name));
-
-        Assert.Contains($"'{name}'", ex.Message);
-        Assert.Contains("'linprobe', 'square', 'none'", ex.Message);
-    }
-
     private static Image<Rgb24> Bordered(int width, int height, int border)
     {
         var image = TestImages.Solid(width, height, Red);

@@ -9,7 +9,7 @@ namespace Mage.Cli;
 /// The model and engine of one command run. Owns both; disposing drains the engine, then
 /// releases the ONNX Runtime sessions.
 /// </summary>
-internal sealed class ModelHost : IAsyncDisposable
+internal sealed class LocalModel : IAsyncDisposable
 {
     /// <summary>Where the bundled tiny package is copied by the build, next to the executable.</summary>
     public static string BundledPackage => Path.Combine(AppContext.BaseDirectory, "models", "mage-tiny");
@@ -18,7 +18,7 @@ internal sealed class ModelHost : IAsyncDisposable
         "mage: note: no --model given, so the bundled tiny package with random weights is used; its outputs are not meaningful. " +
         "Export real weights with `/usr/bin/python3 tools/export/export.py --checkpoint mage-vitb.pth --arch vit-base --out models/mage-vit-base` and pass --model models/mage-vit-base.";
 
-    private ModelHost(MageModel model, MageEngine engine)
+    private LocalModel(MageModel model, MageEngine engine)
     {
         Model = model;
         Engine = engine;
@@ -45,7 +45,7 @@ internal sealed class ModelHost : IAsyncDisposable
 
     /// <summary>Loads the package (checking its hashes) on the requested device and starts an engine over it.</summary>
     /// <exception cref="Inference.Packages.ModelPackageException">The package is missing or invalid.</exception>
-    public static ModelHost Load(string? model, string device, int batchSize, CliContext context)
+    public static LocalModel Load(string? model, string device, int batchSize, CliContext context)
     {
         var bundled = string.IsNullOrWhiteSpace(model);
         var folder = ResolvePackage(model, context);
@@ -62,7 +62,7 @@ internal sealed class ModelHost : IAsyncDisposable
             Decode = new BatcherOptions { Name = "decode", MaxBatchSize = batchSize, MaxConcurrentBatches = 2 },
             DetokenizeBatch = batchSize,
         };
-        return new ModelHost(loaded, new MageEngine(loaded, options, logger));
+        return new LocalModel(loaded, new MageEngine(loaded, options, logger));
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,17 @@
+using Mage.Inference.Imaging;
+using Mage.Inference.Runtime;
+
+namespace Mage.Jobs.Services;
+
+/// <summary>A validated job.</summary>
+public sealed record JobSpec(
+    string JobId,
+    string SourceContainer,
+    string? SourcePrefix,
+    IReadOnlyList<string>? Blobs,
+    string OutputContainer,
+    string OutputPrefix,
+    FeaturePooling Pooling,
+    bool Normalize,
+    PreprocessMode Preprocess,
+    int ShardSize);

@@ -1,0 +1,17 @@
+using Mage.Inference.Imaging;
+using Mage.Inference.Runtime;
+
+namespace Mage.Jobs.Services;
+
+/// <summary>The record.json (or error.json) of one upload version.</summary>
+public sealed record UploadRecord(
+    Outcome Status,
+    ModelInfo? Model,
+    FeaturePooling? Pooling,
+    bool? Normalized,
+    PreprocessMode? Preprocess,
+    UploadSource Source,
+    UploadFiles? Files,
+    UploadTimings? TimingsMs,
+    ErrorReason? Reason,
+    string? Message);
