@@ -78,8 +78,10 @@ public static class GoldenCheck
         model.Tokenize(pixels, batch, tokens, cancellationToken);
         checks.Add(MatchCheck("tokens", tokens, expectedTokens, TokenMatchTolerance));
 
-        foreach (var (pooling, key) in new[] { (FeaturePooling.Linprobe, "linprobe"), (FeaturePooling.Cls, "cls"), (FeaturePooling.Mean, "mean") })
+        // golden.npz names each pooled feature like the pooling's wire name (tools/export/README.md).
+        foreach (var pooling in Enum.GetValues<FeaturePooling>())
         {
+            var key = WireNames.Of(pooling);
             var features = new float[batch * model.FeatureDim];
             model.Features(expectedTokens, batch, pooling, features, cancellationToken);
             checks.Add(RelativeL2Check($"features ({key})", features, Need(key).AsFloat32(), l2Tolerance));
