@@ -1,7 +1,7 @@
 using System.Text.Json;
+using Mage.Functions.Tests.Infrastructure;
 using Mage.Jobs.Services;
 using Mage.Jobs.Storage;
-using Mage.Functions.Tests.Infrastructure;
 
 namespace Mage.Functions.Tests;
 

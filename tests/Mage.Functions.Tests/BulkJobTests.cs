@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Mage.Jobs.Services;
 using Mage.Functions.Tests.Infrastructure;
+using Mage.Jobs.Services;
 
 namespace Mage.Functions.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Mage.Jobs.Services;
 using Mage.Functions.Tests.Infrastructure;
 using Mage.Inference.Numpy;
+using Mage.Jobs.Services;
 using SixLabors.ImageSharp;
 
 namespace Mage.Functions.Tests;

@@ -1,5 +1,5 @@
-using Mage.Jobs.Hosting;
 using Mage.Functions.Tests.Infrastructure;
+using Mage.Jobs.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Mage.Functions.Tests;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using Mage.Jobs.Services;
 using Mage.Functions.Tests.Infrastructure;
 using Mage.Inference.Numpy;
+using Mage.Jobs.Services;
 
 namespace Mage.Functions.Tests;
 

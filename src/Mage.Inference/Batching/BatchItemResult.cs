@@ -7,11 +7,11 @@ namespace Mage.Inference.Batching;
 /// </summary>
 public sealed class BatchItemResult<TResult>
 {
-    private readonly TResult _value;
+    private readonly TResult value;
 
     private BatchItemResult(TResult value, Exception? error)
     {
-        _value = value;
+        this.value = value;
         Error = error;
     }
 
@@ -23,7 +23,7 @@ public sealed class BatchItemResult<TResult>
     /// <summary>The value of a successful item.</summary>
     /// <exception cref="InvalidOperationException">The item failed; see <see cref="Error"/>.</exception>
     public TResult Value => Error is null
-        ? _value
+        ? value
         : throw new InvalidOperationException("The batch item failed and has no value; see Error.", Error);
 
     // CA1000: the static factories on the generic type are the documented way to build a

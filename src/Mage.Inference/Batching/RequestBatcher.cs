@@ -37,21 +37,21 @@ namespace Mage.Inference.Batching;
 /// <typeparam name="TResult">One caller's output.</typeparam>
 public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
 {
-    private readonly BatcherOptions _options;
-    private readonly ILogger _logger;
-    private readonly Func<IReadOnlyList<TRequest>, CancellationToken, ValueTask<IReadOnlyList<BatchItemResult<TResult>>>> _batchFunction;
-    private readonly Channel<Pending> _queue;
-    private readonly SemaphoreSlim _batchSlots;
-    private readonly Task _loop;
+    private readonly BatcherOptions options;
+    private readonly ILogger logger;
+    private readonly Func<IReadOnlyList<TRequest>, CancellationToken, ValueTask<IReadOnlyList<BatchItemResult<TResult>>>> batchFunction;
+    private readonly Channel<Pending> queue;
+    private readonly SemaphoreSlim batchSlots;
+    private readonly Task loop;
 
-    private int _disposed;
-    private long _requestsSubmitted;
-    private long _requestsRejected;
-    private long _requestsCancelled;
-    private long _batchesRun;
-    private long _requestsBatched;
-    private long _batchesFailed;
-    private int _largestBatch;
+    private int disposed;
+    private long requestsSubmitted;
+    private long requestsRejected;
+    private long requestsCancelled;
+    private long batchesRun;
+    private long requestsBatched;
+    private long batchesFailed;
+    private int largestBatch;
 
     /// <param name="options">Validated here; see <see cref="BatcherOptions.Validate"/>.</param>
     /// <param name="logger">Receives one Debug message per batch and a Warning per failed batch.</param>
@@ -67,20 +67,20 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(batchFunction);
         options.Validate();
 
-        _options = options;
-        _logger = logger;
-        _batchFunction = batchFunction;
-        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.MaxQueueLength)
+        this.options = options;
+        this.logger = logger;
+        this.batchFunction = batchFunction;
+        queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.MaxQueueLength)
         {
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _batchSlots = new SemaphoreSlim(options.MaxConcurrentBatches, options.MaxConcurrentBatches);
-        _loop = Task.Run(RunLoopAsync);
+        batchSlots = new SemaphoreSlim(options.MaxConcurrentBatches, options.MaxConcurrentBatches);
+        loop = Task.Run(RunLoopAsync);
     }
 
-    public BatcherOptions Options => _options;
+    public BatcherOptions Options => options;
 
     /// <summary>
     /// Queues <paramref name="request"/> for the next batch and completes with its result.
@@ -91,7 +91,7 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
     /// <exception cref="ObjectDisposedException">Disposal of the batcher has begun.</exception>
     public Task<TResult> SubmitAsync(TRequest request, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<TResult>(cancellationToken);
@@ -101,30 +101,30 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
         // Registered before the write so the loop, once it can see the request, also sees the
         // registration it must undo when completing it.
         pending.WatchCancellation();
-        if (!_queue.Writer.TryWrite(pending))
+        if (!queue.Writer.TryWrite(pending))
         {
             pending.StopWatchingCancellation();
             // TryWrite also fails once disposal completed the writer; that is a disposal race,
             // not overload.
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            Interlocked.Increment(ref _requestsRejected);
-            BatcherLog.QueueFull(_logger, _options.Name, _options.MaxQueueLength);
-            return Task.FromException<TResult>(new BatchQueueFullException(_options.Name, _options.MaxQueueLength));
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            Interlocked.Increment(ref requestsRejected);
+            BatcherLog.QueueFull(logger, options.Name, options.MaxQueueLength);
+            return Task.FromException<TResult>(new BatchQueueFullException(options.Name, options.MaxQueueLength));
         }
 
-        Interlocked.Increment(ref _requestsSubmitted);
+        Interlocked.Increment(ref requestsSubmitted);
         return pending.Task;
     }
 
     /// <summary>Reads the counters; see <see cref="BatcherStatistics"/> for their meaning.</summary>
     public BatcherStatistics GetStatistics() => new(
-        Interlocked.Read(ref _requestsSubmitted),
-        Interlocked.Read(ref _requestsRejected),
-        Interlocked.Read(ref _requestsCancelled),
-        Interlocked.Read(ref _batchesRun),
-        Interlocked.Read(ref _requestsBatched),
-        Interlocked.Read(ref _batchesFailed),
-        Volatile.Read(ref _largestBatch));
+        Interlocked.Read(ref requestsSubmitted),
+        Interlocked.Read(ref requestsRejected),
+        Interlocked.Read(ref requestsCancelled),
+        Interlocked.Read(ref batchesRun),
+        Interlocked.Read(ref requestsBatched),
+        Interlocked.Read(ref batchesFailed),
+        Volatile.Read(ref largestBatch));
 
     /// <summary>
     /// Stops accepting requests, runs every queued request, waits for running batches, then
@@ -132,30 +132,30 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
-            BatcherLog.Draining(_logger, _options.Name, _queue.Reader.Count);
-            _queue.Writer.TryComplete();
+            BatcherLog.Draining(logger, options.Name, queue.Reader.Count);
+            queue.Writer.TryComplete();
         }
 
-        await _loop.ConfigureAwait(false);
-        _batchSlots.Dispose();
+        await loop.ConfigureAwait(false);
+        batchSlots.Dispose();
     }
 
     private async Task RunLoopAsync()
     {
-        var reader = _queue.Reader;
+        var reader = queue.Reader;
         try
         {
             while (true)
             {
                 // Take the slot before collecting, so requests keep piling up in the queue (and
                 // cancelled ones get skipped) while the previous batch runs.
-                await _batchSlots.WaitAsync().ConfigureAwait(false);
+                await batchSlots.WaitAsync().ConfigureAwait(false);
                 var batch = await CollectBatchAsync(reader).ConfigureAwait(false);
                 if (batch is null)
                 {
-                    _batchSlots.Release();
+                    batchSlots.Release();
                     break;
                 }
 
@@ -164,20 +164,20 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
                 _ = RunBatchAsync(batch);
             }
 
-            for (var i = 0; i < _options.MaxConcurrentBatches; i++)
+            for (var i = 0; i < options.MaxConcurrentBatches; i++)
             {
-                await _batchSlots.WaitAsync().ConfigureAwait(false);
+                await batchSlots.WaitAsync().ConfigureAwait(false);
             }
         }
 #pragma warning disable CA1031 // A dying loop would leave callers waiting forever; fail them instead.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            BatcherLog.LoopFailed(_logger, exception, _options.Name);
-            _queue.Writer.TryComplete();
+            BatcherLog.LoopFailed(logger, exception, options.Name);
+            queue.Writer.TryComplete();
             while (reader.TryRead(out var pending))
             {
-                pending.SetException(new InvalidOperationException($"Batcher '{_options.Name}' stopped unexpectedly.", exception));
+                pending.SetException(new InvalidOperationException($"Batcher '{options.Name}' stopped unexpectedly.", exception));
             }
         }
     }
@@ -186,7 +186,7 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
     /// completed and empty.</returns>
     private async ValueTask<List<Pending>?> CollectBatchAsync(ChannelReader<Pending> reader)
     {
-        var batch = new List<Pending>(Math.Min(_options.MaxBatchSize, 64));
+        var batch = new List<Pending>(Math.Min(options.MaxBatchSize, 64));
         while (batch.Count == 0)
         {
             if (!await reader.WaitToReadAsync().ConfigureAwait(false))
@@ -197,12 +197,12 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
             TakeAvailable(reader, batch);
         }
 
-        if (batch.Count < _options.MaxBatchSize && _options.MaxWait > TimeSpan.Zero)
+        if (batch.Count < options.MaxBatchSize && options.MaxWait > TimeSpan.Zero)
         {
-            using var maxWait = new CancellationTokenSource(_options.MaxWait);
+            using var maxWait = new CancellationTokenSource(options.MaxWait);
             try
             {
-                while (batch.Count < _options.MaxBatchSize
+                while (batch.Count < options.MaxBatchSize
                     && await reader.WaitToReadAsync(maxWait.Token).ConfigureAwait(false))
                 {
                     TakeAvailable(reader, batch);
@@ -219,7 +219,7 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
 
     private void TakeAvailable(ChannelReader<Pending> reader, List<Pending> batch)
     {
-        while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var pending))
+        while (batch.Count < options.MaxBatchSize && reader.TryRead(out var pending))
         {
             if (!pending.IsCompleted)
             {
@@ -243,7 +243,7 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            BatcherLog.BatchFailedUnexpectedly(_logger, exception, _options.Name, collected.Count);
+            BatcherLog.BatchFailedUnexpectedly(logger, exception, options.Name, collected.Count);
             foreach (var pending in collected)
             {
                 pending.SetException(exception);
@@ -251,14 +251,14 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
         }
         finally
         {
-            _batchSlots.Release();
+            batchSlots.Release();
         }
     }
 
     private async Task RunLiveBatchAsync(List<Pending> batch)
     {
-        Interlocked.Increment(ref _batchesRun);
-        Interlocked.Add(ref _requestsBatched, batch.Count);
+        Interlocked.Increment(ref batchesRun);
+        Interlocked.Add(ref requestsBatched, batch.Count);
         RaiseLargestBatch(batch.Count);
         var started = Stopwatch.GetTimestamp();
 
@@ -275,20 +275,20 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
             catch (Exception) when (allCancelled.IsCancellationRequested)
             {
                 // Every caller already has its cancelled task; nobody is left to retry for.
-                BatcherLog.BatchAbandoned(_logger, _options.Name, batch.Count);
+                BatcherLog.BatchAbandoned(logger, options.Name, batch.Count);
                 return;
             }
             catch (Exception exception)
 #pragma warning restore CA1031
             {
-                Interlocked.Increment(ref _batchesFailed);
+                Interlocked.Increment(ref batchesFailed);
                 if (batch.Count == 1)
                 {
                     batch[0].SetException(exception);
                 }
                 else
                 {
-                    BatcherLog.RetryingAlone(_logger, exception, _options.Name, batch.Count);
+                    BatcherLog.RetryingAlone(logger, exception, options.Name, batch.Count);
                     await RetryAloneAsync(batch).ConfigureAwait(false);
                 }
 
@@ -301,7 +301,7 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
             }
 
             BatcherLog.BatchCompleted(
-                _logger, _options.Name, batch.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds, _queue.Reader.Count);
+                logger, options.Name, batch.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds, queue.Reader.Count);
         }
         finally
         {
@@ -348,11 +348,11 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
             requests[i] = batch[i].Request;
         }
 
-        var results = await _batchFunction(requests, cancellationToken).ConfigureAwait(false);
+        var results = await batchFunction(requests, cancellationToken).ConfigureAwait(false);
         if (results is null || results.Count != requests.Length)
         {
             throw new InvalidOperationException(
-                $"The batch function of batcher '{_options.Name}' returned {results?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"} results for {requests.Length} requests; it must return exactly one result per request, in order.");
+                $"The batch function of batcher '{options.Name}' returned {results?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"} results for {requests.Length} requests; it must return exactly one result per request, in order.");
         }
 
         return results;
@@ -387,10 +387,10 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
 
     private void RaiseLargestBatch(int size)
     {
-        var current = Volatile.Read(ref _largestBatch);
+        var current = Volatile.Read(ref largestBatch);
         while (size > current)
         {
-            var seen = Interlocked.CompareExchange(ref _largestBatch, size, current);
+            var seen = Interlocked.CompareExchange(ref largestBatch, size, current);
             if (seen == current)
             {
                 return;
@@ -403,34 +403,34 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
     /// <summary>One caller's request and the task it waits on.</summary>
     private sealed class Pending(RequestBatcher<TRequest, TResult> owner, TRequest request, CancellationToken cancellationToken)
     {
-        private readonly TaskCompletionSource<TResult> _completion =
+        private readonly TaskCompletionSource<TResult> completion =
             new(TaskCreationOptions.RunContinuationsAsynchronously); // keep callers' code off the batch loop
-        private CancellationTokenRegistration _registration;
+        private CancellationTokenRegistration registration;
 
         public TRequest Request { get; } = request;
 
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
-        public Task<TResult> Task => _completion.Task;
+        public Task<TResult> Task => completion.Task;
 
-        public bool IsCompleted => _completion.Task.IsCompleted;
+        public bool IsCompleted => completion.Task.IsCompleted;
 
         public void WatchCancellation()
         {
             if (CancellationToken.CanBeCanceled)
             {
-                _registration = CancellationToken.UnsafeRegister(static state => ((Pending)state!).OnCancelled(), this);
+                registration = CancellationToken.UnsafeRegister(static state => ((Pending)state!).OnCancelled(), this);
             }
         }
 
-        public void StopWatchingCancellation() => _registration.Dispose();
+        public void StopWatchingCancellation() => registration.Dispose();
 
         public void SetOutcome(BatchItemResult<TResult>? outcome)
         {
             if (outcome is null)
             {
                 SetException(new InvalidOperationException(
-                    $"The batch function of batcher '{owner._options.Name}' returned a null result; it must return BatchItemResult.Success or Failure for every request."));
+                    $"The batch function of batcher '{owner.options.Name}' returned a null result; it must return BatchItemResult.Success or Failure for every request."));
             }
             else if (outcome.Error is { } error)
             {
@@ -438,26 +438,26 @@ public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
             }
             else
             {
-                if (_completion.TrySetResult(outcome.Value))
+                if (completion.TrySetResult(outcome.Value))
                 {
-                    _registration.Unregister();
+                    registration.Unregister();
                 }
             }
         }
 
         public void SetException(Exception exception)
         {
-            if (_completion.TrySetException(exception))
+            if (completion.TrySetException(exception))
             {
-                _registration.Unregister();
+                registration.Unregister();
             }
         }
 
         private void OnCancelled()
         {
-            if (_completion.TrySetCanceled(CancellationToken))
+            if (completion.TrySetCanceled(CancellationToken))
             {
-                Interlocked.Increment(ref owner._requestsCancelled);
+                Interlocked.Increment(ref owner.requestsCancelled);
             }
         }
     }

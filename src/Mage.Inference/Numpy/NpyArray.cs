@@ -15,16 +15,16 @@ namespace Mage.Inference.Numpy;
 /// </remarks>
 public sealed class NpyArray
 {
-    private readonly byte[] _data;
-    private readonly ImmutableArray<int> _shape;
+    private readonly byte[] data;
+    private readonly ImmutableArray<int> shape;
 
     // Takes ownership of data; callers have already checked its length against the shape.
     private NpyArray(NpyDType dtype, ImmutableArray<int> shape, byte[] data)
     {
         DType = dtype;
-        _shape = shape;
+        this.shape = shape;
         Shape = new ReadOnlyCollection<int>([.. shape]);
-        _data = data;
+        this.data = data;
     }
 
     /// <summary>The element type.</summary>
@@ -35,13 +35,13 @@ public sealed class NpyArray
     /// and so surprises anyone comparing shapes.</remarks>
     public IReadOnlyList<int> Shape { get; }
 
-    internal ReadOnlySpan<int> ShapeSpan => _shape.AsSpan();
+    internal ReadOnlySpan<int> ShapeSpan => shape.AsSpan();
 
     /// <summary>Number of elements: the product of <see cref="Shape"/> (1 for a scalar).</summary>
-    public long Length => _data.Length / DType.ItemSize();
+    public long Length => data.Length / DType.ItemSize();
 
     /// <summary>The raw little-endian element bytes, C order.</summary>
-    public ReadOnlyMemory<byte> Data => _data;
+    public ReadOnlyMemory<byte> Data => data;
 
     /// <summary>Copies <paramref name="data"/> into a new array of the matching dtype.</summary>
     /// <exception cref="ArgumentException">The shape's product differs from the data length, or a dimension is negative.</exception>
@@ -130,7 +130,7 @@ public sealed class NpyArray
             case NpyDType.Float64: Convert(AsFloat64(), result, static v => (float)v); break;
             case NpyDType.Int64: Convert(AsInt64(), result, static v => v); break;
             case NpyDType.Int32: Convert(AsInt32(), result, static v => v); break;
-            default: Convert<byte, float>(_data, result, static v => v); break;
+            default: Convert<byte, float>(data, result, static v => v); break;
         }
 
         return result;
@@ -145,7 +145,7 @@ public sealed class NpyArray
         {
             case NpyDType.Int64: AsInt64().CopyTo(result); break;
             case NpyDType.Int32: Convert(AsInt32(), result, static v => v); break;
-            case NpyDType.UInt8 or NpyDType.Bool: Convert<byte, long>(_data, result, static v => v); break;
+            case NpyDType.UInt8 or NpyDType.Bool: Convert<byte, long>(data, result, static v => v); break;
             default:
                 throw new InvalidOperationException(
                     $"Array is {DType.Descr()}; ToInt64Array converts integer and bool arrays only. Use ToFloat32Array or AsFloat32/AsFloat64.");
@@ -165,7 +165,7 @@ public sealed class NpyArray
                 $"Array is {DType.Descr()} but {expected.Descr()} was requested; use As{DType}() or a To...Array() conversion.");
         }
 
-        return MemoryMarshal.Cast<byte, T>(_data);
+        return MemoryMarshal.Cast<byte, T>(data);
     }
 
     private static void Convert<TFrom, TTo>(ReadOnlySpan<TFrom> source, Span<TTo> destination, Func<TFrom, TTo> convert)

@@ -278,10 +278,10 @@ internal static class NpyHeader
 
     private sealed class Parser(string text)
     {
-        private int _position;
+        private int position;
 
         public NpyFormatException Error(string problem) =>
-            new($"NPY header is malformed ({problem}) at character {_position}: {Quote(text)}");
+            new($"NPY header is malformed ({problem}) at character {position}: {Quote(text)}");
 
         public void Expect(char c)
         {
@@ -294,9 +294,9 @@ internal static class NpyHeader
         public bool TryConsume(char c)
         {
             SkipWhitespace();
-            if (_position < text.Length && text[_position] == c)
+            if (position < text.Length && text[position] == c)
             {
-                _position++;
+                position++;
                 return true;
             }
 
@@ -306,7 +306,7 @@ internal static class NpyHeader
         public void ExpectEnd()
         {
             SkipWhitespace();
-            if (_position != text.Length)
+            if (position != text.Length)
             {
                 throw Error("unexpected text after the closing brace");
             }
@@ -315,20 +315,20 @@ internal static class NpyHeader
         public string ReadString()
         {
             SkipWhitespace();
-            if (_position >= text.Length || text[_position] is not ('\'' or '"'))
+            if (position >= text.Length || text[position] is not ('\'' or '"'))
             {
                 throw Error("expected a quoted string");
             }
 
-            var quote = text[_position];
-            var end = text.IndexOf(quote, _position + 1);
+            var quote = text[position];
+            var end = text.IndexOf(quote, position + 1);
             if (end < 0)
             {
                 throw Error("unterminated string");
             }
 
-            var value = text[(_position + 1)..end];
-            _position = end + 1;
+            var value = text[(position + 1)..end];
+            position = end + 1;
             return value;
         }
 
@@ -355,26 +355,26 @@ internal static class NpyHeader
             while (!TryConsume(')'))
             {
                 SkipWhitespace();
-                var start = _position;
-                while (_position < text.Length && char.IsAsciiDigit(text[_position]))
+                var start = position;
+                while (position < text.Length && char.IsAsciiDigit(text[position]))
                 {
-                    _position++;
+                    position++;
                 }
 
-                if (_position == start)
+                if (position == start)
                 {
                     throw Error("expected a non-negative integer dimension");
                 }
 
-                if (!int.TryParse(text.AsSpan(start, _position - start), NumberStyles.None, CultureInfo.InvariantCulture, out var dim))
+                if (!int.TryParse(text.AsSpan(start, position - start), NumberStyles.None, CultureInfo.InvariantCulture, out var dim))
                 {
-                    throw Error($"dimension {text[start.._position]} is larger than {int.MaxValue}");
+                    throw Error($"dimension {text[start..position]} is larger than {int.MaxValue}");
                 }
 
                 // Python 2 numpy wrote longs as "3L".
-                if (_position < text.Length && text[_position] == 'L')
+                if (position < text.Length && text[position] == 'L')
                 {
-                    _position++;
+                    position++;
                 }
 
                 dims.Add(dim);
@@ -390,9 +390,9 @@ internal static class NpyHeader
 
         private bool Matches(string word)
         {
-            if (string.CompareOrdinal(text, _position, word, 0, word.Length) == 0)
+            if (string.CompareOrdinal(text, position, word, 0, word.Length) == 0)
             {
-                _position += word.Length;
+                position += word.Length;
                 return true;
             }
 
@@ -401,9 +401,9 @@ internal static class NpyHeader
 
         private void SkipWhitespace()
         {
-            while (_position < text.Length && char.IsWhiteSpace(text[_position]))
+            while (position < text.Length && char.IsWhiteSpace(text[position]))
             {
-                _position++;
+                position++;
             }
         }
 

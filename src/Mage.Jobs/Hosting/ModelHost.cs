@@ -1,7 +1,7 @@
-using Mage.Jobs.Options;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
+using Mage.Jobs.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,8 +1,8 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Mage.Inference.Packages;
 using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
-using Mage.Inference.Packages;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

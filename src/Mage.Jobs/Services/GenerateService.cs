@@ -1,9 +1,9 @@
 using System.Diagnostics;
+using Mage.Inference;
+using Mage.Inference.Engine;
 using Mage.Jobs.Events;
 using Mage.Jobs.Hosting;
 using Mage.Jobs.Options;
-using Mage.Inference;
-using Mage.Inference.Engine;
 using Microsoft.Extensions.Options;
 
 namespace Mage.Jobs.Services;

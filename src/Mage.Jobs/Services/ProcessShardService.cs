@@ -3,13 +3,13 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Mage.Inference;
+using Mage.Inference.Engine;
+using Mage.Inference.Imaging;
 using Mage.Jobs.Events;
 using Mage.Jobs.Hosting;
 using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
-using Mage.Inference;
-using Mage.Inference.Engine;
-using Mage.Inference.Imaging;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

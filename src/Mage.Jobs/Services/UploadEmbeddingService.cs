@@ -3,14 +3,14 @@ using System.Security.Cryptography;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Mage.Jobs.Events;
-using Mage.Jobs.Hosting;
-using Mage.Jobs.Options;
-using Mage.Jobs.Storage;
 using Mage.Inference;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
 using Mage.Inference.Numpy;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -2,8 +2,8 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using Mage.Jobs.Services;
 using Mage.Jobs.Options;
+using Mage.Jobs.Services;
 using Microsoft.Extensions.Options;
 
 namespace Mage.Jobs.Storage;

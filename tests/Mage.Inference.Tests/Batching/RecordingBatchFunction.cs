@@ -12,17 +12,17 @@ internal sealed class RecordingBatchFunction
     /// <summary>Generous bound on every wait, so a bug fails a test instead of hanging it.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private readonly ConcurrentQueue<(int[] Requests, CancellationToken Token)> _calls = new();
-    private readonly SemaphoreSlim _entered = new(0);
-    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _running;
-    private int _maxRunning;
+    private readonly ConcurrentQueue<(int[] Requests, CancellationToken Token)> calls = new();
+    private readonly SemaphoreSlim entered = new(0);
+    private readonly TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int running;
+    private int maxRunning;
 
     public RecordingBatchFunction(bool gated = false)
     {
         if (!gated)
         {
-            _gate.SetResult();
+            gate.SetResult();
         }
     }
 
@@ -32,32 +32,32 @@ internal sealed class RecordingBatchFunction
     /// <summary>When it returns an exception for a call's requests, the whole call throws it.</summary>
     public Func<IReadOnlyList<int>, Exception?> ThrowFor { get; init; } = static _ => null;
 
-    public IReadOnlyList<int[]> Batches => _calls.Select(c => c.Requests).ToArray();
+    public IReadOnlyList<int[]> Batches => calls.Select(c => c.Requests).ToArray();
 
-    public IReadOnlyList<CancellationToken> Tokens => _calls.Select(c => c.Token).ToArray();
+    public IReadOnlyList<CancellationToken> Tokens => calls.Select(c => c.Token).ToArray();
 
-    public int MaxConcurrentCalls => Volatile.Read(ref _maxRunning);
+    public int MaxConcurrentCalls => Volatile.Read(ref maxRunning);
 
-    public void Release() => _gate.TrySetResult();
+    public void Release() => gate.TrySetResult();
 
     /// <summary>Waits until the batch function has been entered <paramref name="calls"/> more times.</summary>
     public async Task WaitForCallsAsync(int calls)
     {
         for (var i = 0; i < calls; i++)
         {
-            Assert.True(await _entered.WaitAsync(Timeout), "The batch function was not called in time.");
+            Assert.True(await entered.WaitAsync(Timeout), "The batch function was not called in time.");
         }
     }
 
     public async ValueTask<IReadOnlyList<BatchItemResult<int>>> InvokeAsync(IReadOnlyList<int> requests, CancellationToken cancellationToken)
     {
-        var running = Interlocked.Increment(ref _running);
-        InterlockedMax(ref _maxRunning, running);
+        var running = Interlocked.Increment(ref this.running);
+        InterlockedMax(ref maxRunning, running);
         try
         {
-            _calls.Enqueue((requests.ToArray(), cancellationToken));
-            _entered.Release();
-            await _gate.Task.WaitAsync(Timeout, cancellationToken);
+            calls.Enqueue((requests.ToArray(), cancellationToken));
+            entered.Release();
+            await gate.Task.WaitAsync(Timeout, cancellationToken);
             if (ThrowFor(requests) is { } exception)
             {
                 throw exception;
@@ -67,7 +67,7 @@ internal sealed class RecordingBatchFunction
         }
         finally
         {
-            Interlocked.Decrement(ref _running);
+            Interlocked.Decrement(ref this.running);
         }
     }
 

@@ -200,7 +200,7 @@ public sealed class HostileImageTests
 
     private sealed class CountingStream(byte[] data) : Stream
     {
-        private readonly MemoryStream _inner = new(data);
+        private readonly MemoryStream inner = new(data);
 
         public long BytesRead { get; private set; }
 
@@ -220,7 +220,7 @@ public sealed class HostileImageTests
 
         public override int Read(byte[] buffer, int offset, int count)
         {
-            var read = _inner.Read(buffer, offset, count);
+            var read = inner.Read(buffer, offset, count);
             BytesRead += read;
             return read;
         }
@@ -239,7 +239,7 @@ public sealed class HostileImageTests
         {
             if (disposing)
             {
-                _inner.Dispose();
+                inner.Dispose();
             }
 
             base.Dispose(disposing);

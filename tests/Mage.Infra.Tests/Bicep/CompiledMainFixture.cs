@@ -8,7 +8,7 @@ namespace Mage.Infra.Tests.Bicep;
 /// </summary>
 public sealed class CompiledMainFixture : IAsyncLifetime
 {
-    private readonly string _outDir = Directory.CreateTempSubdirectory("mage-bicep-").FullName;
+    private readonly string outDir = Directory.CreateTempSubdirectory("mage-bicep-").FullName;
 
     internal ArmTemplate Template { get; private set; } = null!;
 
@@ -22,7 +22,7 @@ public sealed class CompiledMainFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var outFile = Path.Combine(_outDir, "main.json");
+        var outFile = Path.Combine(outDir, "main.json");
         var result = await BicepCli.RunAsync(["build", Path.Combine(RepoPaths.Bicep, "main.bicep"), "--outfile", outFile]);
         Assert.True(result.ExitCode == 0, result.ToString());
         Template = new ArmTemplate((JsonObject)JsonNode.Parse(await File.ReadAllTextAsync(outFile))!);
@@ -33,7 +33,7 @@ public sealed class CompiledMainFixture : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        Directory.Delete(_outDir, recursive: true);
+        Directory.Delete(outDir, recursive: true);
         return Task.CompletedTask;
     }
 
