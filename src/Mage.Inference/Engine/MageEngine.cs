@@ -96,7 +96,7 @@ public sealed class MageEngine : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the request.</param>
     public async Task<float[]> FeaturesAsync(long[] tokens, FeaturePooling pooling, bool normalize = false, CancellationToken cancellationToken = default)
     {
-        CheckTokens(tokens, nameof(tokens));
+        CheckTokens(tokens, 0, nameof(tokens));
         var features = await featureBatcher.SubmitAsync(new FeatureRequest(tokens, pooling), cancellationToken).ConfigureAwait(false);
         if (normalize)
         {
@@ -349,9 +349,9 @@ public sealed class MageEngine : IAsyncDisposable
     private async Task<float[][]> DetokenizeChwAsync(IReadOnlyList<long[]> tokens, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tokens);
-        foreach (var t in tokens)
+        for (var r = 0; r < tokens.Count; r++)
         {
-            CheckTokens(t, nameof(tokens));
+            CheckTokens(tokens[r], r, nameof(tokens));
         }
 
         var result = new float[tokens.Count][];
@@ -547,21 +547,10 @@ public sealed class MageEngine : IAsyncDisposable
         }
     }
 
-    private static void CheckTokens(long[] tokens, string name)
+    private static void CheckTokens(long[] tokens, int row, string name)
     {
         ArgumentNullException.ThrowIfNull(tokens, name);
-        if (tokens.Length != MageTokens.Count)
-        {
-            throw new InvalidRequestException($"A token grid has {MageTokens.Count} ids; got {tokens.Length}.");
-        }
-
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            if ((ulong)tokens[i] >= MageTokens.CodebookSize)
-            {
-                throw new InvalidRequestException($"Token {tokens[i]} at position {i} is not a codebook id; valid ids are 0..{MageTokens.CodebookSize - 1}.");
-            }
-        }
+        CodebookIds.CheckGrid(tokens, row, maskAllowed: false);
     }
 
     private sealed record FeatureRequest(long[] Tokens, FeaturePooling Pooling);

@@ -129,7 +129,7 @@ public static class IterativeDecoder
         for (int r = 0; r < rows.Count; r++)
         {
             var row = rows[r] ?? throw new InvalidRequestException($"Row {r} is null.");
-            int unknown = ValidateTokens(row.InitialTokens, r);
+            int unknown = CodebookIds.CheckGrid(row.InitialTokens, r, maskAllowed: true);
             results[r] = (long[])row.InitialTokens.Clone();
             if (unknown > 0)
             {
@@ -152,37 +152,6 @@ public static class IterativeDecoder
 
     /// <summary>The confidence of a chosen id: log of its float32 probability, computed in double and rounded to float32.</summary>
     internal static float LogProbability(float probability) => (float)Math.Log(probability);
-
-    private static int ValidateTokens(long[]? tokens, int row)
-    {
-        if (tokens is null)
-        {
-            throw new InvalidRequestException($"Row {row} has no InitialTokens.");
-        }
-
-        if (tokens.Length != MageTokens.Count)
-        {
-            throw new InvalidRequestException(
-                $"Row {row} has {tokens.Length} initial tokens; it must have exactly {MageTokens.Count}.");
-        }
-
-        int unknown = 0;
-        for (int p = 0; p < tokens.Length; p++)
-        {
-            long id = tokens[p];
-            if (id == MageTokens.MaskId)
-            {
-                unknown++;
-            }
-            else if (id is < 0 or >= MageTokens.CodebookSize)
-            {
-                throw new InvalidRequestException(
-                    $"Row {row} position {p} holds id {id}; it must be a codebook id 0..{MageTokens.CodebookSize - 1} or the mask id {MageTokens.MaskId}.");
-            }
-        }
-
-        return unknown;
-    }
 
     /// <summary>
     /// One step of one row: reads its current ids and logits, writes the chosen ids into the row's

@@ -353,7 +353,7 @@ public sealed partial class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
         CheckLength(pixels.Length, batch * 3L * MageTokens.ImageSize * MageTokens.ImageSize, nameof(pixels));
-        CheckCodebookIds(tokens.Span);
+        CodebookIds.Check(tokens.Span);
         using var input = Tensor(tokens, batch, MageTokens.Count);
         using var output = Tensor(pixels, batch, 3, MageTokens.ImageSize, MageTokens.ImageSize);
         Run(detokenizer, ["tokens"], [input], ["pixels"], [output], cancellationToken);
@@ -362,23 +362,11 @@ public sealed partial class MageModel : IDisposable
     /// <summary>Writes rows of [1100, tokens...] for the transformer.</summary>
     internal static void WriteSequences(ReadOnlySpan<long> tokens, int batch, Span<long> ids)
     {
-        CheckCodebookIds(tokens);
+        CodebookIds.Check(tokens);
         for (var r = 0; r < batch; r++)
         {
             ids[r * MageTokens.SequenceLength] = MageTokens.FakeClassId;
             tokens.Slice(r * MageTokens.Count, MageTokens.Count).CopyTo(ids.Slice((r * MageTokens.SequenceLength) + 1));
-        }
-    }
-
-    private static void CheckCodebookIds(ReadOnlySpan<long> tokens)
-    {
-        // Out-of-range ids would make the Gather inside the graph fail with an opaque error.
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            if ((ulong)tokens[i] >= MageTokens.CodebookSize)
-            {
-                throw new InvalidRequestException($"Token {tokens[i]} at index {i} is not a codebook id; valid ids are 0..{MageTokens.CodebookSize - 1}.");
-            }
         }
     }
 
