@@ -73,8 +73,7 @@ public sealed partial class MageModel
         // MaxNaturalChunk rows, which bounds the sampler's working memory (about 10 MiB a row).
         // The chunks advance in lock-step.
         var chunkSize = FixedRows > 0 ? FixedRows : Math.Min(active.Count, MaxNaturalChunk);
-        using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
+        using var run = new CancellableRun(cancellationToken);
         using var gpu = Device.IsCuda
             ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, Device.DeviceId, OrtMemType.Default)
             : null;
@@ -83,26 +82,25 @@ public sealed partial class MageModel
         var chunks = new List<DecodeChunk>();
         try
         {
-            for (var start = 0; start < active.Count; start += chunkSize)
+            run.Execute(runOptions =>
             {
-                var members = active.Skip(start).Take(chunkSize).ToList();
-                chunks.Add(new DecodeChunk(members, FixedRows > 0 ? FixedRows : members.Count));
-            }
-
-            for (var step = 0; step < options.Steps; step++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                foreach (var chunk in chunks)
+                for (var start = 0; start < active.Count; start += chunkSize)
                 {
-                    chunk.Step(this, options, step, logitsOnDevice, onDevice, sampleValue, runOptions);
+                    var members = active.Skip(start).Take(chunkSize).ToList();
+                    chunks.Add(new DecodeChunk(members, FixedRows > 0 ? FixedRows : members.Count));
                 }
 
-                progress?.Report(step + 1);
-            }
-        }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(cancellationToken);
+                for (var step = 0; step < options.Steps; step++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    foreach (var chunk in chunks)
+                    {
+                        chunk.Step(this, options, step, logitsOnDevice, onDevice, sampleValue, runOptions);
+                    }
+
+                    progress?.Report(step + 1);
+                }
+            });
         }
         finally
         {

@@ -328,19 +328,14 @@ public sealed partial class MageModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
-        using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
+        using var run = new CancellableRun(cancellationToken);
         using var gpu = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, Device.DeviceId, OrtMemType.Default);
         using var idsValue = Tensor(ids, batch, MageTokens.SequenceLength);
         using var logitsValue = Tensor(logits, batch, MageTokens.Count, MageTokens.CodebookSize);
-        try
+        run.Execute(runOptions =>
         {
             using var outputs = EncodeAndDecode(idsValue, gpu, runOptions, logitsValue);
-        }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(cancellationToken);
-        }
+        });
     }
 
     /// <summary>Token ids to images.</summary>
@@ -401,16 +396,8 @@ public sealed partial class MageModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
-        using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
-        try
-        {
-            session.Run(runOptions, inputNames, inputs, outputNames, outputs);
-        }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(cancellationToken);
-        }
+        using var run = new CancellableRun(cancellationToken);
+        run.Execute(runOptions => session.Run(runOptions, inputNames, inputs, outputNames, outputs));
     }
 
     /// <inheritdoc />
