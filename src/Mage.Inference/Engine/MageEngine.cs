@@ -119,9 +119,9 @@ public sealed class MageEngine : IAsyncDisposable
 
     /// <summary>Generates token grids (MODEL.md section 4).</summary>
     /// <param name="request">Count, seed and schedule.</param>
-    /// <param name="progress">Receives the number of decoding steps done, over all chunks.</param>
+    /// <param name="progress">After each step: the steps done over all chunks, of chunks x steps.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
-    public async Task<long[][]> GenerateTokensAsync(GenerateRequest request, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<long[][]> GenerateTokensAsync(GenerateRequest request, IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Count is < 1 or > GenerateRequest.MaxCount)
@@ -135,6 +135,7 @@ public sealed class MageEngine : IAsyncDisposable
         }
 
         var decode = new DecodeOptions(request.Steps, request.Temperature, request.Deterministic);
+        var chunks = (request.Count + Options.GenerateChunk - 1) / Options.GenerateChunk;
         var results = new long[request.Count][];
         for (var start = 0; start < request.Count; start += Options.GenerateChunk)
         {
@@ -147,8 +148,7 @@ public sealed class MageEngine : IAsyncDisposable
                 rows[i] = new DecodeRow(initial, request.Seed, request.FirstIndex + start + i);
             }
 
-            var done = start / Options.GenerateChunk * request.Steps;
-            var chunkProgress = OffsetProgress.Create(progress, done);
+            var chunkProgress = OffsetProgress.Create(progress, start / Options.GenerateChunk * request.Steps, chunks * request.Steps);
             var decoded = await batchers.DecodeAsync(rows, decode, chunkProgress, cancellationToken).ConfigureAwait(false);
             decoded.CopyTo(results, start);
         }
@@ -159,7 +159,7 @@ public sealed class MageEngine : IAsyncDisposable
     }
 
     /// <summary>Generates images. The caller owns them.</summary>
-    public async Task<IReadOnlyList<GeneratedImage>> GenerateAsync(GenerateRequest request, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<GeneratedImage>> GenerateAsync(GenerateRequest request, IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var tokens = await GenerateTokensAsync(request, progress, cancellationToken).ConfigureAwait(false);
         var images = await DetokenizeAsync(tokens, cancellationToken).ConfigureAwait(false);
@@ -170,9 +170,9 @@ public sealed class MageEngine : IAsyncDisposable
     /// <param name="image">The 256x256 input (see <see cref="ImagePreprocessor"/>).</param>
     /// <param name="unknown">The tokens to generate; at least one.</param>
     /// <param name="options">Schedule and blending.</param>
-    /// <param name="progress">Receives the number of decoding steps done.</param>
+    /// <param name="progress">After each step: the steps done, of <see cref="EditOptions.Steps"/>.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
-    public async Task<EditResult> InpaintAsync(Image<Rgb24> image, TokenMask unknown, EditOptions? options = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<EditResult> InpaintAsync(Image<Rgb24> image, TokenMask unknown, EditOptions? options = null, IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RequireCanvas(image, nameof(image));
         ArgumentNullException.ThrowIfNull(unknown);
@@ -184,7 +184,7 @@ public sealed class MageEngine : IAsyncDisposable
 
         var original = PixelTensor.ToChw(image);
         var tokens = await batchers.TokenizeAsync(original, cancellationToken).ConfigureAwait(false);
-        var decoded = await DecodeEditAsync(unknown.Apply(tokens), imageIndex: 0, options, progress, cancellationToken).ConfigureAwait(false);
+        var decoded = await DecodeEditAsync(unknown.Apply(tokens), imageIndex: 0, options, OffsetProgress.Create(progress, 0, options.Steps), cancellationToken).ConfigureAwait(false);
         var generated = (await DetokenizeChwAsync([decoded], cancellationToken).ConfigureAwait(false))[0];
         if (options.Blend)
         {
@@ -201,24 +201,25 @@ public sealed class MageEngine : IAsyncDisposable
     /// <param name="pixelMask">256*256 flags, row-major, true = edit.</param>
     /// <param name="dilateTokens">Grow the token mask by this many tokens (0..16).</param>
     /// <param name="options">Schedule and blending.</param>
-    /// <param name="progress">Receives the number of decoding steps done.</param>
+    /// <param name="progress">After each step: the steps done, of <see cref="EditOptions.Steps"/>.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
-    public Task<EditResult> InpaintAsync(Image<Rgb24> image, bool[] pixelMask, int dilateTokens = 0, EditOptions? options = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public Task<EditResult> InpaintAsync(Image<Rgb24> image, bool[] pixelMask, int dilateTokens = 0, EditOptions? options = null, IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pixelMask);
         return InpaintAsync(image, TokenMask.FromPixelMask(pixelMask).Dilate(dilateTokens), options, progress, cancellationToken);
     }
 
     /// <summary>Inpaints inside boxes (pixels on the 256x256 image).</summary>
-    public Task<EditResult> InpaintAsync(Image<Rgb24> image, IEnumerable<PixelBox> boxes, int dilateTokens = 0, EditOptions? options = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default) =>
+    public Task<EditResult> InpaintAsync(Image<Rgb24> image, IEnumerable<PixelBox> boxes, int dilateTokens = 0, EditOptions? options = null, IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default) =>
         InpaintAsync(image, TokenMask.FromBoxes(boxes).Dilate(dilateTokens), options, progress, cancellationToken);
 
     /// <summary>
     /// Extends an image by the given margins, one 256x256 window at a time, each window
     /// conditioned on what is already known. With <see cref="EditOptions.Blend"/> only new pixels
     /// are written, so the original stays exact; without it every pixel of a generated token is.
+    /// Progress counts the steps of every window: windows x steps in all.
     /// </summary>
-    public async Task<EditResult> OutpaintAsync(Image<Rgb24> image, int left, int right, int top, int bottom, EditOptions? options = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<EditResult> OutpaintAsync(Image<Rgb24> image, int left, int right, int top, int bottom, EditOptions? options = null, IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(image);
         options ??= new EditOptions();
@@ -237,8 +238,7 @@ public sealed class MageEngine : IAsyncDisposable
             var win = plan.Windows[w];
             Canvas.Crop(canvas, width, height, win.X, win.Y, window);
             var tokens = await batchers.TokenizeAsync((float[])window.Clone(), cancellationToken).ConfigureAwait(false);
-            var stepsBefore = w * options.Steps;
-            var windowProgress = OffsetProgress.Create(progress, stepsBefore);
+            var windowProgress = OffsetProgress.Create(progress, w * options.Steps, plan.Windows.Count * options.Steps);
             var decoded = await DecodeEditAsync(win.Unknown.Apply(tokens), imageIndex: w, options, windowProgress, cancellationToken).ConfigureAwait(false);
             var generated = (await DetokenizeChwAsync([decoded], cancellationToken).ConfigureAwait(false))[0];
             Canvas.WriteWindow(generated, win, options.Blend, canvas, known, width, height);
@@ -252,8 +252,9 @@ public sealed class MageEngine : IAsyncDisposable
     /// <summary>
     /// Shrinks a 256x256 image by <paramref name="scale"/>, places it on the canvas and generates
     /// everything around it. With <see cref="EditOptions.Blend"/> the placed pixels stay exact.
+    /// Progress counts the decoding steps.
     /// </summary>
-    public async Task<EditResult> UncropAsync(Image<Rgb24> image, double scale, (int X, int Y)? position = null, EditOptions? options = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<EditResult> UncropAsync(Image<Rgb24> image, double scale, (int X, int Y)? position = null, EditOptions? options = null, IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         RequireCanvas(image, nameof(image));
         options ??= new EditOptions();
@@ -267,7 +268,7 @@ public sealed class MageEngine : IAsyncDisposable
         var canvas = Canvas.Blank(MageTokens.ImageSize, MageTokens.ImageSize);
         Canvas.Paste(placed, plan.Size, plan.Size, canvas, MageTokens.ImageSize, MageTokens.ImageSize, plan.Placed.X, plan.Placed.Y);
         var tokens = await batchers.TokenizeAsync((float[])canvas.Clone(), cancellationToken).ConfigureAwait(false);
-        var decoded = await DecodeEditAsync(plan.Unknown.Apply(tokens), imageIndex: 0, options, progress, cancellationToken).ConfigureAwait(false);
+        var decoded = await DecodeEditAsync(plan.Unknown.Apply(tokens), imageIndex: 0, options, OffsetProgress.Create(progress, 0, options.Steps), cancellationToken).ConfigureAwait(false);
         var generated = (await DetokenizeChwAsync([decoded], cancellationToken).ConfigureAwait(false))[0];
         if (options.Blend)
         {
@@ -283,8 +284,7 @@ public sealed class MageEngine : IAsyncDisposable
     private async Task<long[]> DecodeEditAsync(long[] initial, long imageIndex, EditOptions options, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var decode = new DecodeOptions(options.Steps, options.Temperature, options.Deterministic);
-        var rows = new[] { new DecodeRow(initial, options.Seed, imageIndex) };
-        var decoded = await batchers.DecodeAsync(rows, decode, progress, cancellationToken).ConfigureAwait(false);
+        var decoded = await batchers.DecodeAsync([new DecodeRow(initial, options.Seed, imageIndex)], decode, progress, cancellationToken).ConfigureAwait(false);
         return decoded[0];
     }
 

@@ -1,13 +1,18 @@
 namespace Mage.Inference.Engine;
 
 /// <summary>
-/// Reports steps of one part of a longer job as steps of the whole, synchronously and in order
+/// Reports the steps of one decode (a chunk of a generation, a window of an outpainting) as
+/// <see cref="StepProgress"/> of the whole call, synchronously and in order
 /// (<see cref="Progress{T}"/> would post each report to the thread pool and could reorder them).
 /// </summary>
-internal sealed class OffsetProgress(IProgress<int> inner, int offset) : IProgress<int>
+/// <param name="inner">The caller's progress.</param>
+/// <param name="offset">Steps of the whole call done before this decode.</param>
+/// <param name="total">Steps of the whole call.</param>
+internal sealed class OffsetProgress(IProgress<StepProgress> inner, int offset, int total) : IProgress<int>
 {
-    /// <summary>The part's progress, or null when nobody listens.</summary>
-    public static IProgress<int>? Create(IProgress<int>? inner, int offset) => inner is null ? null : new OffsetProgress(inner, offset);
+    /// <summary>The decode's progress, or null when nobody listens.</summary>
+    public static IProgress<int>? Create(IProgress<StepProgress>? inner, int offset, int total) =>
+        inner is null ? null : new OffsetProgress(inner, offset, total);
 
-    public void Report(int value) => inner.Report(offset + value);
+    public void Report(int value) => inner.Report(new StepProgress(offset + value, total));
 }
