@@ -23,7 +23,7 @@ namespace Mage.Inference.Engine;
 /// </remarks>
 public sealed class MageEngine : IAsyncDisposable
 {
-    private readonly ILogger logger;
+    private readonly ILogger log;
     private readonly ModelBatchers batchers;
 
     public MageEngine(MageModel model, MageEngineOptions? options = null, ILogger? logger = null)
@@ -33,15 +33,15 @@ public sealed class MageEngine : IAsyncDisposable
         Options = options ?? new MageEngineOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(Options.DetokenizeBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(Options.GenerateChunk, 1);
-        this.logger = logger ?? NullLogger.Instance;
+        log = logger ?? NullLogger.Instance;
         DecodesOnDevice = Options.Loop switch
         {
             DecodeLoop.Host => false,
             DecodeLoop.Device => true,
             _ => model.Device.IsCuda,
         };
-        batchers = new ModelBatchers(model, Options, DecodesOnDevice, this.logger);
-        this.logger.LogInformation("Decoding schedule runs on the {Where}", DecodesOnDevice ? "device (sampler graph)" : "host");
+        batchers = new ModelBatchers(model, Options, DecodesOnDevice, log);
+        log.LogInformation("Decoding schedule runs on the {Where}", DecodesOnDevice ? "device (sampler graph)" : "host");
     }
 
     /// <summary>Whether generation and editing run the schedule on the device (<see cref="MageEngineOptions.Loop"/> resolved).</summary>
@@ -153,7 +153,7 @@ public sealed class MageEngine : IAsyncDisposable
             decoded.CopyTo(results, start);
         }
 
-        logger.LogInformation("Generated {Count} token grids (seed {Seed}, {Steps} steps, temperature {Temperature}, deterministic {Deterministic})",
+        log.LogInformation("Generated {Count} token grids (seed {Seed}, {Steps} steps, temperature {Temperature}, deterministic {Deterministic})",
             request.Count, request.Seed, request.Steps, request.Temperature, request.Deterministic);
         return results;
     }

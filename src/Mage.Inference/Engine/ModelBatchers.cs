@@ -19,8 +19,6 @@ internal sealed class ModelBatchers : IAsyncDisposable
 {
     private const int LogitsPerRow = MageTokens.Count * MageTokens.CodebookSize;
 
-    private readonly MageModel model;
-    private readonly bool decodesOnDevice;
     private readonly RequestBatcher<float[], long[]> tokenizeBatcher;
     private readonly RequestBatcher<FeatureRequest, float[]> featureBatcher;
     private readonly RequestBatcher<LogitsRow, bool> logitsBatcher;
@@ -32,13 +30,19 @@ internal sealed class ModelBatchers : IAsyncDisposable
     /// <param name="logger">Receives the batchers' logs.</param>
     public ModelBatchers(MageModel model, MageEngineOptions options, bool decodesOnDevice, ILogger logger)
     {
-        this.model = model;
-        this.decodesOnDevice = decodesOnDevice;
+        Model = model;
+        DecodesOnDevice = decodesOnDevice;
         tokenizeBatcher = new(options.Tokenize, logger, TokenizeBatch);
         featureBatcher = new(options.Features, logger, FeatureBatch);
         logitsBatcher = new(options.Logits, logger, LogitsBatch);
         decodeBatcher = new(options.Decode, logger, DecodeBatch);
     }
+
+    /// <summary>The model every batch runs on.</summary>
+    public MageModel Model { get; }
+
+    /// <summary>Whether decodes run on the device (through the decode batcher) or on the host (through the logits batcher).</summary>
+    public bool DecodesOnDevice { get; }
 
     /// <summary>Batch statistics of the tokenizer, feature and logits batchers.</summary>
     public (BatcherStatistics Tokenize, BatcherStatistics Features, BatcherStatistics Logits) Statistics =>
@@ -62,7 +66,7 @@ internal sealed class ModelBatchers : IAsyncDisposable
     /// </summary>
     public async Task<long[][]> DecodeAsync(DecodeRow[] rows, DecodeOptions options, IProgress<int>? progress, CancellationToken cancellationToken)
     {
-        if (!decodesOnDevice)
+        if (!DecodesOnDevice)
         {
             return await IterativeDecoder.DecodeAsync(rows, options, BatchedLogitsAsync, progress, cancellationToken).ConfigureAwait(false);
         }
@@ -112,7 +116,7 @@ internal sealed class ModelBatchers : IAsyncDisposable
             }
 
             var tokens = new long[n * MageTokens.Count];
-            model.Tokenize(pixels.AsMemory(0, n * perImage), n, tokens, cancellationToken);
+            Model.Tokenize(pixels.AsMemory(0, n * perImage), n, tokens, cancellationToken);
             var results = new BatchItemResult<long[]>[n];
             for (var i = 0; i < n; i++)
             {
@@ -130,7 +134,7 @@ internal sealed class ModelBatchers : IAsyncDisposable
     private ValueTask<IReadOnlyList<BatchItemResult<float[]>>> FeatureBatch(IReadOnlyList<FeatureRequest> requests, CancellationToken cancellationToken)
     {
         var results = new BatchItemResult<float[]>[requests.Count];
-        var dim = model.FeatureDim;
+        var dim = Model.FeatureDim;
         foreach (var group in requests.Select((r, i) => (r, i)).GroupBy(x => x.r.Pooling))
         {
             var members = group.ToArray();
@@ -141,7 +145,7 @@ internal sealed class ModelBatchers : IAsyncDisposable
             }
 
             var features = new float[members.Length * dim];
-            model.Features(tokens, members.Length, group.Key, features, cancellationToken);
+            Model.Features(tokens, members.Length, group.Key, features, cancellationToken);
             for (var k = 0; k < members.Length; k++)
             {
                 results[members[k].i] = BatchItemResult<float[]>.Success(features.AsSpan(k * dim, dim).ToArray());
@@ -163,7 +167,7 @@ internal sealed class ModelBatchers : IAsyncDisposable
                 requests[i].Ids.Span.CopyTo(ids.AsSpan(i * MageTokens.SequenceLength));
             }
 
-            model.Logits(ids.AsMemory(0, n * MageTokens.SequenceLength), n, logits.AsMemory(0, n * LogitsPerRow), cancellationToken);
+            Model.Logits(ids.AsMemory(0, n * MageTokens.SequenceLength), n, logits.AsMemory(0, n * LogitsPerRow), cancellationToken);
             var results = new BatchItemResult<bool>[n];
             for (var i = 0; i < n; i++)
             {
@@ -187,7 +191,7 @@ internal sealed class ModelBatchers : IAsyncDisposable
         {
             var members = group.ToArray();
             var progress = FanOutProgress.Create(members.Select(m => m.job.Progress));
-            var decoded = model.Decode(members.Select(m => m.job.Row).ToArray(), group.Key, progress, cancellationToken);
+            var decoded = Model.Decode(members.Select(m => m.job.Row).ToArray(), group.Key, progress, cancellationToken);
             for (var k = 0; k < members.Length; k++)
             {
                 results[members[k].index] = BatchItemResult<long[]>.Success(decoded[k]);
