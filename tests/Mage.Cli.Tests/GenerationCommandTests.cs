@@ -1,3 +1,4 @@
+using Mage.Inference.Editing;
 using Mage.Inference.Numpy;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -88,6 +89,21 @@ public sealed class GenerationCommandTests : IDisposable
         Assert.True(run.ExitCode == 0, run.ToString());
         using var after = Image.Load<Rgb24>(temp["out.png"]);
         Assert.Equal((256 + 48, 240 + 16), (after.Width, after.Height));
+
+        // The progress total comes from the engine: every window runs all steps.
+        var total = OutpaintPlan.Create(256, 240, 0, 48, 16, 0).Windows.Count * 2;
+        Assert.Contains($"Outpainting: {total}/{total}", run.Error);
+    }
+
+    [Fact]
+    public async Task An_outpainting_plan_the_engine_refuses_names_the_image()
+    {
+        var input = TestImages.SavePng(temp["small.png"], 64, 64, 6);
+        var run = await Cli.RunTinyAsync("outpaint", input, "--right", "4096", "--bottom", "4096", "--steps", "2", "--out", temp["out.png"]);
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains($"{input}: Outpainting 64x64", run.Error);
+        Assert.Contains("windows; at most 256", run.Error);
+        Assert.False(File.Exists(temp["out.png"]));
     }
 
     [Fact]

@@ -60,8 +60,8 @@ internal static class EditCommands
             }
 
             unknown = unknown.Dilate(parse.GetValue(dilate));
-            using var result = await context.Progress.RunAsync("Inpainting", options.Steps, progress =>
-                host.Engine.InpaintAsync(input, unknown, options, new ActionProgress<int>(s => progress.Report(s)), cancellationToken));
+            using var result = await context.Progress.RunAsync("Inpainting", progress =>
+                host.Engine.InpaintAsync(input, unknown, options, progress, cancellationToken));
             return Write(context, parse, schedule, result);
         }, cancellationToken));
         return command;
@@ -91,9 +91,8 @@ internal static class EditCommands
             var options = schedule.Read(parse);
             await using var host = LoadHost(parse, common, context);
             using var input = host.Engine.LoadImage(await File.ReadAllBytesAsync(imagePath, cancellationToken), imagePath);
-            var windows = Named(imagePath, () => OutpaintPlan.Create(input.Width, input.Height, l, r, t, b).Windows.Count);
-            using var result = await context.Progress.RunAsync("Outpainting", (long)windows * options.Steps, progress =>
-                host.Engine.OutpaintAsync(input, l, r, t, b, options, new ActionProgress<int>(s => progress.Report(s)), cancellationToken));
+            using var result = await NamedAsync(imagePath, () => context.Progress.RunAsync("Outpainting", progress =>
+                host.Engine.OutpaintAsync(input, l, r, t, b, options, progress, cancellationToken)));
             return Write(context, parse, schedule, result);
         }, cancellationToken));
         return command;
@@ -133,8 +132,8 @@ internal static class EditCommands
 
             await using var host = LoadHost(parse, common, context);
             using var input = LoadInput(host, imagePath, mode);
-            using var result = await context.Progress.RunAsync("Uncropping", options.Steps, progress =>
-                host.Engine.UncropAsync(input, factor, at, options, new ActionProgress<int>(s => progress.Report(s)), cancellationToken));
+            using var result = await context.Progress.RunAsync("Uncropping", progress =>
+                host.Engine.UncropAsync(input, factor, at, options, progress, cancellationToken));
             return Write(context, parse, schedule, result);
         }, cancellationToken));
         return command;
@@ -182,6 +181,19 @@ internal static class EditCommands
         try
         {
             return body();
+        }
+        catch (InvalidRequestException e)
+        {
+            throw new InvalidRequestException($"{subject}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>As <see cref="Named{T}"/>, for work that completes later (outpainting plans its windows inside the engine).</summary>
+    private static async Task<T> NamedAsync<T>(string subject, Func<Task<T>> body)
+    {
+        try
+        {
+            return await body();
         }
         catch (InvalidRequestException e)
         {

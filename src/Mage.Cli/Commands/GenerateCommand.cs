@@ -35,9 +35,8 @@ internal static class GenerateCommand
             var batchSize = parse.GetValue(common.BatchSize);
             await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
 
-            var chunks = (request.Count + host.Engine.Options.GenerateChunk - 1) / host.Engine.Options.GenerateChunk;
-            var tokens = await context.Progress.RunAsync("Generating", (long)chunks * request.Steps, progress =>
-                host.Engine.GenerateTokensAsync(request, new ActionProgress<int>(step => progress.Report(step)), cancellationToken));
+            var tokens = await context.Progress.RunAsync("Generating", progress =>
+                host.Engine.GenerateTokensAsync(request, progress, cancellationToken));
 
             Directory.CreateDirectory(folder);
             await context.Progress.RunAsync("Decoding", request.Count, async progress =>

@@ -1,3 +1,4 @@
+using Mage.Inference.Engine;
 using Spectre.Console;
 
 namespace Mage.Cli.Console;
@@ -13,41 +14,61 @@ internal abstract class ProgressDisplay
         interactive ? new BarProgressDisplay() : new LineProgressDisplay(stderr);
 
     /// <summary>Runs <paramref name="work"/>, which reports how many of <paramref name="total"/> units are done.</summary>
-    public abstract Task<T> RunAsync<T>(string description, long total, Func<IProgress<long>, Task<T>> work);
+    public Task<T> RunAsync<T>(string description, long total, Func<IProgress<long>, Task<T>> work) =>
+        RunCoreAsync(description, total, reporter => work(reporter));
 
-    /// <summary>Keeps the largest count reported; reports from concurrent workers may arrive out of order.</summary>
-    private sealed class MonotonicReporter(Action<long> onAdvance) : IProgress<long>
+    /// <summary>
+    /// Runs <paramref name="work"/>, whose reports carry the total along with the steps done (the
+    /// engine's <see cref="StepProgress"/>), so the caller need not work out the total up front.
+    /// </summary>
+    public Task<T> RunAsync<T>(string description, Func<IProgress<StepProgress>, Task<T>> work) =>
+        RunCoreAsync(description, 0, reporter => work(reporter));
+
+    /// <summary>Shows the progress of <paramref name="work"/>; <paramref name="total"/> is 0 until a report carries one.</summary>
+    protected abstract Task<T> RunCoreAsync<T>(string description, long total, Func<MonotonicReporter, Task<T>> work);
+
+    /// <summary>
+    /// Keeps the largest count reported, since reports from concurrent workers may arrive out of
+    /// order, and the latest total; passes both on whenever the count grows.
+    /// </summary>
+    protected sealed class MonotonicReporter(long total, Action<long, long> onAdvance) : IProgress<long>, IProgress<StepProgress>
     {
         private readonly Lock gate = new();
         private long done;
+        private long latestTotal = total;
 
-        public void Report(long value)
+        public void Report(long value) => Advance(value, null);
+
+        public void Report(StepProgress value) => Advance(value.Done, value.Total);
+
+        private void Advance(long value, long? newTotal)
         {
             lock (gate)
             {
+                latestTotal = newTotal ?? latestTotal;
                 if (value <= done)
                 {
                     return;
                 }
 
                 done = value;
-                onAdvance(value);
+                onAdvance(value, latestTotal);
             }
         }
     }
 
     private sealed class LineProgressDisplay(TextWriter stderr) : ProgressDisplay
     {
-        public override async Task<T> RunAsync<T>(string description, long total, Func<IProgress<long>, Task<T>> work)
+        protected override async Task<T> RunCoreAsync<T>(string description, long total, Func<MonotonicReporter, Task<T>> work)
         {
             var lastTenth = 0L;
-            var reporter = new MonotonicReporter(done =>
+            var reporter = new MonotonicReporter(total, (done, all) =>
             {
-                var tenth = total <= 0 ? 10 : done * 10 / total;
+                var tenth = all <= 0 ? 10 : done * 10 / all;
                 if (tenth > lastTenth)
                 {
                     lastTenth = tenth;
-                    stderr.WriteLine($"{description}: {done}/{total}");
+                    stderr.WriteLine($"{description}: {done}/{all}");
                 }
             });
             return await work(reporter);
@@ -56,7 +77,7 @@ internal abstract class ProgressDisplay
 
     private sealed class BarProgressDisplay : ProgressDisplay
     {
-        public override Task<T> RunAsync<T>(string description, long total, Func<IProgress<long>, Task<T>> work)
+        protected override Task<T> RunCoreAsync<T>(string description, long total, Func<MonotonicReporter, Task<T>> work)
         {
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(System.Console.Error) });
             return console.Progress()
@@ -65,7 +86,11 @@ internal abstract class ProgressDisplay
                 .StartAsync(async context =>
                 {
                     var task = context.AddTask(Markup.Escape(description), maxValue: Math.Max(total, 1));
-                    var result = await work(new MonotonicReporter(done => task.Value = done));
+                    var result = await work(new MonotonicReporter(total, (done, all) =>
+                    {
+                        task.MaxValue = Math.Max(all, 1);
+                        task.Value = done;
+                    }));
                     task.Value = task.MaxValue;
                     return result;
                 });

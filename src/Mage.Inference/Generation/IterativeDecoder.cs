@@ -26,13 +26,7 @@ namespace Mage.Inference.Generation;
 public static class IterativeDecoder
 {
     /// <summary>Most rows one call accepts; larger requests are split by the caller.</summary>
-    public const int MaxRows = 1024;
-
-    /// <summary>Random stream used for the categorical samples.</summary>
-    internal const int SampleStream = 0;
-
-    /// <summary>Random stream used for the Gumbel noise on the confidences.</summary>
-    internal const int GumbelStream = 1;
+    public const int MaxRows = DecodeSchedule.MaxRows;
 
     private const int LogitsPerRow = MageTokens.Count * MageTokens.CodebookSize;
 
@@ -57,11 +51,11 @@ public static class IterativeDecoder
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(logits);
-        var (results, states) = Prepare(rows, options);
-        var active = states.Select(s => new RowState(s.Row, results[s.Index], s.InitialUnknown)).ToList();
+        var schedule = DecodeSchedule.Prepare(rows, options);
+        var active = schedule.Active.Select(s => new RowState(s.Row, schedule.Results[s.Index], s.InitialUnknown)).ToList();
         if (active.Count == 0)
         {
-            return results;
+            return schedule.Results;
         }
 
         // The two big buffers live for the whole decode; each step rewrites them in place.
@@ -83,7 +77,7 @@ public static class IterativeDecoder
             int t = step;
             if (n == 1)
             {
-                StepRow(active[0], ids, logitBuffer, 0, t, options);
+                StepRow(schedule, active[0], ids, logitBuffer, 0, t);
             }
             else
             {
@@ -94,7 +88,7 @@ public static class IterativeDecoder
                         0,
                         n,
                         new ParallelOptions { CancellationToken = cancellationToken },
-                        i => StepRow(active[i], ids, logitBuffer, i, t, options));
+                        i => StepRow(schedule, active[i], ids, logitBuffer, i, t));
                 }
                 catch (AggregateException error) when (error.InnerExceptions.Count > 0)
                 {
@@ -106,97 +100,26 @@ public static class IterativeDecoder
             progress?.Report(step + 1);
         }
 
-        return results;
-    }
-
-    /// <summary>
-    /// Validates a decode call and copies the initial tokens into the results; returns the rows
-    /// that have unknown positions (the only ones that reach the model), in order.
-    /// </summary>
-    internal static (long[][] Results, List<ActiveRow> Active) Prepare(IReadOnlyList<DecodeRow> rows, DecodeOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        if (rows.Count > MaxRows)
-        {
-            throw new InvalidRequestException(
-                $"The request has {rows.Count} rows; at most {MaxRows} can be decoded in one call.");
-        }
-
-        var results = new long[rows.Count][];
-        var active = new List<ActiveRow>();
-        for (int r = 0; r < rows.Count; r++)
-        {
-            var row = rows[r] ?? throw new InvalidRequestException($"Row {r} is null.");
-            int unknown = ValidateTokens(row.InitialTokens, r);
-            results[r] = (long[])row.InitialTokens.Clone();
-            if (unknown > 0)
-            {
-                active.Add(new ActiveRow(r, row, unknown));
-            }
-        }
-
-        return (results, active);
-    }
-
-    /// <summary>
-    /// The scaled Gumbel noise added to a confidence: temperature * (1 - ratio) * -log(-log(u)),
-    /// drawn in double and rounded to float32 like the official code.
-    /// </summary>
-    internal static float Noise(DecodeOptions options, double ratio, ulong seed, long imageIndex, int step, int position)
-    {
-        double u = CounterRandom.Uniform(seed, imageIndex, step, position, GumbelStream);
-        return (float)(options.Temperature * (1 - ratio) * -Math.Log(-Math.Log(u)));
+        return schedule.Results;
     }
 
     /// <summary>The confidence of a chosen id: log of its float32 probability, computed in double and rounded to float32.</summary>
     internal static float LogProbability(float probability) => (float)Math.Log(probability);
 
-    private static int ValidateTokens(long[]? tokens, int row)
-    {
-        if (tokens is null)
-        {
-            throw new InvalidRequestException($"Row {row} has no InitialTokens.");
-        }
-
-        if (tokens.Length != MageTokens.Count)
-        {
-            throw new InvalidRequestException(
-                $"Row {row} has {tokens.Length} initial tokens; it must have exactly {MageTokens.Count}.");
-        }
-
-        int unknown = 0;
-        for (int p = 0; p < tokens.Length; p++)
-        {
-            long id = tokens[p];
-            if (id == MageTokens.MaskId)
-            {
-                unknown++;
-            }
-            else if (id is < 0 or >= MageTokens.CodebookSize)
-            {
-                throw new InvalidRequestException(
-                    $"Row {row} position {p} holds id {id}; it must be a codebook id 0..{MageTokens.CodebookSize - 1} or the mask id {MageTokens.MaskId}.");
-            }
-        }
-
-        return unknown;
-    }
-
     /// <summary>
     /// One step of one row: reads its current ids and logits, writes the chosen ids into the row's
     /// result and the ids of the next step back into <paramref name="ids"/>.
     /// </summary>
-    private static void StepRow(RowState row, long[] ids, float[] logits, int index, int step, DecodeOptions options)
+    private static void StepRow(DecodeSchedule schedule, RowState row, long[] ids, float[] logits, int index, int step)
     {
+        var options = schedule.Options;
         Span<long> current = ids.AsSpan(index * MageTokens.SequenceLength + 1, MageTokens.Count);
         ReadOnlySpan<float> rowLogits = logits.AsSpan(index * LogitsPerRow, LogitsPerRow);
         long[] sampled = row.Result;
         float[] confidence = row.Confidence;
         double[] weights = row.Weights;
 
-        double ratio = (step + 1.0) / options.Steps;
+        double ratio = schedule.Ratio(step);
         int unknownNow = 0;
         for (int p = 0; p < MageTokens.Count; p++)
         {
@@ -211,7 +134,7 @@ public static class IterativeDecoder
                 rowLogits.Slice(p * MageTokens.CodebookSize, MageTokens.CodebookSize),
                 weights,
                 options.Deterministic,
-                options.Deterministic ? 0 : CounterRandom.Uniform(row.Seed, row.ImageIndex, step, p, SampleStream),
+                options.Deterministic ? 0 : DecodeSchedule.Uniform(row.Row, step, p),
                 index,
                 p);
             sampled[p] = id;
@@ -219,19 +142,19 @@ public static class IterativeDecoder
             if (!options.Deterministic)
             {
                 // Like the official code: the noise is drawn in double and added in float32.
-                c += Noise(options, ratio, row.Seed, row.ImageIndex, step, p);
+                c += schedule.Noise(row.Row, ratio, step, p);
             }
 
             confidence[p] = c;
             row.Unknown[unknownNow++] = c;
         }
 
-        if (step == options.Steps - 1)
+        if (schedule.IsLastStep(step))
         {
             return;
         }
 
-        int maskLength = MaskLength(row.InitialUnknown, unknownNow, ratio);
+        int maskLength = DecodeSchedule.MaskLength(row.InitialUnknown, unknownNow, ratio);
 
         // Known positions have +infinity, so the mask_len-th smallest confidence overall is the
         // mask_len-th smallest among the unknown ones (mask_len <= unknown_now always holds).
@@ -243,14 +166,6 @@ public static class IterativeDecoder
             current[p] = confidence[p] <= cutOff ? MageTokens.MaskId : sampled[p];
         }
     }
-
-    /// <summary>mask_len = max(1, min(unknown_now - 1, floor(U0 * cos(pi/2 * ratio)))).</summary>
-    internal static int MaskLength(int initialUnknown, int unknownNow, double ratio) =>
-        (int)Math.Max(1, Math.Min(unknownNow - 1, ScheduledMaskLength(initialUnknown, ratio)));
-
-    /// <summary>floor(U0 * cos(pi/2 * ratio)): mask_len before it is clamped to the row's unknown positions.</summary>
-    internal static long ScheduledMaskLength(int initialUnknown, double ratio) =>
-        (long)Math.Floor(initialUnknown * Math.Cos(Math.PI / 2 * ratio));
 
     /// <summary>
     /// Picks an id from one position's logits and returns it with its softmax probability as
@@ -318,14 +233,10 @@ public static class IterativeDecoder
         return (chosen, (float)(weights[chosen] / total));
     }
 
-    /// <summary>A row with unknown positions: its index in the call, the row, and its U0.</summary>
-    internal readonly record struct ActiveRow(int Index, DecodeRow Row, int InitialUnknown);
-
     private sealed class RowState(DecodeRow row, long[] result, int initialUnknown)
     {
-        public ulong Seed { get; } = row.Seed;
-
-        public long ImageIndex { get; } = row.ImageIndex;
+        /// <summary>The row: the keys of its random numbers.</summary>
+        public DecodeRow Row { get; } = row;
 
         /// <summary>The output array: a copy of the initial tokens, then the ids chosen at the latest step.</summary>
         public long[] Result { get; } = result;

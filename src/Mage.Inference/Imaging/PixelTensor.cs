@@ -11,6 +11,9 @@ namespace Mage.Inference.Imaging;
 /// <remarks>Stateless and thread-safe.</remarks>
 public static class PixelTensor
 {
+    /// <summary>Floats of one model-sized image: [3, 256, 256], the tokenizer's input and the detokenizer's output.</summary>
+    internal const int FloatsPerImage = 3 * MageTokens.ImageSize * MageTokens.ImageSize;
+
     /// <summary>
     /// Writes <paramref name="image"/> into <paramref name="destination"/> as [3, H, W] floats.
     /// For a batch, pass the slice of the [N, 3, H, W] buffer that belongs to this image.

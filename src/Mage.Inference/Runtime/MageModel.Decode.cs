@@ -33,15 +33,15 @@ public sealed partial class MageModel
     /// </summary>
     /// <remarks>
     /// <para>
-    /// The same schedule as <see cref="IterativeDecoder.DecodeAsync"/>, with the same random
-    /// numbers, operation for operation (the sampler graph mirrors the host code). On the CPU
-    /// provider both give the same ids; on CUDA, kernels round differently from the host, so a
-    /// sample or a cut-off that falls on a rounding boundary can differ (rare; measured in
-    /// docs/benchmarks.md).
+    /// The same schedule as the host loop (<see cref="IterativeDecoder"/>): both take their rows,
+    /// mask lengths and random numbers from one schedule, and the sampler graph mirrors the host
+    /// code operation for operation. On the CPU provider both give the same ids; on CUDA, kernels
+    /// round differently from the host, so a sample or a cut-off that falls on a rounding boundary
+    /// can differ (rare; measured in docs/benchmarks.md).
     /// </para>
     /// <para>Thread-safe like every method of the model; blocks the calling thread.</para>
     /// </remarks>
-    /// <param name="rows">The images to decode; at most <see cref="IterativeDecoder.MaxRows"/>.</param>
+    /// <param name="rows">The images to decode; at most 1024, as for the host loop.</param>
     /// <param name="options">Steps, temperature and mode, shared by all rows.</param>
     /// <param name="progress">Receives the number of completed steps after each step.</param>
     /// <param name="cancellationToken">Checked before every step; stops a graph in progress.</param>
@@ -62,10 +62,11 @@ public sealed partial class MageModel
         IReadOnlyList<DecodeRow> rows, DecodeOptions options, DeviceLogitsFunction logitsOnDevice, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var (results, active) = IterativeDecoder.Prepare(rows, options);
+        var schedule = DecodeSchedule.Prepare(rows, options);
+        var active = schedule.Active;
         if (active.Count == 0)
         {
-            return results;
+            return schedule.Results;
         }
 
         // With fixed-size transformer calls, rows go in chunks of FixedRows (the last padded with
@@ -73,8 +74,7 @@ public sealed partial class MageModel
         // MaxNaturalChunk rows, which bounds the sampler's working memory (about 10 MiB a row).
         // The chunks advance in lock-step.
         var chunkSize = FixedRows > 0 ? FixedRows : Math.Min(active.Count, MaxNaturalChunk);
-        using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
+        using var run = new CancellableRun(cancellationToken);
         using var gpu = Device.IsCuda
             ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, Device.DeviceId, OrtMemType.Default)
             : null;
@@ -83,26 +83,25 @@ public sealed partial class MageModel
         var chunks = new List<DecodeChunk>();
         try
         {
-            for (var start = 0; start < active.Count; start += chunkSize)
+            run.Execute(runOptions =>
             {
-                var members = active.Skip(start).Take(chunkSize).ToList();
-                chunks.Add(new DecodeChunk(members, FixedRows > 0 ? FixedRows : members.Count));
-            }
-
-            for (var step = 0; step < options.Steps; step++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                foreach (var chunk in chunks)
+                for (var start = 0; start < active.Count; start += chunkSize)
                 {
-                    chunk.Step(this, options, step, logitsOnDevice, onDevice, sampleValue, runOptions);
+                    var members = active.Skip(start).Take(chunkSize).ToList();
+                    chunks.Add(new DecodeChunk(members, FixedRows > 0 ? FixedRows : members.Count));
                 }
 
-                progress?.Report(step + 1);
-            }
-        }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(cancellationToken);
+                for (var step = 0; step < options.Steps; step++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    foreach (var chunk in chunks)
+                    {
+                        chunk.Step(this, schedule, step, logitsOnDevice, onDevice, sampleValue, runOptions);
+                    }
+
+                    progress?.Report(step + 1);
+                }
+            });
         }
         finally
         {
@@ -114,10 +113,10 @@ public sealed partial class MageModel
 
         foreach (var chunk in chunks)
         {
-            chunk.CopyResults(results);
+            chunk.CopyResults(schedule.Results);
         }
 
-        return results;
+        return schedule.Results;
     }
 
     /// <summary>
@@ -126,7 +125,7 @@ public sealed partial class MageModel
     /// </summary>
     private sealed class DecodeChunk : IDisposable
     {
-        private readonly List<IterativeDecoder.ActiveRow> rows;
+        private readonly List<ActiveRow> rows;
         private readonly double[] uniform;
         private readonly float[] noise;
         private readonly float[] scheduled;
@@ -140,7 +139,7 @@ public sealed partial class MageModel
         private readonly OrtValue sampledValue;
         private IDisposableReadOnlyCollection<OrtValue>? previous;
 
-        public DecodeChunk(List<IterativeDecoder.ActiveRow> members, int size)
+        public DecodeChunk(List<ActiveRow> members, int size)
         {
             rows = members;
             var ids = new long[size * MageTokens.SequenceLength];
@@ -155,7 +154,7 @@ public sealed partial class MageModel
                 }
                 else
                 {
-                    rows.Add(new IterativeDecoder.ActiveRow(-1, padding, MageTokens.Count));
+                    rows.Add(new ActiveRow(-1, padding, MageTokens.Count));
                 }
             }
 
@@ -172,10 +171,10 @@ public sealed partial class MageModel
             sampledValue = Tensor(sampled.AsMemory(), size, MageTokens.Count);
         }
 
-        public void Step(MageModel model, DecodeOptions options, int step, DeviceLogitsFunction logitsOnDevice, OrtMemoryInfo onDevice, OrtValue sampleValue, RunOptions runOptions)
+        public void Step(MageModel model, DecodeSchedule schedule, int step, DeviceLogitsFunction logitsOnDevice, OrtMemoryInfo onDevice, OrtValue sampleValue, RunOptions runOptions)
         {
-            var last = step == options.Steps - 1;
-            WriteStepInputs(rows, options, step, uniform, noise, scheduled);
+            var last = schedule.IsLastStep(step);
+            WriteStepInputs(rows, schedule, step, uniform, noise, scheduled);
             var current = previous is null ? initialIds : previous[0];
             var (logits, logitsOwner) = logitsOnDevice(current, onDevice, runOptions);
             using var ownsLogits = logitsOwner;
@@ -276,18 +275,18 @@ public sealed partial class MageModel
 
     /// <summary>
     /// The host's part of one step: the counter-based random draws of every position (the same
-    /// keys as <see cref="IterativeDecoder"/>) and each row's scheduled mask length.
+    /// keys as the host loop) and each row's scheduled mask length.
     /// </summary>
     private static void WriteStepInputs(
-        List<IterativeDecoder.ActiveRow> active, DecodeOptions options, int step, double[] uniform, float[] noise, float[] scheduled)
+        List<ActiveRow> active, DecodeSchedule schedule, int step, double[] uniform, float[] noise, float[] scheduled)
     {
-        var ratio = (step + 1.0) / options.Steps;
+        var ratio = schedule.Ratio(step);
         for (var i = 0; i < active.Count; i++)
         {
-            scheduled[i] = IterativeDecoder.ScheduledMaskLength(active[i].InitialUnknown, ratio);
+            scheduled[i] = DecodeSchedule.ScheduledMaskLength(active[i].InitialUnknown, ratio);
         }
 
-        if (options.Deterministic)
+        if (schedule.Options.Deterministic)
         {
             return;
         }
@@ -298,8 +297,8 @@ public sealed partial class MageModel
             var offset = i * MageTokens.Count;
             for (var p = 0; p < MageTokens.Count; p++)
             {
-                uniform[offset + p] = CounterRandom.Uniform(row.Seed, row.ImageIndex, step, p, IterativeDecoder.SampleStream);
-                noise[offset + p] = IterativeDecoder.Noise(options, ratio, row.Seed, row.ImageIndex, step, p);
+                uniform[offset + p] = DecodeSchedule.Uniform(row, step, p);
+                noise[offset + p] = schedule.Noise(row, ratio, step, p);
             }
         }
 

@@ -309,19 +309,14 @@ public sealed partial class MageModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
-        using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
+        using var run = new CancellableRun(cancellationToken);
         using var gpu = new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, Device.DeviceId, OrtMemType.Default);
         using var idsValue = Tensor(ids, batch, MageTokens.SequenceLength);
         using var logitsValue = Tensor(logits, batch, MageTokens.Count, MageTokens.CodebookSize);
-        try
+        run.Execute(runOptions =>
         {
             using var outputs = EncodeAndDecode(idsValue, gpu, runOptions, logitsValue);
-        }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(cancellationToken);
-        }
+        });
     }
 
     /// <summary>Token ids to images.</summary>
@@ -334,7 +329,7 @@ public sealed partial class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
         CheckLength(pixels.Length, batch * 3L * MageTokens.ImageSize * MageTokens.ImageSize, nameof(pixels));
-        CheckCodebookIds(tokens.Span);
+        CodebookIds.Check(tokens.Span);
         using var input = Tensor(tokens, batch, MageTokens.Count);
         using var output = Tensor(pixels, batch, 3, MageTokens.ImageSize, MageTokens.ImageSize);
         Run(detokenizer, ["tokens"], [input], ["pixels"], [output], cancellationToken);
@@ -343,23 +338,11 @@ public sealed partial class MageModel : IDisposable
     /// <summary>Writes rows of [1100, tokens...] for the transformer.</summary>
     internal static void WriteSequences(ReadOnlySpan<long> tokens, int batch, Span<long> ids)
     {
-        CheckCodebookIds(tokens);
+        CodebookIds.Check(tokens);
         for (var r = 0; r < batch; r++)
         {
             ids[r * MageTokens.SequenceLength] = MageTokens.FakeClassId;
             tokens.Slice(r * MageTokens.Count, MageTokens.Count).CopyTo(ids.Slice((r * MageTokens.SequenceLength) + 1));
-        }
-    }
-
-    private static void CheckCodebookIds(ReadOnlySpan<long> tokens)
-    {
-        // Out-of-range ids would make the Gather inside the graph fail with an opaque error.
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            if ((ulong)tokens[i] >= MageTokens.CodebookSize)
-            {
-                throw new InvalidRequestException($"Token {tokens[i]} at index {i} is not a codebook id; valid ids are 0..{MageTokens.CodebookSize - 1}.");
-            }
         }
     }
 
@@ -394,16 +377,8 @@ public sealed partial class MageModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
-        using var runOptions = new RunOptions();
-        using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
-        try
-        {
-            session.Run(runOptions, inputNames, inputs, outputNames, outputs);
-        }
-        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(cancellationToken);
-        }
+        using var run = new CancellableRun(cancellationToken);
+        run.Execute(runOptions => session.Run(runOptions, inputNames, inputs, outputNames, outputs));
     }
 
     /// <inheritdoc />

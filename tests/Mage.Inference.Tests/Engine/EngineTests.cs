@@ -185,7 +185,7 @@ public abstract class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifet
         using var picture = Picture(5);
         var box = new PixelBox(64, 96, 80, 48); // token-aligned: tokens (4..8, 6..8)
         var tokens = await engine.TokenizeAsync(picture);
-        var steps = new List<int>();
+        var steps = new List<StepProgress>();
         using var result = await engine.InpaintAsync(picture, [box], options: new EditOptions(Steps: 6, Deterministic: deterministic, Seed: 3), progress: new SyncProgress(steps));
         var unknown = result.Unknown[0];
         Assert.Equal(5 * 3, unknown.Count);
@@ -197,7 +197,8 @@ public abstract class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifet
             }
         }
 
-        Assert.Equal([1, 2, 3, 4, 5, 6], steps);
+        Assert.Equal([1, 2, 3, 4, 5, 6], steps.Select(s => s.Done));
+        Assert.All(steps, s => Assert.Equal(6, s.Total));
         var original = PixelTensor.ToChw(picture);
         var edited = PixelTensor.ToChw(result.Image);
         var changedInside = 0;
@@ -240,18 +241,27 @@ public abstract class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifet
     public async Task Outpainting_extends_the_canvas_and_keeps_the_original()
     {
         using var picture = Picture(7);
-        using var result = await engine.OutpaintAsync(picture, left: 64, right: 128, top: 0, bottom: 32, new EditOptions(Steps: 3, Seed: 1));
+        var steps = new List<StepProgress>();
+        using var result = await engine.OutpaintAsync(picture, left: 64, right: 128, top: 0, bottom: 32, new EditOptions(Steps: 3, Seed: 1), new SyncProgress(steps));
         Assert.Equal((256 + 192, 256 + 32), (result.Image.Width, result.Image.Height));
         Assert.True(result.Tokens.Count >= 2);
         using var inner = result.Image.Clone(x => x.Crop(new Rectangle(64, 0, 256, 256)));
         Assert.Equal(PixelTensor.ToChw(picture), PixelTensor.ToChw(inner));
+
+        // Every window runs the whole schedule, and every report knows the total up front.
+        var total = result.Tokens.Count * 3;
+        Assert.Equal(OutpaintPlan.Create(256, 256, 64, 128, 0, 32).Windows.Count, result.Tokens.Count);
+        Assert.Equal(Enumerable.Range(1, total), steps.Select(s => s.Done));
+        Assert.All(steps, s => Assert.Equal(total, s.Total));
     }
 
     [Fact]
     public async Task Uncropping_keeps_the_placed_image_and_fills_around_it()
     {
         using var picture = Picture(8);
-        using var result = await engine.UncropAsync(picture, 0.5, options: new EditOptions(Steps: 3, Deterministic: true));
+        var steps = new List<StepProgress>();
+        using var result = await engine.UncropAsync(picture, 0.5, options: new EditOptions(Steps: 3, Deterministic: true), progress: new SyncProgress(steps));
+        Assert.Equal([new StepProgress(1, 3), new StepProgress(2, 3), new StepProgress(3, 3)], steps);
         Assert.Equal(256 - 64, result.Unknown[0].Count);
         using var expected = picture.Clone(x => x.Resize(128, 128, KnownResamplers.Bicubic));
         using var placed = result.Image.Clone(x => x.Crop(new Rectangle(64, 64, 128, 128)));
@@ -271,14 +281,26 @@ public abstract class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifet
     public async Task Cancellation_stops_generation_between_steps()
     {
         using var cts = new CancellationTokenSource();
-        var progress = new SyncProgress([], step => { if (step == 2) { cts.Cancel(); } });
+        var progress = new SyncProgress([], step => { if (step.Done == 2) { cts.Cancel(); } });
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => engine.GenerateTokensAsync(new GenerateRequest(2, 1, Steps: 10), progress, cts.Token));
     }
 
-    /// <summary>Reports synchronously (unlike <see cref="Progress{T}"/>, which posts to the thread pool).</summary>
-    private sealed class SyncProgress(List<int> seen, Action<int>? then = null) : IProgress<int>
+    [Fact]
+    public async Task Generation_reports_the_total_of_all_chunks_with_every_step()
     {
-        public void Report(int value)
+        // 5 images in chunks of 2: 3 chunks of 4 steps, reported as one run of 12.
+        await using var chunked = new MageEngine(fixture.Model, new MageEngineOptions { Loop = Loop, GenerateChunk = 2 });
+        var steps = new List<StepProgress>();
+        var tokens = await chunked.GenerateTokensAsync(new GenerateRequest(Count: 5, Seed: 3, Steps: 4, Deterministic: true), new SyncProgress(steps));
+        Assert.Equal(5, tokens.Length);
+        Assert.Equal(Enumerable.Range(1, 12), steps.Select(s => s.Done));
+        Assert.All(steps, s => Assert.Equal(12, s.Total));
+    }
+
+    /// <summary>Reports synchronously (unlike <see cref="Progress{T}"/>, which posts to the thread pool).</summary>
+    private sealed class SyncProgress(List<StepProgress> seen, Action<StepProgress>? then = null) : IProgress<StepProgress>
+    {
+        public void Report(StepProgress value)
         {
             lock (seen)
             {

@@ -166,7 +166,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
     {
         using var cancellation = new CancellationTokenSource();
         var reported = new List<int>();
-        var progress = new SynchronousProgress(step =>
+        var progress = new SynchronousProgress<int>(step =>
         {
             reported.Add(step);
             if (step == 2)
@@ -178,6 +178,31 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
 
         Assert.ThrowsAny<OperationCanceledException>(() => Model.Decode(rows, new DecodeOptions(8, 4.5, false), progress, cancellation.Token));
         Assert.Equal([1, 2], reported);
+    }
+
+    [Fact]
+    public void Cancelling_during_a_step_terminates_the_sampler_run_and_reports_cancellation()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var fake = new FakeLogitsModel(seed: 2, coarse: false);
+        var logits = FakeOnDevice(fake);
+        var calls = 0;
+        MageModel.DeviceLogitsFunction cancelling = (ids, device, runOptions) =>
+        {
+            if (++calls == 2)
+            {
+                // The sampler graph of this step then runs with the terminate flag set.
+                cancellation.Cancel();
+                Assert.True(runOptions.Terminate);
+            }
+
+            return logits(ids, device, runOptions);
+        };
+        var rows = new[] { IterativeDecoderTests.MakeRow(40, seed: 1, imageIndex: 0, layoutSeed: 1) };
+
+        var error = Assert.ThrowsAny<OperationCanceledException>(() => Model.Decode(rows, new DecodeOptions(6, 4.5, false), cancelling, null, cancellation.Token));
+        Assert.Equal(cancellation.Token, error.CancellationToken);
+        Assert.Equal(2, calls);
     }
 
     [Fact]

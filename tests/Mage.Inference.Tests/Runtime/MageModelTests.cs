@@ -43,7 +43,7 @@ public sealed class MageModelTests
         var tokens = new long[256];
         tokens[17] = 2024;
         var e = Assert.Throws<InvalidRequestException>(() => model.Detokenize(tokens, 1, new float[3 * 256 * 256]));
-        Assert.Contains("index 17", e.Message, StringComparison.Ordinal);
+        Assert.Contains("position 17", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
