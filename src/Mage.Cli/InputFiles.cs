@@ -1,8 +1,5 @@
 namespace Mage.Cli;
 
-/// <summary>One image to read: its path, and the name it is recorded under (the path as given on the command line).</summary>
-internal sealed record InputFile(string Path, string Name);
-
 /// <summary>Expands the image and folder arguments of tokenize and embed into files, in a stable order.</summary>
 internal static class InputFiles
 {

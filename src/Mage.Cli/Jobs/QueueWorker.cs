@@ -11,18 +11,6 @@ using Microsoft.Extensions.Logging;
 
 namespace Mage.Cli.Jobs;
 
-/// <summary>What one <see cref="QueueWorker"/> run did.</summary>
-internal sealed class WorkerTally
-{
-    private readonly ConcurrentDictionary<string, int> counts = new(StringComparer.Ordinal);
-
-    public int this[string key] => counts.GetValueOrDefault(key);
-
-    public void Add(string key) => counts.AddOrUpdate(key, 1, (_, n) => n + 1);
-
-    public override string ToString() => string.Join(", ", counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"));
-}
-
 /// <summary>
 /// Runs the Functions app's job services without the Functions host: polls the jobs, shards,
 /// edits and generation queues (receive with a visibility timeout, process, delete on success,

@@ -124,9 +124,9 @@ public sealed class MageEngine : IAsyncDisposable
     public async Task<long[][]> GenerateTokensAsync(GenerateRequest request, IProgress<StepProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Count is < 1 or > GenerateRequest.MaxCount)
+        if (request.Count is < 1 or > MageDefaults.MaxGenerateCount)
         {
-            throw new InvalidRequestException($"Count {request.Count} is out of range 1..{GenerateRequest.MaxCount}.");
+            throw new InvalidRequestException($"Count {request.Count} is out of range 1..{MageDefaults.MaxGenerateCount}.");
         }
 
         if (request.FirstIndex < 0)

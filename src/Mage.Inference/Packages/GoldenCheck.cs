@@ -5,13 +5,6 @@ using Mage.Inference.Runtime;
 
 namespace Mage.Inference.Packages;
 
-/// <summary>One comparison of a <see cref="GoldenCheck"/>: what was measured against which tolerance.</summary>
-/// <param name="Name">What was compared, for example "tokens" or "features (cls)".</param>
-/// <param name="Measured">The measured agreement, in words.</param>
-/// <param name="Tolerance">The bound it must meet, in words.</param>
-/// <param name="Passed">Whether it met the bound.</param>
-public sealed record GoldenCheckResult(string Name, string Measured, string Tolerance, bool Passed);
-
 /// <summary>
 /// Runs a package's golden.npz inputs through the loaded model and compares with the outputs the
 /// exporter computed in PyTorch: tokens, the three features, logits, decoded pixels and the two

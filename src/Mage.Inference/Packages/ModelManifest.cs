@@ -25,22 +25,3 @@ public sealed record ModelManifest
     [JsonPropertyName("files")] public Dictionary<string, PackageFile> Files { get; init; } = [];
     [JsonPropertyName("source")] public PackageSource Source { get; init; } = new();
 }
-
-/// <summary>One file of a package with its SHA-256 (lower-case hex) and size in bytes.</summary>
-public sealed record PackageFile
-{
-    [JsonPropertyName("sha256")] public string Sha256 { get; init; } = "";
-    [JsonPropertyName("bytes")] public long Bytes { get; init; }
-}
-
-/// <summary>Where the weights came from: an official checkpoint or seeded random weights.</summary>
-public sealed record PackageSource
-{
-    [JsonPropertyName("kind")] public string Kind { get; init; } = "";
-    [JsonPropertyName("name")] public string? Name { get; init; }
-    [JsonPropertyName("sha256")] public string? Sha256 { get; init; }
-    [JsonPropertyName("seed")] public long? Seed { get; init; }
-
-    /// <summary>True for seeded random weights, whose outputs are not meaningful images or features.</summary>
-    [JsonIgnore] public bool IsRandom => Kind == "random-init";
-}

@@ -3,20 +3,6 @@ using System.Text.Json;
 
 namespace Mage.Inference.Packages;
 
-/// <summary>A model package that failed validation: unreadable manifest, wrong constants, missing or altered files.</summary>
-public sealed class ModelPackageException : MageException
-{
-    public ModelPackageException(string message)
-        : base(message)
-    {
-    }
-
-    public ModelPackageException(string message, Exception? innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
 /// <summary>
 /// A validated model package folder (see tools/export/README.md). Loading checks the manifest
 /// against the constants this library implements and, unless told otherwise, the size and

@@ -6,9 +6,6 @@ using Microsoft.Extensions.Options;
 
 namespace Mage.Jobs.Services;
 
-/// <summary>An HTTP answer: status code and a JSON-serializable body.</summary>
-public sealed record ApiResult(HttpStatusCode Status, object Body, string? Location = null);
-
 /// <summary>The HTTP side of jobs: validate and enqueue a job, read a job's status.</summary>
 /// <remarks>Thread-safe singleton.</remarks>
 public sealed class JobApiService(QueueServiceClient queues, JobStatusStore statuses, IOptions<StorageSettings> storage, IOptions<LimitSettings> limits)

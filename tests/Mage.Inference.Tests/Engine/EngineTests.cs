@@ -173,7 +173,7 @@ public abstract class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifet
     [InlineData(4000)]
     public async Task Absurd_generation_counts_are_rejected(int count)
     {
-        var e = await Assert.ThrowsAsync<InvalidRequestException>(() => engine.GenerateTokensAsync(new GenerateRequest(count == 4000 ? GenerateRequest.MaxCount + 1 : 0, 1)));
+        var e = await Assert.ThrowsAsync<InvalidRequestException>(() => engine.GenerateTokensAsync(new GenerateRequest(count == 4000 ? MageDefaults.MaxGenerateCount + 1 : 0, 1)));
         Assert.Contains("out of range", e.Message, StringComparison.Ordinal);
     }
 
@@ -310,14 +310,4 @@ public abstract class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifet
             then?.Invoke(value);
         }
     }
-}
-
-public sealed class HostLoopEngineTests(TinyModelFixture fixture) : EngineTests(fixture)
-{
-    protected override DecodeLoop Loop => DecodeLoop.Host;
-}
-
-public sealed class DeviceLoopEngineTests(TinyModelFixture fixture) : EngineTests(fixture)
-{
-    protected override DecodeLoop Loop => DecodeLoop.Device;
 }

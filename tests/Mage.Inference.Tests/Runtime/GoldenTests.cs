@@ -121,19 +121,3 @@ public sealed class GoldenTests : IClassFixture<TinyModelFixture>
         Assert.Equal(256, same);
     }
 }
-
-/// <summary>The tiny package loaded once per test class, with its golden outputs.</summary>
-public sealed class TinyModelFixture : IDisposable
-{
-    public TinyModelFixture()
-    {
-        Model = MageModel.Load(new MageModelOptions { PackagePath = Fixtures.TinyPackage, Device = "cpu" });
-        Golden = NpzFile.Read(Model.Package.GoldenPath!);
-    }
-
-    public MageModel Model { get; }
-
-    public IReadOnlyDictionary<string, NpyArray> Golden { get; }
-
-    public void Dispose() => Model.Dispose();
-}

@@ -73,9 +73,3 @@ internal sealed class Dockerfile
         return new Dockerfile(instructions);
     }
 }
-
-/// <summary>One instruction: upper-case keyword and its argument text.</summary>
-internal sealed record DockerInstruction(string Keyword, string Arguments);
-
-/// <summary>One build stage: base image, optional name, its instructions.</summary>
-internal sealed record DockerStage(string BaseImage, string? Name, List<DockerInstruction> Instructions);

@@ -1,0 +1,9 @@
+using Mage.Inference.Engine;
+using Mage.Inference.Tests.Runtime;
+
+namespace Mage.Inference.Tests.Engine;
+
+public sealed class DeviceLoopEngineTests(TinyModelFixture fixture) : EngineTests(fixture)
+{
+    protected override DecodeLoop Loop => DecodeLoop.Device;
+}
