@@ -180,7 +180,7 @@ public sealed class IterativeDecoderTests
         var model = new FakeLogitsModel(seed: 9, coarse: false);
         var reported = new List<int>();
 
-        await IterativeDecoder.DecodeAsync([MakeRow(50, 1, 0, 1)], new DecodeOptions(6, 1, true), model.Function, new SynchronousProgress(reported.Add));
+        await IterativeDecoder.DecodeAsync([MakeRow(50, 1, 0, 1)], new DecodeOptions(6, 1, true), model.Function, new SynchronousProgress<int>(reported.Add));
 
         Assert.Equal([1, 2, 3, 4, 5, 6], reported);
     }

@@ -166,7 +166,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
     {
         using var cancellation = new CancellationTokenSource();
         var reported = new List<int>();
-        var progress = new SynchronousProgress(step =>
+        var progress = new SynchronousProgress<int>(step =>
         {
             reported.Add(step);
             if (step == 2)
