@@ -29,32 +29,6 @@ internal static class Cli
         RunAsync([.. args, "--model", TinyPackage, "--device", "cpu"]);
 }
 
-/// <summary>A temporary folder deleted on dispose.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public TempFolder()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mage-cli-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string this[string name] => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a leftover temp folder must not fail a test.
-        }
-    }
-}
-
 /// <summary>Synthetic test images: smooth gradients plus seeded noise, so each one tokenizes differently.</summary>
 internal static class TestImages
 {

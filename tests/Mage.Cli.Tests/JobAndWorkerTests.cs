@@ -2,7 +2,6 @@ using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
-using Mage.Functions.Tests.Infrastructure;
 using Mage.Inference.Imaging;
 using Mage.Jobs.Services;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Mage.Functions.Tests.Infrastructure;
 
 namespace Mage.Functions.Tests;
 

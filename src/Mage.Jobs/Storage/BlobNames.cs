@@ -79,9 +79,10 @@ public static partial class BlobNames
     public static string AsFolder(string? prefix) =>
         string.IsNullOrEmpty(prefix) ? "" : prefix.TrimEnd('/') + "/";
 
-    [GeneratedRegex("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", RegexOptions.CultureInvariant)]
+    // \z, not $: $ also matches before a final newline, which would let "j1\n" through into blob paths.
+    [GeneratedRegex(@"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]\z", RegexOptions.CultureInvariant)]
     private static partial Regex ContainerRegex();
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex IdRegex();
 }

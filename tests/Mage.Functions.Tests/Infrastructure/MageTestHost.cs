@@ -47,7 +47,7 @@ public sealed class MageTestHost : IAsyncDisposable
         var settings = new Dictionary<string, string?>
         {
             ["MageStorage"] = azurite.ConnectionString,
-            ["Mage:Model:PackagePath"] = Path.Combine(AppContext.BaseDirectory, "fixtures", "mage-tiny"),
+            ["Mage:Model:PackagePath"] = Fixtures.TinyPackage,
             ["Mage:Model:Device"] = "cpu",
             ["Mage:Model:IntraOpThreads"] = "1",
             ["Mage:Storage:UploadsContainer"] = $"{tag}-uploads",

@@ -6,7 +6,7 @@ public sealed class BicepDiagnosticsTests(BicepPatternRunFixture run) : IClassFi
     public static TheoryData<string> BicepFiles() => new(RelativeBicepFiles());
 
     private static List<string> RelativeBicepFiles() =>
-        Directory.EnumerateFiles(RepoPaths.Bicep, "*.bicep", SearchOption.AllDirectories)
+        Directory.EnumerateFiles(RepoPaths.Full("infra/bicep"), "*.bicep", SearchOption.AllDirectories)
             .Select(file => Path.GetRelativePath(RepoPaths.Root, file).Replace(Path.DirectorySeparatorChar, '/'))
             .Order(StringComparer.Ordinal)
             .ToList();

@@ -23,11 +23,11 @@ public sealed class CompiledMainFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var outFile = Path.Combine(outDir, "main.json");
-        var result = await BicepCli.RunAsync(["build", Path.Combine(RepoPaths.Bicep, "main.bicep"), "--outfile", outFile]);
+        var result = await BicepCli.RunAsync(["build", RepoPaths.Full("infra/bicep/main.bicep"), "--outfile", outFile]);
         Assert.True(result.ExitCode == 0, result.ToString());
         Template = new ArmTemplate((JsonObject)JsonNode.Parse(await File.ReadAllTextAsync(outFile))!);
         Contract = (JsonObject)JsonNode.Parse(
-            await File.ReadAllTextAsync(Path.Combine(RepoPaths.Bicep, "app-settings.json")),
+            await File.ReadAllTextAsync(RepoPaths.Full("infra/bicep/app-settings.json")),
             documentOptions: new() { CommentHandling = System.Text.Json.JsonCommentHandling.Skip })!;
     }
 

@@ -1,15 +1,26 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Xunit;
 
-namespace Mage.Functions.Tests.Infrastructure;
+namespace Mage.TestSupport;
 
 /// <summary>
 /// Starts a real Azurite (blob and queue, in memory) from tools/azurite on free ports and stops
 /// it after the collection. test.sh installs it with <c>npm ci --prefix tools/azurite</c>.
+/// One instance serves one xunit collection; <see cref="ConnectionString"/> is set once
+/// <see cref="InitializeAsync"/> has finished and is safe to read from any thread after that.
 /// </summary>
+/// <remarks>
+/// xunit 2 finds collection definitions only in the test assembly itself, so each test project
+/// declares its own <c>[CollectionDefinition(AzuriteFixture.CollectionName)]</c> class with
+/// <c>ICollectionFixture&lt;AzuriteFixture&gt;</c>.
+/// </remarks>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
+    /// <summary>The name of the xunit collection that shares one Azurite.</summary>
+    public const string CollectionName = "Azurite";
+
     private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private Process? process;
 
@@ -97,31 +108,5 @@ public sealed class AzuriteFixture : IAsyncLifetime
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
-    }
-}
-
-[CollectionDefinition(Name)]
-public sealed class AzuriteCollection : ICollectionFixture<AzuriteFixture>
-{
-    public const string Name = "Azurite";
-}
-
-/// <summary>Paths inside the repository.</summary>
-public static class RepoPaths
-{
-    /// <summary>The folder holding Mage.sln, found upwards from the test assembly.</summary>
-    public static string Root { get; } = FindRoot();
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Mage.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Mage.sln above {AppContext.BaseDirectory}.");
     }
 }

@@ -1,14 +1,14 @@
-namespace Mage.Infra.Tests;
+namespace Mage.TestSupport;
 
-/// <summary>Paths inside the repository, found by walking up from the test assembly to Mage.sln.</summary>
-internal static class RepoPaths
+/// <summary>Paths inside the repository, found by walking up from the test assembly to Mage.sln. Thread-safe.</summary>
+public static class RepoPaths
 {
     private static readonly Lazy<string> LazyRoot = new(FindRoot);
 
+    /// <summary>The folder holding Mage.sln.</summary>
     public static string Root => LazyRoot.Value;
 
-    public static string Bicep => Path.Combine(Root, "infra", "bicep");
-
+    /// <summary>The full path of <paramref name="relative"/>, a '/'-separated path from the repository root.</summary>
     public static string Full(string relative) => Path.Combine(Root, relative.Replace('/', Path.DirectorySeparatorChar));
 
     private static string FindRoot()

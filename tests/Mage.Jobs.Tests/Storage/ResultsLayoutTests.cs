@@ -1,0 +1,75 @@
+using Mage.Jobs.Storage;
+
+namespace Mage.Jobs.Tests.Storage;
+
+/// <summary>
+/// Every path is written out by hand: the layout is a contract with readers of the results
+/// container (docs/operations.md, "Results layout"), and a retried message must write to the same place.
+/// </summary>
+public sealed class ResultsLayoutTests
+{
+    [Fact]
+    public void UploadFolder_of_a_valid_name_keeps_the_name_and_hashes_the_etag()
+    {
+        // 4799e543705b7a62: SHA-256 of "0x8DC1" with its quotes, first 16 hex digits (Python hashlib).
+        Assert.Equal("uploads/cat.jpg/4799e543705b7a62/", ResultsLayout.UploadFolder("cat.jpg", "\"0x8DC1\"", nameIsValid: true));
+        Assert.Equal("uploads/dir/cat.jpg/4799e543705b7a62/", ResultsLayout.UploadFolder("dir/cat.jpg", "\"0x8DC1\"", nameIsValid: true));
+    }
+
+    [Fact]
+    public void UploadFolder_of_an_invalid_name_hashes_the_name_too()
+    {
+        // 2d6afc710923ce47 = SHA-256("../evil")[..16], ba7816bf8f01cfea = SHA-256("abc")[..16] (Python hashlib).
+        Assert.Equal("uploads/_invalid/2d6afc710923ce47/ba7816bf8f01cfea/", ResultsLayout.UploadFolder("../evil", "abc", nameIsValid: false));
+    }
+
+    [Fact]
+    public void UploadFolder_changes_with_the_etag()
+    {
+        Assert.Equal("uploads/cat.jpg/ba7816bf8f01cfea/", ResultsLayout.UploadFolder("cat.jpg", "abc", nameIsValid: true));
+        Assert.NotEqual(
+            ResultsLayout.UploadFolder("cat.jpg", "abc", nameIsValid: true),
+            ResultsLayout.UploadFolder("cat.jpg", "abd", nameIsValid: true));
+    }
+
+    [Fact]
+    public void Job_documents_in_the_jobs_container()
+    {
+        Assert.Equal("jobs/j1/status.json", ResultsLayout.JobStatus("j1"));
+        Assert.Equal("jobs/j1/shards/", ResultsLayout.JobShardsFolder("j1"));
+        Assert.Equal("rejected/0a6df48a27ef7db4.json", ResultsLayout.RejectedJob("0a6df48a27ef7db4"));
+    }
+
+    [Theory]
+    [InlineData(0, "jobs/j1/shards/000000.json")]
+    [InlineData(7, "jobs/j1/shards/000007.json")]
+    [InlineData(123456, "jobs/j1/shards/123456.json")]
+    [InlineData(1234567, "jobs/j1/shards/1234567.json")]
+    public void JobShard_numbers_have_six_digits_at_least(int shard, string expected) =>
+        Assert.Equal(expected, ResultsLayout.JobShard("j1", shard));
+
+    [Theory]
+    [InlineData("jobs/j1/", 3, "jobs/j1/out/part-000003.parquet")]
+    [InlineData("jobs/j1", 3, "jobs/j1/out/part-000003.parquet")]
+    [InlineData("runs/7//", 42, "runs/7/out/part-000042.parquet")]
+    [InlineData("", 0, "out/part-000000.parquet")]
+    public void JobPart_is_under_the_output_prefix(string prefix, int shard, string expected) =>
+        Assert.Equal(expected, ResultsLayout.JobPart(prefix, shard));
+
+    [Theory]
+    [InlineData("jobs/j1/", "jobs/j1/out/", "jobs/j1/manifest.json")]
+    [InlineData("jobs/j1", "jobs/j1/out/", "jobs/j1/manifest.json")]
+    [InlineData("", "out/", "manifest.json")]
+    public void Parts_folder_and_manifest_are_under_the_output_prefix(string prefix, string parts, string manifest)
+    {
+        Assert.Equal(parts, ResultsLayout.JobPartsFolder(prefix));
+        Assert.Equal(manifest, ResultsLayout.JobManifest(prefix));
+    }
+
+    [Theory]
+    [InlineData("edits/", "r1", "edits/r1/")]
+    [InlineData("edits", "r1", "edits/r1/")]
+    [InlineData("", "r1", "r1/")]
+    public void RequestFolder_is_the_request_id_under_the_prefix(string prefix, string requestId, string expected) =>
+        Assert.Equal(expected, ResultsLayout.RequestFolder(prefix, requestId));
+}
