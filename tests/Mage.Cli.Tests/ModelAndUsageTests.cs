@@ -60,6 +60,9 @@ public sealed class ModelAndUsageTests : IDisposable
     [InlineData(new[] { "outpaint", "a.png", "--out", "o.png" }, "at least one of --left")]
     [InlineData(new[] { "uncrop", "a.png", "--scale", "1.5", "--out", "o.png" }, "1.5")]
     [InlineData(new[] { "tokenize", "a.png", "--out", "t.npy", "--preprocess", "stretch" }, "'square'")]
+    [InlineData(new[] { "generate", "--count", "1", "--seed", "1", "--steps", "65", "--out", "d" }, "--steps 65 must be between 1 and 64")]
+    [InlineData(new[] { "inpaint", "a.png", "--box", "0,0,8,8", "--temperature", "101", "--out", "o.png" }, "--temperature 101 must be a finite number between 0 and 100")]
+    [InlineData(new[] { "queue", "send", "uploads", "m.json" }, "queue 'uploads' is not one of 'jobs', 'shards', 'edits', 'generate'")]
     public async Task Usage_errors_exit_2_with_a_helpful_message(string[] args, string expected)
     {
         var run = await Cli.RunAsync(args);

@@ -66,6 +66,10 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
     [InlineData("""{ "requestId": "e-trav", "kind": "inpaint", "source": { "container": "uploads", "name": "../x.png" }, "boxes": [[0,0,8,8]] }""", "edit", "'..'")]
     [InlineData("""{ "requestId": "e-both", "kind": "inpaint", "source": { "container": "uploads", "name": "a.png" } }""", "edit", "exactly one of mask")]
     [InlineData("""{ "requestId": "e-out", "kind": "outpaint", "source": { "container": "uploads", "name": "a.png" } }""", "edit", "at least one of left")]
+    [InlineData("""{ "requestId": "e-gen", "kind": "generate", "source": { "container": "uploads", "name": "a.png" } }""", "edit", "kind 'generate' is not an edit")]
+    [InlineData("""{ "requestId": "e-steps", "kind": "uncrop", "source": { "container": "uploads", "name": "a.png" }, "scale": 0.5, "steps": 65 }""", "edit", "steps 65 must be between 1 and 64")]
+    [InlineData("""{ "requestId": "e-json", "kind": "uncrop", "steps": "12" }""", "edit", "steps: ")]
+    [InlineData("""{ "requestId": "g-count", "count": "2" }""", "generate", "count: ")]
     public async Task Absurd_requests_end_in_error_json_with_the_reason(string message, string service, string reasonPart)
     {
         var outcome = service == "edit"
@@ -94,6 +98,22 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
 
         Assert.Contains("does not exist", missing.Error, StringComparison.Ordinal);
         Assert.StartsWith("notAnImage: ", text.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unreadable_message_with_a_readable_request_id_fails_in_its_own_folder()
+    {
+        var outcome = await host.Get<EditService>().ProcessAsync("""{ "requestId": "e-own", "kind": "paint" }""");
+
+        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.Equal("edits/e-own/", outcome.Folder);
+        Assert.StartsWith("invalidMessage: ", outcome.Error, StringComparison.Ordinal);
+        using var error = JsonDocument.Parse((await host.Container(host.Storage.ResultsContainer).GetBlobClient("edits/e-own/error.json").DownloadContentAsync()).Value.Content);
+        Assert.Equal("invalidMessage", error.RootElement.GetProperty("reason").GetString());
+        Assert.Equal("failed", error.RootElement.GetProperty("status").GetString());
+
+        // A second copy finds the record and does nothing.
+        Assert.Equal(Outcome.Skipped, (await host.Get<EditService>().ProcessAsync("""{ "requestId": "e-own", "kind": "paint" }""")).Status);
     }
 
     [Fact]

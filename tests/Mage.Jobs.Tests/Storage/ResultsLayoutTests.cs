@@ -72,4 +72,18 @@ public sealed class ResultsLayoutTests
     [InlineData("", "r1", "r1/")]
     public void RequestFolder_is_the_request_id_under_the_prefix(string prefix, string requestId, string expected) =>
         Assert.Equal(expected, ResultsLayout.RequestFolder(prefix, requestId));
+
+    [Fact]
+    public void Result_files_of_a_folder()
+    {
+        Assert.Equal("edits/r1/result.json", ResultsLayout.RequestResult("edits/r1/"));
+        Assert.Equal("edits/r1/error.json", ResultsLayout.Error("edits/r1/"));
+        Assert.Equal("generate/g1/image-0.png", ResultsLayout.RequestImage("generate/g1/", 0));
+        Assert.Equal("generate/g1/image-12.png", ResultsLayout.RequestImage("generate/g1/", 12));
+        Assert.Equal("generate/g1/tokens.npy", ResultsLayout.Tokens("generate/g1/"));
+        Assert.Equal("uploads/a.png/0123/record.json", ResultsLayout.UploadRecord("uploads/a.png/0123/"));
+        Assert.Equal("uploads/a.png/0123/embedding.npy", ResultsLayout.UploadEmbedding("uploads/a.png/0123/"));
+        Assert.Equal("edits/_rejected/00ff/", ResultsLayout.RejectedRequestFolder("edits", "00ff"));
+        Assert.Equal("edits/_rejected/00ff/", ResultsLayout.RejectedRequestFolder("edits/", "00ff"));
+    }
 }
