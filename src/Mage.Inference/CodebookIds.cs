@@ -3,17 +3,18 @@ namespace Mage.Inference;
 /// <summary>
 /// The one check that token ids are codebook ids (0 .. <see cref="MageTokens.CodebookSize"/> - 1),
 /// and its messages: the engine, the model and the decoder all validate through it, so an
-/// offending id is reported the same way whichever entry point it reached first.
+/// offending id is reported the same way whichever entry point it reached first (the CLI's
+/// <c>mage decode</c> reports bad rows with <see cref="Problem"/>).
 /// </summary>
 /// <remarks>Stateless and thread-safe.</remarks>
-internal static class CodebookIds
+public static class CodebookIds
 {
     /// <summary>
     /// Throws unless every id is a codebook id. <paramref name="ids"/> may hold several grids back
     /// to back; the message names the grid (row) and the position within it.
     /// </summary>
     /// <exception cref="InvalidRequestException">An id is outside the codebook.</exception>
-    public static void Check(ReadOnlySpan<long> ids) => Scan(ids, firstRow: 0, maskAllowed: false);
+    internal static void Check(ReadOnlySpan<long> ids) => Scan(ids, firstRow: 0, maskAllowed: false);
 
     /// <summary>
     /// Checks one grid of <see cref="MageTokens.Count"/> ids: present, of the right length, and
@@ -24,7 +25,7 @@ internal static class CodebookIds
     /// <param name="row">Which grid of the request it is, for the message.</param>
     /// <param name="maskAllowed">Whether unknown positions are allowed (the decoder's input).</param>
     /// <exception cref="InvalidRequestException">The grid is missing, has the wrong length or holds an id that is not allowed.</exception>
-    public static int CheckGrid(long[]? grid, int row, bool maskAllowed)
+    internal static int CheckGrid(long[]? grid, int row, bool maskAllowed)
     {
         if (grid is null)
         {
@@ -37,6 +38,20 @@ internal static class CodebookIds
         }
 
         return Scan(grid, row, maskAllowed);
+    }
+
+    /// <summary>Why a grid is not a grid of codebook ids (<see cref="CheckGrid"/>'s message), or null when it is.</summary>
+    public static string? Problem(long[]? grid, int row, bool maskAllowed)
+    {
+        try
+        {
+            CheckGrid(grid, row, maskAllowed);
+            return null;
+        }
+        catch (InvalidRequestException e)
+        {
+            return e.Message;
+        }
     }
 
     private static int Scan(ReadOnlySpan<long> ids, int firstRow, bool maskAllowed)

@@ -145,7 +145,7 @@ public sealed class GenerationCommandTests : IDisposable
 
         var partial = await Cli.RunTinyAsync("decode", temp["t32.npy"], "--out", temp["dec64"]);
         Assert.Equal(1, partial.ExitCode);
-        Assert.Contains("row 1: token 5000 at position 10", partial.Error);
+        Assert.Contains("Row 1 position 10 holds id 5000", partial.Error); // CodebookIds' one message
         Assert.Equal(File.ReadAllBytes(Path.Combine(temp["dec"], "00000.png")), File.ReadAllBytes(Path.Combine(temp["dec64"], "00000.png")));
         Assert.False(File.Exists(Path.Combine(temp["dec64"], "00001.png")));
     }

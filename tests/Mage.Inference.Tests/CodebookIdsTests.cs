@@ -50,4 +50,15 @@ public sealed class CodebookIdsTests(TinyModelFixture fixture) : IClassFixture<T
         Assert.Contains("255", Assert.Throws<InvalidRequestException>(() => CodebookIds.CheckGrid(new long[255], 4, maskAllowed: true)).Message, StringComparison.Ordinal);
         Assert.Contains("Row 4", Assert.Throws<InvalidRequestException>(() => CodebookIds.CheckGrid(null, 4, maskAllowed: false)).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Problem_reports_instead_of_throwing()
+    {
+        var grid = new long[MageTokens.Count];
+        Assert.Null(CodebookIds.Problem(grid, 3, maskAllowed: false));
+        grid[7] = MageTokens.MaskId;
+        Assert.Null(CodebookIds.Problem(grid, 3, maskAllowed: true));
+        Assert.Equal("Row 3 position 7 holds id 2024; it must be a codebook id 0..1023.", CodebookIds.Problem(grid, 3, maskAllowed: false));
+        Assert.Equal("Row 0 has 5 ids; a token grid has exactly 256.", CodebookIds.Problem(new long[5], 0, maskAllowed: false));
+    }
 }

@@ -74,12 +74,17 @@ def test_committed_fixture_matches_a_fresh_export(tiny_package):
         old = {i.name: numpy_helper.to_array(i) for i in onnx.load(str(committed / name)).graph.initializer}
         assert fresh.keys() == old.keys(), name
         for k in fresh:
-            np.testing.assert_allclose(fresh[k], old[k], rtol=1e-5, atol=1e-6, err_msg=f"{name}:{k}")
+            # Most weights are drawn and match bit for bit; the codebook and the detokenizer's
+            # output scale are derived from forward passes, whose float32 sums round differently
+            # on other CPUs' kernels (an AMD EPYC differs from the machine that made the fixture
+            # by up to 3.8e-6 on values near 0.5). 1e-5 absolute still catches any real change.
+            np.testing.assert_allclose(fresh[k], old[k], rtol=1e-5, atol=1e-5, err_msg=f"{name}:{k}")
     a, b = np.load(tiny_package / "golden.npz"), np.load(committed / "golden.npz")
     assert a.files == b.files
     for k in a.files:
         if a[k].dtype.kind == "f":
-            np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-5, err_msg=k)
+            # Decoded pixels inherit the derived weights' rounding: up to 1.9e-5 across CPUs.
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=5e-5, err_msg=k)
         elif k in ("tokens", "generated", "edited"):
             # Ids may flip only on (near-)exact float ties between platforms.
             assert (a[k] == b[k]).mean() >= 0.99, k

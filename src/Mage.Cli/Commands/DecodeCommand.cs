@@ -22,10 +22,9 @@ internal static class DecodeCommand
             var valid = new List<int>();
             for (var r = 0; r < rows.Length; r++)
             {
-                var bad = Array.FindIndex(rows[r], id => id is < 0 or >= MageTokens.CodebookSize);
-                if (bad >= 0)
+                if (CodebookIds.Problem(rows[r], r, maskAllowed: false) is { } problem)
                 {
-                    failures.Add(r, $"row {r}", $"token {rows[r][bad]} at position {bad} is not a codebook id; valid ids are 0..{MageTokens.CodebookSize - 1}.");
+                    failures.Add(r, $"row {r}", problem);
                 }
                 else
                 {

@@ -106,7 +106,8 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
         {
             RequestKind.Inpaint => ValidateInpaint(r, l),
             RequestKind.Outpaint => ValidateOutpaint(r, l),
-            _ => ValidateUncrop(r),
+            RequestKind.Uncrop => ValidateUncrop(r),
+            _ => throw new UnreachableException($"kind {r.Kind} passed the edit-kind check."),
         };
     }
 
