@@ -35,7 +35,7 @@ internal static class DeviceCheck
                 .Select(i => new DecodeRow(Enumerable.Repeat(MageTokens.MaskId, MageTokens.Count).ToArray(), Seed: 0, ImageIndex: i))
                 .ToArray();
             var timer = Stopwatch.StartNew();
-            var host = await IterativeDecoder.DecodeAsync(batch, options, model.LogitsAsync);
+            var host = await model.DecodeOnHostAsync(batch, options);
             var hostSeconds = timer.Elapsed.TotalSeconds;
             timer.Restart();
             var onDevice = model.Decode(batch, options);
@@ -45,7 +45,7 @@ internal static class DeviceCheck
             var aloneDevice = new long[probes][];
             for (var i = 0; i < probes; i++)
             {
-                aloneHost[i] = (await IterativeDecoder.DecodeAsync([batch[i]], options, model.LogitsAsync))[0];
+                aloneHost[i] = (await model.DecodeOnHostAsync([batch[i]], options))[0];
                 aloneDevice[i] = model.Decode([batch[i]], options)[0];
             }
 

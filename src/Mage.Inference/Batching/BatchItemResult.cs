@@ -5,7 +5,7 @@ namespace Mage.Inference.Batching;
 /// should fail with. Immutable and thread-safe. Returning a failure for one item, rather than
 /// throwing from the batch function, keeps a bad input from failing its neighbours.
 /// </summary>
-public sealed class BatchItemResult<TResult>
+internal sealed class BatchItemResult<TResult>
 {
     private readonly TResult value;
 

@@ -35,7 +35,7 @@ namespace Mage.Inference.Batching;
 /// </remarks>
 /// <typeparam name="TRequest">One caller's input.</typeparam>
 /// <typeparam name="TResult">One caller's output.</typeparam>
-public sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
+internal sealed class RequestBatcher<TRequest, TResult> : IAsyncDisposable
 {
     private readonly BatcherOptions options;
     private readonly ILogger logger;

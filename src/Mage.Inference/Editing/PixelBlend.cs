@@ -11,7 +11,7 @@ namespace Mage.Inference.Editing;
 /// transform, O(width * height)). The canvas border does not count as outside: an edit region
 /// reaching the border (outpainting) is not faded there. Thread safety: stateless.
 /// </remarks>
-public static class PixelBlend
+internal static class PixelBlend
 {
     /// <summary>Largest accepted feather width in pixels.</summary>
     public const int MaxFeatherPixels = 4096;

@@ -16,7 +16,7 @@ namespace Mage.Inference.Generation;
 /// </para>
 /// <para>Thread safety: all members are pure and safe to call from any thread.</para>
 /// </remarks>
-public static class CounterRandom
+internal static class CounterRandom
 {
     /// <summary>Positions are packed into 24 bits of the counter.</summary>
     public const int MaxPosition = (1 << 24) - 1;

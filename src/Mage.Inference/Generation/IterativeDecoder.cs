@@ -23,7 +23,7 @@ namespace Mage.Inference.Generation;
 /// </para>
 /// <para>Thread safety: stateless; concurrent calls are independent.</para>
 /// </remarks>
-public static class IterativeDecoder
+internal static class IterativeDecoder
 {
     /// <summary>Most rows one call accepts; larger requests are split by the caller.</summary>
     public const int MaxRows = DecodeSchedule.MaxRows;

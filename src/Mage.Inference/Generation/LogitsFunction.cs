@@ -19,5 +19,5 @@ namespace Mage.Inference.Generation;
 /// implementation must compute each row from that row's ids only (no cross-row dependence) or
 /// results stop being independent of batch composition.
 /// </remarks>
-public delegate ValueTask LogitsFunction(
+internal delegate ValueTask LogitsFunction(
     ReadOnlyMemory<long> ids, int rows, Memory<float> logits, CancellationToken cancellationToken);

@@ -1,7 +1,7 @@
 namespace Mage.Inference.Numpy;
 
 /// <summary>Mappings between <see cref="NpyDType"/>, numpy descr strings and CLR types.</summary>
-public static class NpyDTypes
+internal static class NpyDTypes
 {
     /// <summary>The descr strings accepted in headers, in <see cref="NpyDType"/> order.</summary>
     public static IReadOnlyList<string> SupportedDescrs { get; } = ["<f4", "<f8", "<i8", "<i4", "|u1", "|b1"];

@@ -110,7 +110,7 @@ public static class GoldenCheck
     }
 
     /// <summary>||a - b|| / ||b||; infinite when the lengths differ, so a shape mismatch fails.</summary>
-    public static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    internal static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
         if (actual.Length != expected.Length)
         {
@@ -129,7 +129,7 @@ public static class GoldenCheck
     }
 
     /// <summary>Largest |a - b|; infinite when the lengths differ or a value is NaN.</summary>
-    public static double MaxAbs(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    internal static double MaxAbs(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
         if (actual.Length != expected.Length)
         {

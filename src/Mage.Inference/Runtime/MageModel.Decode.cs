@@ -52,6 +52,25 @@ public sealed partial class MageModel
         Decode(rows, options, EncodeAndDecodeOnDevice, progress, cancellationToken);
 
     /// <summary>
+    /// Runs the same decoding schedule with its loop on the host (<see cref="IterativeDecoder"/>):
+    /// one <see cref="Logits"/> call per step for the rows that still have unknown positions, the
+    /// ids chosen in host memory. The reference that
+    /// <see cref="Decode(IReadOnlyList{DecodeRow}, DecodeOptions, IProgress{int}?, CancellationToken)"/>
+    /// is measured against; <see cref="Engine.MageEngine"/> runs this loop with the model calls of
+    /// concurrent requests merged (<see cref="Engine.DecodeLoop.Host"/>).
+    /// </summary>
+    /// <remarks>Thread-safe like every method of the model; the model calls block the calling thread.</remarks>
+    /// <param name="rows">The images to decode; at most 1024.</param>
+    /// <param name="options">Steps, temperature and mode, shared by all rows.</param>
+    /// <param name="progress">Receives the number of completed steps after each step.</param>
+    /// <param name="cancellationToken">Checked before every step; stops a graph in progress.</param>
+    /// <returns>For each input row, in order, 256 codebook ids.</returns>
+    /// <exception cref="InvalidRequestException">A row or an option is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The model produced a non-finite logit.</exception>
+    public Task<long[][]> DecodeOnHostAsync(IReadOnlyList<DecodeRow> rows, DecodeOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default) =>
+        IterativeDecoder.DecodeAsync(rows, options, LogitsAsync, progress, cancellationToken).AsTask();
+
+    /// <summary>
     /// Produces the logits of a batch of ids without leaving the device: the logits value and the
     /// owner of everything behind it, disposed once the sampler has read it.
     /// </summary>

@@ -295,7 +295,7 @@ public sealed partial class MageModel : IDisposable
     /// <see cref="Logits"/> in the shape of <see cref="Generation.LogitsFunction"/>, for the
     /// iterative decoder. Runs on the calling thread: ONNX Runtime blocks while it computes.
     /// </summary>
-    public ValueTask LogitsAsync(ReadOnlyMemory<long> ids, int rows, Memory<float> logits, CancellationToken cancellationToken = default)
+    internal ValueTask LogitsAsync(ReadOnlyMemory<long> ids, int rows, Memory<float> logits, CancellationToken cancellationToken = default)
     {
         Logits(ids, rows, logits, cancellationToken);
         return ValueTask.CompletedTask;

@@ -5,4 +5,4 @@ namespace Mage.Jobs.Events;
 /// <param name="Subject">What it is about, e.g. <c>uploads/cat.jpg</c> or <c>jobs/j1</c>.</param>
 /// <param name="VersionKey">What distinguishes this occurrence from a repeat of the same: an etag, a job id, a folder.</param>
 /// <param name="Data">The payload.</param>
-public sealed record MageEventDraft(string Type, string Subject, string VersionKey, MageEventData Data);
+internal sealed record MageEventDraft(string Type, string Subject, string VersionKey, MageEventData Data);

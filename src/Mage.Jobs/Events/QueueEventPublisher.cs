@@ -9,7 +9,7 @@ namespace Mage.Jobs.Events;
 /// duplicate detection: consumers dedupe on the event id.
 /// </summary>
 /// <remarks>Thread-safe (QueueClient is).</remarks>
-public sealed partial class QueueEventPublisher(QueueClient queue, ILogger<QueueEventPublisher> logger) : IEventPublisher
+internal sealed partial class QueueEventPublisher(QueueClient queue, ILogger<QueueEventPublisher> logger) : IEventPublisher
 {
     private int created;
 

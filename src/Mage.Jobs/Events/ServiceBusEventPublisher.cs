@@ -9,7 +9,7 @@ namespace Mage.Jobs.Events;
 /// subject is the event type, so subscriptions can filter on it without reading the body.
 /// </summary>
 /// <remarks>Thread-safe (ServiceBusSender is). Does not own the sender; the DI container disposes it.</remarks>
-public sealed partial class ServiceBusEventPublisher(ServiceBusSender sender, ILogger<ServiceBusEventPublisher> logger) : IEventPublisher
+internal sealed partial class ServiceBusEventPublisher(ServiceBusSender sender, ILogger<ServiceBusEventPublisher> logger) : IEventPublisher
 {
     /// <inheritdoc />
     public async Task PublishAsync(MageEvent mageEvent, CancellationToken cancellationToken = default)

@@ -14,7 +14,7 @@ namespace Mage.Jobs.Hosting;
 /// process. A package that fails to load or hash-check fails the start, not the first message.
 /// </summary>
 /// <remarks>Thread-safe singleton. Disposes the engine (draining queued work) before the model.</remarks>
-public sealed partial class ModelHost(
+internal sealed partial class ModelHost(
     IOptions<ModelSettings> modelSettings,
     IOptions<LimitSettings> limits,
     ModelPackageDownloader downloader,

@@ -14,7 +14,7 @@ namespace Mage.Jobs.Hosting;
 /// downloaded again. The caller then loads (and hash-checks) the folder.
 /// </summary>
 /// <remarks>Thread-safe for distinct prefixes; meant to run once at start-up.</remarks>
-public sealed partial class ModelPackageDownloader(BlobServiceClient blobs, IOptions<StorageSettings> storage, ILogger<ModelPackageDownloader> logger)
+internal sealed partial class ModelPackageDownloader(BlobServiceClient blobs, IOptions<StorageSettings> storage, ILogger<ModelPackageDownloader> logger)
 {
     /// <summary>Downloads the package under <paramref name="prefix"/> and returns the local folder.</summary>
     public async Task<string> DownloadAsync(string prefix, string? cacheRoot, CancellationToken cancellationToken = default)

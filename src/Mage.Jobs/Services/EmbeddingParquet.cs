@@ -3,7 +3,7 @@ using Parquet.Serialization;
 namespace Mage.Jobs.Services;
 
 /// <summary>Writes and reads job parts (columns: name string, etag string, embedding list&lt;float&gt;, error string, nullable).</summary>
-public static class EmbeddingParquet
+internal static class EmbeddingParquet
 {
     /// <summary>The rows as one Parquet file in memory.</summary>
     public static async Task<byte[]> WriteAsync(IReadOnlyList<EmbeddingRow> rows, CancellationToken cancellationToken = default)

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Mage.Jobs.Services;
 
 /// <summary>One row of a job's Parquet part: a blob and its embedding, or why it has none (<c>reason: message</c>, see <see cref="ErrorReasons.Format"/>).</summary>
-public sealed class EmbeddingRow
+internal sealed class EmbeddingRow
 {
     [JsonPropertyName("name")]
     public string Name { get; set; } = "";

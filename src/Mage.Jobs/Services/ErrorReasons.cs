@@ -4,7 +4,7 @@ using Mage.Inference.Imaging;
 namespace Mage.Jobs.Services;
 
 /// <summary>Builds the reasons and texts of refused inputs. Stateless and thread-safe.</summary>
-public static class ErrorReasons
+internal static class ErrorReasons
 {
     /// <summary>The reason of an image that could not be decoded.</summary>
     public static ErrorReason From(ImageDecodeFailure failure) => failure switch

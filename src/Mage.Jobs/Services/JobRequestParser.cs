@@ -5,7 +5,7 @@ using Mage.Jobs.Storage;
 namespace Mage.Jobs.Services;
 
 /// <summary>Parses and validates job requests. Stateless and thread-safe.</summary>
-public static class JobRequestParser
+internal static class JobRequestParser
 {
     /// <summary>Parses <paramref name="json"/>; never throws for bad input.</summary>
     public static JobParseResult Parse(string json, LimitSettings limits, string defaultOutputContainer)

@@ -4,7 +4,7 @@ using Mage.Inference.Runtime;
 namespace Mage.Jobs.Services;
 
 /// <summary>A validated job.</summary>
-public sealed record JobSpec(
+internal sealed record JobSpec(
     string JobId,
     string SourceContainer,
     string? SourcePrefix,

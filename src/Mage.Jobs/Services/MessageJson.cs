@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Mage.Jobs.Services;
 
 /// <summary>Reads incoming messages: strict deserialization that reports instead of throwing. Stateless and thread-safe.</summary>
-public static class MessageJson
+internal static class MessageJson
 {
     /// <summary>
     /// Deserializes <paramref name="json"/> with <see cref="JsonDefaults.Strict"/>; on failure

@@ -1,4 +1,4 @@
 namespace Mage.Jobs.Services;
 
 /// <summary>A blob a request names does not exist.</summary>
-public sealed class MissingBlobException(string message) : Exception(message);
+internal sealed class MissingBlobException(string message) : Exception(message);

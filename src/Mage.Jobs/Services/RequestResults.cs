@@ -16,14 +16,17 @@ namespace Mage.Jobs.Services;
 /// Writes the outputs of edit and generation requests: data files first, then result.json (or
 /// error.json) through the <see cref="ResultCommitter"/>; the record's existence marks the request done.
 /// </summary>
-/// <remarks>Thread-safe singleton.</remarks>
+/// <remarks>
+/// Thread-safe singleton. Public only because <see cref="EditService"/> and <see cref="GenerateService"/>
+/// take it in their public constructors (dependency injection); its members are internal.
+/// </remarks>
 public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommitter commits, IOptions<StorageSettings> storage, ILogger<RequestResults> logger)
 {
     /// <summary>The default output container.</summary>
-    public string ResultsContainer => storage.Value.ResultsContainer;
+    internal string ResultsContainer => storage.Value.ResultsContainer;
 
     /// <summary>True when the request already has a result or an error.</summary>
-    public Task<bool> IsDoneAsync(RequestTarget target, CancellationToken cancellationToken)
+    internal Task<bool> IsDoneAsync(RequestTarget target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         var container = blobs.GetBlobContainerClient(target.Container);
@@ -43,7 +46,7 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
     /// <param name="failedEvent">The event type of a failure.</param>
     /// <param name="limits">The limits on names.</param>
     /// <param name="cancellationToken">Cancels storage calls.</param>
-    public async Task<RequestStart<T>> StartAsync<T>(
+    internal async Task<RequestStart<T>> StartAsync<T>(
         string message, string defaultPrefix, Func<T, (string? RequestId, OutputRequest? Output)> address, Func<T?, RequestKind?> kind, string failedEvent, LimitSettings limits, CancellationToken cancellationToken)
         where T : class
     {
@@ -76,7 +79,7 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
     }
 
     /// <summary>Writes image <paramref name="index"/> as PNG and returns its container/name path.</summary>
-    public async Task<string> WritePngAsync(RequestTarget target, int index, Image<Rgb24> image, CancellationToken cancellationToken)
+    internal async Task<string> WritePngAsync(RequestTarget target, int index, Image<Rgb24> image, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(image);
@@ -86,14 +89,14 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
     }
 
     /// <summary>Writes token grids (<see cref="TokenFile"/>: int64 [n, 256]) and returns the container/name path.</summary>
-    public Task<string> WriteTokensAsync(RequestTarget target, IReadOnlyList<long[]> tokens, CancellationToken cancellationToken)
+    internal Task<string> WriteTokensAsync(RequestTarget target, IReadOnlyList<long[]> tokens, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         return WriteAsync(target, ResultsLayout.Tokens(target.Folder), BinaryData.FromBytes(TokenFile.ToBytes(tokens)), "application/octet-stream", cancellationToken);
     }
 
     /// <summary>Commits result.json and publishes the completion event.</summary>
-    public async Task<RequestOutcome> CompleteAsync(RequestTarget target, RequestRecord record, string eventType, CancellationToken cancellationToken)
+    internal async Task<RequestOutcome> CompleteAsync(RequestTarget target, RequestRecord record, string eventType, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(record);
@@ -111,7 +114,7 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
     /// Writes error.json (once) and publishes the failure event. With no usable target, the error
     /// goes under <see cref="ResultsLayout.RejectedRequestFolder"/> of <paramref name="defaultPrefix"/>.
     /// </summary>
-    public async Task<RequestOutcome> FailAsync(
+    internal async Task<RequestOutcome> FailAsync(
         RequestTarget? target, string message, string defaultPrefix, RequestKind? kind, ErrorReason reason, string error, string eventType, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);

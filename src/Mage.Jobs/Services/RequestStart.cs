@@ -8,5 +8,5 @@ namespace Mage.Jobs.Services;
 /// <param name="Request">The message, when it could be read.</param>
 /// <param name="Target">Where its records go, when that could be worked out.</param>
 /// <param name="Finished">The outcome when there is nothing more to do, else null.</param>
-public sealed record RequestStart<T>(T? Request, RequestTarget? Target, RequestOutcome? Finished)
+internal sealed record RequestStart<T>(T? Request, RequestTarget? Target, RequestOutcome? Finished)
     where T : class;

@@ -1,4 +1,4 @@
 namespace Mage.Jobs.Services;
 
 /// <summary>Where a request's outputs go, once validated.</summary>
-public sealed record RequestTarget(string RequestId, string Container, string Folder);
+internal sealed record RequestTarget(string RequestId, string Container, string Folder);

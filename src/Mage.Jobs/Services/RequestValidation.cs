@@ -5,7 +5,7 @@ using Mage.Jobs.Storage;
 namespace Mage.Jobs.Services;
 
 /// <summary>Validation shared by edit and generation requests. Stateless and thread-safe.</summary>
-public static class RequestValidation
+internal static class RequestValidation
 {
     /// <summary>The output folder of a request, or an error.</summary>
     public static RequestTarget? Target(string? requestId, OutputRequest? output, string defaultContainer, string defaultPrefix, LimitSettings limits, out string? error)

@@ -10,11 +10,14 @@ namespace Mage.Jobs.Services;
 /// the event that announces it. A retried message that finds the record writes nothing and
 /// publishes nothing; every copy of an event carries the same id (<see cref="MageEvent.Create"/>).
 /// </summary>
-/// <remarks>Thread-safe singleton.</remarks>
+/// <remarks>
+/// Thread-safe singleton. Public only because the job services take it in their public
+/// constructors (dependency injection); its members are internal.
+/// </remarks>
 public sealed class ResultCommitter(IEventPublisher events, TimeProvider time)
 {
     /// <summary>True when either record exists (the work was done, or refused, before).</summary>
-    public static async Task<bool> ExistsAsync(BlobClient record, BlobClient error, CancellationToken cancellationToken)
+    internal static async Task<bool> ExistsAsync(BlobClient record, BlobClient error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(error);
@@ -27,7 +30,7 @@ public sealed class ResultCommitter(IEventPublisher events, TimeProvider time)
     /// when this call wrote it publishes the event. Returns whether this call committed.
     /// </summary>
     /// <exception cref="Azure.RequestFailedException">Storage failed, or the container does not exist (404).</exception>
-    public async Task<bool> CommitAsync<T>(BlobClient blob, T record, MageEventDraft announce, CancellationToken cancellationToken)
+    internal async Task<bool> CommitAsync<T>(BlobClient blob, T record, MageEventDraft announce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(announce);
@@ -41,7 +44,7 @@ public sealed class ResultCommitter(IEventPublisher events, TimeProvider time)
     }
 
     /// <summary>Publishes an event that has no record of its own (a job's failure lives in its status document).</summary>
-    public Task PublishAsync(MageEventDraft announce, CancellationToken cancellationToken)
+    internal Task PublishAsync(MageEventDraft announce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(announce);
         return events.PublishAsync(MageEvent.Create(announce.Type, announce.Subject, announce.VersionKey, announce.Data, time.GetUtcNow()), cancellationToken);

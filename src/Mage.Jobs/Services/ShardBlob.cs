@@ -1,4 +1,4 @@
 namespace Mage.Jobs.Services;
 
 /// <summary>One blob of a shard; the etag is the listed version (null for explicit lists).</summary>
-public sealed record ShardBlob(string Name, string? Etag);
+internal sealed record ShardBlob(string Name, string? Etag);

@@ -4,7 +4,7 @@ using Mage.Inference.Runtime;
 namespace Mage.Jobs.Services;
 
 /// <summary>A shard of a job: the blobs it covers and how to embed them. Stored as <c>jobs/{jobId}/shards/{n}.json</c>.</summary>
-public sealed record ShardDocument(
+internal sealed record ShardDocument(
     string JobId,
     int Shard,
     string SourceContainer,

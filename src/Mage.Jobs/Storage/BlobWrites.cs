@@ -10,7 +10,7 @@ namespace Mage.Jobs.Storage;
 /// Stateless and thread-safe; transient failures surface as <see cref="RequestFailedException"/>
 /// so the Functions host retries the message.
 /// </summary>
-public static class BlobWrites
+internal static class BlobWrites
 {
     /// <summary>
     /// Creates the blob only if no blob of that name exists (If-None-Match: *). A single Put Blob

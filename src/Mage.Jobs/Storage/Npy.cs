@@ -3,7 +3,7 @@ using Mage.Inference.Numpy;
 namespace Mage.Jobs.Storage;
 
 /// <summary>Builds .npy files in memory. The bytes depend only on the data and shape (no timestamps).</summary>
-public static class Npy
+internal static class Npy
 {
     public static BinaryData Float32(ReadOnlySpan<float> data, params ReadOnlySpan<int> shape) => Encode(data, shape);
 

@@ -76,7 +76,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
             .Select(i => new DecodeRow(Enumerable.Repeat(MageTokens.MaskId, 256).ToArray(), Seed: 7, ImageIndex: i))
             .ToArray();
 
-        var host = await IterativeDecoder.DecodeAsync(rows, options, Model.LogitsAsync);
+        var host = await Model.DecodeOnHostAsync(rows, options);
         var device = Model.Decode(rows, options);
 
         for (var r = 0; r < rows.Length; r++)
