@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mage.Inference.Imaging;
+using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Tga;
 using SixLabors.ImageSharp.Formats.Tiff;
@@ -65,6 +66,19 @@ public sealed class HostileImageTests
         var ex = AssertRejected(truncated, ImageDecodeFailure.Corrupt, declaredPixelBytes: 512 * 512 * 3);
 
         Assert.Contains("IDAT", ex.Message);
+    }
+
+    [Fact]
+    public void Jpeg_cut_in_the_middle_of_its_scan_is_Corrupt()
+    {
+        // ImageSharp alone would decode this, making up the lower half.
+        using var image = TestImages.Noise(512, 512, seed: 3);
+        var full = TestImages.Encode(image, new JpegEncoder());
+        var truncated = full[..(full.Length / 2)];
+
+        var ex = AssertRejected(truncated, ImageDecodeFailure.Corrupt, declaredPixelBytes: 512 * 512 * 3);
+
+        Assert.Contains("truncated JPEG", ex.Message);
     }
 
     [Fact]
