@@ -11,6 +11,9 @@ internal static class ContainerProbe
     private const byte GifExtensionIntroducer = 0x21;
     private const byte GifImageSeparator = 0x2C;
     private const byte GifTrailer = 0x3B;
+    private const byte JpegStartOfImage = 0xD8;
+    private const byte JpegEndOfImage = 0xD9;
+    private const byte JpegStartOfScan = 0xDA;
 
     /// <summary>
     /// Counts image descriptors in a GIF, stopping once the count passes <paramref name="stopAfter"/>.
@@ -151,4 +154,145 @@ internal static class ContainerProbe
 
         return null;
     }
+
+    /// <summary>
+    /// Returns a description of where a JPEG's data ends before its end-of-image marker (FFD9),
+    /// or null when the marker walk reaches EOI; bytes after EOI are ignored (cameras append
+    /// data there). Data that does not start with SOI, or a segment length below 2, is left to
+    /// the decoder.
+    /// </summary>
+    /// <remarks>
+    /// A missing EOI counts as truncated even when the scan data before it may be whole, which is
+    /// what PIL does in practice with its default LOAD_TRUNCATED_IMAGES = False (python3-pil 9.4,
+    /// libjpeg-turbo): libjpeg decodes a progressive JPEG only once it has read EOI, and in a
+    /// baseline one its suspending reader stalls on the last MCU without the marker. PIL raised
+    /// "image file is truncated" for 191 of 192 JPEGs that lacked only their last two bytes (1x1
+    /// to 640x480, baseline and progressive, grey and colour); the one baseline file it took had
+    /// its last bits fall luckily. Refusing every missing EOI does not hang on such luck, and a
+    /// file that lost its last bytes in transit gives no proof that it kept the rest.
+    /// </remarks>
+    public static string? FindJpegTruncation(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 2 || data[0] != 0xFF || data[1] != JpegStartOfImage)
+        {
+            return null;
+        }
+
+        var position = 2;
+        var scans = 0;
+        while (true)
+        {
+            // Like libjpeg, skip anything that is not a marker (stray bytes, FF00, FF fill bytes)
+            // to find the next one; whether stray bytes are acceptable is the decoder's call.
+            var markerAt = FindMarker(data, position);
+            if (markerAt < 0)
+            {
+                return scans == 0
+                    ? $"the data ends at byte {data.Length} before the first scan (SOS)"
+                    : $"the data ends at byte {data.Length} after scan {scans}, before the end-of-image marker (FFD9)";
+            }
+
+            var marker = data[markerAt + 1];
+            position = markerAt + 2;
+            if (marker == JpegEndOfImage)
+            {
+                return null;
+            }
+
+            if (IsStandaloneJpegMarker(marker))
+            {
+                continue;
+            }
+
+            if (position + 2 > data.Length)
+            {
+                return $"the data ends at byte {data.Length} inside the length of the {JpegMarkerName(marker)} marker at byte {markerAt}";
+            }
+
+            // The length counts itself (2 bytes) but not the marker.
+            var length = BinaryPrimitives.ReadUInt16BigEndian(data[position..]);
+            if (length < 2)
+            {
+                return null;
+            }
+
+            if (position + length > data.Length)
+            {
+                return $"the {JpegMarkerName(marker)} segment at byte {markerAt} declares {length} bytes but only {data.Length - position} remain";
+            }
+
+            position += length;
+            if (marker == JpegStartOfScan)
+            {
+                // Progressive JPEGs hold many scans, each followed by its entropy-coded data.
+                scans++;
+                position = SkipEntropyCodedData(data, position);
+                if (position < 0)
+                {
+                    return $"the data ends at byte {data.Length} inside the entropy-coded data of scan {scans} (SOS at byte {markerAt})";
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Returns the offset of the FF of the next marker at or after <paramref name="position"/>
+    /// (FF followed by a byte other than 00 and FF), or -1 when the data ends first.
+    /// </summary>
+    private static int FindMarker(ReadOnlySpan<byte> data, int position)
+    {
+        while (position < data.Length)
+        {
+            var ff = data[position..].IndexOf((byte)0xFF);
+            if (ff < 0)
+            {
+                return -1;
+            }
+
+            position += ff + 1;
+            if (position < data.Length && data[position] is not (0x00 or 0xFF))
+            {
+                return position - 1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Skips a scan's entropy-coded data: every FF in it is followed by 00 (stuffing) or by a
+    /// restart marker RST0-RST7 (D0-D7), so the first other marker ends it. Returns the offset
+    /// of that marker's FF, or -1 when the data ends first.
+    /// </summary>
+    private static int SkipEntropyCodedData(ReadOnlySpan<byte> data, int position)
+    {
+        while (true)
+        {
+            position = FindMarker(data, position);
+            if (position < 0 || data[position + 1] is < 0xD0 or > 0xD7)
+            {
+                return position;
+            }
+
+            position += 2;
+        }
+    }
+
+    // SOI, TEM and RST0-RST7 carry no length; EOI is handled by the caller.
+    private static bool IsStandaloneJpegMarker(byte marker) =>
+        marker is JpegStartOfImage or 0x01 or (>= 0xD0 and <= 0xD7);
+
+    private static string JpegMarkerName(byte marker) => marker switch
+    {
+        0xC4 => "DHT",
+        0xCC => "DAC",
+        >= 0xC0 and <= 0xCF when marker != 0xC8 => $"SOF{marker - 0xC0}",
+        0xDA => "SOS",
+        0xDB => "DQT",
+        0xDC => "DNL",
+        0xDD => "DRI",
+        >= 0xE0 and <= 0xEF => $"APP{marker - 0xE0}",
+        0xFE => "COM",
+        _ => $"FF{marker:X2}",
+    };
 }

@@ -2,8 +2,8 @@ namespace Mage.Inference.Imaging;
 
 /// <summary>
 /// Upper bounds an untrusted image must satisfy before Mage spends memory decoding it. Every
-/// bound is checked on cheap header data (byte count, declared dimensions, frame count) so an
-/// image that breaks one is rejected without allocating its pixels.
+/// bound is checked on cheap header data (byte count, declared dimensions, frame count, a JPEG's
+/// marker structure) so an image that breaks one is rejected without allocating its pixels.
 /// </summary>
 /// <remarks>Immutable and thread-safe; share one instance.</remarks>
 public sealed record ImageLimits
@@ -62,4 +62,12 @@ public sealed record ImageLimits
             field = value;
         }
     } = DefaultMaxFrames;
+
+    /// <summary>Whether a JPEG whose data ends before its end-of-image marker (a cut-off upload
+    /// or download) is decoded anyway; the decoder makes up what is missing (black rows, or a
+    /// blurred picture for a progressive JPEG cut between scans). False by default, as in PIL
+    /// (LOAD_TRUNCATED_IMAGES = False): such an image is refused as
+    /// <see cref="ImageDecodeFailure.Corrupt"/> rather than embedded as if it were whole. A JPEG
+    /// cut inside its headers fails to decode either way.</summary>
+    public bool AllowTruncatedJpeg { get; init; }
 }

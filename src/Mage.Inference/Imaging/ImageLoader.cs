@@ -160,6 +160,18 @@ public static class ImageLoader
                     $"{subject} is an animated WebP ({frames} frames); animated WebP is not supported. Supported formats are {string.Join(", ", SupportedFormats)} (GIF: first frame).");
             }
         }
+        else if (format == JpegFormat.Instance && !limits.AllowTruncatedJpeg)
+        {
+            // ImageSharp 2.1 decodes a truncated JPEG without complaint: the rows it has no data
+            // for come out black, and a progressive JPEG cut between scans comes out blurred.
+            var truncation = ContainerProbe.FindJpegTruncation(bytes);
+            if (truncation is not null)
+            {
+                throw new ImageDecodeException(
+                    ImageDecodeFailure.Corrupt,
+                    $"{subject} is a truncated JPEG ({bytes.Length} bytes): {truncation}; decoded, the missing part would come out black or blurred. Set ImageLimits.AllowTruncatedJpeg to accept such files.");
+            }
+        }
         else if (format == PngFormat.Instance)
         {
             var truncation = ContainerProbe.FindPngTruncation(bytes);

@@ -67,7 +67,12 @@ internal sealed partial class ModelHost(
         ArgumentNullException.ThrowIfNull(limits);
         return new MageEngineOptions
         {
-            Limits = new ImageLimits { MaxBytes = limits.MaxImageBytes, MaxPixels = limits.MaxImagePixels },
+            Limits = new ImageLimits
+            {
+                MaxBytes = limits.MaxImageBytes,
+                MaxPixels = limits.MaxImagePixels,
+                AllowTruncatedJpeg = limits.AllowTruncatedJpeg,
+            },
         };
     }
 

@@ -20,6 +20,10 @@ public sealed class LimitSettings
     [Range(1, long.MaxValue)]
     public long MaxImagePixels { get; set; } = ImageLimits.DefaultMaxPixels;
 
+    /// <summary>Whether a JPEG cut short (no end-of-image marker) is decoded anyway, its missing part
+    /// made up; off by default, so such an upload fails as corrupt (<see cref="ImageLimits.AllowTruncatedJpeg"/>).</summary>
+    public bool AllowTruncatedJpeg { get; set; }
+
     /// <summary>Most images one bulk job may cover.</summary>
     [Range(1, long.MaxValue)]
     public long MaxImagesPerJob { get; set; } = 10_000_000;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mage.Inference.Imaging;
+using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Tga;
 using SixLabors.ImageSharp.Formats.Tiff;
@@ -55,16 +56,18 @@ public sealed class HostileImageTests
         Assert.Contains("ImageLimits.MaxDimension", ex.Message);
     }
 
-    [Fact]
-    public void Png_cut_in_the_middle_of_IDAT_is_Corrupt()
+    [Theory]
+    [InlineData("png", "IDAT")]
+    [InlineData("jpeg", "truncated JPEG")] // ImageSharp alone would decode it, making up the lower half
+    public void Image_cut_in_the_middle_of_its_data_is_Corrupt(string format, string named)
     {
         using var image = TestImages.Noise(512, 512, seed: 1);
-        var full = TestImages.Encode(image, new PngEncoder());
+        var full = TestImages.Encode(image, format == "png" ? new PngEncoder() : new JpegEncoder());
         var truncated = full[..(full.Length / 2)];
 
         var ex = AssertRejected(truncated, ImageDecodeFailure.Corrupt, declaredPixelBytes: 512 * 512 * 3);
 
-        Assert.Contains("IDAT", ex.Message);
+        Assert.Contains(named, ex.Message);
     }
 
     [Fact]
