@@ -39,11 +39,14 @@ internal static class CliApp
             Error = context.Error,
             EnableDefaultExceptionHandler = false,
 
-            // Program handles Ctrl+C itself, and tests must not install process-wide handlers.
+            // Program handles SIGINT and SIGTERM itself, and tests must not install process-wide handlers.
             ProcessTerminationTimeout = null,
         };
         var code = await parse.InvokeAsync(invocation, cancellationToken);
-        await context.Out.FlushAsync(cancellationToken);
+
+        // Not the command's token: after Ctrl+C or SIGTERM it is cancelled, and a flush that
+        // throws here would escape Main and abort the process (exit 134) after a clean stop.
+        await context.Out.FlushAsync(CancellationToken.None);
         return code;
     }
 

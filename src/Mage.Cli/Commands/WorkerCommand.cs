@@ -34,7 +34,12 @@ internal static class WorkerCommand
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // Ctrl+C is how a worker is stopped: unfinished messages were made visible again.
+                // Reported below: the run ends this way or returns, depending on where the signal found it.
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // SIGINT or SIGTERM is how a worker is stopped: unfinished messages were made visible again.
                 context.Error.WriteLine("mage worker: stopped.");
             }
 
