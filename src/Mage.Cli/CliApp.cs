@@ -73,9 +73,10 @@ internal static class CliApp
             context.WriteError(e.Message);
             return ExitCodes.Failure;
         }
-        catch (Azure.RequestFailedException e)
+        catch (Exception e) when (e is Azure.RequestFailedException || (e is AggregateException && Jobs.StorageFailures.IsStorageFailure(e)))
         {
-            context.WriteError($"storage: {e.Status} {e.ErrorCode}: {FirstLine(e.Message)}");
+            // The AggregateException is the SDK's retry policy giving up ("Retry failed after 6 tries").
+            context.WriteError($"storage: {Jobs.StorageFailures.Describe(e)}");
             return ExitCodes.Failure;
         }
         catch (Azure.Identity.AuthenticationFailedException e)
