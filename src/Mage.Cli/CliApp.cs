@@ -39,11 +39,14 @@ internal static class CliApp
             Error = context.Error,
             EnableDefaultExceptionHandler = false,
 
-            // Program handles Ctrl+C itself, and tests must not install process-wide handlers.
+            // Program handles SIGINT and SIGTERM itself, and tests must not install process-wide handlers.
             ProcessTerminationTimeout = null,
         };
         var code = await parse.InvokeAsync(invocation, cancellationToken);
-        await context.Out.FlushAsync(cancellationToken);
+
+        // Not the command's token: after Ctrl+C or SIGTERM it is cancelled, and a flush that
+        // throws here would escape Main and abort the process (exit 134) after a clean stop.
+        await context.Out.FlushAsync(CancellationToken.None);
         return code;
     }
 
@@ -70,9 +73,10 @@ internal static class CliApp
             context.WriteError(e.Message);
             return ExitCodes.Failure;
         }
-        catch (Azure.RequestFailedException e)
+        catch (Exception e) when (e is Azure.RequestFailedException || (e is AggregateException && Jobs.StorageFailures.IsStorageFailure(e)))
         {
-            context.WriteError($"storage: {e.Status} {e.ErrorCode}: {FirstLine(e.Message)}");
+            // The AggregateException is the SDK's retry policy giving up ("Retry failed after 6 tries").
+            context.WriteError($"storage: {Jobs.StorageFailures.Describe(e)}");
             return ExitCodes.Failure;
         }
         catch (Azure.Identity.AuthenticationFailedException e)

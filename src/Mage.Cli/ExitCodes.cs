@@ -16,6 +16,6 @@ internal static class ExitCodes
     /// <summary>The command line is wrong: unknown command or option, missing or malformed value.</summary>
     public const int Usage = 2;
 
-    /// <summary>Interrupted (Ctrl+C), as shells report SIGINT.</summary>
+    /// <summary>Interrupted (Ctrl+C or SIGTERM), as shells report SIGINT. <c>mage worker</c> exits 0 instead: stopping is how it ends.</summary>
     public const int Cancelled = 130;
 }

@@ -12,6 +12,9 @@ internal sealed record CliRun(int ExitCode, string Out, string Error)
 
 internal static class Cli
 {
+    /// <summary>The src/Mage.Cli build output of the configuration these tests were built in (bin/{Configuration}/net10.0/).</summary>
+    public static string BuildOutput => Path.Combine(RepoPaths.Root, "src", "Mage.Cli", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0");
+
     /// <summary>The tiny package the CLI build copies next to the executable (and so next to the tests).</summary>
     public static string TinyPackage => Path.Combine(AppContext.BaseDirectory, "models", "mage-tiny");
 

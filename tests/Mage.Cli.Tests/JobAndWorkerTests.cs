@@ -194,8 +194,7 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
     [Fact]
     public void Cli_build_output_has_the_cpu_runtime_and_no_cuda_natives_or_functions_app()
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/{Configuration}/net10.0/
-        var output = Path.Combine(RepoPaths.Root, "src", "Mage.Cli", "bin", configuration, "net10.0");
+        var output = Cli.BuildOutput;
         var natives = Path.Combine(output, "runtimes", "linux-x64", "native");
         Assert.True(File.Exists(Path.Combine(natives, "libonnxruntime.so")), natives);
         Assert.False(File.Exists(Path.Combine(natives, "libonnxruntime_providers_cuda.so")));

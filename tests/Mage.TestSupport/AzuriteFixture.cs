@@ -1,15 +1,12 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Xunit;
 
 namespace Mage.TestSupport;
 
 /// <summary>
-/// Starts a real Azurite (blob and queue, in memory) from tools/azurite on free ports and stops
-/// it after the collection. test.sh installs it with <c>npm ci --prefix tools/azurite</c>.
-/// One instance serves one xunit collection; <see cref="ConnectionString"/> is set once
-/// <see cref="InitializeAsync"/> has finished and is safe to read from any thread after that.
+/// Starts a real Azurite (blob and queue, in memory; see <see cref="AzuriteServer"/>) for an
+/// xunit collection and stops it after the collection. One instance serves one collection;
+/// <see cref="ConnectionString"/> is set once <see cref="InitializeAsync"/> has finished and is
+/// safe to read from any thread after that.
 /// </summary>
 /// <remarks>
 /// xunit 2 finds collection definitions only in the test assembly itself, so each test project
@@ -21,92 +18,21 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>The name of the xunit collection that shares one Azurite.</summary>
     public const string CollectionName = "Azurite";
 
-    private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-    private Process? process;
+    private AzuriteServer? server;
 
     public string ConnectionString { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
-        var root = RepoPaths.Root;
-        var script = Path.Combine(root, "tools", "azurite", "node_modules", "azurite", "dist", "src", "azurite.js");
-        if (!File.Exists(script))
-        {
-            throw new InvalidOperationException($"Azurite is not installed ({script} is missing): run 'npm ci --prefix tools/azurite' (test.sh does).");
-        }
-
-        int blobPort = FreePort(), queuePort = FreePort(), tablePort = FreePort();
-        var start = new ProcessStartInfo("node")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-                 {
-                     script, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
-                     "--blobHost", "127.0.0.1", "--blobPort", $"{blobPort}",
-                     "--queueHost", "127.0.0.1", "--queuePort", $"{queuePort}",
-                     "--tableHost", "127.0.0.1", "--tablePort", $"{tablePort}",
-                 })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        process = Process.Start(start) ?? throw new InvalidOperationException("Could not start node.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await WaitForPortAsync(blobPort).ConfigureAwait(false);
-        await WaitForPortAsync(queuePort).ConfigureAwait(false);
-        ConnectionString = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-                           $"AccountKey={Key};BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
-                           $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;";
+        server = await AzuriteServer.StartNewAsync().ConfigureAwait(false);
+        ConnectionString = server.ConnectionString;
     }
 
     public async Task DisposeAsync()
     {
-        if (process is { HasExited: false })
+        if (server is not null)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync().ConfigureAwait(false);
+            await server.DisposeAsync().ConfigureAwait(false);
         }
-
-        process?.Dispose();
-    }
-
-    private async Task WaitForPortAsync(int port)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            if (process!.HasExited)
-            {
-                throw new InvalidOperationException($"Azurite exited with code {process.ExitCode} before listening.");
-            }
-
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port).ConfigureAwait(false);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100).ConfigureAwait(false);
-            }
-        }
-
-        throw new TimeoutException($"Azurite did not listen on port {port} within 30 s.");
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

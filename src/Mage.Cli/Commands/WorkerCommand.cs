@@ -25,7 +25,7 @@ internal static class WorkerCommand
             await using var model = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.BatchSize), context);
             using var host = JobsHost.Create(settings, context.Error, parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information, model.Engine);
             var logger = host.Get<ILoggerFactory>().CreateLogger("Mage.Cli.Worker");
-            var worker = new QueueWorker(host, host.CreateRawQueues(), logger);
+            var worker = new QueueWorker(host, host.CreateRawQueues(), host.CreateWorkerBlobs(), logger);
             context.Error.WriteLine($"mage worker: model {model.Model.Package.Manifest.Arch} on {model.Model.Device.Description}; " +
                                     (parse.GetValue(once) ? "draining once." : "press Ctrl+C to stop."));
             try
@@ -34,7 +34,12 @@ internal static class WorkerCommand
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // Ctrl+C is how a worker is stopped: unfinished messages were made visible again.
+                // Reported below: the run ends this way or returns, depending on where the signal found it.
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // SIGINT or SIGTERM is how a worker is stopped: unfinished messages were made visible again.
                 context.Error.WriteLine("mage worker: stopped.");
             }
 

@@ -1,3 +1,4 @@
+using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
@@ -36,14 +37,25 @@ internal sealed class JobsHost : IDisposable
     public QueueServiceClient Queues => Get<QueueServiceClient>();
 
     /// <summary>
-    /// Queue clients that leave bodies as they are (no base64), for the worker, which decodes
-    /// itself so that a body that is not base64 is moved to the poison queue instead of being lost.
+    /// Queue clients for the worker: they leave bodies as they are (no base64), since the worker
+    /// decodes itself so that a body that is not base64 is moved to the poison queue instead of
+    /// being lost, and they fail fast (<see cref="FailFast"/>).
     /// </summary>
     public QueueServiceClient CreateRawQueues() =>
         StorageClients.CreateQueueServiceClient(
             Get<IConfiguration>().GetSection(StorageSettings.Connection),
             new DefaultAzureCredential(),
-            new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+            FailFast(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None }));
+
+    /// <summary>
+    /// Blob clients for the worker's own calls (creating containers, listing uploads) that fail
+    /// fast (<see cref="FailFast"/>); the services keep <see cref="Blobs"/> and the SDK's retries.
+    /// </summary>
+    public BlobServiceClient CreateWorkerBlobs() =>
+        StorageClients.CreateBlobServiceClient(
+            Get<IConfiguration>().GetSection(StorageSettings.Connection),
+            new DefaultAzureCredential(),
+            FailFast(new BlobClientOptions()));
 
     public T Get<T>()
         where T : notnull => host.Services.GetRequiredService<T>();
@@ -79,4 +91,17 @@ internal sealed class JobsHost : IDisposable
     }
 
     public void Dispose() => host.Dispose();
+
+    /// <summary>
+    /// Gives up after 3 tries (the SDK default of 6 takes about 25 s against a stopped account) and
+    /// 30 s without an answer: the worker's poll loop has its own outage backoff, so its calls
+    /// should fail fast rather than hang.
+    /// </summary>
+    private static T FailFast<T>(T options)
+        where T : ClientOptions
+    {
+        options.Retry.MaxRetries = 2;
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(30);
+        return options;
+    }
 }

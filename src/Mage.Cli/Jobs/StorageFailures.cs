@@ -1,0 +1,51 @@
+using System.Net.Sockets;
+using Azure;
+
+namespace Mage.Cli.Jobs;
+
+/// <summary>
+/// Sorts the exceptions a storage call can end with. The Azure SDK reports a call that got no
+/// answer (refused connection, reset, timeout) as <see cref="RequestFailedException"/> with status
+/// 0, or, once its retry policy gives up, as an <see cref="AggregateException"/> of those
+/// ("Retry failed after 6 tries"); an answer that is an error is a
+/// <see cref="RequestFailedException"/> with the HTTP status.
+/// </summary>
+internal static class StorageFailures
+{
+    /// <summary>
+    /// True when storage did not answer, or answered that it cannot serve now (5xx, 408, 429):
+    /// trying again later may work. An <see cref="OperationCanceledException"/> counts (the SDK's
+    /// network timeout) unless <paramref name="ours"/> was cancelled.
+    /// </summary>
+    public static bool IsUnavailable(Exception exception, CancellationToken ours = default) => exception switch
+    {
+        RequestFailedException e => e.Status is 0 or 408 or 429 or >= 500,
+        AggregateException e => e.InnerExceptions.Count > 0 && e.InnerExceptions.All(inner => IsUnavailable(inner, ours)),
+        OperationCanceledException => !ours.IsCancellationRequested,
+        HttpRequestException or IOException or SocketException or TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary>True for <see cref="IsUnavailable"/> and for any error answer from storage (403, 404, 409...).</summary>
+    public static bool IsStorageFailure(Exception exception, CancellationToken ours = default) =>
+        IsUnavailable(exception, ours) || exception switch
+        {
+            RequestFailedException => true,
+            AggregateException e => e.InnerExceptions.Count > 0 && e.InnerExceptions.All(inner => IsStorageFailure(inner, ours)),
+            _ => false,
+        };
+
+    /// <summary>
+    /// One line for a log or an error message: the status and error code when storage answered,
+    /// the last try's reason when the SDK gave up retrying.
+    /// </summary>
+    public static string Describe(Exception exception) => exception switch
+    {
+        AggregateException { InnerExceptions.Count: > 0 } e => $"no answer after {e.InnerExceptions.Count} tries, last: {Describe(e.InnerExceptions[^1])}",
+        RequestFailedException { Status: 0 } e => FirstLine(e.Message),
+        RequestFailedException e => $"{e.Status} {e.ErrorCode}: {FirstLine(e.Message)}",
+        _ => FirstLine(exception.Message),
+    };
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+}
