@@ -21,7 +21,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>The name of the xunit collection that shares one Azurite.</summary>
     public const string CollectionName = "Azurite";
 
-    private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    /// <summary>Azurite's well-known account key (of <c>devstoreaccount1</c>), for tests that sign their own SAS.</summary>
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private Process? process;
 
     public string ConnectionString { get; private set; } = "";
@@ -61,7 +62,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         await WaitForPortAsync(blobPort).ConfigureAwait(false);
         await WaitForPortAsync(queuePort).ConfigureAwait(false);
         ConnectionString = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-                           $"AccountKey={Key};BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
+                           $"AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
                            $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;";
     }
 
@@ -101,7 +102,8 @@ public sealed class AzuriteFixture : IAsyncLifetime
         throw new TimeoutException($"Azurite did not listen on port {port} within 30 s.");
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on (as of the call).</summary>
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
