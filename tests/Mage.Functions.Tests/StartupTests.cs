@@ -26,6 +26,7 @@ public sealed class StartupTests(AzuriteFixture azurite)
     {
         await using var seed = await MageTestHost.StartAsync(azurite);
         var models = seed.Container(seed.Storage.ModelsContainer);
+        await models.CreateAsync();
         foreach (var file in Directory.GetFiles(Fixtures.TinyPackage))
         {
             await models.GetBlobClient($"mage-tiny/v1/{Path.GetFileName(file)}").UploadAsync(file);

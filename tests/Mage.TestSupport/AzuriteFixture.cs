@@ -18,6 +18,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
     /// <summary>The name of the xunit collection that shares one Azurite.</summary>
     public const string CollectionName = "Azurite";
 
+    /// <summary>Azurite's well-known account key (of <c>devstoreaccount1</c>), for tests that sign their own SAS.</summary>
+    public const string AccountKey = AzuriteServer.AccountKey;
+
     private AzuriteServer? server;
 
     public string ConnectionString { get; private set; } = "";
@@ -35,4 +38,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             await server.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>A loopback port nothing listens on (as of the call).</summary>
+    public static int FreePort() => AzuriteServer.FreePort();
 }

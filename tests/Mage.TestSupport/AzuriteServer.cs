@@ -13,7 +13,8 @@ namespace Mage.TestSupport;
 /// </summary>
 public sealed class AzuriteServer : IAsyncDisposable
 {
-    private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    /// <summary>Azurite's well-known account key (of <c>devstoreaccount1</c>).</summary>
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
 
@@ -29,7 +30,7 @@ public sealed class AzuriteServer : IAsyncDisposable
         this.script = script;
         this.location = location;
         ConnectionString = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-                           $"AccountKey={Key};BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
+                           $"AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{blobPort}/devstoreaccount1;" +
                            $"QueueEndpoint=http://127.0.0.1:{queuePort}/devstoreaccount1;";
     }
 
@@ -155,7 +156,8 @@ public sealed class AzuriteServer : IAsyncDisposable
         throw new TimeoutException($"Azurite did not listen on port {port} within {StartTimeout.TotalSeconds} s.");
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on (as of the call).</summary>
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

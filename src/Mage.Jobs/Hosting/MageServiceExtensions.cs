@@ -18,8 +18,9 @@ namespace Mage.Jobs.Hosting;
 public static class MageServiceExtensions
 {
     /// <summary>
-    /// Options (validated at start-up), Azure clients, the model host (loads the model at
-    /// start-up), the event publisher and the job services.
+    /// Options (validated at start-up), Azure clients, the storage bootstrap (creates or checks the
+    /// containers and queues at start-up), the model host (loads the model at start-up), the event
+    /// publisher and the job services.
     /// </summary>
     public static IHostApplicationBuilder AddMage(this IHostApplicationBuilder builder)
     {
@@ -65,6 +66,8 @@ public static class MageServiceExtensions
                 sp.GetRequiredService<ILogger<QueueEventPublisher>>()));
         }
 
+        // Hosted services start in registration order: storage is checked before the model loads.
+        services.AddHostedService<StorageBootstrap>();
         services.AddSingleton<ModelPackageDownloader>();
         services.AddSingleton<ModelHost>();
         services.AddSingleton<IMageEngineSource>(sp => sp.GetRequiredService<ModelHost>());

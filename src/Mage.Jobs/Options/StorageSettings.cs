@@ -40,6 +40,14 @@ public sealed class StorageSettings
     [Required, RegularExpression(NamePattern, ErrorMessage = "EventsQueue " + NameMessage)]
     public string EventsQueue { get; set; } = "mage-events";
 
+    /// <summary>
+    /// Create the uploads, results and jobs containers and every queue at start-up when they are
+    /// missing (the default), and recreate the jobs or results container if it disappears later.
+    /// False for deployments that forbid it: start-up then only checks that they exist and stops
+    /// naming the first one missing. The models container is never created.
+    /// </summary>
+    public bool CreateMissing { get; set; } = true;
+
     /// <summary>The configured name of a work queue.</summary>
     public string QueueName(WorkQueue queue) => queue switch
     {

@@ -23,7 +23,7 @@ public enum ErrorReason
     [JsonStringEnumMemberName("invalidName")]
     InvalidName,
 
-    /// <summary>A blob the request names does not exist.</summary>
+    /// <summary>A blob, or the output container, the request names does not exist.</summary>
     [JsonStringEnumMemberName("missing")]
     Missing,
 

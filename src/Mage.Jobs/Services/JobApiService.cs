@@ -29,12 +29,24 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
         }
 
         var jobId = parsed.Spec!.JobId;
-        if (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is not null)
+        var queue = queues.GetQueueClient(storage.Value.JobsQueue);
+        var resource = StorageResource.Of(statuses.Container);
+        try
         {
-            return new ApiResult(HttpStatusCode.Conflict, new { error = $"Job {jobId} already exists.", status = $"jobs/{jobId}" });
+            if (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return new ApiResult(HttpStatusCode.Conflict, new { error = $"Job {jobId} already exists.", status = $"jobs/{jobId}" });
+            }
+
+            resource = StorageResource.Of(queue);
+            await queue.SendMessageAsync(body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (StorageErrors.IsStorageFailure(e))
+        {
+            // A missing queue or unreachable storage is the service's trouble, not the caller's: 503 naming it, not a bare 500.
+            return new ApiResult(HttpStatusCode.ServiceUnavailable, new { error = $"Job {jobId} was not accepted: {StorageErrors.Explain(resource, e, creating: false)}" });
         }
 
-        await queues.GetQueueClient(storage.Value.JobsQueue).SendMessageAsync(body, cancellationToken).ConfigureAwait(false);
         return new ApiResult(HttpStatusCode.Accepted, new { jobId, status = $"jobs/{jobId}" }, $"jobs/{jobId}");
     }
 

@@ -37,7 +37,8 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
     /// <summary>
     /// The common start of an edit or generation message: reads it, works out where its records go
     /// (its own folder even when only its requestId can be read), and finishes it when it already
-    /// has a record (<see cref="Outcome.Skipped"/>) or cannot be read or addressed (error.json written).
+    /// has a record (<see cref="Outcome.Skipped"/>) or cannot be read or addressed (error.json written;
+    /// when its output container does not exist, in the same folder of the default results container).
     /// </summary>
     /// <param name="message">The message body.</param>
     /// <param name="defaultPrefix">The output prefix when the message names none.</param>
@@ -62,6 +63,13 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
         {
             var (requestId, output) = address(request);
             target = RequestValidation.Target(requestId, output, ResultsContainer, defaultPrefix, limits, out error);
+        }
+
+        if (target is not null && await MissingOutputAsync(target, cancellationToken).ConfigureAwait(false) is { } missing)
+        {
+            // Its output container does not exist: record the error in the same folder of the default results container.
+            target = target with { Container = ResultsContainer };
+            return new(request, target, await FailAsync(target, message, defaultPrefix, kind(request), ErrorReason.Missing, missing, failedEvent, cancellationToken).ConfigureAwait(false));
         }
 
         if (target is not null && await IsDoneAsync(target, cancellationToken).ConfigureAwait(false))
@@ -137,6 +145,23 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
         }
 
         return new RequestOutcome(Outcome.Failed, target.Folder, text);
+    }
+
+    /// <summary>
+    /// Null when the target's container exists (the default results container is created again if
+    /// it vanished and <see cref="StorageSettings.CreateMissing"/> allows), else why it does not.
+    /// </summary>
+    private async Task<string?> MissingOutputAsync(RequestTarget target, CancellationToken cancellationToken)
+    {
+        var container = blobs.GetBlobContainerClient(target.Container);
+        if (await container.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return target.Container == ResultsContainer
+            ? await ContainerRepair.EnsureAsync(container, storage.Value.CreateMissing, cancellationToken).ConfigureAwait(false)
+            : $"output {StorageErrors.NotFound(StorageResource.Of(container))} This error is recorded in the default results container '{ResultsContainer}'.";
     }
 
     /// <summary>The target of a message that could not be read, when its requestId still can be: its error goes where its sender looks.</summary>

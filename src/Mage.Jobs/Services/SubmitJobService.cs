@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
@@ -33,10 +34,41 @@ public sealed partial class SubmitJobService(
     TimeProvider time,
     ILogger<SubmitJobService> logger)
 {
-    /// <summary>Handles one job message. Returns the job's status, or null when the message named no usable job id.</summary>
+    /// <summary>
+    /// Handles one job message. Returns the job's status, or null when the message named no usable
+    /// job id or the jobs container is gone and cannot be recreated (then a failed event says so).
+    /// </summary>
     public async Task<JobStatus?> SubmitAsync(string message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            return await SubmitOnceAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (StorageErrors.IsContainerNotFound(e))
+        {
+            // Every record of a job lives in the jobs container: without it, retrying only ends in the poison queue.
+            var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+            if (await jobs.ExistsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw; // another container vanished: retried by the host as before
+            }
+
+            if (await ContainerRepair.EnsureAsync(jobs, storage.Value.CreateMissing, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                var jobId = JobRequestParser.Parse(message, limits.Value, storage.Value.ResultsContainer).JobId;
+                LogFailed(logger, jobId ?? "(none)", problem);
+                await PublishFailedAsync(jobId, jobId is null ? "jobs" : $"jobs/{jobId}", $"the job cannot be recorded: {problem}", cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
+            LogRecreated(logger, jobs.Name);
+            return await SubmitOnceAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<JobStatus?> SubmitOnceAsync(string message, CancellationToken cancellationToken)
+    {
         var parsed = JobRequestParser.Parse(message, limits.Value, storage.Value.ResultsContainer);
         if (!parsed.IsValid)
         {
@@ -277,6 +309,9 @@ public sealed partial class SubmitJobService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} listed {Images} images into {Shards} shards")]
     private static partial void LogListed(ILogger logger, string jobId, long images, int shards);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The jobs container {Container} was missing; created it again")]
+    private static partial void LogRecreated(ILogger logger, string container);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string jobId, string reason);

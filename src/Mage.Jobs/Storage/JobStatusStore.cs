@@ -17,7 +17,8 @@ public sealed class JobStatusStore(BlobServiceClient blobs, IOptions<StorageSett
 {
     private const int MaxAttempts = 64;
 
-    private BlobContainerClient Container => blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+    /// <summary>The jobs container.</summary>
+    internal BlobContainerClient Container => blobs.GetBlobContainerClient(storage.Value.JobsContainer);
 
     /// <summary>Creates the status document; false when the job already has one.</summary>
     public Task<bool> TryCreateAsync(JobStatus status, CancellationToken cancellationToken = default)

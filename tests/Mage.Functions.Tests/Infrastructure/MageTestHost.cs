@@ -43,22 +43,12 @@ public sealed class MageTestHost : IAsyncDisposable
 
     public static async Task<MageTestHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? overrides = null)
     {
-        var tag = "t" + Guid.NewGuid().ToString("N")[..10];
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(UniqueStorageNames())
         {
             ["MageStorage"] = azurite.ConnectionString,
             ["Mage:Model:PackagePath"] = Fixtures.TinyPackage,
             ["Mage:Model:Device"] = "cpu",
             ["Mage:Model:IntraOpThreads"] = "1",
-            ["Mage:Storage:UploadsContainer"] = $"{tag}-uploads",
-            ["Mage:Storage:ResultsContainer"] = $"{tag}-results",
-            ["Mage:Storage:JobsContainer"] = $"{tag}-jobs",
-            ["Mage:Storage:ModelsContainer"] = $"{tag}-models",
-            ["Mage:Storage:JobsQueue"] = $"{tag}-jobs",
-            ["Mage:Storage:ShardsQueue"] = $"{tag}-shards",
-            ["Mage:Storage:EditsQueue"] = $"{tag}-edits",
-            ["Mage:Storage:GenerateQueue"] = $"{tag}-generate",
-            ["Mage:Storage:EventsQueue"] = $"{tag}-events",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
@@ -70,21 +60,36 @@ public sealed class MageTestHost : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddMage();
         var host = builder.Build();
-        await host.StartAsync().ConfigureAwait(false);
-        var storage = host.Services.GetRequiredService<IOptions<StorageSettings>>().Value;
-        var blobs = host.Services.GetRequiredService<BlobServiceClient>();
-        var queues = host.Services.GetRequiredService<QueueServiceClient>();
-        foreach (var c in new[] { storage.UploadsContainer, storage.ResultsContainer, storage.JobsContainer, storage.ModelsContainer })
+        try
         {
-            await blobs.GetBlobContainerClient(c).CreateIfNotExistsAsync().ConfigureAwait(false);
+            // The app's StorageBootstrap creates the containers and queues; only the models container is left to the test.
+            await host.StartAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
         }
 
-        foreach (var q in new[] { storage.JobsQueue, storage.ShardsQueue, storage.EditsQueue, storage.GenerateQueue, storage.EventsQueue })
-        {
-            await queues.GetQueueClient(q).CreateIfNotExistsAsync().ConfigureAwait(false);
-        }
+        return new MageTestHost(host, host.Services.GetRequiredService<IOptions<StorageSettings>>().Value);
+    }
 
-        return new MageTestHost(host, storage);
+    /// <summary>Every <c>Mage:Storage</c> container and queue name, with a prefix unique to this call.</summary>
+    public static Dictionary<string, string?> UniqueStorageNames()
+    {
+        var tag = "t" + Guid.NewGuid().ToString("N")[..10];
+        return new Dictionary<string, string?>
+        {
+            ["Mage:Storage:UploadsContainer"] = $"{tag}-uploads",
+            ["Mage:Storage:ResultsContainer"] = $"{tag}-results",
+            ["Mage:Storage:JobsContainer"] = $"{tag}-jobs",
+            ["Mage:Storage:ModelsContainer"] = $"{tag}-models",
+            ["Mage:Storage:JobsQueue"] = $"{tag}-jobs",
+            ["Mage:Storage:ShardsQueue"] = $"{tag}-shards",
+            ["Mage:Storage:EditsQueue"] = $"{tag}-edits",
+            ["Mage:Storage:GenerateQueue"] = $"{tag}-generate",
+            ["Mage:Storage:EventsQueue"] = $"{tag}-events",
+        };
     }
 
     /// <summary>Receives every message now in a queue (and deletes them).</summary>
