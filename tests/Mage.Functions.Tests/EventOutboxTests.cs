@@ -2,6 +2,7 @@ using System.Text.Json;
 using Mage.Functions.Tests.Infrastructure;
 using Mage.Jobs.Events;
 using Mage.Jobs.Services;
+using Mage.Jobs.Storage;
 
 namespace Mage.Functions.Tests;
 
@@ -31,42 +32,32 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         var uploads = host.Container(host.Storage.UploadsContainer);
         var blob = uploads.GetBlobClient("set/a.png");
-        var service = host.Get<UploadEmbeddingService>();
         var etag = (await blob.GetPropertiesAsync()).Value.ETag.ToString();
-        var expectedId = IdOf(MageEventTypes.UploadCompleted, $"{uploads.Name}/set/a.png", etag);
+        var folder = ResultsLayout.UploadFolder("set/a.png", etag, nameIsValid: true);
 
-        Publisher.CrashOnNextPublish();
-        await Assert.ThrowsAsync<InvalidOperationException>(() => service.ProcessAsync(blob));
+        await AssertPublishedOnceAcrossACrashAsync(
+            () => host.Get<UploadEmbeddingService>().ProcessAsync(blob),
+            host.Storage.ResultsContainer,
+            folder + "record.json",
+            MageEventTypes.UploadCompleted,
+            IdOf(MageEventTypes.UploadCompleted, $"{uploads.Name}/set/a.png", etag));
 
-        var folder = (await host.ListAsync(host.Storage.ResultsContainer, "uploads/set/a.png/")).Select(n => n[..(n.LastIndexOf('/') + 1)]).Distinct().Single();
-        await AssertCrashLeftAsync(host.Storage.ResultsContainer, folder + "record.json", folder + "record.event.json", expectedId);
-
-        Assert.Equal(Outcome.Skipped, (await service.ProcessAsync(blob)).Status);
-        await AssertPublishedOnceAsync(MageEventTypes.UploadCompleted, expectedId);
         Assert.Equal([folder + "embedding.npy", folder + "record.json", folder + "tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, folder)).Order(StringComparer.Ordinal));
-
-        Assert.Equal(Outcome.Skipped, (await service.ProcessAsync(blob)).Status);
-        Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
     }
 
     [Fact]
     public async Task Generation_event_lost_in_a_crash_is_published_once_by_the_retry()
     {
-        const string message = """{ "requestId": "gen-crash", "count": 1, "seed": 5, "steps": 2, "deterministic": true }""";
         const string folder = "generate/gen-crash/";
-        var service = host.Get<GenerateService>();
-        var expectedId = IdOf(MageEventTypes.GenerateCompleted, "requests/gen-crash", folder);
 
-        Publisher.CrashOnNextPublish();
-        await Assert.ThrowsAsync<InvalidOperationException>(() => service.ProcessAsync(message));
-        await AssertCrashLeftAsync(host.Storage.ResultsContainer, folder + "result.json", folder + "result.event.json", expectedId);
+        await AssertPublishedOnceAcrossACrashAsync(
+            () => host.Get<GenerateService>().ProcessAsync("""{ "requestId": "gen-crash", "count": 1, "seed": 5, "steps": 2, "deterministic": true }"""),
+            host.Storage.ResultsContainer,
+            folder + "result.json",
+            MageEventTypes.GenerateCompleted,
+            IdOf(MageEventTypes.GenerateCompleted, "requests/gen-crash", folder));
 
-        Assert.Equal(Outcome.Skipped, (await service.ProcessAsync(message)).Status);
-        await AssertPublishedOnceAsync(MageEventTypes.GenerateCompleted, expectedId);
         Assert.Equal([folder + "image-0.png", folder + "result.json", folder + "tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, folder)).Order(StringComparer.Ordinal));
-
-        Assert.Equal(Outcome.Skipped, (await service.ProcessAsync(message)).Status);
-        Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
     }
 
     [Fact]
@@ -80,18 +71,15 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
         });
         Assert.Equal(JobState.Running, (await host.Get<SubmitJobService>().SubmitAsync(job))!.State);
         var shard = Assert.Single(await host.DrainAsync(host.Storage.ShardsQueue));
-        var shards = host.Get<ProcessShardService>();
-        var expectedId = IdOf(MageEventTypes.JobCompleted, "jobs/crash-1", "crash-1");
 
-        Publisher.CrashOnNextPublish();
-        await Assert.ThrowsAsync<InvalidOperationException>(() => shards.ProcessAsync(shard));
-        await AssertCrashLeftAsync(host.Storage.ResultsContainer, "jobs/crash-1/manifest.json", "jobs/crash-1/manifest.event.json", expectedId);
+        await AssertPublishedOnceAcrossACrashAsync(
+            () => host.Get<ProcessShardService>().ProcessAsync(shard),
+            host.Storage.ResultsContainer,
+            "jobs/crash-1/manifest.json",
+            MageEventTypes.JobCompleted,
+            IdOf(MageEventTypes.JobCompleted, "jobs/crash-1", "crash-1"));
 
-        Assert.Equal(Outcome.AlreadyCounted, (await shards.ProcessAsync(shard)).Status);
-        await AssertPublishedOnceAsync(MageEventTypes.JobCompleted, expectedId);
         Assert.Equal(["jobs/crash-1/manifest.json", "jobs/crash-1/out/part-000000.parquet"], (await host.ListAsync(host.Storage.ResultsContainer, "jobs/crash-1/")).Order(StringComparer.Ordinal));
-
-        Assert.Equal(Outcome.AlreadyCounted, (await shards.ProcessAsync(shard)).Status);
         await host.Get<SubmitJobService>().SubmitAsync(job);
         Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
     }
@@ -99,20 +87,15 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task Job_failure_lost_in_a_crash_is_published_once_by_the_redelivered_bad_message()
     {
-        const string message = """{ "jobId": "bad-crash", "source": { "container": "abc", "prefix": "" }, "pooling": "max" }""";
-        var submit = host.Get<SubmitJobService>();
-        var expectedId = IdOf(MageEventTypes.JobFailed, "jobs/bad-crash", "failed");
+        await AssertPublishedOnceAcrossACrashAsync(
+            () => host.Get<SubmitJobService>().SubmitAsync("""{ "jobId": "bad-crash", "source": { "container": "abc", "prefix": "" }, "pooling": "max" }"""),
+            host.Storage.JobsContainer,
+            "jobs/bad-crash/status.json",
+            MageEventTypes.JobFailed,
+            IdOf(MageEventTypes.JobFailed, "jobs/bad-crash", "failed"));
 
-        Publisher.CrashOnNextPublish();
-        await Assert.ThrowsAsync<InvalidOperationException>(() => submit.SubmitAsync(message));
-        await AssertCrashLeftAsync(host.Storage.JobsContainer, "jobs/bad-crash/status.json", "jobs/bad-crash/status.event.json", expectedId);
-
-        Assert.Equal(JobState.Failed, (await submit.SubmitAsync(message))!.State);
-        await AssertPublishedOnceAsync(MageEventTypes.JobFailed, expectedId);
+        Assert.Equal(JobState.Failed, (await host.Get<JobStatusStore>().GetAsync("bad-crash"))!.Value.Status.State);
         Assert.Equal(["jobs/bad-crash/status.json"], await host.ListAsync(host.Storage.JobsContainer, "jobs/bad-crash/"));
-
-        Assert.Equal(JobState.Failed, (await submit.SubmitAsync(message))!.State);
-        Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
     }
 
     [Fact]
@@ -134,14 +117,33 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
     private static string IdOf(string type, string subject, string versionKey) =>
         MageEvent.Create(type, subject, versionKey, new MageEventData(null, null, Outcome.Completed, []), DateTimeOffset.UnixEpoch).Id;
 
-    /// <summary>After the crash: the record is committed, nothing was published, and the event waits in the outbox.</summary>
-    private async Task AssertCrashLeftAsync(string container, string record, string outbox, string expectedId)
+    /// <summary>
+    /// Delivers a message three times: the first dies after committing <paramref name="record"/>
+    /// but before publishing (the record exists, nothing was published, the event waits in the
+    /// outbox blob next to the record); the second publishes that event once, with the expected
+    /// id, and removes the outbox blob; the third publishes nothing.
+    /// </summary>
+    private async Task AssertPublishedOnceAcrossACrashAsync(Func<Task> deliver, string container, string record, string type, string expectedId)
     {
         var blobs = host.Container(container);
+        var outbox = blobs.GetBlobClient(record[..^".json".Length] + ".event.json");
+
+        Publisher.CrashOnNextPublish();
+        await Assert.ThrowsAsync<InvalidOperationException>(deliver);
         Assert.True(await blobs.GetBlobClient(record).ExistsAsync(), $"{record} should be committed before the publish.");
-        Assert.True(await blobs.GetBlobClient(outbox).ExistsAsync(), $"{outbox} should hold the unpublished event.");
-        using var staged = JsonDocument.Parse((await blobs.GetBlobClient(outbox).DownloadContentAsync()).Value.Content);
-        Assert.Equal(expectedId, staged.RootElement.GetProperty("id").GetString());
+        Assert.True(await outbox.ExistsAsync(), $"{outbox.Name} should hold the unpublished event.");
+        using (var staged = JsonDocument.Parse((await outbox.DownloadContentAsync()).Value.Content))
+        {
+            Assert.Equal(expectedId, staged.RootElement.GetProperty("id").GetString());
+        }
+
+        Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
+
+        await deliver();
+        await AssertPublishedOnceAsync(type, expectedId);
+        Assert.False(await outbox.ExistsAsync(), $"{outbox.Name} should be gone once published.");
+
+        await deliver();
         Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
     }
 
