@@ -39,7 +39,7 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   location: location
   tags: tags
   sku: {
-    // Standard: topics are not available on Basic.
+    // Standard: topics and duplicate detection are not available on Basic.
     name: 'Standard'
     tier: 'Standard'
   }
@@ -54,6 +54,11 @@ resource topic 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview' = {
   name: topicName
   properties: {
     defaultMessageTimeToLive: 'P14D'
+    // The message id is the event's deterministic id, so a completion republished after a crash
+    // or by a redelivered message (the outbox in ResultCommitter) is dropped here. One hour
+    // covers the Functions host's retries of a message; the maximum is 7 days (Standard tier).
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT1H'
   }
 }
 

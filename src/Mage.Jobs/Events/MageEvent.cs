@@ -46,4 +46,12 @@ public sealed record MageEvent(
 
     /// <summary>The event as UTF-8 JSON.</summary>
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    /// <summary>Reads an event written by <see cref="ToJsonBytes"/> (an outbox blob).</summary>
+    /// <exception cref="JsonException">The JSON is not an event.</exception>
+    internal static MageEvent FromJson(BinaryData json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return JsonSerializer.Deserialize<MageEvent>(json.ToMemory().Span, Json) ?? throw new JsonException("The event JSON is null.");
+    }
 }

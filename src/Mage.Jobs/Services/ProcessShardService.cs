@@ -198,7 +198,11 @@ public sealed partial class ProcessShardService(
         }
     }
 
-    /// <summary>When the job is complete: writes the manifest once and publishes the completion event (a retry republishes with the same event id).</summary>
+    /// <summary>
+    /// When the job is complete: writes the manifest once and publishes the completion event once.
+    /// Every later call (each shard message of a completed job) only publishes an event that a
+    /// crashed worker left in the manifest's outbox, with the same id.
+    /// </summary>
     private async Task EnsureCompletionAsync(JobStatus status, CancellationToken cancellationToken)
     {
         if (status.State != JobState.Completed || status.OutputContainer is null || status.OutputPrefix is null)
@@ -210,6 +214,7 @@ public sealed partial class ProcessShardService(
         var manifestBlob = output.GetBlobClient(ResultsLayout.JobManifest(status.OutputPrefix));
         if (await manifestBlob.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
+            await commits.EnsurePublishedAsync(manifestBlob, cancellationToken).ConfigureAwait(false);
             return;
         }
 

@@ -25,12 +25,12 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
     /// <summary>The default output container.</summary>
     internal string ResultsContainer => storage.Value.ResultsContainer;
 
-    /// <summary>True when the request already has a result or an error.</summary>
+    /// <summary>True when the request already has a result or an error (whose event is then published if a crashed delivery left it unpublished).</summary>
     internal Task<bool> IsDoneAsync(RequestTarget target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
         var container = blobs.GetBlobContainerClient(target.Container);
-        return ResultCommitter.ExistsAsync(
+        return commits.IsCommittedAsync(
             container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)), container.GetBlobClient(ResultsLayout.Error(target.Folder)), cancellationToken);
     }
 

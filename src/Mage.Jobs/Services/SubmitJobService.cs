@@ -106,6 +106,7 @@ public sealed partial class SubmitJobService(
             if (existing is null || existing.State.IsFinal() || (existing.State == JobState.Running && existing.Enqueued))
             {
                 LogDuplicate(logger, spec.JobId, existing is null ? "unknown" : WireNames.Of(existing.State));
+                await EnsureFailurePublishedAsync(existing, cancellationToken).ConfigureAwait(false);
                 return existing;
             }
 
@@ -252,8 +253,11 @@ public sealed partial class SubmitJobService(
         }
     }
 
+    /// <summary>Fails the job through the outbox: the event is staged next to the status document, whose change to failed is the commit.</summary>
     private async Task<JobStatus?> FailAsync(string jobId, string reason, CancellationToken cancellationToken)
     {
+        var statusBlob = StatusBlob(jobId);
+        var staged = await commits.StageAsync(statusBlob, FailedEvent(jobId, $"jobs/{jobId}", reason), cancellationToken).ConfigureAwait(false);
         var updated = await statuses.UpdateAsync(jobId, s => s.State.IsFinal() ? null : s with
         {
             State = JobState.Failed,
@@ -262,9 +266,18 @@ public sealed partial class SubmitJobService(
             CompletedAt = time.GetUtcNow(),
         }, cancellationToken).ConfigureAwait(false);
         LogFailed(logger, jobId, reason);
-        if (updated is { } u && u.Before.State != JobState.Failed)
+        if (updated is { } u && u.Before.State != JobState.Failed && u.After.State == JobState.Failed)
         {
-            await PublishFailedAsync(jobId, $"jobs/{jobId}", reason, cancellationToken).ConfigureAwait(false);
+            await commits.PublishStagedAsync(statusBlob, staged, cancellationToken).ConfigureAwait(false);
+        }
+        else if (updated?.After.State == JobState.Failed)
+        {
+            // A concurrent copy failed it first and may have died before publishing; same id either way.
+            await commits.EnsurePublishedAsync(statusBlob, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await commits.DiscardAsync(statusBlob, cancellationToken).ConfigureAwait(false);
         }
 
         return updated?.After;
@@ -275,16 +288,36 @@ public sealed partial class SubmitJobService(
         LogFailed(logger, jobId ?? "(none)", reason);
         if (jobId is not null)
         {
+            // Checked before staging, so a redelivered bad message publishes nothing new; the id may
+            // also belong to a good job that already exists, which this bad copy must not touch.
+            if ((await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Status is { } existing)
+            {
+                await EnsureFailurePublishedAsync(existing, cancellationToken).ConfigureAwait(false);
+                return existing;
+            }
+
             var now = time.GetUtcNow();
             var failed = new JobStatus { JobId = jobId, State = JobState.Failed, Reason = reason, CreatedAt = now, UpdatedAt = now, CompletedAt = now };
+            var statusBlob = StatusBlob(jobId);
+            var staged = await commits.StageAsync(statusBlob, FailedEvent(jobId, $"jobs/{jobId}", reason), cancellationToken).ConfigureAwait(false);
             if (await statuses.TryCreateAsync(failed, cancellationToken).ConfigureAwait(false))
             {
-                await PublishFailedAsync(jobId, $"jobs/{jobId}", reason, cancellationToken).ConfigureAwait(false);
+                await commits.PublishStagedAsync(statusBlob, staged, cancellationToken).ConfigureAwait(false);
                 return failed;
             }
 
-            // The id belongs to a job that already exists; this bad copy must not touch it.
-            return (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Status;
+            // Created concurrently: publish a leftover only if that copy failed the job too.
+            var raced = (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Status;
+            if (raced?.State == JobState.Failed)
+            {
+                await commits.EnsurePublishedAsync(statusBlob, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await commits.DiscardAsync(statusBlob, cancellationToken).ConfigureAwait(false);
+            }
+
+            return raced;
         }
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(message)))[..32];
@@ -295,8 +328,12 @@ public sealed partial class SubmitJobService(
         return null;
     }
 
-    private Task PublishFailedAsync(string? jobId, string subject, string reason, CancellationToken cancellationToken) =>
-        commits.PublishAsync(FailedEvent(jobId, subject, reason), cancellationToken);
+    /// <summary>A delivery that finds the job failed publishes what a crashed delivery left in the status document's outbox.</summary>
+    private Task EnsureFailurePublishedAsync(JobStatus? status, CancellationToken cancellationToken) =>
+        status?.State == JobState.Failed ? commits.EnsurePublishedAsync(StatusBlob(status.JobId), cancellationToken) : Task.CompletedTask;
+
+    private BlobClient StatusBlob(string jobId) =>
+        blobs.GetBlobContainerClient(storage.Value.JobsContainer).GetBlobClient(ResultsLayout.JobStatus(jobId));
 
     private static MageEventDraft FailedEvent(string? jobId, string subject, string reason) =>
         new(MageEventTypes.JobFailed, subject, "failed", new MageEventData(jobId, null, Outcome.Failed, [], reason));

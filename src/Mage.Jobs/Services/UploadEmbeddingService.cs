@@ -52,7 +52,7 @@ public sealed partial class UploadEmbeddingService(
         var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
         var recordBlob = results.GetBlobClient(ResultsLayout.UploadRecord(folder));
         var errorBlob = results.GetBlobClient(ResultsLayout.Error(folder));
-        if (await ResultCommitter.ExistsAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
+        if (await commits.IsCommittedAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
         {
             LogSkipped(logger, blob.Name, etag);
             return new UploadOutcome(Outcome.Skipped, folder);

@@ -61,6 +61,14 @@ public static class ResultsLayout
     /// <summary>The record that commits an embedded upload.</summary>
     public static string UploadRecord(string folder) => folder + "record.json";
 
+    /// <summary>
+    /// The outbox of a record: the event that announces it, written before the record and deleted
+    /// once published, so a worker that dies in between leaves it for the next delivery.
+    /// <c>result.json</c> has <c>result.event.json</c> next to it (same container and folder).
+    /// </summary>
+    internal static string Outbox(string recordName) =>
+        (recordName.EndsWith(".json", StringComparison.Ordinal) ? recordName[..^".json".Length] : recordName) + ".event.json";
+
     /// <summary>The feature of an embedded upload (float32 [D]).</summary>
     public static string UploadEmbedding(string folder) => folder + "embedding.npy";
 }

@@ -41,7 +41,10 @@ public sealed class MageTestHost : IAsyncDisposable
 
     public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(name);
 
-    public static async Task<MageTestHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? overrides = null)
+    /// <param name="azurite">The storage emulator.</param>
+    /// <param name="overrides">Settings that replace the defaults.</param>
+    /// <param name="services">Changes to the app's service registration, applied after <c>AddMage</c>.</param>
+    public static async Task<MageTestHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>(UniqueStorageNames())
         {
@@ -59,6 +62,7 @@ public sealed class MageTestHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddMage();
+        services?.Invoke(builder.Services);
         var host = builder.Build();
         try
         {

@@ -65,6 +65,18 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void Service_bus_topic_drops_duplicate_event_ids_on_a_tier_that_supports_it()
+    {
+        // Event ids are deterministic (MageEvent.Create) and are the message id, so a republished
+        // completion is dropped within the window. Basic has no duplicate detection.
+        var topic = Template.Single("Microsoft.ServiceBus/namespaces/topics").Properties!;
+        Assert.True((bool)topic["requiresDuplicateDetection"]!);
+        Assert.Equal("PT1H", (string)topic["duplicateDetectionHistoryTimeWindow"]!);
+        var sku = (string)Template.Single("Microsoft.ServiceBus/namespaces").Node["sku"]!["tier"]!;
+        Assert.Contains(sku, new[] { "Standard", "Premium" });
+    }
+
+    [Fact]
     public void Registry_has_admin_user_off()
     {
         Assert.False((bool)Template.Single("Microsoft.ContainerRegistry/registries").Properties!["adminUserEnabled"]!);

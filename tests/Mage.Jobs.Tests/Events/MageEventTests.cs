@@ -105,6 +105,19 @@ public sealed class MageEventTests
     }
 
     [Fact]
+    public void An_event_read_back_from_its_json_is_the_same_event()
+    {
+        // The outbox stores ToJsonBytes and a later delivery publishes what FromJson reads.
+        var e = MageEvent.Create(MageEventTypes.EditFailed, "requests/r1", "edits/r1/", new MageEventData(null, "r1", Outcome.Failed, ["results/edits/r1/error.json"], "mask is required"), Time);
+
+        var back = MageEvent.FromJson(BinaryData.FromBytes(e.ToJsonBytes()));
+
+        Assert.Equal(e with { Data = back.Data }, back);
+        Assert.Equal(e.Data with { Outputs = back.Data.Outputs }, back.Data);
+        Assert.Equal(e.Data.Outputs, back.Data.Outputs);
+    }
+
+    [Fact]
     public void Event_type_names()
     {
         Assert.Equal("mage.upload.completed", MageEventTypes.UploadCompleted);

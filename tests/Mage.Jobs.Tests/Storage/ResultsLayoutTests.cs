@@ -24,6 +24,15 @@ public sealed class ResultsLayoutTests
     }
 
     [Fact]
+    public void Outbox_sits_next_to_its_record()
+    {
+        Assert.Equal("edits/r1/result.event.json", ResultsLayout.Outbox("edits/r1/result.json"));
+        Assert.Equal("uploads/cat.jpg/4799e543705b7a62/record.event.json", ResultsLayout.Outbox("uploads/cat.jpg/4799e543705b7a62/record.json"));
+        Assert.Equal("jobs/j1/manifest.event.json", ResultsLayout.Outbox(ResultsLayout.JobManifest("jobs/j1/")));
+        Assert.Equal("jobs/j1/status.event.json", ResultsLayout.Outbox(ResultsLayout.JobStatus("j1")));
+    }
+
+    [Fact]
     public void UploadFolder_changes_with_the_etag()
     {
         Assert.Equal("uploads/cat.jpg/ba7816bf8f01cfea/", ResultsLayout.UploadFolder("cat.jpg", "abc", nameIsValid: true));
