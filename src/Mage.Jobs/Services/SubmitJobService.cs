@@ -58,7 +58,8 @@ public sealed partial class SubmitJobService(
             {
                 var jobId = JobRequestParser.Parse(message, limits.Value, storage.Value.ResultsContainer).JobId;
                 LogFailed(logger, jobId ?? "(none)", problem);
-                await PublishFailedAsync(jobId, jobId is null ? "jobs" : $"jobs/{jobId}", $"the job cannot be recorded: {problem}", cancellationToken).ConfigureAwait(false);
+                // Nowhere to keep a record (or an outbox): the event is all the user gets.
+                await commits.PublishAsync(FailedEvent(jobId, jobId is null ? "jobs" : $"jobs/{jobId}", $"the job cannot be recorded: {problem}"), cancellationToken).ConfigureAwait(false);
                 return null;
             }
 
