@@ -94,7 +94,7 @@ internal sealed partial class MessageLease
             }
             catch (Exception e) when (StorageFailures.IsUnavailable(e))
             {
-                // The lease outlives RenewalsPerLease - 1 failed renewals; the next tick tries again.
+                // One failed renewal leaves a third of the lease for the next tick to try again.
                 outage.Failed(e);
             }
             catch (Exception e) when (StorageFailures.IsStorageFailure(e))
