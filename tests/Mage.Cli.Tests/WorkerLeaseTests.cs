@@ -14,7 +14,7 @@ namespace Mage.Cli.Tests;
 /// lease that it renews while it works, and takes only as many shards as it has slots: so a worker
 /// killed with SIGKILL mid-shard costs the job about one lease, not the 10-minute visibility
 /// timeout it used to (the reliability report: 630 s instead of 44 s), and two workers share a
-/// job's shards. Each test has its own containers and queues (Mage__Storage__* settings).
+/// job's shards. Each test has its own containers and queues (<see cref="StorageNames"/>).
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output)
@@ -24,22 +24,10 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private static BlobServiceClient Blobs(string connection) => new(connection);
-
-    private static Dictionary<string, string> Names(string prefix) => new()
-    {
-        ["Mage__Storage__UploadsContainer"] = $"{prefix}-uploads",
-        ["Mage__Storage__ResultsContainer"] = $"{prefix}-results",
-        ["Mage__Storage__JobsContainer"] = $"{prefix}-jobs",
-        ["Mage__Storage__JobsQueue"] = $"{prefix}-jobs",
-        ["Mage__Storage__ShardsQueue"] = $"{prefix}-shards",
-        ["Mage__Storage__EditsQueue"] = $"{prefix}-edits",
-        ["Mage__Storage__GenerateQueue"] = $"{prefix}-generate",
-        ["Mage__Storage__EventsQueue"] = $"{prefix}-events",
-    };
+    private BlobServiceClient Blobs => new(azurite.ConnectionString);
 
     private MageProcess StartWorker(string prefix) =>
-        MageProcess.Start(Names(prefix), "worker", "--lease", $"{LeaseSeconds}", "--connection", azurite.ConnectionString, "--model", Cli.TinyPackage, "--device", "cpu");
+        MageProcess.Start(StorageNames.Environment(prefix), "worker", "--lease", $"{LeaseSeconds}", "--connection", azurite.ConnectionString, "--model", Cli.TinyPackage, "--device", "cpu");
 
     [Fact]
     public async Task A_worker_killed_mid_shard_delays_the_job_by_about_one_lease()
@@ -125,7 +113,7 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
     /// <summary>Uploads <paramref name="images"/> small PNGs and sends the job message to the test's jobs queue.</summary>
     private async Task SubmitAsync(string prefix, string jobId, int images, int shardSize)
     {
-        var source = Blobs(azurite.ConnectionString).GetBlobContainerClient($"{prefix}-src");
+        var source = Blobs.GetBlobContainerClient($"{prefix}-src");
         await source.CreateIfNotExistsAsync();
         for (var i = 0; i < images; i++)
         {
@@ -140,7 +128,7 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
 
     private async Task<JobStatus> WaitForJobAsync(string prefix, string jobId, TimeSpan timeout, params MageProcess[] workers)
     {
-        var blob = Blobs(azurite.ConnectionString).GetBlobContainerClient($"{prefix}-jobs").GetBlobClient($"jobs/{jobId}/status.json");
+        var blob = Blobs.GetBlobContainerClient($"{prefix}-jobs").GetBlobClient($"jobs/{jobId}/status.json");
         var waited = Stopwatch.StartNew();
         while (true)
         {
@@ -161,7 +149,7 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
     /// <summary>The source names in the job's Parquet parts, sorted, duplicates kept.</summary>
     private async Task<List<string>> EmbeddedNamesAsync(string prefix, string jobId)
     {
-        var results = Blobs(azurite.ConnectionString).GetBlobContainerClient($"{prefix}-results");
+        var results = Blobs.GetBlobContainerClient($"{prefix}-results");
         var names = new List<string>();
         await foreach (var item in results.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"jobs/{jobId}/out/", default))
         {
