@@ -55,7 +55,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
 
     /// <summary>
     /// Processes until <paramref name="cancellationToken"/> fires or, with <paramref name="drainOnce"/>,
-    /// until a full pass over the uploads and every queue finds nothing to do.
+    /// until no message is running and a full pass over the uploads and every queue finds nothing to do.
     /// </summary>
     /// <remarks>
     /// Running continuously, storage failures never end the run: the loop logs the outage once
