@@ -16,17 +16,7 @@ public sealed class WorkerSignalTests(AzuriteFixture azurite) : IDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
-    private static readonly Dictionary<string, string> Names = new()
-    {
-        ["Mage__Storage__UploadsContainer"] = "sig-uploads",
-        ["Mage__Storage__ResultsContainer"] = "sig-results",
-        ["Mage__Storage__JobsContainer"] = "sig-jobs",
-        ["Mage__Storage__JobsQueue"] = "sig-jobs",
-        ["Mage__Storage__ShardsQueue"] = "sig-shards",
-        ["Mage__Storage__EditsQueue"] = "sig-edits",
-        ["Mage__Storage__GenerateQueue"] = "sig-generate",
-        ["Mage__Storage__EventsQueue"] = "sig-events",
-    };
+    private static readonly Dictionary<string, string> Names = StorageNames.Environment("sig");
 
     private readonly TempFolder temp = new();
 

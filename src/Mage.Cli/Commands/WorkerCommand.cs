@@ -11,11 +11,18 @@ internal static class WorkerCommand
     {
         var once = new Option<bool>("--once") { Description = "Drain every queue and process pending uploads, then exit (for scripts and tests)." };
         var quiet = new Option<bool>("--quiet") { Description = "Log warnings and errors only." };
+        var lease = CommonOptions.Positive(
+            "--lease",
+            $"Seconds a received message stays hidden; renewed every third of it while the message runs, so a crashed worker's messages return after at most this long ({WorkerDefaults.MinLeaseSeconds}..{WorkerDefaults.MaxLeaseSeconds}).",
+            WorkerDefaults.LeaseSeconds,
+            WorkerDefaults.MinLeaseSeconds,
+            WorkerDefaults.MaxLeaseSeconds);
+        lease.HelpName = "SECONDS";
         var command = new Command(
             "worker",
             "Process uploads, bulk jobs, shards, edits and generation requests from a storage account (or Azurite) by polling its queues and uploads container: the Functions app's work without the Functions host.")
         {
-            once, quiet,
+            once, quiet, lease,
         };
         common.AddTo(command);
         storage.AddTo(command);
@@ -25,7 +32,7 @@ internal static class WorkerCommand
             await using var model = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.BatchSize), context);
             using var host = JobsHost.Create(settings, context.Error, parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information, model.Engine);
             var logger = host.Get<ILoggerFactory>().CreateLogger("Mage.Cli.Worker");
-            var worker = new QueueWorker(host, host.CreateRawQueues(), host.CreateWorkerBlobs(), logger);
+            var worker = new QueueWorker(host, host.CreateRawQueues(), host.CreateWorkerBlobs(), logger, TimeSpan.FromSeconds(parse.GetValue(lease)));
             context.Error.WriteLine($"mage worker: model {model.Model.Package.Manifest.Arch} on {model.Model.Device.Description}; " +
                                     (parse.GetValue(once) ? "draining once." : "press Ctrl+C to stop."));
             try

@@ -14,24 +14,30 @@ namespace Mage.Cli.Jobs;
 
 /// <summary>
 /// Runs the Functions app's job services without the Functions host: polls the jobs, shards,
-/// edits and generation queues (receive with a visibility timeout, process, delete on success,
-/// move to <c>{queue}-poison</c> after <see cref="MaxDequeueCount"/> failed attempts, as host.json
-/// configures the host) and lists the uploads container for blobs that have no result yet (there
-/// is no Event Grid locally; <see cref="UploadEmbeddingService"/> skips versions already done).
-/// A storage outage does not end a continuous run (<see cref="RunAsync"/>); cancelling it makes
-/// the messages not yet done visible again at once.
+/// edits and generation queues (receive with a short lease, renew it while processing, delete on
+/// success, move to <c>{queue}-poison</c> after <see cref="MaxDequeueCount"/> failed attempts, as
+/// host.json configures the host) and lists the uploads container for blobs that have no result
+/// yet (there is no Event Grid locally; <see cref="UploadEmbeddingService"/> skips versions already
+/// done). A storage outage does not end a continuous run (<see cref="RunAsync"/>); cancelling it
+/// makes the messages not yet done visible again at once.
 /// </summary>
-/// <remarks>One instance per run; not thread-safe itself, but processes up to <see cref="BatchSize"/> messages of a queue concurrently.</remarks>
-internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQueues, BlobServiceClient workerBlobs, ILogger logger)
+/// <remarks>
+/// <para><b>Leases.</b> A message is received with a visibility timeout of <c>lease</c>
+/// (<see cref="WorkerDefaults.LeaseSeconds"/> unless <c>--lease</c> says otherwise) and renewed
+/// while it runs (<see cref="MessageLease"/>), so a worker killed mid-message delays that message
+/// by at most one lease, not the host's 10 minutes.</para>
+/// <para><b>Slots.</b> Each queue has <see cref="WorkerDefaults.Slots"/> slots; a poll receives
+/// only as many messages as are free, and a message finishing frees its slot for the next poll, so
+/// the messages this worker cannot start soon stay visible to other workers.</para>
+/// One instance per run; not thread-safe itself, but runs its messages concurrently.
+/// </remarks>
+internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQueues, BlobServiceClient workerBlobs, ILogger logger, TimeSpan lease)
 {
     /// <summary>As host.json's <c>maxDequeueCount</c>.</summary>
     public const int MaxDequeueCount = 5;
 
-    /// <summary>Messages received (and run concurrently) per queue and poll, as host.json's <c>batchSize</c>.</summary>
-    public const int BatchSize = 16;
-
-    /// <summary>How long a received message stays hidden. The host renews visibility while it works; this worker does not, so it is generous.</summary>
-    public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>Uploads embedded concurrently per listing, as host.json's blob <c>maxDegreeOfParallelism</c>.</summary>
+    public const int UploadParallelism = 16;
 
     /// <summary>Delay before a failed message is retried when running continuously (host.json's <c>visibilityTimeout</c>).</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(30);
@@ -49,7 +55,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
 
     /// <summary>
     /// Processes until <paramref name="cancellationToken"/> fires or, with <paramref name="drainOnce"/>,
-    /// until a full pass over the uploads and every queue finds nothing to do.
+    /// until no message is running and a full pass over the uploads and every queue finds nothing to do.
     /// </summary>
     /// <remarks>
     /// Running continuously, storage failures never end the run: the loop logs the outage once
@@ -63,10 +69,23 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         once = drainOnce;
         var s = host.Storage;
         var dispatcher = host.Get<WorkDispatcher>();
-        var queues = Enum.GetValues<WorkQueue>()
-            .Select(q => (Queue: s.QueueName(q), Label: Label(q), Handle: (Func<string, CancellationToken, Task<Outcome>>)((m, ct) => dispatcher.HandleAsync(q, m, ct))))
+        var lanes = Enum.GetValues<WorkQueue>()
+            .Select(q => new Lane(rawQueues.GetQueueClient(s.QueueName(q)), Label(q), WorkerDefaults.Slots(q), (m, ct) => dispatcher.HandleAsync(q, m, ct)))
             .ToArray();
+        try
+        {
+            await PollAsync(lanes, drainOnce, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Stopping (or drained): the messages still running release what they hold (visibility 0) before the run ends.
+            await Task.WhenAll(lanes.SelectMany(l => l.Running)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
 
+    private async Task PollAsync(Lane[] lanes, bool drainOnce, CancellationToken cancellationToken)
+    {
+        var s = host.Storage;
         var idle = MinPollInterval;
         var lastUploadList = Stopwatch.StartNew();
         var uploadsDue = true;
@@ -86,7 +105,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
                     if (!started)
                     {
                         started = true;
-                        LogStarted(logger, s.UploadsContainer, string.Join(", ", queues.Select(q => q.Queue)), drainOnce ? "until drained" : "until Ctrl+C or SIGTERM");
+                        LogStarted(logger, s.UploadsContainer, string.Join(", ", lanes.Select(l => $"{l.Queue.Name} ({l.Slots} at a time)")), lease.TotalSeconds, drainOnce ? "until drained" : "until Ctrl+C or SIGTERM");
                     }
                 }
 
@@ -97,9 +116,9 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
                     uploadsDue = false;
                 }
 
-                foreach (var (queue, label, handle) in queues)
+                foreach (var lane in lanes)
                 {
-                    work += await ProcessBatchAsync(queue, label, handle, cancellationToken).ConfigureAwait(false);
+                    work += await ReceiveAsync(lane, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (Exception e) when (!drainOnce && (started ? StorageFailures.IsStorageFailure(e, cancellationToken) : StorageFailures.IsUnavailable(e, cancellationToken)))
@@ -118,12 +137,14 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
                 continue;
             }
 
-            if (drainOnce)
+            var running = lanes.SelectMany(l => l.Running).Where(t => !t.IsCompleted).ToArray();
+            if (drainOnce && running.Length == 0)
             {
                 break;
             }
 
-            await Task.Delay(idle, cancellationToken).ConfigureAwait(false);
+            // A message finishing frees a slot: poll again then rather than after the whole wait.
+            await Task.WhenAny([Task.Delay(idle, cancellationToken), .. running]).ConfigureAwait(false);
             idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, MaxPollInterval.Ticks));
         }
     }
@@ -162,7 +183,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         var worked = 0;
         var service = host.Get<UploadEmbeddingService>();
         var outcomes = new ConcurrentBag<(string Key, Outcome? Status)>();
-        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = BatchSize, CancellationToken = cancellationToken }, async (upload, ct) =>
+        await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = UploadParallelism, CancellationToken = cancellationToken }, async (upload, ct) =>
         {
             try
             {
@@ -213,41 +234,67 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         return worked;
     }
 
-    private async Task<int> ProcessBatchAsync(string queueName, string label, Func<string, CancellationToken, Task<Outcome>> handle, CancellationToken cancellationToken)
+    /// <summary>Receives as many messages as <paramref name="lane"/> has free slots and starts them; returns how many it received.</summary>
+    private async Task<int> ReceiveAsync(Lane lane, CancellationToken cancellationToken)
     {
-        var queue = rawQueues.GetQueueClient(queueName);
-        QueueMessage[] messages = await queue.ReceiveMessagesAsync(BatchSize, VisibilityTimeout, cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(messages.Select(m => ProcessMessageAsync(queue, label, m, handle, cancellationToken))).ConfigureAwait(false);
+        var free = lane.Free;
+        if (free == 0)
+        {
+            return 0;
+        }
+
+        QueueMessage[] messages = await lane.Queue.ReceiveMessagesAsync(free, lease, cancellationToken).ConfigureAwait(false);
+        foreach (var message in messages)
+        {
+            // Task.Run: a service may work a while before its first await, and the poll loop must not wait for it.
+            lane.Running.Add(Task.Run(() => ProcessMessageAsync(lane, message, cancellationToken), CancellationToken.None));
+        }
+
         return messages.Length;
     }
 
-    private async Task ProcessMessageAsync(QueueClient queue, string label, QueueMessage message, Func<string, CancellationToken, Task<Outcome>> handle, CancellationToken cancellationToken)
+    private async Task ProcessMessageAsync(Lane lane, QueueMessage message, CancellationToken cancellationToken)
     {
+        var (queue, label) = (lane.Queue, lane.Label);
         if (!TryDecode(message.Body, out var text))
         {
-            await PoisonAsync(queue, label, message, "the message is not base64 UTF-8 text (the Functions host reads base64)").ConfigureAwait(false);
+            await PoisonAsync(queue, label, message, message.PopReceipt, "the message is not base64 UTF-8 text (the Functions host reads base64)").ConfigureAwait(false);
             return;
         }
 
         if (message.DequeueCount > MaxDequeueCount)
         {
-            await PoisonAsync(queue, label, message, $"dequeued {message.DequeueCount} times").ConfigureAwait(false);
+            await PoisonAsync(queue, label, message, message.PopReceipt, $"dequeued {message.DequeueCount} times").ConfigureAwait(false);
             return;
         }
 
+        LogMessageStarted(logger, label, message.MessageId, message.DequeueCount);
         var timer = Stopwatch.StartNew();
-        Outcome status;
+        var held = MessageLease.Start(queue, label, message, lease, outage, logger);
+        Outcome status = default;
+        Exception? failure = null;
         try
         {
-            status = await handle(text, cancellationToken).ConfigureAwait(false);
+            status = await lane.Handle(text, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception thrown)
         {
-            // Stopping: nothing was committed; make the message visible again now rather than after the timeout.
-            await SettleAsync(queue, label, message, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            failure = thrown;
+        }
+        finally
+        {
+            // Before settling: the delete or release must use the receipt of the last renewal.
+            await held.StopAsync().ConfigureAwait(false);
+        }
+
+        if (failure is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: nothing was committed; make the message visible again now rather than after the lease.
+            await SettleAsync(queue, label, message.MessageId, held, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             return;
         }
-        catch (Exception e)
+
+        if (failure is { } e)
         {
             // The services turn bad input into error records themselves; what throws is transient
             // (storage, the model). Retry like the host does, and never let one message stop the worker.
@@ -260,45 +307,55 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
                 LogMessageFailed(logger, label, message.MessageId, message.DequeueCount, e);
             }
 
-            if (message.DequeueCount >= MaxDequeueCount)
+            if (held.Lost)
             {
-                await PoisonAsync(queue, label, message, $"failed {message.DequeueCount} times, last: {e.Message}").ConfigureAwait(false);
+                // Another worker received it after the lease lapsed; its attempt counts, not this one.
+            }
+            else if (message.DequeueCount >= MaxDequeueCount)
+            {
+                await PoisonAsync(queue, label, message, held.PopReceipt, $"failed {message.DequeueCount} times, last: {e.Message}").ConfigureAwait(false);
             }
             else
             {
                 var retryIn = once || cancellationToken.IsCancellationRequested ? TimeSpan.Zero : RetryDelay;
-                await SettleAsync(queue, label, message, retryIn, cancellationToken).ConfigureAwait(false);
+                await SettleAsync(queue, label, message.MessageId, held, retryIn, cancellationToken).ConfigureAwait(false);
             }
 
             return;
         }
 
-        await SettleAsync(queue, label, message, null, cancellationToken).ConfigureAwait(false);
+        await SettleAsync(queue, label, message.MessageId, held, null, cancellationToken).ConfigureAwait(false);
         LogMessage(logger, label, message.MessageId, WireNames.Of(status), timer.Elapsed.TotalMilliseconds);
         Tally.Add($"{label} {WireNames.Of(status)}");
     }
 
     /// <summary>
     /// Deletes the message (<paramref name="visibility"/> null) or makes it visible again after
-    /// <paramref name="visibility"/>. While storage does not answer it tries again with the outage
-    /// delays: the pop receipt stays valid as long as the message is hidden, so a message is not
-    /// left waiting out <see cref="VisibilityTimeout"/> because of a short outage. Stopping, or an
-    /// answer that is an error (the message was received again elsewhere), ends the tries; the
-    /// message then reappears after its visibility timeout. Never throws.
+    /// <paramref name="visibility"/>. While storage does not answer it tries again with the
+    /// <see cref="StorageOutage"/> delays: the pop receipt stays valid until another worker receives the message, so
+    /// a short outage does not make a finished message run again. Stopping, or an answer that is an
+    /// error (the message was received again elsewhere), ends the tries; the message then reappears
+    /// when its lease lapses. Does nothing when the lease was <see cref="MessageLease.Lost"/>: the
+    /// receipt is stale and the message is another worker's. Never throws.
     /// </summary>
-    private async Task SettleAsync(QueueClient queue, string label, QueueMessage message, TimeSpan? visibility, CancellationToken cancellationToken)
+    private async Task SettleAsync(QueueClient queue, string label, string messageId, MessageLease held, TimeSpan? visibility, CancellationToken cancellationToken)
     {
+        if (held.Lost)
+        {
+            return;
+        }
+
         for (var failures = 1; ; failures++)
         {
             try
             {
                 if (visibility is { } delay)
                 {
-                    await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: delay, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                    await queue.UpdateMessageAsync(messageId, held.PopReceipt, visibilityTimeout: delay, cancellationToken: CancellationToken.None).ConfigureAwait(false);
                 }
                 else
                 {
-                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);
+                    await queue.DeleteMessageAsync(messageId, held.PopReceipt, CancellationToken.None).ConfigureAwait(false);
                 }
 
                 return;
@@ -307,7 +364,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
             {
                 if (once || cancellationToken.IsCancellationRequested || !StorageFailures.IsUnavailable(e))
                 {
-                    LogUnsettled(logger, label, message.MessageId, visibility is null ? "delete" : "release", StorageFailures.Describe(e));
+                    LogUnsettled(logger, label, messageId, visibility is null ? "delete" : "release", StorageFailures.Describe(e));
                     return;
                 }
 
@@ -319,15 +376,15 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         }
     }
 
-    /// <summary>Moves the message to <c>{queue}-poison</c>. Never throws: if storage fails, the message reappears after its visibility timeout and is moved then.</summary>
-    private async Task PoisonAsync(QueueClient queue, string label, QueueMessage message, string reason)
+    /// <summary>Moves the message (held with <paramref name="popReceipt"/>) to <c>{queue}-poison</c>. Never throws: if storage fails, the message reappears after its lease and is moved then.</summary>
+    private async Task PoisonAsync(QueueClient queue, string label, QueueMessage message, string popReceipt, string reason)
     {
         var poison = rawQueues.GetQueueClient(queue.Name + "-poison");
         try
         {
             await poison.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
             await poison.SendMessageAsync(message.Body, cancellationToken: CancellationToken.None).ConfigureAwait(false);
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None).ConfigureAwait(false);
+            await queue.DeleteMessageAsync(message.MessageId, popReceipt, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
@@ -369,8 +426,11 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         return false;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Worker started: uploads in '{Uploads}', queues {Queues}; running {Mode}")]
-    private static partial void LogStarted(ILogger logger, string uploads, string queues, string mode);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker started: uploads in '{Uploads}', queues {Queues}, leases of {LeaseSeconds:F0} s; running {Mode}")]
+    private static partial void LogStarted(ILogger logger, string uploads, string queues, double leaseSeconds, string mode);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Label} message {MessageId} started (attempt {Attempt})")]
+    private static partial void LogMessageStarted(ILogger logger, string label, string messageId, long attempt);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "upload {Name}: {Status} ({Folder})")]
     private static partial void LogUpload(ILogger logger, string name, string status, string folder);
@@ -392,4 +452,29 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Label} message {MessageId} moved to {PoisonQueue}: {Reason}")]
     private static partial void LogPoisoned(ILogger logger, string label, string messageId, string poisonQueue, string reason);
+
+    /// <summary>One queue's slots: the messages of it this worker is running, at most <see cref="Slots"/>. Used by the poll loop only.</summary>
+    private sealed class Lane(QueueClient queue, string label, int slots, Func<string, CancellationToken, Task<Outcome>> handle)
+    {
+        public QueueClient Queue => queue;
+
+        public string Label => label;
+
+        public int Slots => slots;
+
+        public Func<string, CancellationToken, Task<Outcome>> Handle => handle;
+
+        /// <summary>The tasks of the messages received; finished ones are dropped by <see cref="Free"/>.</summary>
+        public List<Task> Running { get; } = [];
+
+        /// <summary>How many more messages may be received now.</summary>
+        public int Free
+        {
+            get
+            {
+                Running.RemoveAll(t => t.IsCompleted);
+                return slots - Running.Count;
+            }
+        }
+    }
 }

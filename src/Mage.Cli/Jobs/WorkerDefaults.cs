@@ -1,0 +1,43 @@
+using Mage.Jobs.Options;
+
+namespace Mage.Cli.Jobs;
+
+/// <summary>
+/// The lease and slot numbers of <c>mage worker</c> (<see cref="QueueWorker"/>), in one place for
+/// the worker, its command line and docs/operations.md.
+/// </summary>
+internal static class WorkerDefaults
+{
+    /// <summary>
+    /// How long a received message stays hidden before the worker renews it, in seconds. A crashed
+    /// worker's messages are visible again after at most this long, so it bounds recovery; a
+    /// running one renews it <see cref="RenewalsPerLease"/> times per lease, so a renewal may fail
+    /// (a storage blip) without the lease lapsing.
+    /// </summary>
+    public const int LeaseSeconds = 30;
+
+    /// <summary>Shortest <c>--lease</c>: below this, renewals (every third of it) would be most of the traffic.</summary>
+    public const int MinLeaseSeconds = 5;
+
+    /// <summary>Longest <c>--lease</c> (the Functions host's fixed initial visibility).</summary>
+    public const int MaxLeaseSeconds = 600;
+
+    /// <summary>Renewals per lease: the lease is renewed every <c>lease / RenewalsPerLease</c>.</summary>
+    public const int RenewalsPerLease = 3;
+
+    /// <summary>
+    /// How many messages of <paramref name="queue"/> one worker runs at a time; it receives only as
+    /// many as it has free slots, so the rest stay visible to other workers. A shard already embeds
+    /// its images concurrently (batches of 16), so two keep the engine busy while one commits; edits
+    /// are mostly single images and share the engine's batches; a generation message holds up to 64
+    /// images; a job message lists blobs and enqueues shards, which is storage work.
+    /// </summary>
+    public static int Slots(WorkQueue queue) => queue switch
+    {
+        WorkQueue.Jobs => 2,
+        WorkQueue.Shards => 2,
+        WorkQueue.Edits => 8,
+        WorkQueue.Generate => 4,
+        _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, "Unknown work queue."),
+    };
+}

@@ -1,0 +1,21 @@
+namespace Mage.Cli.Tests;
+
+/// <summary>
+/// The <c>Mage__Storage__*</c> environment of a <see cref="MageProcess"/> that uses its own
+/// containers and queues, all named <c>{prefix}-{role}</c>, so it never touches what other tests
+/// put in the shared Azurite.
+/// </summary>
+internal static class StorageNames
+{
+    public static Dictionary<string, string> Environment(string prefix) => new()
+    {
+        ["Mage__Storage__UploadsContainer"] = $"{prefix}-uploads",
+        ["Mage__Storage__ResultsContainer"] = $"{prefix}-results",
+        ["Mage__Storage__JobsContainer"] = $"{prefix}-jobs",
+        ["Mage__Storage__JobsQueue"] = $"{prefix}-jobs",
+        ["Mage__Storage__ShardsQueue"] = $"{prefix}-shards",
+        ["Mage__Storage__EditsQueue"] = $"{prefix}-edits",
+        ["Mage__Storage__GenerateQueue"] = $"{prefix}-generate",
+        ["Mage__Storage__EventsQueue"] = $"{prefix}-events",
+    };
+}

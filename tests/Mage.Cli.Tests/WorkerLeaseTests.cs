@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Mage.Inference.Imaging;
+using Mage.Jobs.Services;
+
+namespace Mage.Cli.Tests;
+
+/// <summary>
+/// Two real <c>mage worker</c> processes on one bulk job. A worker holds each message on a short
+/// lease that it renews while it works, and takes only as many shards as it has slots: so a worker
+/// killed with SIGKILL mid-shard costs the job about one lease, not the 10-minute visibility
+/// timeout it used to (the reliability report: 630 s instead of 44 s), and two workers share a
+/// job's shards. Each test has its own containers and queues (<see cref="StorageNames"/>).
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstractions.ITestOutputHelper output)
+{
+    /// <summary>Short, so the test is quick; the renewal and recovery logic is the same as with the default 30 s.</summary>
+    private const int LeaseSeconds = 5;
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private BlobServiceClient Blobs => new(azurite.ConnectionString);
+
+    private MageProcess StartWorker(string prefix) =>
+        MageProcess.Start(StorageNames.Environment(prefix), "worker", "--lease", $"{LeaseSeconds}", "--connection", azurite.ConnectionString, "--model", Cli.TinyPackage, "--device", "cpu");
+
+    [Fact]
+    public async Task A_worker_killed_mid_shard_delays_the_job_by_about_one_lease()
+    {
+        const string Prefix = "lease-kill";
+        const int Images = 48;
+        await using var first = StartWorker(Prefix);
+        await using var second = StartWorker(Prefix);
+        await first.WaitForErrorAsync("Worker started", StartTimeout);
+        await second.WaitForErrorAsync("Worker started", StartTimeout);
+        await SubmitAsync(Prefix, "kill-1", Images, shardSize: 4);
+
+        // Whichever worker starts a shard first is killed while it holds it.
+        var waited = Stopwatch.StartNew();
+        MageProcess? victim = null;
+        while (victim is null)
+        {
+            victim = ShardsStarted(first.Error) > 0 ? first : ShardsStarted(second.Error) > 0 ? second : null;
+            Assert.True(waited.Elapsed < StartTimeout, $"no worker started a shard within {StartTimeout.TotalSeconds} s\n{first}\n{second}");
+            await Task.Delay(20);
+        }
+
+        victim.Signal("KILL");
+        var killed = Stopwatch.StartNew();
+        var survivor = victim == first ? second : first;
+        Assert.Equal(128 + 9, await victim.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+
+        // The killed shard comes back after at most one lease; the survivor needs the rest of the job's time on top.
+        var status = await WaitForJobAsync(Prefix, "kill-1", TimeSpan.FromSeconds(LeaseSeconds + 60), survivor);
+        var recovery = killed.Elapsed;
+
+        Assert.Equal(JobState.Completed, status.State);
+        Assert.Equal(Images, status.ImagesDone);
+        Assert.Equal(Expected(Images), await EmbeddedNamesAsync(Prefix, "kill-1"));
+        Assert.True(Regex.IsMatch(survivor.Error, @"shard message \S+ started \(attempt 2\)"), $"the survivor did not redo the killed worker's shard\n{survivor}");
+        output.WriteLine($"job completed {recovery.TotalSeconds:F1} s after the kill (lease {LeaseSeconds} s)");
+        survivor.Signal("INT");
+        Assert.Equal(0, await survivor.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task Two_workers_share_a_jobs_shards_and_renewals_keep_long_shards_from_being_redelivered()
+    {
+        const string Prefix = "lease-share";
+        const int Images = 64;
+        const int ShardSize = 16; // a shard of 16 takes several leases here, so renewals must keep it
+        await using var first = StartWorker(Prefix);
+        await using var second = StartWorker(Prefix);
+        await first.WaitForErrorAsync("Worker started", StartTimeout);
+        await second.WaitForErrorAsync("Worker started", StartTimeout);
+        await SubmitAsync(Prefix, "share-1", Images, ShardSize);
+
+        var status = await WaitForJobAsync(Prefix, "share-1", TimeSpan.FromSeconds(90), first, second);
+
+        // The last shard completes the job before its worker deletes the message and counts it.
+        var settled = Stopwatch.StartNew();
+        while (ShardMilliseconds(first.Error).Concat(ShardMilliseconds(second.Error)).Count() < Images / ShardSize)
+        {
+            Assert.True(settled.Elapsed < TimeSpan.FromSeconds(30), $"the workers did not finish every shard message\n{first}\n{second}");
+            await Task.Delay(100);
+        }
+
+        first.Signal("INT");
+        second.Signal("INT");
+        Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, await second.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(JobState.Completed, status.State);
+        Assert.Equal(Expected(Images), await EmbeddedNamesAsync(Prefix, "share-1"));
+        var committed = new[] { first, second }.Select(w => ShardsCommitted(w.Out)).ToArray();
+        Assert.True(committed.All(n => n >= 1) && committed.Sum() == Images / ShardSize, $"shards committed per worker: {string.Join(", ", committed)}\n{first}\n{second}");
+
+        // Slots: no worker ever held more shards than it has slots, so neither could hoard the job.
+        Assert.All(new[] { first, second }, w => Assert.True(MostShardsAtOnce(w.Error) <= 2, $"more than 2 shards at once\n{w}"));
+
+        // Renewals: a shard that ran longer than the lease was not handed to the other worker.
+        var longest = new[] { first, second }.SelectMany(w => ShardMilliseconds(w.Error)).Max();
+        output.WriteLine($"shards committed per worker: {string.Join(", ", committed)}; longest shard {longest:F0} ms (lease {LeaseSeconds} s)");
+        Assert.DoesNotContain("(attempt 2)", first.Error + second.Error, StringComparison.Ordinal);
+        Assert.True(longest > LeaseSeconds * 1000, $"no shard ran longer than the {LeaseSeconds} s lease (longest {longest:F0} ms): the test shows nothing about renewals; make shards larger\n{first}\n{second}");
+    }
+
+    /// <summary>Uploads <paramref name="images"/> small PNGs and sends the job message to the test's jobs queue.</summary>
+    private async Task SubmitAsync(string prefix, string jobId, int images, int shardSize)
+    {
+        var source = Blobs.GetBlobContainerClient($"{prefix}-src");
+        await source.CreateIfNotExistsAsync();
+        for (var i = 0; i < images; i++)
+        {
+            using var image = TestImages.Create(40, 40, seed: 300 + i);
+            await source.GetBlobClient($"in/img-{i:D3}.png").UploadAsync(BinaryData.FromBytes(PixelTensor.EncodePng(image)), overwrite: true);
+        }
+
+        var jobs = new QueueClient(azurite.ConnectionString, $"{prefix}-jobs", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await jobs.CreateIfNotExistsAsync();
+        await jobs.SendMessageAsync($$"""{ "jobId": "{{jobId}}", "source": { "container": "{{prefix}}-src", "prefix": "in/" }, "shardSize": {{shardSize}} }""");
+    }
+
+    private async Task<JobStatus> WaitForJobAsync(string prefix, string jobId, TimeSpan timeout, params MageProcess[] workers)
+    {
+        var blob = Blobs.GetBlobContainerClient($"{prefix}-jobs").GetBlobClient($"jobs/{jobId}/status.json");
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            if ((await blob.ExistsAsync()).Value)
+            {
+                var status = JsonSerializer.Deserialize<JobStatus>((await blob.DownloadContentAsync()).Value.Content.ToString(), JsonDefaults.Documents)!;
+                if (status.State is JobState.Completed or JobState.Failed)
+                {
+                    return status;
+                }
+            }
+
+            Assert.True(waited.Elapsed < timeout, $"job {jobId} not finished within {timeout.TotalSeconds} s\n{string.Join("\n", workers.Select(w => w.ToString()))}");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The source names in the job's Parquet parts, sorted, duplicates kept.</summary>
+    private async Task<List<string>> EmbeddedNamesAsync(string prefix, string jobId)
+    {
+        var results = Blobs.GetBlobContainerClient($"{prefix}-results");
+        var names = new List<string>();
+        await foreach (var item in results.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"jobs/{jobId}/out/", default))
+        {
+            using var stream = (await results.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToStream();
+            names.AddRange((await EmbeddingParquet.ReadAsync(stream)).Select(r => { Assert.Null(r.Error); return r.Name; }));
+        }
+
+        return names.Order(StringComparer.Ordinal).ToList();
+    }
+
+    private static List<string> Expected(int images) => Enumerable.Range(0, images).Select(i => $"in/img-{i:D3}.png").ToList();
+
+    private static int ShardsStarted(string log) => ShardStarted().Count(log);
+
+    private static int ShardsCommitted(string tally) => ShardTally().Match(tally) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+
+    private static IEnumerable<double> ShardMilliseconds(string log) =>
+        ShardFinished().Matches(log).Select(m => double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>The most shard messages running at one time according to the started and finished lines of <paramref name="log"/>.</summary>
+    private static int MostShardsAtOnce(string log)
+    {
+        var (running, most) = (0, 0);
+        foreach (var line in log.Split('\n'))
+        {
+            running += ShardStarted().IsMatch(line) ? 1 : ShardFinished().IsMatch(line) ? -1 : 0;
+            most = Math.Max(most, running);
+        }
+
+        return most;
+    }
+
+    [GeneratedRegex(@"shard message \S+ started \(attempt \d+\)")]
+    private static partial Regex ShardStarted();
+
+    [GeneratedRegex(@"shard message (\S+): \w+ in (\d+) ms")]
+    private static partial Regex ShardFinished();
+
+    [GeneratedRegex(@"shard committed (\d+)")]
+    private static partial Regex ShardTally();
+}
