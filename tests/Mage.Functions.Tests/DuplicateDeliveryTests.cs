@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mage.Functions.Tests.Infrastructure;
+using Mage.Jobs.Events;
 using Mage.Jobs.Services;
 
 namespace Mage.Functions.Tests;
@@ -13,7 +14,16 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
 {
     private MageTestHost host = null!;
 
-    public async Task InitializeAsync() => host = await MageTestHost.StartAsync(azurite);
+    private CountingEngineSource Engine => host.Get<CountingEngineSource>();
+
+    public async Task InitializeAsync()
+    {
+        host = await MageTestHost.StartAsync(azurite, services: CountingEngineSource.Install);
+        var uploads = host.Container(host.Storage.UploadsContainer);
+        await uploads.GetBlobClient("edit/src.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(9, 64, 64)));
+        await uploads.GetBlobClient("set/a.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(21)));
+        await uploads.GetBlobClient("set/b.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(22)));
+    }
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
@@ -46,4 +56,70 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
         Assert.Equal(JobState.Running, (await submit.SubmitAsync(job))!.State);
         Assert.Empty(await host.DrainAsync(host.Storage.ShardsQueue));
     }
+
+    [Fact]
+    public async Task Edit_delivered_twice_at_once_is_computed_once_and_the_busy_copy_is_retried()
+    {
+        var message = JsonSerializer.Serialize(new
+        {
+            requestId = "dup-edit",
+            kind = "inpaint",
+            source = new { container = host.Storage.UploadsContainer, name = "edit/src.png" },
+            boxes = new[] { new[] { 64, 64, 64, 64 } },
+            steps = 2,
+            seed = 7,
+        });
+        var edits = host.Get<EditService>();
+
+        var copies = await DeliverTogetherAsync(2, async () => (await edits.ProcessAsync(message)).Status);
+
+        Assert.Equal(1, Engine.Computations);
+        Assert.Single(copies, Outcome.Completed);
+        Assert.All(copies, c => Assert.True(c is Outcome.Completed or Outcome.Skipped or null, $"unexpected outcome {c}"));
+        Assert.Equal(["edits/dup-edit/image-0.png", "edits/dup-edit/result.json", "edits/dup-edit/tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, "edits/dup-edit/")).Order(StringComparer.Ordinal));
+        Assert.Equal([MageEventTypes.EditCompleted], await EventTypesAsync());
+
+        // The retry of a busy copy finds the result.
+        Assert.Equal(Outcome.Skipped, (await edits.ProcessAsync(message)).Status);
+        Assert.Equal(1, Engine.Computations);
+    }
+
+    [Fact]
+    public async Task Shard_delivered_twice_at_once_is_embedded_once()
+    {
+        var job = JsonSerializer.Serialize(new
+        {
+            jobId = "dup-shard",
+            source = new { container = host.Storage.UploadsContainer, blobs = new[] { "set/a.png", "set/b.png" } },
+            shardSize = 2,
+        });
+        Assert.Equal(JobState.Running, (await host.Get<SubmitJobService>().SubmitAsync(job))!.State);
+        var shard = Assert.Single(await host.DrainAsync(host.Storage.ShardsQueue));
+        var shards = host.Get<ProcessShardService>();
+
+        var copies = await DeliverTogetherAsync(2, async () => (await shards.ProcessAsync(shard)).Status);
+
+        Assert.Equal(1, Engine.Computations);
+        Assert.Single(copies, Outcome.Committed);
+        Assert.All(copies, c => Assert.True(c is Outcome.Committed or Outcome.AlreadyCounted or Outcome.AlreadyCommitted or null, $"unexpected outcome {c}"));
+        Assert.Equal(["jobs/dup-shard/shards/000000.json", "jobs/dup-shard/status.json"], (await host.ListAsync(host.Storage.JobsContainer, "jobs/dup-shard/")).Order(StringComparer.Ordinal));
+        Assert.Equal([MageEventTypes.JobCompleted], await EventTypesAsync());
+    }
+
+    /// <summary>Runs <paramref name="copies"/> deliveries at once; a copy that found the work claimed reports null (its host retries it).</summary>
+    private static Task<Outcome?[]> DeliverTogetherAsync(int copies, Func<Task<Outcome>> deliver) =>
+        Task.WhenAll(Enumerable.Range(0, copies).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                return (Outcome?)await deliver();
+            }
+            catch (WorkClaimedException)
+            {
+                return null;
+            }
+        })));
+
+    private async Task<List<string?>> EventTypesAsync() =>
+        [.. (await host.DrainAsync(host.Storage.EventsQueue)).Select(e => JsonDocument.Parse(e).RootElement.GetProperty("type").GetString())];
 }

@@ -25,6 +25,9 @@ public static class ResultsLayout
     /// </summary>
     internal static string JobClaim(string jobId) => $"jobs/{jobId}/claim";
 
+    /// <summary>The claim marker of a shard, in the jobs container; present only while a delivery embeds it.</summary>
+    internal static string ShardClaim(string jobId, int shard) => $"jobs/{jobId}/claims/{shard:D6}";
+
     /// <summary>
     /// The claim marker of a unit of work that has a folder of its own (a request, an upload
     /// version): <c>{folder}claim</c>, present only while a delivery holds the claim.
