@@ -2,6 +2,7 @@ using System.Text.Json;
 using Mage.Functions.Tests.Infrastructure;
 using Mage.Jobs.Events;
 using Mage.Jobs.Services;
+using Mage.Jobs.Storage;
 
 namespace Mage.Functions.Tests;
 
@@ -43,7 +44,7 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
 
         var enqueued = (await host.DrainAsync(host.Storage.ShardsQueue)).Select(m => JsonSerializer.Deserialize<ShardMessage>(m)!.Shard).Order().ToList();
         Assert.Equal(Enumerable.Range(0, shards), enqueued);
-        var status = (await host.Get<Mage.Jobs.Storage.JobStatusStore>().GetAsync("dup-1"))!.Value.Status;
+        var status = (await host.Get<JobStatusStore>().GetAsync("dup-1"))!.Value.Status;
         Assert.Equal((JobState.Running, shards, true), (status.State, status.ShardsTotal, status.Enqueued));
         Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
         Assert.Equal(
@@ -104,6 +105,21 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
         Assert.All(copies, c => Assert.True(c is Outcome.Committed or Outcome.AlreadyCounted or Outcome.AlreadyCommitted or null, $"unexpected outcome {c}"));
         Assert.Equal(["jobs/dup-shard/shards/000000.json", "jobs/dup-shard/status.json"], (await host.ListAsync(host.Storage.JobsContainer, "jobs/dup-shard/")).Order(StringComparer.Ordinal));
         Assert.Equal([MageEventTypes.JobCompleted], await EventTypesAsync());
+    }
+
+    [Fact]
+    public async Task Upload_delivered_three_times_at_once_is_embedded_once()
+    {
+        var blob = host.Container(host.Storage.UploadsContainer).GetBlobClient("set/a.png");
+        var folder = ResultsLayout.UploadFolder("set/a.png", (await blob.GetPropertiesAsync()).Value.ETag.ToString(), nameIsValid: true);
+        var uploads = host.Get<UploadEmbeddingService>();
+
+        var copies = await DeliverTogetherAsync(3, async () => (await uploads.ProcessAsync(blob)).Status);
+
+        Assert.Equal(1, Engine.Computations);
+        Assert.Equal([Outcome.Completed, Outcome.Skipped, Outcome.Skipped], copies.Order());
+        Assert.Equal([folder + "embedding.npy", folder + "record.json", folder + "tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, folder)).Order(StringComparer.Ordinal));
+        Assert.Equal([MageEventTypes.UploadCompleted], await EventTypesAsync());
     }
 
     /// <summary>Runs <paramref name="copies"/> deliveries at once; a copy that found the work claimed reports null (its host retries it).</summary>
