@@ -88,14 +88,7 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
     [Fact]
     public async Task Shard_delivered_twice_at_once_is_embedded_once()
     {
-        var job = JsonSerializer.Serialize(new
-        {
-            jobId = "dup-shard",
-            source = new { container = host.Storage.UploadsContainer, blobs = new[] { "set/a.png", "set/b.png" } },
-            shardSize = 2,
-        });
-        Assert.Equal(JobState.Running, (await host.Get<SubmitJobService>().SubmitAsync(job))!.State);
-        var shard = Assert.Single(await host.DrainAsync(host.Storage.ShardsQueue));
+        var (_, shard) = await host.SubmitOneShardJobAsync("dup-shard", "set/a.png", "set/b.png");
         var shards = host.Get<ProcessShardService>();
 
         var copies = await DeliverTogetherAsync(2, async () => (await shards.ProcessAsync(shard)).Status);

@@ -23,13 +23,6 @@ public sealed class CountingEngineSource(IMageEngineSource inner) : IMageEngineS
     }
 
     /// <summary>Replaces the engine source registered by <c>AddMage</c> with one wrapped in a <see cref="CountingEngineSource"/>.</summary>
-    public static void Install(IServiceCollection services)
-    {
-        var registered = services.Last(d => d.ServiceType == typeof(IMageEngineSource));
-        services.Remove(registered);
-        services.AddSingleton(sp => new CountingEngineSource(
-            (IMageEngineSource)(registered.ImplementationFactory?.Invoke(sp) ?? registered.ImplementationInstance
-                ?? ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!))));
-        services.AddSingleton<IMageEngineSource>(sp => sp.GetRequiredService<CountingEngineSource>());
-    }
+    public static void Install(IServiceCollection services) =>
+        ServiceDecoration.Decorate<IMageEngineSource, CountingEngineSource>(services, inner => new CountingEngineSource(inner));
 }
