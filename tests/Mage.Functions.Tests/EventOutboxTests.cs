@@ -63,14 +63,7 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
     [Fact]
     public async Task Job_completion_lost_in_a_crash_is_published_once_by_the_redelivered_shard()
     {
-        var job = JsonSerializer.Serialize(new
-        {
-            jobId = "crash-1",
-            source = new { container = host.Storage.UploadsContainer, blobs = new[] { "set/a.png", "set/b.png" } },
-            shardSize = 2,
-        });
-        Assert.Equal(JobState.Running, (await host.Get<SubmitJobService>().SubmitAsync(job))!.State);
-        var shard = Assert.Single(await host.DrainAsync(host.Storage.ShardsQueue));
+        var (job, shard) = await host.SubmitOneShardJobAsync("crash-1", "set/a.png", "set/b.png");
 
         await AssertPublishedOnceAcrossACrashAsync(
             () => host.Get<ProcessShardService>().ProcessAsync(shard),

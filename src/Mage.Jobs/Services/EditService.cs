@@ -19,7 +19,11 @@ namespace Mage.Jobs.Services;
 /// Inpainting, outpainting and uncropping of a stored image: <c>{prefix}/{requestId}/image-0.png</c>,
 /// <c>tokens.npy</c> (<see cref="Inference.Numpy.TokenFile"/>, [windows, 256]) and <c>result.json</c>.
 /// </summary>
-/// <remarks>Thread-safe singleton.</remarks>
+/// <remarks>
+/// Thread-safe singleton. The request is claimed (<see cref="RequestResults"/>, a blob lease on
+/// <c>claim</c> in its folder) before it is computed; a copy that finds the claim held throws
+/// <see cref="WorkClaimedException"/> and is retried later.
+/// </remarks>
 public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engines, RequestResults results, IOptions<LimitSettings> limits)
 {
     public const string DefaultPrefix = "edits/";
@@ -40,6 +44,12 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
         if (error is not null)
         {
             return await results.FailAsync(target, message, DefaultPrefix, request.Kind, ErrorReason.InvalidRequest, error, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var claim = await results.ClaimAsync(target, cancellationToken).ConfigureAwait(false);
+        if (claim is null)
+        {
+            return new RequestOutcome(Outcome.Skipped, target.Folder);
         }
 
         var timer = Stopwatch.StartNew();

@@ -12,7 +12,11 @@ namespace Mage.Jobs.Services;
 /// Unconditional generation: <c>{prefix}/{requestId}/image-{i}.png</c>, <c>tokens.npy</c>
 /// (<see cref="Inference.Numpy.TokenFile"/>, [count, 256]) and <c>result.json</c>.
 /// </summary>
-/// <remarks>Thread-safe singleton.</remarks>
+/// <remarks>
+/// Thread-safe singleton. The request is claimed (<see cref="RequestResults"/>, a blob lease on
+/// <c>claim</c> in its folder) before it is computed; a copy that finds the claim held throws
+/// <see cref="WorkClaimedException"/> and is retried later.
+/// </remarks>
 public sealed class GenerateService(IMageEngineSource engines, RequestResults results, IOptions<LimitSettings> limits)
 {
     public const string DefaultPrefix = "generate/";
@@ -39,6 +43,12 @@ public sealed class GenerateService(IMageEngineSource engines, RequestResults re
         if (error is not null)
         {
             return await results.FailAsync(target, message, DefaultPrefix, RequestKind.Generate, ErrorReason.InvalidRequest, error, MageEventTypes.GenerateFailed, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var claim = await results.ClaimAsync(target, cancellationToken).ConfigureAwait(false);
+        if (claim is null)
+        {
+            return new RequestOutcome(Outcome.Skipped, target.Folder);
         }
 
         var timer = Stopwatch.StartNew();

@@ -20,7 +20,9 @@ namespace Mage.Jobs.Services;
 /// the job status exactly once. The part is written in one conditional Put Blob (If-None-Match: *),
 /// which is atomic: a cancelled or crashed worker leaves nothing, and of two concurrent copies of
 /// a shard only one commits. Counting uses a per-shard bit in the status document, so a
-/// redelivered message that finds its part committed only makes sure it was counted.
+/// redelivered message that finds its part committed only makes sure it was counted. A shard is
+/// claimed (<see cref="ResultsLayout.ShardClaim"/>) before it is embedded: a copy that finds the
+/// claim held throws <see cref="WorkClaimedException"/> and is retried later.
 /// </summary>
 /// <remarks>Thread-safe singleton.</remarks>
 public sealed partial class ProcessShardService(
@@ -91,6 +93,10 @@ public sealed partial class ProcessShardService(
             return new ShardOutcome(Outcome.Failed);
         }
 
+        // Claimed before the part is looked for, so a copy never embeds a shard another is embedding.
+        var marker = jobs.GetBlobClient(ResultsLayout.ShardClaim(doc.JobId, doc.Shard));
+        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
+            ?? throw WorkClaimedException.For($"Shard {doc.Shard} of job {doc.JobId}", $"{jobs.Name}/{marker.Name}");
         var output = blobs.GetBlobContainerClient(doc.OutputContainer);
         var part = output.GetBlobClient(ResultsLayout.JobPart(doc.OutputPrefix, doc.Shard));
         var existing = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);

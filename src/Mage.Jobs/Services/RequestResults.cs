@@ -86,6 +86,34 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
         return new(request, target, null);
     }
 
+    /// <summary>
+    /// Claims the request before it is computed (<see cref="ResultsLayout.Claim"/> in its folder).
+    /// Throws <see cref="WorkClaimedException"/> while another delivery holds the claim; returns null
+    /// when the holder finished the request meanwhile (the caller then reports it skipped).
+    /// </summary>
+    internal async Task<WorkClaim?> ClaimAsync(RequestTarget target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var marker = blobs.GetBlobContainerClient(target.Container).GetBlobClient(ResultsLayout.Claim(target.Folder));
+        var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
+            ?? throw WorkClaimedException.For($"Request {target.RequestId}", $"{target.Container}/{marker.Name}");
+        try
+        {
+            if (!await IsDoneAsync(target, cancellationToken).ConfigureAwait(false))
+            {
+                return claim;
+            }
+        }
+        catch
+        {
+            await claim.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        await claim.DisposeAsync().ConfigureAwait(false);
+        return null;
+    }
+
     /// <summary>Writes image <paramref name="index"/> as PNG and returns its container/name path.</summary>
     internal async Task<string> WritePngAsync(RequestTarget target, int index, Image<Rgb24> image, CancellationToken cancellationToken)
     {

@@ -20,8 +20,9 @@ namespace Mage.Jobs.Services;
 /// Embeds one uploaded image: tokens and the linear-probe feature, written as .npy next to a
 /// record.json under <c>uploads/{name}/{etag-hash}/</c> in the results container. One version of a
 /// blob is processed once: the record (or error.json) is written last, and its existence is the
-/// skip check. Bad input ends in error.json and a normal return; storage trouble throws so the
-/// host retries.
+/// skip check. The version is claimed (<see cref="ResultsLayout.Claim"/> in its folder) before it
+/// is embedded, and a copy that finds the claim held skips it too. Bad input ends in error.json and
+/// a normal return; storage trouble throws so the host retries.
 /// </summary>
 /// <remarks>Thread-safe singleton.</remarks>
 public sealed partial class UploadEmbeddingService(
@@ -52,6 +53,22 @@ public sealed partial class UploadEmbeddingService(
         var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
         var recordBlob = results.GetBlobClient(ResultsLayout.UploadRecord(folder));
         var errorBlob = results.GetBlobClient(ResultsLayout.Error(folder));
+        if (await commits.IsCommittedAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
+        {
+            LogSkipped(logger, blob.Name, etag);
+            return new UploadOutcome(Outcome.Skipped, folder);
+        }
+
+        // Claimed before anything is computed: copies of the event (or workers listing the same
+        // container) would each embed the upload. A busy copy skips: the holder's own delivery
+        // finishes it (see docs/operations.md, Idempotency, for a holder that dies).
+        await using var claim = await WorkClaim.TryAcquireAsync(results.GetBlobClient(ResultsLayout.Claim(folder)), cancellationToken).ConfigureAwait(false);
+        if (claim is null)
+        {
+            LogClaimed(logger, blob.Name, etag);
+            return new UploadOutcome(Outcome.Skipped, folder);
+        }
+
         if (await commits.IsCommittedAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
         {
             LogSkipped(logger, blob.Name, etag);
@@ -149,6 +166,9 @@ public sealed partial class UploadEmbeddingService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Name} (etag {Etag}) was already processed")]
     private static partial void LogSkipped(ILogger logger, string name, string etag);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Name} (etag {Etag}) is being embedded by another delivery; skipped")]
+    private static partial void LogClaimed(ILogger logger, string name, string etag);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Name} rejected: {Error}")]
     private static partial void LogRejected(ILogger logger, string name, string error);

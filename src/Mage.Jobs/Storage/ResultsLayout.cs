@@ -19,6 +19,21 @@ public static class ResultsLayout
     /// <summary>Job status document in the jobs container.</summary>
     public static string JobStatus(string jobId) => $"jobs/{jobId}/status.json";
 
+    /// <summary>
+    /// The claim marker (see <see cref="WorkClaim"/>) of a job's listing and enqueuing, in the jobs
+    /// container; present only while a delivery holds the claim.
+    /// </summary>
+    internal static string JobClaim(string jobId) => $"jobs/{jobId}/claim";
+
+    /// <summary>The claim marker of a shard, in the jobs container; present only while a delivery embeds it.</summary>
+    internal static string ShardClaim(string jobId, int shard) => $"jobs/{jobId}/claims/{shard:D6}";
+
+    /// <summary>
+    /// The claim marker of a unit of work that has a folder of its own (a request, an upload
+    /// version): <c>{folder}claim</c>, present only while a delivery holds the claim.
+    /// </summary>
+    internal static string Claim(string folder) => folder + "claim";
+
     /// <summary>A shard's list of blobs in the jobs container.</summary>
     public static string JobShard(string jobId, int shard) => $"jobs/{jobId}/shards/{shard:D6}.json";
 

@@ -22,13 +22,6 @@ public sealed class CrashingEventPublisher(IEventPublisher inner) : IEventPublis
             : inner.PublishAsync(mageEvent, cancellationToken);
 
     /// <summary>Replaces the publisher registered by <c>AddMage</c> with one wrapped in a <see cref="CrashingEventPublisher"/>.</summary>
-    public static void Install(IServiceCollection services)
-    {
-        var registered = services.Last(d => d.ServiceType == typeof(IEventPublisher));
-        services.Remove(registered);
-        services.AddSingleton(sp => new CrashingEventPublisher(
-            (IEventPublisher)(registered.ImplementationFactory?.Invoke(sp) ?? registered.ImplementationInstance
-                ?? ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!))));
-        services.AddSingleton<IEventPublisher>(sp => sp.GetRequiredService<CrashingEventPublisher>());
-    }
+    public static void Install(IServiceCollection services) =>
+        ServiceDecoration.Decorate<IEventPublisher, CrashingEventPublisher>(services, inner => new CrashingEventPublisher(inner));
 }

@@ -1,8 +1,10 @@
+using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Mage.Jobs.Hosting;
 using Mage.Jobs.Options;
+using Mage.Jobs.Services;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -115,6 +117,17 @@ public sealed class MageTestHost : IAsyncDisposable
                 await client.DeleteMessageAsync(m.MessageId, m.PopReceipt).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Submits a job of <paramref name="blobs"/> (in the uploads container) as a single shard, checks
+    /// that it is running, and takes its one shard message off the shards queue.
+    /// </summary>
+    public async Task<(string Job, string Shard)> SubmitOneShardJobAsync(string jobId, params string[] blobs)
+    {
+        var job = JsonSerializer.Serialize(new { jobId, source = new { container = Storage.UploadsContainer, blobs }, shardSize = blobs.Length });
+        Assert.Equal(JobState.Running, (await Get<SubmitJobService>().SubmitAsync(job).ConfigureAwait(false))?.State);
+        return (job, Assert.Single(await DrainAsync(Storage.ShardsQueue).ConfigureAwait(false)));
     }
 
     /// <summary>Names of the blobs under a prefix.</summary>
