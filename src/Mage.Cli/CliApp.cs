@@ -73,10 +73,10 @@ internal static class CliApp
             context.WriteError(e.Message);
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (e is Azure.RequestFailedException || (e is AggregateException && Jobs.StorageFailures.IsStorageFailure(e)))
+        catch (Exception e) when (e is Azure.RequestFailedException || (e is AggregateException && Mage.Jobs.Storage.StorageFailures.IsStorageFailure(e)))
         {
             // The AggregateException is the SDK's retry policy giving up ("Retry failed after 6 tries").
-            context.WriteError($"storage: {Jobs.StorageFailures.Describe(e)}");
+            context.WriteError($"storage: {Mage.Jobs.Storage.StorageFailures.Describe(e)}");
             return ExitCodes.Failure;
         }
         catch (Azure.Identity.AuthenticationFailedException e)

@@ -110,7 +110,11 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
         var copies = await DeliverTogetherAsync(3, async () => (await uploads.ProcessAsync(blob)).Status);
 
         Assert.Equal(1, Engine.Computations);
-        Assert.Equal([Outcome.Completed, Outcome.Skipped, Outcome.Skipped], copies.Order());
+        Assert.Single(copies, Outcome.Completed);
+        Assert.All(copies, c => Assert.True(c is Outcome.Completed or Outcome.Skipped or null, $"unexpected outcome {c}"));
+
+        // The retry of a busy copy finds the record.
+        Assert.Equal(Outcome.Skipped, (await uploads.ProcessAsync(blob)).Status);
         Assert.Equal([folder + "embedding.npy", folder + "record.json", folder + "tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, folder)).Order(StringComparer.Ordinal));
         Assert.Equal([MageEventTypes.UploadCompleted], await EventTypesAsync());
     }

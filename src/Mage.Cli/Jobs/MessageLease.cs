@@ -1,6 +1,7 @@
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Microsoft.Extensions.Logging;
+using Mage.Jobs.Storage;
 
 namespace Mage.Cli.Jobs;
 

@@ -9,6 +9,7 @@ using Mage.Inference;
 using Mage.Jobs.Options;
 using Mage.Jobs.Services;
 using Microsoft.Extensions.Logging;
+using Mage.Jobs.Storage;
 
 namespace Mage.Cli.Jobs;
 

@@ -121,7 +121,7 @@ internal sealed partial class StorageBootstrap(
         {
             throw new StorageSetupException(StorageErrors.TimedOut(resource, Timeout), e);
         }
-        catch (Exception e) when (StorageErrors.IsStorageFailure(e))
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
             throw new StorageSetupException(StorageErrors.Explain(resource, e, creating), e);
         }

@@ -41,7 +41,7 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
             resource = StorageResource.Of(queue);
             await queue.SendMessageAsync(body, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (StorageErrors.IsStorageFailure(e))
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
             // A missing queue or unreachable storage is the service's trouble, not the caller's: 503 naming it, not a bare 500.
             return new ApiResult(HttpStatusCode.ServiceUnavailable, new { error = $"Job {jobId} was not accepted: {StorageErrors.Explain(resource, e, creating: false)}" });

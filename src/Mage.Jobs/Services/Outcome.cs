@@ -18,7 +18,7 @@ public enum Outcome
     [JsonStringEnumMemberName("failed")]
     Failed,
 
-    /// <summary>Already done by an earlier delivery (or, for an upload, being done by another one now); nothing written.</summary>
+    /// <summary>Already done by an earlier delivery; nothing written.</summary>
     [JsonStringEnumMemberName("skipped")]
     Skipped,
 

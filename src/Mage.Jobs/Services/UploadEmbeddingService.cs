@@ -60,13 +60,15 @@ public sealed partial class UploadEmbeddingService(
         }
 
         // Claimed before anything is computed: copies of the event (or workers listing the same
-        // container) would each embed the upload. A busy copy skips: the holder's own delivery
-        // finishes it (see docs/operations.md, Idempotency, for a holder that dies).
-        await using var claim = await WorkClaim.TryAcquireAsync(results.GetBlobClient(ResultsLayout.Claim(folder)), cancellationToken).ConfigureAwait(false);
+        // container) would each embed the upload. A busy copy throws, like a busy shard or edit,
+        // so its host tries again later: by then the holder has committed (the retry skips) or
+        // died (the retry embeds). Returning "skipped" would let mage worker forget the upload.
+        var marker = results.GetBlobClient(ResultsLayout.Claim(folder));
+        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false);
         if (claim is null)
         {
             LogClaimed(logger, blob.Name, etag);
-            return new UploadOutcome(Outcome.Skipped, folder);
+            throw WorkClaimedException.For($"Upload {blob.BlobContainerName}/{blob.Name} (etag {etag})", $"{results.Name}/{marker.Name}");
         }
 
         if (await commits.IsCommittedAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))

@@ -8,8 +8,9 @@ using Mage.Jobs.Options;
 namespace Mage.Jobs.Storage;
 
 /// <summary>
-/// The one place that tells storage failures apart and words them for people: every message names
-/// the container or queue, the storage account and what would fix it. Stateless and thread-safe.
+/// The one place that words storage failures for people (<see cref="StorageFailures"/> tells them
+/// apart): every message names the container or queue, the storage account and what would fix it.
+/// Stateless and thread-safe.
 /// </summary>
 internal static class StorageErrors
 {
@@ -21,18 +22,6 @@ internal static class StorageErrors
 
     public static bool IsQueueNotFound(RequestFailedException e) =>
         e.Status == 404 && e.ErrorCode == QueueErrorCode.QueueNotFound;
-
-    /// <summary>
-    /// True for failures of storage itself, as opposed to bugs: an answer from the service, no answer
-    /// after the SDK's retries (status 0, or the <see cref="AggregateException"/> its retry policy
-    /// throws), or no token for it.
-    /// </summary>
-    public static bool IsStorageFailure(Exception e) => e switch
-    {
-        RequestFailedException or AuthenticationFailedException => true,
-        AggregateException a => a.InnerExceptions.Count > 0 && a.InnerExceptions.All(IsStorageFailure),
-        _ => false,
-    };
 
     /// <summary>With <see cref="StorageSettings.CreateMissing"/> off: the resource is not there.</summary>
     public static string Missing(StorageResource resource)
@@ -63,7 +52,7 @@ internal static class StorageErrors
     /// role (403), a missing resource (404), an unreachable account or a credential that got no token.
     /// </summary>
     /// <param name="resource">The container or queue the call was about.</param>
-    /// <param name="e">A storage failure (<see cref="IsStorageFailure"/>).</param>
+    /// <param name="e">A storage failure (<see cref="StorageFailures.IsStorageFailure"/>).</param>
     /// <param name="creating">The call tried to create the resource (so a 403 means the role lacks create rights).</param>
     public static string Explain(StorageResource resource, Exception e, bool creating)
     {

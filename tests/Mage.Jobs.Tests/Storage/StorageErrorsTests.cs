@@ -39,7 +39,7 @@ public sealed class StorageErrorsTests
         var refused = new RequestFailedException("Connection refused (acct.blob.core.windows.net:443)", new HttpRequestException("Connection refused (acct.blob.core.windows.net:443)"));
         var retried = new AggregateException("Retry failed after 4 tries.", refused, refused, refused, refused);
 
-        Assert.True(StorageErrors.IsStorageFailure(retried));
+        Assert.True(StorageFailures.IsStorageFailure(retried));
         Assert.StartsWith(
             "cannot reach storage account 'acct' at https://acct.blob.core.windows.net (for container 'jobs'): Connection refused (acct.blob.core.windows.net:443). Check the MageStorage setting",
             StorageErrors.Explain(Jobs, retried, creating: true),
@@ -71,8 +71,8 @@ public sealed class StorageErrorsTests
     [Fact]
     public void Bugs_are_not_storage_failures()
     {
-        Assert.False(StorageErrors.IsStorageFailure(new InvalidOperationException("bug")));
-        Assert.False(StorageErrors.IsStorageFailure(new AggregateException(new RequestFailedException("x"), new InvalidOperationException("bug"))));
+        Assert.False(StorageFailures.IsStorageFailure(new InvalidOperationException("bug")));
+        Assert.False(StorageFailures.IsStorageFailure(new AggregateException(new RequestFailedException("x"), new InvalidOperationException("bug"))));
     }
 
     [Fact]

@@ -1,16 +1,19 @@
 using System.Net.Sockets;
 using Azure;
+using Azure.Identity;
 
-namespace Mage.Cli.Jobs;
+namespace Mage.Jobs.Storage;
 
 /// <summary>
 /// Sorts the exceptions a storage call can end with. The Azure SDK reports a call that got no
 /// answer (refused connection, reset, timeout) as <see cref="RequestFailedException"/> with status
 /// 0, or, once its retry policy gives up, as an <see cref="AggregateException"/> of those
 /// ("Retry failed after 6 tries"); an answer that is an error is a
-/// <see cref="RequestFailedException"/> with the HTTP status.
+/// <see cref="RequestFailedException"/> with the HTTP status. The one owner of that sorting: the
+/// job services, the start-up check, <c>mage worker</c> and the CLI's error messages use it.
 /// </summary>
-internal static class StorageFailures
+/// <remarks>Stateless and thread-safe.</remarks>
+public static class StorageFailures
 {
     /// <summary>
     /// True when storage did not answer, or answered that it cannot serve now (5xx, 408, 429):
@@ -26,11 +29,14 @@ internal static class StorageFailures
         _ => false,
     };
 
-    /// <summary>True for <see cref="IsUnavailable"/> and for any error answer from storage (403, 404, 409...).</summary>
+    /// <summary>
+    /// True for <see cref="IsUnavailable"/>, for any error answer from storage (403, 404, 409...)
+    /// and for a credential that cannot get a token for it; false for bugs.
+    /// </summary>
     public static bool IsStorageFailure(Exception exception, CancellationToken ours = default) =>
         IsUnavailable(exception, ours) || exception switch
         {
-            RequestFailedException => true,
+            RequestFailedException or AuthenticationFailedException => true,
             AggregateException e => e.InnerExceptions.Count > 0 && e.InnerExceptions.All(inner => IsStorageFailure(inner, ours)),
             _ => false,
         };
