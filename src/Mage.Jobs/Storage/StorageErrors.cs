@@ -2,7 +2,6 @@ using System.Globalization;
 using Azure;
 using Azure.Identity;
 using Azure.Storage.Blobs.Models;
-using Azure.Storage.Queues.Models;
 using Mage.Jobs.Options;
 
 namespace Mage.Jobs.Storage;
@@ -19,9 +18,6 @@ internal static class StorageErrors
 
     public static bool IsContainerNotFound(RequestFailedException e) =>
         e.Status == 404 && e.ErrorCode == BlobErrorCode.ContainerNotFound;
-
-    public static bool IsQueueNotFound(RequestFailedException e) =>
-        e.Status == 404 && e.ErrorCode == QueueErrorCode.QueueNotFound;
 
     /// <summary>With <see cref="StorageSettings.CreateMissing"/> off: the resource is not there.</summary>
     public static string Missing(StorageResource resource)
