@@ -41,7 +41,8 @@ fi
 
 log ".NET tests (dotnet test)"
 set +e
-dotnet test Mage.sln -c Release --nologo -v q 2>&1 | tee artifacts/dotnet-test.log
+# minimal: failed tests print their messages and output (quiet printed only their names)
+dotnet test Mage.sln -c Release --nologo -v q --logger "console;verbosity=minimal" 2>&1 | tee artifacts/dotnet-test.log
 dn_rc=${PIPESTATUS[0]}
 set -e
 while read -r l; do

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Azure.Storage.Blobs.Specialized;
 using Mage.Functions.Tests.Infrastructure;
 using Mage.Jobs.Events;
 using Mage.Jobs.Services;
@@ -40,7 +41,8 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
         });
         var submit = host.Get<SubmitJobService>();
 
-        await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => Task.Run(() => submit.SubmitAsync(job))));
+        var copies = await DeliverTogetherAsync(5, async () => (await submit.SubmitAsync(job))!.State);
+        Assert.Contains(copies, c => c is not null);
 
         var enqueued = (await host.DrainAsync(host.Storage.ShardsQueue)).Select(m => JsonSerializer.Deserialize<ShardMessage>(m)!.Shard).Order().ToList();
         Assert.Equal(Enumerable.Range(0, shards), enqueued);
@@ -56,6 +58,33 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
         // A later copy, after the claim is freed, finds the job running and enqueues nothing.
         Assert.Equal(JobState.Running, (await submit.SubmitAsync(job))!.State);
         Assert.Empty(await host.DrainAsync(host.Storage.ShardsQueue));
+    }
+
+    [Fact]
+    public async Task Job_message_whose_claim_a_dead_delivery_holds_is_retried_not_dropped()
+    {
+        // A worker that died mid-listing leaves the claim leased until it lapses; its own message comes back first.
+        var job = JsonSerializer.Serialize(new
+        {
+            jobId = "dup-dead",
+            source = new { container = host.Storage.UploadsContainer, blobs = new[] { "set/a.png", "set/b.png" } },
+            shardSize = 1,
+        });
+        var marker = host.Container(host.Storage.JobsContainer).GetBlobClient(ResultsLayout.JobClaim("dup-dead"));
+        await marker.UploadAsync(BinaryData.Empty);
+        var deadHolder = marker.GetBlobLeaseClient();
+        await deadHolder.AcquireAsync(TimeSpan.FromSeconds(60));
+        var submit = host.Get<SubmitJobService>();
+
+        var busy = await Assert.ThrowsAsync<WorkClaimedException>(() => submit.SubmitAsync(job));
+        Assert.Contains("dup-dead", busy.Message, StringComparison.Ordinal);
+        Assert.Empty(await host.DrainAsync(host.Storage.ShardsQueue));
+
+        // The lease lapses (broken here rather than waited for): the retry lists and enqueues the job.
+        await deadHolder.BreakAsync(TimeSpan.Zero);
+        Assert.Equal(JobState.Running, (await submit.SubmitAsync(job))!.State);
+        var enqueued = (await host.DrainAsync(host.Storage.ShardsQueue)).Select(m => JsonSerializer.Deserialize<ShardMessage>(m)!.Shard).Order();
+        Assert.Equal([0, 1], enqueued);
     }
 
     [Fact]
@@ -120,12 +149,13 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
     }
 
     /// <summary>Runs <paramref name="copies"/> deliveries at once; a copy that found the work claimed reports null (its host retries it).</summary>
-    private static Task<Outcome?[]> DeliverTogetherAsync(int copies, Func<Task<Outcome>> deliver) =>
+    private static Task<T?[]> DeliverTogetherAsync<T>(int copies, Func<Task<T>> deliver)
+        where T : struct =>
         Task.WhenAll(Enumerable.Range(0, copies).Select(_ => Task.Run(async () =>
         {
             try
             {
-                return (Outcome?)await deliver();
+                return (T?)await deliver();
             }
             catch (WorkClaimedException)
             {

@@ -203,6 +203,12 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
                 // Storage is down: not this upload's fault, so it does not count toward giving up; the next listing finds it again.
                 outage.Failed(e);
             }
+            catch (WorkClaimedException busy)
+            {
+                // Another delivery (or a dead worker whose claim has not lapsed) holds it: not a
+                // failure, so it never counts toward giving up; the next listing tries it again.
+                LogUploadDeferred(logger, upload.Name, busy.Message);
+            }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 // The service throws so it is retried, like the blob trigger's poison threshold.
@@ -295,6 +301,12 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
             return;
         }
 
+        if (failure is WorkClaimedException busy)
+        {
+            await DeferAsync(queue, label, message, held, text, busy).ConfigureAwait(false);
+            return;
+        }
+
         if (failure is { } e)
         {
             // The services turn bad input into error records themselves; what throws is transient
@@ -377,6 +389,36 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         }
     }
 
+    /// <summary>
+    /// Retries a message whose work another delivery has claimed after
+    /// <see cref="WorkClaimedException.RetryAfter"/>. Not a failure: it may be a dead worker's
+    /// message whose claim has not lapsed yet, so it must never reach the poison queue. At the
+    /// dequeue limit it is sent again as a fresh message (then deleted), which resets its count.
+    /// </summary>
+    private async Task DeferAsync(QueueClient queue, string label, QueueMessage message, MessageLease held, string text, WorkClaimedException busy)
+    {
+        LogDeferred(logger, label, message.MessageId, message.DequeueCount, WorkClaimedException.RetryAfter.TotalSeconds, busy.Message);
+        Tally.Add($"{label} deferred");
+        if (held.Lost || message.DequeueCount < MaxDequeueCount)
+        {
+            await SettleAsync(queue, label, message.MessageId, held, WorkClaimedException.RetryAfter, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await queue.SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(text)), WorkClaimedException.RetryAfter, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
+        {
+            // Not sent: keep the original, which reappears after its lease (and is deferred again then).
+            LogUnsettled(logger, label, message.MessageId, "send again", StorageFailures.Describe(e));
+            return;
+        }
+
+        await SettleAsync(queue, label, message.MessageId, held, null, CancellationToken.None).ConfigureAwait(false);
+    }
+
     /// <summary>Moves the message (held with <paramref name="popReceipt"/>) to <c>{queue}-poison</c>. Never throws: if storage fails, the message reappears after its lease and is moved then.</summary>
     private async Task PoisonAsync(QueueClient queue, string label, QueueMessage message, string popReceipt, string reason)
     {
@@ -436,6 +478,9 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
     [LoggerMessage(Level = LogLevel.Debug, Message = "upload {Name}: {Status} ({Folder})")]
     private static partial void LogUpload(ILogger logger, string name, string status, string folder);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "upload {Name} deferred to the next listing: {Reason}")]
+    private static partial void LogUploadDeferred(ILogger logger, string name, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "upload {Name} failed; will retry")]
     private static partial void LogUploadFailed(ILogger logger, string name, Exception exception);
 
@@ -444,6 +489,9 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Label} message {MessageId}: {Status} in {ElapsedMs:F0} ms")]
     private static partial void LogMessage(ILogger logger, string label, string messageId, string status, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Label} message {MessageId} deferred (attempt {Attempt}), retried in {RetrySeconds:F0} s: {Reason}")]
+    private static partial void LogDeferred(ILogger logger, string label, string messageId, long attempt, double retrySeconds, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Label} message {MessageId} failed (attempt {Attempt})")]
     private static partial void LogMessageFailed(ILogger logger, string label, string messageId, long attempt, Exception exception);

@@ -21,9 +21,9 @@ namespace Mage.Jobs.Services;
 /// <remarks>
 /// Thread-safe singleton. Redelivery: one copy at a time holds the job's claim
 /// (<see cref="ResultsLayout.JobClaim"/>, a blob lease) while it lists and enqueues; a copy that
-/// finds it held returns the status as it is. The status document is created with If-None-Match: *,
-/// so a later copy finds it and only finishes what an interrupted one left undone (listing again
-/// writes no shard twice; shards are enqueued again only while <see cref="JobStatus.Enqueued"/> is
+/// finds it held throws <see cref="WorkClaimedException"/> and is retried later. The status
+/// document is created with If-None-Match: *, so a later copy finds it and only finishes what an
+/// interrupted one left undone (listing again writes no shard twice; shards are enqueued again only while <see cref="JobStatus.Enqueued"/> is
 /// false, and the shard worker ignores a shard that is already counted).
 /// </remarks>
 public sealed partial class SubmitJobService(
@@ -82,15 +82,11 @@ public sealed partial class SubmitJobService(
 
         // Listing and enqueuing are claimed: copies delivered together would each take the job for
         // an interrupted listing and enqueue every shard again. A copy that finds the claim held
-        // does nothing; if the holder dies, its own message comes back after the lease lapses.
-        await using var claim = await WorkClaim.TryAcquireAsync(
-            blobs.GetBlobContainerClient(storage.Value.JobsContainer).GetBlobClient(ResultsLayout.JobClaim(spec.JobId)), cancellationToken).ConfigureAwait(false);
-        if (claim is null)
-        {
-            var current = (await statuses.GetAsync(spec.JobId, cancellationToken).ConfigureAwait(false))?.Status;
-            LogClaimed(logger, spec.JobId);
-            return current;
-        }
+        // throws so it is retried: it may be the holder's own message, back after the holder died
+        // mid-listing, and dropping it would leave the job's remaining shards never enqueued.
+        var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+        await using var claim = await WorkClaim.TryAcquireAsync(jobs.GetBlobClient(ResultsLayout.JobClaim(spec.JobId)), cancellationToken).ConfigureAwait(false)
+            ?? throw WorkClaimedException.For($"Job {spec.JobId}'s listing", $"{jobs.Name}/{ResultsLayout.JobClaim(spec.JobId)}");
 
         var now = time.GetUtcNow();
         var fresh = new JobStatus
@@ -356,9 +352,6 @@ public sealed partial class SubmitJobService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} already exists in state {State}; duplicate message ignored")]
     private static partial void LogDuplicate(ILogger logger, string jobId, string state);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} is being listed or enqueued by another delivery; this copy does nothing")]
-    private static partial void LogClaimed(ILogger logger, string jobId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was interrupted while listing; listing again")]
     private static partial void LogResuming(ILogger logger, string jobId);

@@ -18,8 +18,12 @@ namespace Mage.Jobs.Storage;
 /// </remarks>
 internal sealed class WorkClaim : IAsyncDisposable
 {
-    /// <summary>How long a claim outlives its claimer. Blob leases allow 15-60 s.</summary>
-    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a claim outlives its claimer: the shortest blob lease (15-60 s allowed), so a dead
+    /// claimer's work is free again before its message's 30 s lease (<c>mage worker</c>) or
+    /// visibility timeout (host.json) brings the message back.
+    /// </summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(15);
 
     private static readonly TimeSpan RenewEvery = LeaseDuration / 3;
 
