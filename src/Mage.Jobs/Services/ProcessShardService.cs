@@ -44,14 +44,10 @@ public sealed partial class ProcessShardService(
     /// <param name="cancellationToken">Stops the shard; nothing is committed.</param>
     public async Task<ShardOutcome> ProcessAsync(string message, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
-        ShardMessage? shard;
-        try
+        var shard = MessageJson.Deserialize<ShardMessage>(message, "shard message", out var invalid);
+        if (invalid is not null)
         {
-            shard = JsonSerializer.Deserialize<ShardMessage>(message, JsonDefaults.Strict);
-        }
-        catch (JsonException e)
-        {
-            LogBadMessage(logger, e.Message);
+            LogBadMessage(logger, invalid);
             return new ShardOutcome(Outcome.Ignored);
         }
 
