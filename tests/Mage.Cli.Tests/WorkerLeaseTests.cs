@@ -3,7 +3,9 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Azure.Storage.Queues;
+using Mage.Cli.Jobs;
 using Mage.Inference.Imaging;
 using Mage.Jobs.Services;
 using Mage.Jobs.Storage;
@@ -113,6 +115,47 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
         Assert.True(longest > LeaseSeconds * 1000, $"no shard ran longer than the {LeaseSeconds} s lease (longest {longest:F0} ms): the test shows nothing about renewals; make shards larger\n{first}\n{second}");
     }
 
+    [Fact]
+    public async Task A_message_whose_work_stays_claimed_is_deferred_and_never_poisoned()
+    {
+        const string Prefix = "lease-defer";
+        await using var worker = StartWorker(Prefix);
+        await worker.WaitForErrorAsync("Worker started", StartTimeout);
+
+        // Another holder (alive: it renews) has the job's listing claim for longer than five deliveries take.
+        var marker = Blobs.GetBlobContainerClient($"{Prefix}-jobs").GetBlobClient(ResultsLayout.JobClaim("defer-1"));
+        await marker.UploadAsync(BinaryData.Empty);
+        var holder = marker.GetBlobLeaseClient();
+        await holder.AcquireAsync(WorkClaim.LeaseDuration);
+        await SubmitAsync(Prefix, "defer-1", images: 4, shardSize: 4);
+
+        var waited = Stopwatch.StartNew();
+        while (!Regex.IsMatch(worker.Error, $@"job message \S+ deferred \(attempt {QueueWorker.MaxDequeueCount}\)"))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(90), $"the job message was not deferred {QueueWorker.MaxDequeueCount} times\n{worker}");
+            await holder.RenewAsync();
+            await Task.Delay(1000);
+        }
+
+        // Sent again as a fresh message (attempt 1 under a new id) rather than moved to the poison queue.
+        while (JobMessageIds(worker.Error).Count < 2)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(120), $"the deferred job message was not sent again\n{worker}");
+            await holder.RenewAsync();
+            await Task.Delay(1000);
+        }
+
+        await holder.ReleaseAsync();
+        var status = await WaitForJobAsync(Prefix, "defer-1", TimeSpan.FromSeconds(60), worker);
+
+        Assert.Equal((JobState.Completed, 4), (status.State, status.ImagesDone));
+        var poison = new QueueClient(azurite.ConnectionString, $"{Prefix}-jobs-poison");
+        Assert.False((await poison.ExistsAsync()).Value && (await poison.PeekMessagesAsync(1)).Value.Length > 0, $"a deferred message reached the poison queue\n{worker}");
+        Assert.DoesNotContain("failed (attempt", worker.Error, StringComparison.Ordinal);
+        worker.Signal("TERM");
+        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     /// <summary>Uploads <paramref name="images"/> small PNGs and sends the job message to the test's jobs queue.</summary>
     private async Task SubmitAsync(string prefix, string jobId, int images, int shardSize)
     {
@@ -167,6 +210,8 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
 
     private static int ShardsStarted(string log) => ShardStarted().Count(log);
 
+    private static HashSet<string> JobMessageIds(string log) => [.. JobStarted().Matches(log).Select(m => m.Groups[1].Value)];
+
     private static int ShardsCommitted(string tally) => ShardTally().Match(tally) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
 
     private static IEnumerable<double> ShardMilliseconds(string log) =>
@@ -184,6 +229,9 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
 
         return most;
     }
+
+    [GeneratedRegex(@"job message (\S+) started \(attempt \d+\)")]
+    private static partial Regex JobStarted();
 
     [GeneratedRegex(@"shard message \S+ started \(attempt \d+\)")]
     private static partial Regex ShardStarted();
