@@ -51,6 +51,42 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Http_requests_to_storage_that_never_answers_end_with_503_after_the_api_timeout()
+    {
+        // Accepts connections and never answers: the SDK alone would wait out its retries (minutes).
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<System.Net.Sockets.TcpClient>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                accepted.Add(await silent.AcceptTcpClientAsync(stop.Token));
+            }
+        });
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var hung = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteFixture.AccountKey};" +
+                   $"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        var storage = Microsoft.Extensions.Options.Options.Create(host.Storage);
+        var api = new JobApiService(
+            new QueueServiceClient(hung), new JobStatusStore(new BlobServiceClient(hung), storage), storage,
+            Microsoft.Extensions.Options.Options.Create(new LimitSettings { ApiTimeoutSeconds = 2 }));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var submitted = await api.SubmitAsync(Job("http-3"));
+        var read = await api.GetStatusAsync("http-3");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed.TotalSeconds:F0} s");
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable), (submitted.Status, read.Status));
+        Assert.Equal($"Job http-3 may not have been accepted: container '{host.Storage.JobsContainer}' in storage account 'devstoreaccount1' did not answer within 2 s. Submitting it again is safe.", Error(submitted));
+        Assert.Contains("did not answer within 2 s", Error(read), StringComparison.Ordinal);
+        await stop.CancelAsync();
+        await accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        accepted.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
     public async Task Submit_job_recreates_a_deleted_jobs_container_and_runs()
     {
         await host.Container(host.Storage.UploadsContainer).GetBlobClient("set/a.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(1)));

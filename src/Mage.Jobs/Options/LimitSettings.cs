@@ -48,6 +48,13 @@ public sealed class LimitSettings
     [Range(1, 256)]
     public int ShardConcurrency { get; set; } = 16;
 
+    /// <summary>
+    /// Longest an HTTP request (submit a job, read its status) waits for storage before it answers
+    /// 503, in seconds; the Functions host itself cuts HTTP requests at 230 s.
+    /// </summary>
+    [Range(1, 230)]
+    public int ApiTimeoutSeconds { get; set; } = 30;
+
     /// <summary>Blobs per listing page when a job enumerates its source.</summary>
     [Range(1, 5000)]
     public int ListPageSize { get; set; } = 5000;

@@ -31,15 +31,21 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
         var jobId = parsed.Spec!.JobId;
         var queue = queues.GetQueueClient(storage.Value.JobsQueue);
         var resource = StorageResource.Of(statuses.Container);
+        using var deadline = Deadline(cancellationToken);
         try
         {
-            if (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is not null)
+            if (await statuses.GetAsync(jobId, deadline.Token).ConfigureAwait(false) is not null)
             {
                 return new ApiResult(HttpStatusCode.Conflict, new { error = $"Job {jobId} already exists.", status = $"jobs/{jobId}" });
             }
 
             resource = StorageResource.Of(queue);
-            await queue.SendMessageAsync(body, cancellationToken).ConfigureAwait(false);
+            await queue.SendMessageAsync(body, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The message may have gone out with its answer lost; a job submitted twice runs once (see SubmitJobService).
+            return new ApiResult(HttpStatusCode.ServiceUnavailable, new { error = $"Job {jobId} may not have been accepted: {resource.Description} did not answer within {limits.Value.ApiTimeoutSeconds} s. Submitting it again is safe." });
         }
         catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
@@ -50,6 +56,14 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
         return new ApiResult(HttpStatusCode.Accepted, new { jobId, status = $"jobs/{jobId}" }, $"jobs/{jobId}");
     }
 
+    /// <summary>A token that fires when the caller gives up or after <see cref="LimitSettings.ApiTimeoutSeconds"/>, whichever comes first.</summary>
+    private CancellationTokenSource Deadline(CancellationToken cancellationToken)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(limits.Value.ApiTimeoutSeconds));
+        return deadline;
+    }
+
     /// <summary>The status document of a job.</summary>
     public async Task<ApiResult> GetStatusAsync(string jobId, CancellationToken cancellationToken = default)
     {
@@ -58,7 +72,17 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
             return new ApiResult(HttpStatusCode.BadRequest, new { error = "jobId must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'." });
         }
 
-        var status = await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+        using var deadline = Deadline(cancellationToken);
+        (JobStatus Status, Azure.ETag ETag)? status;
+        try
+        {
+            status = await statuses.GetAsync(jobId, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return new ApiResult(HttpStatusCode.ServiceUnavailable, new { error = $"The status of job {jobId} cannot be read now: {StorageResource.Of(statuses.Container).Description} did not answer within {limits.Value.ApiTimeoutSeconds} s." });
+        }
+
         return status is null
             ? new ApiResult(HttpStatusCode.NotFound, new { error = $"No job {jobId}." })
             : new ApiResult(HttpStatusCode.OK, status.Value.Status);
