@@ -34,6 +34,11 @@ internal sealed partial class CommonOptions
         HelpName = "N",
     };
 
+    public Option<bool> AllowTruncatedJpeg { get; } = new("--allow-truncated-jpeg")
+    {
+        Description = "Decode a JPEG that ends before its end-of-image marker, its missing part made up (black or blurred), instead of refusing it as corrupt.",
+    };
+
     public CommonOptions()
     {
         Device.Validators.Add(result =>
@@ -61,6 +66,12 @@ internal sealed partial class CommonOptions
         command.Options.Add(Device);
         command.Options.Add(BatchSize);
     }
+
+    /// <summary>Adds the options of commands that decode image files (<c>--allow-truncated-jpeg</c>).</summary>
+    public void AddImageOptionsTo(Command command) => command.Options.Add(AllowTruncatedJpeg);
+
+    /// <summary>The image limits the parsed command line asks for.</summary>
+    public ImageLimits ImageLimits(ParseResult parse) => Inference.Imaging.ImageLimits.Default with { AllowTruncatedJpeg = parse.GetValue(AllowTruncatedJpeg) };
 
     public static Option<PreprocessMode> Preprocess(PreprocessMode defaultMode) => Choice(
         "--preprocess",

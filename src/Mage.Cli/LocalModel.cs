@@ -1,6 +1,7 @@
 using Mage.Cli.Console;
 using Mage.Inference.Batching;
 using Mage.Inference.Engine;
+using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
 
 namespace Mage.Cli;
@@ -43,9 +44,12 @@ internal sealed class LocalModel : IAsyncDisposable
         return BundledPackage;
     }
 
-    /// <summary>Loads the package (checking its hashes) on the requested device and starts an engine over it.</summary>
+    /// <summary>
+    /// Loads the package (checking its hashes) on the requested device and starts an engine over
+    /// it that decodes images under <paramref name="limits"/> (default <see cref="ImageLimits.Default"/>).
+    /// </summary>
     /// <exception cref="Inference.Packages.ModelPackageException">The package is missing or invalid.</exception>
-    public static LocalModel Load(string? model, string device, int batchSize, CliContext context)
+    public static LocalModel Load(string? model, string device, int batchSize, CliContext context, ImageLimits? limits = null)
     {
         var bundled = string.IsNullOrWhiteSpace(model);
         var folder = ResolvePackage(model, context);
@@ -61,6 +65,7 @@ internal sealed class LocalModel : IAsyncDisposable
             Logits = new BatcherOptions { Name = "logits", MaxBatchSize = batchSize },
             Decode = new BatcherOptions { Name = "decode", MaxBatchSize = batchSize, MaxConcurrentBatches = 2 },
             DetokenizeBatch = batchSize,
+            Limits = limits ?? ImageLimits.Default,
         };
         return new LocalModel(loaded, new MageEngine(loaded, options, logger));
     }

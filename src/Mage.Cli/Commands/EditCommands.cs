@@ -24,6 +24,7 @@ internal static class EditCommands
         var command = new Command("inpaint", "Regenerate the masked part of an image.") { image, mask, box, dilate, preprocess };
         schedule.AddTo(command);
         common.AddTo(command);
+        common.AddImageOptionsTo(command);
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
             var maskPath = parse.GetValue(mask);
@@ -79,6 +80,7 @@ internal static class EditCommands
         var command = new Command("outpaint", "Extend an image (used at its own size) beyond its edges, one 256x256 window at a time.") { image, left, right, top, bottom };
         schedule.AddTo(command);
         common.AddTo(command);
+        common.AddImageOptionsTo(command);
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
             var (l, r, t, b) = (parse.GetValue(left), parse.GetValue(right), parse.GetValue(top), parse.GetValue(bottom));
@@ -108,6 +110,7 @@ internal static class EditCommands
         var command = new Command("uncrop", "Shrink an image onto a 256x256 canvas and generate everything around it.") { image, scale, position, preprocess };
         schedule.AddTo(command);
         common.AddTo(command);
+        common.AddImageOptionsTo(command);
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
             (int X, int Y)? at = null;
@@ -167,7 +170,7 @@ internal static class EditCommands
     private static Argument<string> ImageArgument() => new("image") { Description = "The image to edit (PNG, JPEG, WebP, BMP or GIF)." };
 
     private static LocalModel LoadHost(ParseResult parse, CommonOptions common, CliContext context) =>
-        LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.BatchSize), context);
+        LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.BatchSize), context, common.ImageLimits(parse));
 
     private static Image<Rgb24> LoadInput(LocalModel host, string path, PreprocessMode mode)
     {

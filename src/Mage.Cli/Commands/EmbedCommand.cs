@@ -17,6 +17,7 @@ internal static class EmbedCommand
         var output = CommonOptions.Out("embeddings.npy (float32 [N, D], row order in <name>.index.txt) or embeddings.parquet (columns name, embedding).", "FILE.npy|FILE.parquet");
         var command = new Command("embed", "Turn images into MAGE feature vectors.") { inputs, pooling, normalize, preprocess, output };
         common.AddTo(command);
+        common.AddImageOptionsTo(command);
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
             var outPath = parse.GetValue(output)!;
@@ -37,7 +38,7 @@ internal static class EmbedCommand
             }
 
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
+            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context, common.ImageLimits(parse));
             var results = await ImageBatch.RunAsync(context, files, failures, host.Engine.Options.Limits.MaxBytes, batchSize, "Embedding",
                 (file, bytes, ct) => host.Engine.EmbedAsync(bytes, options, file.Name, ct), cancellationToken);
 

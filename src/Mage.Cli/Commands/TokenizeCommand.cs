@@ -14,6 +14,7 @@ internal static class TokenizeCommand
         var output = CommonOptions.Out("Where to write the int64 [N, 256] .npy; the row order goes to <name>.index.txt next to it.", "tokens.npy");
         var command = new Command("tokenize", "Turn images into MAGE token ids (16x16 codebook ids each).") { inputs, preprocess, output };
         common.AddTo(command);
+        common.AddImageOptionsTo(command);
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
             var mode = parse.GetValue(preprocess);
@@ -28,7 +29,7 @@ internal static class TokenizeCommand
             }
 
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context);
+            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, batchSize, context, common.ImageLimits(parse));
             var results = await ImageBatch.RunAsync(context, files, failures, host.Engine.Options.Limits.MaxBytes, batchSize, "Tokenizing",
                 (file, bytes, ct) => host.Engine.TokenizeAsync(bytes, mode, file.Name, ct), cancellationToken);
 

@@ -90,6 +90,17 @@ internal sealed class JobsHost : IDisposable
         return jobsHost;
     }
 
+    /// <summary>
+    /// The <c>Mage__Limits__*</c> settings, read and validated before a model is loaded (the
+    /// engine decodes under them; <see cref="Create"/> needs the engine).
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A <c>Mage__Limits__*</c> setting is invalid.</exception>
+    public static LimitSettings ReadLimits(IReadOnlyDictionary<string, string?> storage)
+    {
+        using var settings = Create(storage, TextWriter.Null, LogLevel.None);
+        return settings.Limits;
+    }
+
     public void Dispose() => host.Dispose();
 
     /// <summary>

@@ -169,7 +169,7 @@ public static class ImageLoader
             {
                 throw new ImageDecodeException(
                     ImageDecodeFailure.Corrupt,
-                    $"{subject} is a truncated JPEG ({bytes.Length} bytes): {truncation}; decoded, the missing part would come out black or blurred. Set ImageLimits.AllowTruncatedJpeg to accept such files.");
+                    $"{subject} is a truncated JPEG ({bytes.Length} bytes): {truncation}; decoded, the missing part would come out black or blurred. Accepting such files is an opt-in (the service's Mage__Limits__AllowTruncatedJpeg, mage's --allow-truncated-jpeg).");
             }
         }
         else if (format == PngFormat.Instance)

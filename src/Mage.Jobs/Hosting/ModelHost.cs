@@ -1,5 +1,4 @@
 using Mage.Inference.Engine;
-using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
 using Mage.Jobs.Options;
 using Microsoft.Extensions.Hosting;
@@ -65,15 +64,7 @@ internal sealed partial class ModelHost(
     public static MageEngineOptions CreateEngineOptions(LimitSettings limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
-        return new MageEngineOptions
-        {
-            Limits = new ImageLimits
-            {
-                MaxBytes = limits.MaxImageBytes,
-                MaxPixels = limits.MaxImagePixels,
-                AllowTruncatedJpeg = limits.AllowTruncatedJpeg,
-            },
-        };
+        return new MageEngineOptions { Limits = limits.ToImageLimits() };
     }
 
     /// <inheritdoc />

@@ -58,4 +58,12 @@ public sealed class LimitSettings
     /// <summary>Blobs per listing page when a job enumerates its source.</summary>
     [Range(1, 5000)]
     public int ListPageSize { get; set; } = 5000;
+
+    /// <summary>The image limits of these settings, as the engine applies them when it decodes.</summary>
+    public ImageLimits ToImageLimits() => new()
+    {
+        MaxBytes = MaxImageBytes,
+        MaxPixels = MaxImagePixels,
+        AllowTruncatedJpeg = AllowTruncatedJpeg,
+    };
 }

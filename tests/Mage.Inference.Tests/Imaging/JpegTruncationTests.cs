@@ -48,7 +48,7 @@ public sealed class JpegTruncationTests
         Assert.Equal(ImageDecodeFailure.Corrupt, ex.Reason);
         Assert.StartsWith($"Image 'a.jpg' is a truncated JPEG ({bytes.Length} bytes): ", ex.Message, StringComparison.Ordinal);
         Assert.Contains(where, ex.Message, StringComparison.Ordinal);
-        Assert.EndsWith("Set ImageLimits.AllowTruncatedJpeg to accept such files.", ex.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Accepting such files is an opt-in (the service's Mage__Limits__AllowTruncatedJpeg, mage's --allow-truncated-jpeg).", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]
