@@ -81,8 +81,8 @@ internal sealed class ChaosProbe(BlobServiceClient blobs, QueueServiceClient raw
                 {
                     if (peeked.Body.ToString() == message.Body)
                     {
-                        // The reason is in the mover's log line ("moved to …-poison: the message is not base64 …").
-                        return everyWorker.Any(w => w.Error.Contains($"message {messageId} moved to {poison.Name}: ", StringComparison.Ordinal))
+                        // The poison queue keeps only the body; the reason is the mover's log line, written before the move.
+                        return everyWorker.Any(w => w.Error.Contains($"message {messageId} goes to {poison.Name}: ", StringComparison.Ordinal))
                             ? null : $"in {poison.Name} but no worker logged why";
                     }
                 }
