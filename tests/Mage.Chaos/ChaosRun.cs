@@ -155,36 +155,26 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
         Log($"{settings.Workers} workers started");
 
         // The messages: every good one Duplicates times, the malformed ones once each.
-        var jobs = rawQueues.GetQueueClient(names.JobsQueue);
         QueueClient Base64(WorkQueue queue) => new(connection, names.QueueName(queue), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var jobMessage = $$"""{ "jobId": "{{JobId}}", "source": { "container": "{{source.Name}}", "prefix": "in/" }, "shardSize": {{settings.ShardSize}} }""";
         var generates = Enumerable.Range(1, GoodRequests).Select(k => ($"good-g{k}", $$"""{ "requestId": "good-g{{k}}", "count": 1, "steps": 2, "seed": {{k}} }""")).ToList();
         var edits = Enumerable.Range(1, GoodRequests).Select(k => ($"good-e{k}",
             $$"""{ "requestId": "good-e{{k}}", "kind": "inpaint", "source": { "container": "{{source.Name}}", "name": "{{EditSource}}" }, "boxes": [[64, 64, 64, 64]], "steps": 2, "seed": {{k}} }""")).ToList();
-        for (var copy = 0; copy < settings.Duplicates; copy++)
-        {
-            await Base64(WorkQueue.Jobs).SendMessageAsync(jobMessage, cancellationToken).ConfigureAwait(false);
-            foreach (var (_, body) in generates)
-            {
-                await Base64(WorkQueue.Generate).SendMessageAsync(body, cancellationToken).ConfigureAwait(false);
-            }
-
-            foreach (var (_, body) in edits)
-            {
-                await Base64(WorkQueue.Edits).SendMessageAsync(body, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
+        // Sent concurrently (the order does not matter to the services), so the faults start while the job is young.
+        var good = Enumerable.Range(0, settings.Duplicates).SelectMany(_ =>
+            new[] { (WorkQueue.Jobs, jobMessage) }.Concat(generates.Select(g => (WorkQueue.Generate, g.Item2))).Concat(edits.Select(e => (WorkQueue.Edits, e.Item2)))).ToList();
+        await Parallel.ForEachAsync(good, cancellationToken, async (m, ct) => await Base64(m.Item1).SendMessageAsync(m.Item2, ct).ConfigureAwait(false)).ConfigureAwait(false);
         report.DuplicateMessages = (settings.Duplicates - 1) * (1 + (2 * GoodRequests));
         var malformed = MalformedMessages.Take(settings.Malformed, source.Name, EditSource, EditCorrupt, JobId);
-        var malformedIds = new List<string>();
-        foreach (var message in malformed)
+        var malformedIds = new string[malformed.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, malformed.Count), cancellationToken, async (i, ct) =>
         {
+            var message = malformed[i];
             var receipt = message.Raw
-                ? await rawQueues.GetQueueClient(names.QueueName(message.Queue)).SendMessageAsync(message.Body, cancellationToken).ConfigureAwait(false)
-                : await Base64(message.Queue).SendMessageAsync(message.Body, cancellationToken).ConfigureAwait(false);
-            malformedIds.Add(receipt.Value.MessageId);
-        }
+                ? await rawQueues.GetQueueClient(names.QueueName(message.Queue)).SendMessageAsync(message.Body, ct).ConfigureAwait(false)
+                : await Base64(message.Queue).SendMessageAsync(message.Body, ct).ConfigureAwait(false);
+            malformedIds[i] = receipt.Value.MessageId;
+        }).ConfigureAwait(false);
 
         report.MalformedSent = malformed.Count;
         Log($"sent the job, {GoodRequests} generate and {GoodRequests} edit requests ×{settings.Duplicates}, {malformed.Count} malformed messages");
