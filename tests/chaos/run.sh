@@ -17,6 +17,7 @@ fi
 
 # Builds src/Mage.Cli too (a project reference): the suite starts its build output.
 dotnet build tests/Mage.Chaos -c Release --nologo -v q
+rm -rf "$out"   # a rerun on the same day replaces the report and every log
 mkdir -p "$out"
 dotnet tests/Mage.Chaos/bin/Release/net10.0/Mage.Chaos.dll $mode --out "$out" 2>&1 | tee "$out/console.log"
 exit "${PIPESTATUS[0]}"
