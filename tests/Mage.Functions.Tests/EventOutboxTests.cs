@@ -46,6 +46,28 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Upload_listed_again_while_its_committer_publishes_is_not_published_twice()
+    {
+        // The chaos suite's storm: a second worker listing the uploads found the record committed and
+        // the outbox not yet cleared, and published the event the committer was still publishing.
+        var uploads = host.Container(host.Storage.UploadsContainer);
+        var blob = uploads.GetBlobClient("set/b.png");
+        var etag = (await blob.GetPropertiesAsync()).Value.ETag.ToString();
+        var service = host.Get<UploadEmbeddingService>();
+        var (held, release) = Publisher.HoldNextPublish();
+
+        var committer = service.ProcessAsync(blob);
+        await held.WaitAsync(TimeSpan.FromSeconds(60));
+        await Assert.ThrowsAsync<WorkClaimedException>(() => service.ProcessAsync(blob));
+        release.SetResult();
+        Assert.Equal(Outcome.Completed, (await committer).Status);
+
+        await AssertPublishedOnceAsync(MageEventTypes.UploadCompleted, IdOf(MageEventTypes.UploadCompleted, $"{uploads.Name}/set/b.png", etag));
+        Assert.Equal(Outcome.Skipped, (await service.ProcessAsync(blob)).Status);
+        Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
+    }
+
+    [Fact]
     public async Task Generation_event_lost_in_a_crash_is_published_once_by_the_retry()
     {
         const string folder = "generate/gen-crash/";

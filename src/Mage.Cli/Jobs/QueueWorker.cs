@@ -419,10 +419,17 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         await SettleAsync(queue, label, message.MessageId, held, null, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>Moves the message (held with <paramref name="popReceipt"/>) to <c>{queue}-poison</c>. Never throws: if storage fails, the message reappears after its lease and is moved then.</summary>
+    /// <summary>
+    /// Moves the message (held with <paramref name="popReceipt"/>) to <c>{queue}-poison</c>. Never
+    /// throws: if storage fails, the message reappears after its lease and is moved then. The
+    /// reason is logged before the move, because the poison queue keeps only the body: a worker
+    /// killed after the move but before a later log line would leave an entry nobody can explain
+    /// (the chaos suite saw it).
+    /// </summary>
     private async Task PoisonAsync(QueueClient queue, string label, QueueMessage message, string popReceipt, string reason)
     {
         var poison = rawQueues.GetQueueClient(queue.Name + "-poison");
+        LogPoisoning(logger, label, message.MessageId, poison.Name, reason);
         try
         {
             await poison.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None).ConfigureAwait(false);
@@ -435,7 +442,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
             return;
         }
 
-        LogPoisoned(logger, label, message.MessageId, poison.Name, reason);
+        LogPoisoned(logger, label, message.MessageId, poison.Name);
         Tally.Add($"{label} poisoned");
     }
 
@@ -499,8 +506,11 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Label} message {MessageId}: {Action} failed ({Reason}); it reappears after its visibility timeout")]
     private static partial void LogUnsettled(ILogger logger, string label, string messageId, string action, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Label} message {MessageId} moved to {PoisonQueue}: {Reason}")]
-    private static partial void LogPoisoned(ILogger logger, string label, string messageId, string poisonQueue, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Label} message {MessageId} goes to {PoisonQueue}: {Reason}")]
+    private static partial void LogPoisoning(ILogger logger, string label, string messageId, string poisonQueue, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Label} message {MessageId} moved to {PoisonQueue}")]
+    private static partial void LogPoisoned(ILogger logger, string label, string messageId, string poisonQueue);
 
     /// <summary>One queue's slots: the messages of it this worker is running, at most <see cref="Slots"/>. Used by the poll loop only.</summary>
     private sealed class Lane(QueueClient queue, string label, int slots, Func<string, CancellationToken, Task<Outcome>> handle)

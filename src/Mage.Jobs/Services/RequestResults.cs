@@ -34,6 +34,14 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
             container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)), container.GetBlobClient(ResultsLayout.Error(target.Folder)), cancellationToken);
     }
 
+    /// <summary>True when the request has a record whose event has gone out; publishes nothing (see <see cref="ResultCommitter.IsSettledAsync"/>).</summary>
+    private Task<bool> IsSettledAsync(RequestTarget target, CancellationToken cancellationToken)
+    {
+        var container = blobs.GetBlobContainerClient(target.Container);
+        return commits.IsSettledAsync(
+            container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)), container.GetBlobClient(ResultsLayout.Error(target.Folder)), cancellationToken);
+    }
+
     /// <summary>
     /// The common start of an edit or generation message: reads it, works out where its records go
     /// (its own folder even when only its requestId can be read), and finishes it when it already
@@ -72,7 +80,8 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
             return new(request, target, await FailAsync(target, message, defaultPrefix, kind(request), ErrorReason.Missing, missing, failedEvent, cancellationToken).ConfigureAwait(false));
         }
 
-        if (target is not null && await IsDoneAsync(target, cancellationToken).ConfigureAwait(false))
+        // Settled, not done: a leftover event is published under the claim (ClaimAsync), not while its holder may be publishing it.
+        if (target is not null && await IsSettledAsync(target, cancellationToken).ConfigureAwait(false))
         {
             return new(request, target, new RequestOutcome(Outcome.Skipped, target.Folder));
         }

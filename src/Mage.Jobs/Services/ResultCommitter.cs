@@ -42,6 +42,28 @@ public sealed class ResultCommitter(IEventPublisher events, TimeProvider time)
     }
 
     /// <summary>
+    /// True when either record exists and its outbox is empty: the work is done and announced.
+    /// Publishes nothing, so a delivery may ask before it holds the work's claim. A record with a
+    /// leftover event gives false: the caller must claim the work and then call
+    /// <see cref="IsCommittedAsync"/>, because the leftover may be the event the claim's holder is
+    /// publishing right now (several workers listing one uploads container published it twice).
+    /// </summary>
+    internal async Task<bool> IsSettledAsync(BlobClient record, BlobClient error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(error);
+        foreach (var blob in new[] { record, error })
+        {
+            if (await blob.ExistsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return !(await Outbox(blob).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Writes <paramref name="record"/> as JSON to <paramref name="blob"/> unless it exists, and
     /// announces it through the outbox. Returns whether this call committed; when it did not,
     /// a leftover event of the earlier commit is published.

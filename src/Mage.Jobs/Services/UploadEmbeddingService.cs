@@ -53,7 +53,9 @@ public sealed partial class UploadEmbeddingService(
         var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
         var recordBlob = results.GetBlobClient(ResultsLayout.UploadRecord(folder));
         var errorBlob = results.GetBlobClient(ResultsLayout.Error(folder));
-        if (await commits.IsCommittedAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
+        // Settled, not committed: a leftover event is published only under the claim (below), or it
+        // would go out twice while the committer holding the claim is still publishing it.
+        if (await commits.IsSettledAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
         {
             LogSkipped(logger, blob.Name, etag);
             return new UploadOutcome(Outcome.Skipped, folder);

@@ -1,11 +1,11 @@
-namespace Mage.Cli.Tests;
+namespace Mage.TestSupport;
 
 /// <summary>
-/// The <c>Mage__Storage__*</c> environment of a <see cref="MageProcess"/> that uses its own
-/// containers and queues, all named <c>{prefix}-{role}</c>, so it never touches what other tests
-/// put in the shared Azurite.
+/// The <c>Mage__Storage__*</c> environment of a <c>mage</c> process (a CLI test's worker, the chaos
+/// suite's workers) that uses its own containers and queues, all named <c>{prefix}-{role}</c>, so it
+/// never touches what other tests put in a shared Azurite. Thread-safe.
 /// </summary>
-internal static class StorageNames
+public static class StorageNames
 {
     public static Dictionary<string, string> Environment(string prefix) => new()
     {
