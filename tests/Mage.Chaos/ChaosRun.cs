@@ -22,6 +22,11 @@ namespace Mage.Chaos;
 /// <remarks>One run per instance. <paramref name="log"/> receives progress lines (any thread).</remarks>
 internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
 {
+    /// <summary>What a worker logs when its storage calls start failing, and when they answer again (StorageOutage).</summary>
+    private const string StorageDown = "Storage is not answering";
+
+    private const string StorageBack = "Storage answers again";
+
     private const string Prefix = "chaos";
     private const string JobId = "chaos-job";
     private const int GoodRequests = 2;
@@ -204,14 +209,15 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
 
         foreach (var seconds in settings.OutageSeconds)
         {
-            var before = workers.ToDictionary(w => w, w => w.Count("Storage answers again"));
+            var before = workers.ToDictionary(w => w, w => (Answered: w.Count(StorageBack), Noticed: w.Count(StorageDown)));
             await azurite.StopAsync(cancellationToken).ConfigureAwait(false);
             Log($"storage stopped for {seconds} s");
             await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
             await azurite.RestartAsync(cancellationToken).ConfigureAwait(false);
             lastFault = clock.Elapsed;
             report.OutageSeconds.Add(seconds);
-            foreach (var (worker, answered) in before)
+            var logAtRestart = workers.ToDictionary(w => w, w => w.Error.Length);
+            foreach (var (worker, (answered, noticed)) in before)
             {
                 if (worker.HasExited)
                 {
@@ -222,13 +228,18 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
                     continue;
                 }
 
+                // Resumed: it logged that storage answers again, or it never noticed the outage (its
+                // poll loop was inside work whose storage calls retried through it) and has gone on working.
+                bool Resumed() =>
+                    worker.Count(StorageBack) > answered
+                    || (worker.Count(StorageDown) == noticed && worker.Error.Length > logAtRestart[worker]);
                 var resumed = Stopwatch.StartNew();
-                while (worker.Count("Storage answers again") <= answered && !worker.HasExited && resumed.Elapsed < StartTimeout)
+                while (!Resumed() && !worker.HasExited && resumed.Elapsed < StartTimeout)
                 {
                     await Task.Delay(250, cancellationToken).ConfigureAwait(false);
                 }
 
-                if (worker.Count("Storage answers again") <= answered)
+                if (!Resumed())
                 {
                     report.Violation($"worker {worker.Name} did not resume within {StartTimeout.TotalSeconds} s of the {seconds} s outage (exited: {worker.HasExited})");
                 }
@@ -303,9 +314,9 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
                 {
                     status = await probe.JobStatusAsync(JobId, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Azure.RequestFailedException)
+                catch (Exception e) when (StorageFailures.IsStorageFailure(e, cancellationToken))
                 {
-                    // an outage: try again
+                    // an outage (the SDK's retries ran out): try again
                 }
             }
 
@@ -313,7 +324,19 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
             {
                 for (var copy = 1; copy < settings.Duplicates; copy++)
                 {
-                    await shards.SendMessageAsync(JsonSerializer.Serialize(new ShardMessage(JobId, n)), cancellationToken).ConfigureAwait(false);
+                    while (true)
+                    {
+                        try
+                        {
+                            await shards.SendMessageAsync(JsonSerializer.Serialize(new ShardMessage(JobId, n)), cancellationToken).ConfigureAwait(false);
+                            break;
+                        }
+                        catch (Exception e) when (StorageFailures.IsStorageFailure(e, cancellationToken))
+                        {
+                            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+
                     report.DuplicateMessages++;
                 }
             }
