@@ -50,6 +50,9 @@ public sealed class MageEngine : IAsyncDisposable
     /// <summary>Batch statistics of whole decodes on the device (empty when the schedule runs on the host).</summary>
     public BatcherStatistics DecodeStatistics => batchers.DecodeStatistics;
 
+    /// <summary>Batch statistics of the detokenizer (one run at a time; rows of concurrent requests share batches).</summary>
+    internal BatcherStatistics DetokenizeStatistics => batchers.DetokenizeStatistics;
+
     /// <summary>The model the engine runs.</summary>
     public MageModel Model { get; }
 
@@ -296,24 +299,13 @@ public sealed class MageEngine : IAsyncDisposable
             CheckTokens(tokens[r], r, nameof(tokens));
         }
 
-        var result = new float[tokens.Count][];
-        for (var start = 0; start < tokens.Count; start += Options.DetokenizeBatch)
+        var pending = new Task<float[]>[tokens.Count];
+        for (var r = 0; r < tokens.Count; r++)
         {
-            var count = Math.Min(Options.DetokenizeBatch, tokens.Count - start);
-            var ids = new long[count * MageTokens.Count];
-            for (var i = 0; i < count; i++)
-            {
-                tokens[start + i].CopyTo(ids, i * MageTokens.Count);
-            }
-
-            var pixels = new float[count * PixelTensor.FloatsPerImage];
-            await Task.Run(() => Model.Detokenize(ids, count, pixels, cancellationToken), cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < count; i++)
-            {
-                result[start + i] = pixels.AsSpan(i * PixelTensor.FloatsPerImage, PixelTensor.FloatsPerImage).ToArray();
-            }
+            pending[r] = batchers.DetokenizeAsync(tokens[r], cancellationToken);
         }
 
+        var result = await Task.WhenAll(pending).ConfigureAwait(false);
         return result;
     }
 
