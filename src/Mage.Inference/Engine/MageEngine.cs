@@ -299,13 +299,21 @@ public sealed class MageEngine : IAsyncDisposable
             CheckTokens(tokens[r], r, nameof(tokens));
         }
 
-        var pending = new Task<float[]>[tokens.Count];
-        for (var r = 0; r < tokens.Count; r++)
+        // A batch at a time per caller: a 4096-image request never fills the batcher's queue, and
+        // concurrent callers' rows still share runs.
+        var result = new float[tokens.Count][];
+        for (var start = 0; start < tokens.Count; start += Options.DetokenizeBatch)
         {
-            pending[r] = batchers.DetokenizeAsync(tokens[r], cancellationToken);
+            var count = Math.Min(Options.DetokenizeBatch, tokens.Count - start);
+            var pending = new Task<float[]>[count];
+            for (var i = 0; i < count; i++)
+            {
+                pending[i] = batchers.DetokenizeAsync(tokens[start + i], cancellationToken);
+            }
+
+            (await Task.WhenAll(pending).ConfigureAwait(false)).CopyTo(result, start);
         }
 
-        var result = await Task.WhenAll(pending).ConfigureAwait(false);
         return result;
     }
 

@@ -45,6 +45,41 @@ public sealed class DetokenizeBatchingTests(TinyModelFixture fixture) : IClassFi
         }
     }
 
+    [Fact]
+    public async Task A_request_larger_than_a_batch_is_detokenized_a_batch_at_a_time_in_order()
+    {
+        await using var engine = new MageEngine(fixture.Model, new MageEngineOptions { DetokenizeBatch = 4 });
+        var random = new Random(6);
+        var grids = Enumerable.Range(0, 10).Select(_ => Enumerable.Range(0, MageTokens.Count).Select(_ => (long)random.Next(MageTokens.CodebookSize)).ToArray()).ToArray();
+
+        var images = await engine.DetokenizeAsync(grids);
+
+        var statistics = engine.DetokenizeStatistics;
+        Assert.Equal(10, statistics.RequestsBatched);
+        Assert.True(statistics.BatchesRun >= 3, $"{statistics.BatchesRun} runs for 10 rows in batches of at most 4");
+        foreach (var r in new[] { 0, 9 })
+        {
+            var alone = new float[3 * MageTokens.ImageSize * MageTokens.ImageSize];
+            fixture.Model.Detokenize(grids[r], 1, alone);
+            images[r].ProcessPixelRows(rows =>
+            {
+                for (var y = 0; y < rows.Height; y++)
+                {
+                    var row = rows.GetRowSpan(y);
+                    for (var x = 0; x < row.Length; x++)
+                    {
+                        AssertClose(alone, 0, y, x, row[x].R);
+                    }
+                }
+            });
+        }
+
+        foreach (var image in images)
+        {
+            image.Dispose();
+        }
+    }
+
     private static void AssertClose(float[] chw, int channel, int y, int x, byte actual)
     {
         var expected = chw[(((channel * MageTokens.ImageSize) + y) * MageTokens.ImageSize) + x] * 255f;
