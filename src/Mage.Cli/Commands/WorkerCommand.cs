@@ -53,6 +53,12 @@ internal static class WorkerCommand
                 context.Error.WriteLine("mage worker: stopped.");
             }
 
+            // What a container needs: the peak resident set (VmHWM on Linux) and the managed heap's part of it.
+            using (var self = System.Diagnostics.Process.GetCurrentProcess())
+            {
+                context.Error.WriteLine($"mage worker: peak RSS {self.PeakWorkingSet64 >> 20} MiB; GC heap {GC.GetGCMemoryInfo().HeapSizeBytes >> 20} MiB after the last collection.");
+            }
+
             context.Out.WriteLine($"Worker done: {(worker.Tally.ToString() is { Length: > 0 } t ? t : "nothing to do")}.");
             return ExitCodes.Success;
         }, cancellationToken));

@@ -50,6 +50,9 @@ public sealed class MageEngine : IAsyncDisposable
     /// <summary>Batch statistics of whole decodes on the device (empty when the schedule runs on the host).</summary>
     public BatcherStatistics DecodeStatistics => batchers.DecodeStatistics;
 
+    /// <summary>Batch statistics of the detokenizer (one run at a time; rows of concurrent requests share batches).</summary>
+    internal BatcherStatistics DetokenizeStatistics => batchers.DetokenizeStatistics;
+
     /// <summary>The model the engine runs.</summary>
     public MageModel Model { get; }
 
@@ -296,22 +299,19 @@ public sealed class MageEngine : IAsyncDisposable
             CheckTokens(tokens[r], r, nameof(tokens));
         }
 
+        // A batch at a time per caller: a 4096-image request never fills the batcher's queue, and
+        // concurrent callers' rows still share runs.
         var result = new float[tokens.Count][];
         for (var start = 0; start < tokens.Count; start += Options.DetokenizeBatch)
         {
             var count = Math.Min(Options.DetokenizeBatch, tokens.Count - start);
-            var ids = new long[count * MageTokens.Count];
+            var pending = new Task<float[]>[count];
             for (var i = 0; i < count; i++)
             {
-                tokens[start + i].CopyTo(ids, i * MageTokens.Count);
+                pending[i] = batchers.DetokenizeAsync(tokens[start + i], cancellationToken);
             }
 
-            var pixels = new float[count * PixelTensor.FloatsPerImage];
-            await Task.Run(() => Model.Detokenize(ids, count, pixels, cancellationToken), cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < count; i++)
-            {
-                result[start + i] = pixels.AsSpan(i * PixelTensor.FloatsPerImage, PixelTensor.FloatsPerImage).ToArray();
-            }
+            (await Task.WhenAll(pending).ConfigureAwait(false)).CopyTo(result, start);
         }
 
         return result;

@@ -28,7 +28,7 @@ public sealed record MageEngineOptions
     /// <remarks>Two decodes may run at once, so requests that just missed a running decode need not wait for all of its steps.</remarks>
     public BatcherOptions Decode { get; init; } = new() { Name = "decode", MaxBatchSize = 64, MaxConcurrentBatches = 2 };
 
-    /// <summary>Largest batch of the detokenizer.</summary>
+    /// <summary>Largest batch of the detokenizer; rows of concurrent requests share a batch, and one batch runs at a time.</summary>
     public int DetokenizeBatch { get; init; } = 16;
 
     /// <summary>Rows decoded together by one generation call; bounds memory (about 1 MiB of logits a row).</summary>

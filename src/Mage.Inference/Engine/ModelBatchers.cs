@@ -8,9 +8,9 @@ using Microsoft.Extensions.Logging;
 namespace Mage.Inference.Engine;
 
 /// <summary>
-/// The engine's four request batchers, one per kind of model call (tokenize, pooled features,
-/// logits rows of the host loop, whole decodes of the device loop), and the batch functions that
-/// turn each batch into one call of the <see cref="MageModel"/>.
+/// The engine's request batchers, one per kind of model call (tokenize, pooled features, logits
+/// rows of the host loop, whole decodes of the device loop, detokenize), and the batch functions
+/// that turn each batch into one call of the <see cref="MageModel"/>.
 /// </summary>
 /// <remarks>
 /// Thread-safe. Owns the batchers: <see cref="DisposeAsync"/> drains them. Does not own the model.
@@ -23,6 +23,7 @@ internal sealed class ModelBatchers : IAsyncDisposable
     private readonly RequestBatcher<FeatureRequest, float[]> featureBatcher;
     private readonly RequestBatcher<LogitsRow, bool> logitsBatcher;
     private readonly RequestBatcher<DecodeJob, long[]> decodeBatcher;
+    private readonly RequestBatcher<long[], float[]> detokenizeBatcher;
 
     /// <param name="model">The model every batch runs on.</param>
     /// <param name="options">The batching settings of each batcher.</param>
@@ -36,6 +37,10 @@ internal sealed class ModelBatchers : IAsyncDisposable
         featureBatcher = new(options.Features, logger, FeatureBatch);
         logitsBatcher = new(options.Logits, logger, LogitsBatch);
         decodeBatcher = new(options.Decode, logger, DecodeBatch);
+
+        // One detokenizer run at a time, like every other graph: concurrent generations and edits
+        // each running their own would each hold a full batch of 256x256 activations (docs/benchmarks.md, Memory).
+        detokenizeBatcher = new(new BatcherOptions { Name = "detokenize", MaxBatchSize = options.DetokenizeBatch }, logger, DetokenizeBatch);
     }
 
     /// <summary>The model every batch runs on.</summary>
@@ -48,6 +53,9 @@ internal sealed class ModelBatchers : IAsyncDisposable
     public (BatcherStatistics Tokenize, BatcherStatistics Features, BatcherStatistics Logits) Statistics =>
         (tokenizeBatcher.GetStatistics(), featureBatcher.GetStatistics(), logitsBatcher.GetStatistics());
 
+    /// <summary>Batch statistics of the detokenizer.</summary>
+    public BatcherStatistics DetokenizeStatistics => detokenizeBatcher.GetStatistics();
+
     /// <summary>Batch statistics of whole decodes on the device.</summary>
     public BatcherStatistics DecodeStatistics => decodeBatcher.GetStatistics();
 
@@ -58,6 +66,10 @@ internal sealed class ModelBatchers : IAsyncDisposable
     /// <summary>The pooled feature of one validated token grid.</summary>
     public Task<float[]> FeaturesAsync(long[] tokens, FeaturePooling pooling, CancellationToken cancellationToken) =>
         featureBatcher.SubmitAsync(new FeatureRequest(tokens, pooling), cancellationToken);
+
+    /// <summary>The [3, 256, 256] image of one validated token grid.</summary>
+    public Task<float[]> DetokenizeAsync(long[] tokens, CancellationToken cancellationToken) =>
+        detokenizeBatcher.SubmitAsync(tokens, cancellationToken);
 
     /// <summary>
     /// Runs the schedule for rows of one request: on the host with every step shared through the
@@ -87,6 +99,7 @@ internal sealed class ModelBatchers : IAsyncDisposable
         await featureBatcher.DisposeAsync().ConfigureAwait(false);
         await logitsBatcher.DisposeAsync().ConfigureAwait(false);
         await decodeBatcher.DisposeAsync().ConfigureAwait(false);
+        await detokenizeBatcher.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>The host loop's logits source: each row goes to the shared logits batcher, so rows of concurrent requests share model calls.</summary>
@@ -124,6 +137,34 @@ internal sealed class ModelBatchers : IAsyncDisposable
             }
 
             return ValueTask.FromResult<IReadOnlyList<BatchItemResult<long[]>>>(results);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(pixels);
+        }
+    }
+
+    private ValueTask<IReadOnlyList<BatchItemResult<float[]>>> DetokenizeBatch(IReadOnlyList<long[]> requests, CancellationToken cancellationToken)
+    {
+        const int perImage = PixelTensor.FloatsPerImage;
+        var n = requests.Count;
+        var ids = new long[n * MageTokens.Count];
+        for (var i = 0; i < n; i++)
+        {
+            requests[i].CopyTo(ids, i * MageTokens.Count);
+        }
+
+        var pixels = ArrayPool<float>.Shared.Rent(n * perImage);
+        try
+        {
+            Model.Detokenize(ids, n, pixels.AsMemory(0, n * perImage), cancellationToken);
+            var results = new BatchItemResult<float[]>[n];
+            for (var i = 0; i < n; i++)
+            {
+                results[i] = BatchItemResult<float[]>.Success(pixels.AsSpan(i * perImage, perImage).ToArray());
+            }
+
+            return ValueTask.FromResult<IReadOnlyList<BatchItemResult<float[]>>>(results);
         }
         finally
         {

@@ -134,6 +134,11 @@ public sealed partial class MageModel : IDisposable
                     IntraOpNumThreads = options.IntraOpThreads,
                     LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING,
                 };
+                if (cudaDevice is null)
+                {
+                    so.EnableMemoryPattern = options.MemoryPattern;
+                }
+
                 if (options.ProfilePrefix is { } prefix)
                 {
                     // The prefix must be set first: enabling profiling passes the current prefix to ONNX Runtime.

@@ -42,6 +42,18 @@ public sealed class MageModelOptions
     [Range(-1, 1024)]
     public int FixedTransformerBatch { get; set; }
 
+    /// <summary>
+    /// Whether CPU sessions plan each run's activations as one block per input shape (ONNX
+    /// Runtime's memory pattern). Off by default: batch sizes here vary from run to run, and each
+    /// new shape took a new block from the session's arena, which grows in powers of two and never
+    /// shrinks; off, a worker's peak RSS fell by a third and it ran no slower (docs/benchmarks.md,
+    /// Memory). CUDA sessions keep ONNX Runtime's default.
+    /// </summary>
+    public bool MemoryPattern { get; set; } = DefaultMemoryPattern;
+
+    /// <summary>The default of <see cref="MemoryPattern"/>, for hosts that bind their own settings.</summary>
+    public const bool DefaultMemoryPattern = false;
+
     /// <summary>Write an ONNX Runtime profile (JSON) with this file name prefix; null for none.</summary>
     public string? ProfilePrefix { get; set; }
 

@@ -44,6 +44,7 @@ internal sealed partial class ModelHost(
                     IntraOpThreads = settings.IntraOpThreads,
                     AllowTf32 = settings.AllowTf32,
                     FixedTransformerBatch = settings.FixedTransformerBatch,
+                    MemoryPattern = settings.MemoryPattern,
                 },
                 loggerFactory.CreateLogger<MageModel>());
             engine = new MageEngine(model, CreateEngineOptions(limits.Value) with { Loop = settings.DecodeLoop }, loggerFactory.CreateLogger<MageEngine>());

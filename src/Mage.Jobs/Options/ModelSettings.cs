@@ -35,6 +35,9 @@ public sealed class ModelSettings : IValidatableObject
     [Range(-1, 1024)]
     public int FixedTransformerBatch { get; set; }
 
+    /// <summary>ONNX Runtime's memory pattern on the CPU; off by default (see <see cref="Inference.Runtime.MageModelOptions.MemoryPattern"/>).</summary>
+    public bool MemoryPattern { get; set; } = Inference.Runtime.MageModelOptions.DefaultMemoryPattern;
+
     /// <summary>Where the decoding schedule runs: <c>Auto</c> (on the GPU when on CUDA), <c>Host</c> or <c>Device</c>.</summary>
     public Inference.Engine.DecodeLoop DecodeLoop { get; set; } = Inference.Engine.DecodeLoop.Auto;
 
