@@ -1,0 +1,70 @@
+"""Stage 1: training the VQGAN tokenizer (the exporter's `VQGAN` module, trained here).
+
+Losses as in VQ-VAE/VQGAN: reconstruction (L1 + MSE on [0,1] pixels), codebook loss
+||sg(z) - e||^2 and commitment loss beta*||z - sg(e)||^2, with the straight-through estimator
+carrying the decoder's gradient to the encoder. No adversarial loss: the quality bar here is pixel
+fidelity (PSNR) and a patch discriminator would cost a third more compute for sharper, not more
+faithful, reconstructions.
+
+Codebook collapse is handled by re-initialising dead codes: every `reinit_every` steps, codes whose
+running usage fell below `dead_below` take encoder outputs drawn from the current batch. The codebook
+itself starts from encoder outputs (as k-means would), not from a random normal.
+"""
+import torch
+import torch.nn.functional as F
+
+from mage_export.vqgan import VQGAN
+
+BETA = 0.25
+
+
+class CodebookUsage:
+    """Exponential moving average of how often each code is chosen, per latent vector."""
+
+    def __init__(self, n_codes: int, decay: float = 0.99):
+        self.decay = decay
+        self.ema = torch.full((n_codes,), 1.0 / n_codes)
+
+    def update(self, ids: torch.Tensor) -> None:
+        counts = torch.bincount(ids.reshape(-1), minlength=self.ema.numel()).float()
+        self.ema.mul_(self.decay).add_(counts / counts.sum(), alpha=1 - self.decay)
+
+    def dead(self, below: float) -> torch.Tensor:
+        return torch.nonzero(self.ema < below / self.ema.numel()).flatten()
+
+    def perplexity(self) -> float:
+        p = self.ema / self.ema.sum()
+        return float(torch.exp(-(p * torch.log(p.clamp_min(1e-12))).sum()))
+
+
+def latent_vectors(z: torch.Tensor) -> torch.Tensor:
+    return z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
+
+
+@torch.no_grad()
+def reinit_codes(vq: VQGAN, codes: torch.Tensor, z: torch.Tensor, generator: torch.Generator) -> None:
+    """Codes `codes` take randomly chosen encoder outputs of this batch, slightly perturbed."""
+    if codes.numel() == 0:
+        return
+    vectors = latent_vectors(z.detach())
+    pick = torch.randint(0, vectors.shape[0], (codes.numel(),), generator=generator)
+    noise = torch.randn(codes.numel(), vectors.shape[1], generator=generator) * 0.01 * vectors.std()
+    vq.quantize.embedding.weight[codes] = vectors[pick] + noise
+
+
+def vq_step(vq: VQGAN, pixels: torch.Tensor):
+    """One forward pass. -> (loss, dict of scalar parts, ids, z)."""
+    z = vq.encoder(pixels)
+    ids = vq.quantize.nearest(z.detach())
+    n, c, h, w = z.shape
+    e = vq.quantize.embedding(ids).reshape(n, h, w, c).permute(0, 3, 1, 2)
+    codebook = F.mse_loss(e, z.detach())
+    commit = F.mse_loss(z, e.detach())
+    zq = z + (e - z).detach()  # straight-through
+    recon = vq.decoder(zq)
+    l1 = (recon - pixels).abs().mean()
+    mse = F.mse_loss(recon, pixels)
+    loss = l1 + mse + codebook + BETA * commit
+    psnr = float(-10 * torch.log10(F.mse_loss(recon.detach().clamp(0, 1), pixels).clamp_min(1e-10)))
+    return loss, {"loss": float(loss), "l1": float(l1), "mse": float(mse), "codebook": float(codebook),
+                  "commit": float(commit), "psnr": psnr}, ids, z
