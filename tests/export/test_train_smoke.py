@@ -84,3 +84,14 @@ def test_mini_is_a_known_arch_with_the_real_geometry():
     model = MageModel(a)
     assert guess_arch(model.state_dict()) == "mini"
     assert EXPORT_DIR.is_dir()
+
+
+def test_codes_unused_for_a_while_are_dead_once():
+    from mage_train.tokenizer import DEAD_AFTER, CodebookUsage
+    usage = CodebookUsage(8)
+    for step in range(DEAD_AFTER):
+        usage.update(torch.tensor([0, 1, 1, 2]), step)
+    assert usage.dead(DEAD_AFTER - 1).tolist() == []
+    assert usage.dead(DEAD_AFTER).tolist() == [3, 4, 5, 6, 7]
+    assert usage.dead(DEAD_AFTER + 1).tolist() == []  # re-drawn codes get a fresh window
+    assert 2.5 < usage.perplexity() < 8

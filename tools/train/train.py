@@ -195,14 +195,14 @@ class Run:
         g = torch.Generator().manual_seed(a.seed + 11)
         if "vq_opt" in state:
             opt.load_state_dict(state["vq_opt"])
-            usage.ema = state["vq_usage"]
+            usage.load(state["vq_usage"])
             g.set_state(state["vq_gen"])
         log = CsvLog(self.out / "vq_log.csv", VQ_COLUMNS, state["step"])
         batches = data.CropBatches(a.seed, a.vq_batch, a.vq_crop)
         step, reinit = state["step"], 0
 
         def snapshot(s):
-            return {"stage": "vq", "step": s, "vq_opt": opt.state_dict(), "vq_usage": usage.ema.clone(),
+            return {"stage": "vq", "step": s, "vq_opt": opt.state_dict(), "vq_usage": usage.state(),
                     "vq_gen": g.get_state()}
 
         vq.train()
@@ -218,13 +218,12 @@ class Run:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            usage.update(ids)
+            usage.update(ids, step)
             self.steps_this_start += 1
             if step % 50 == 49 and step < a.vq_steps * 0.9:
-                dead = usage.dead(below=0.05)
+                dead = usage.dead(step)
                 reinit += dead.numel()
                 reinit_codes(vq, dead, z, g)
-                usage.ema[dead] = 1.0 / usage.ema.numel()
             step += 1
             if step % LOG_EVERY == 0 or step == a.vq_steps:
                 log.write(dict(parts, step=step, elapsed_s=self.elapsed(), lr=lr,

@@ -6,9 +6,9 @@ carrying the decoder's gradient to the encoder. No adversarial loss: the quality
 fidelity (PSNR) and a patch discriminator would cost a third more compute for sharper, not more
 faithful, reconstructions.
 
-Codebook collapse is handled by re-initialising dead codes: every `reinit_every` steps, codes whose
-running usage fell below `dead_below` take encoder outputs drawn from the current batch. The codebook
-itself starts from encoder outputs (as k-means would), not from a random normal.
+Codebook collapse is handled by re-initialising dead codes: every 50 steps, codes that no latent
+vector chose during the last DEAD_AFTER steps take encoder outputs drawn from the current batch.
+The codebook itself starts from encoder outputs (as k-means would), not from a random normal.
 """
 import torch
 import torch.nn.functional as F
@@ -16,21 +16,34 @@ import torch.nn.functional as F
 from mage_export.vqgan import VQGAN
 
 BETA = 0.25
+DEAD_AFTER = 100
 
 
 class CodebookUsage:
-    """Exponential moving average of how often each code is chosen, per latent vector."""
+    """When each code was last chosen, and an exponential moving average of how often (for the
+    perplexity: 1024 when every code is used equally, 1 when one code takes everything)."""
 
     def __init__(self, n_codes: int, decay: float = 0.99):
         self.decay = decay
         self.ema = torch.full((n_codes,), 1.0 / n_codes)
+        self.last_used = torch.zeros(n_codes, dtype=torch.long)
 
-    def update(self, ids: torch.Tensor) -> None:
+    def update(self, ids: torch.Tensor, step: int) -> None:
         counts = torch.bincount(ids.reshape(-1), minlength=self.ema.numel()).float()
         self.ema.mul_(self.decay).add_(counts / counts.sum(), alpha=1 - self.decay)
+        self.last_used[counts > 0] = step
 
-    def dead(self, below: float) -> torch.Tensor:
-        return torch.nonzero(self.ema < below / self.ema.numel()).flatten()
+    def dead(self, step: int) -> torch.Tensor:
+        """Codes unused for DEAD_AFTER steps; they are counted as fresh once re-drawn."""
+        codes = torch.nonzero(step - self.last_used >= DEAD_AFTER).flatten()
+        self.last_used[codes] = step
+        return codes
+
+    def state(self) -> dict:
+        return {"ema": self.ema.clone(), "last_used": self.last_used.clone()}
+
+    def load(self, state: dict) -> None:
+        self.ema, self.last_used = state["ema"], state["last_used"]
 
     def perplexity(self) -> float:
         p = self.ema / self.ema.sum()
