@@ -42,7 +42,7 @@ from mage_train.tokenizer import CodebookUsage, latent_vectors, reinit_codes, vq
 RESUMABLE_FREELY = {"max_minutes", "checkpoint_minutes", "stop_after", "out"}
 VQ_COLUMNS = ["step", "elapsed_s", "lr", "loss", "l1", "mse", "codebook", "commit", "psnr", "perplexity", "reinit"]
 MAGE_COLUMNS = ["step", "elapsed_s", "lr", "loss", "accuracy", "mask_ratio"]
-LOG_EVERY = 10
+LOG_EVERY = 10  # steps; each CSV row holds the means over those steps
 
 
 def parse_args(argv):
@@ -106,6 +106,27 @@ def init_transformer(model: MageModel) -> None:
 
 def transformer_parameters(model: MageModel):
     return [p for n, p in model.named_parameters() if not n.startswith("vqgan.")]
+
+
+class Window:
+    """Means of logged values over the steps since the last log line (one step's loss is noisy)."""
+
+    def __init__(self, saved: dict = None):
+        """saved: `state()` of the window an interrupted start was filling."""
+        self.sums, self.count = dict((saved or {}).get("sums", {})), (saved or {}).get("count", 0)
+
+    def state(self) -> dict:
+        return {"sums": dict(self.sums), "count": self.count}
+
+    def add(self, values: dict) -> None:
+        for k, v in values.items():
+            self.sums[k] = self.sums.get(k, 0.0) + float(v)
+        self.count += 1
+
+    def take(self) -> dict:
+        means = {k: v / max(self.count, 1) for k, v in self.sums.items()}
+        self.sums, self.count = {}, 0
+        return means
 
 
 class CsvLog:
@@ -199,11 +220,11 @@ class Run:
             g.set_state(state["vq_gen"])
         log = CsvLog(self.out / "vq_log.csv", VQ_COLUMNS, state["step"])
         batches = data.CropBatches(a.seed, a.vq_batch, a.vq_crop)
-        step, reinit = state["step"], 0
+        step, reinit, window = state["step"], state.get("reinit", 0), Window(state.get("window"))
 
         def snapshot(s):
             return {"stage": "vq", "step": s, "vq_opt": opt.state_dict(), "vq_usage": usage.state(),
-                    "vq_gen": g.get_state()}
+                    "vq_gen": g.get_state(), "window": window.state(), "reinit": reinit}
 
         vq.train()
         while step < a.vq_steps:
@@ -219,6 +240,7 @@ class Run:
             loss.backward()
             opt.step()
             usage.update(ids, step)
+            window.add(parts)
             self.steps_this_start += 1
             if step % 50 == 49 and step < a.vq_steps * 0.9:
                 dead = usage.dead(step)
@@ -226,6 +248,7 @@ class Run:
                 reinit_codes(vq, dead, z, g)
             step += 1
             if step % LOG_EVERY == 0 or step == a.vq_steps:
+                parts = window.take()
                 log.write(dict(parts, step=step, elapsed_s=self.elapsed(), lr=lr,
                                perplexity=usage.perplexity(), reinit=reinit))
                 print(f"vq {step}/{a.vq_steps} loss {parts['loss']:.4f} psnr {parts['psnr']:.2f} "
@@ -269,10 +292,10 @@ class Run:
         if "mage_opt" in state:
             opt.load_state_dict(state["mage_opt"])
         log = CsvLog(self.out / "mage_log.csv", MAGE_COLUMNS, state["step"])
-        step = state["step"]
+        step, window = state["step"], Window(state.get("window"))
 
         def snapshot(s):
-            return {"stage": "mage", "step": s, "mage_opt": opt.state_dict()}
+            return {"stage": "mage", "step": s, "mage_opt": opt.state_dict(), "window": window.state()}
 
         self.model.train()
         while step < a.mage_steps:
@@ -289,11 +312,11 @@ class Run:
             opt.step()
             self.steps_this_start += 1
             step += 1
+            window.add({"loss": loss, "accuracy": accuracy, "mask_ratio": ratio})
             if step % LOG_EVERY == 0 or step == a.mage_steps:
-                log.write({"step": step, "elapsed_s": self.elapsed(), "lr": lr, "loss": float(loss),
-                           "accuracy": accuracy, "mask_ratio": ratio})
-                print(f"mage {step}/{a.mage_steps} loss {float(loss):.4f} acc {accuracy:.3f} ratio {ratio:.2f}",
-                      flush=True)
+                parts = window.take()
+                log.write(dict(parts, step=step, elapsed_s=self.elapsed(), lr=lr))
+                print(f"mage {step}/{a.mage_steps} loss {parts['loss']:.4f} acc {parts['accuracy']:.3f}", flush=True)
             if self.due():
                 self.save(snapshot(step))
         return {"stage": "done", "step": 0}
