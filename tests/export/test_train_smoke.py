@@ -95,3 +95,11 @@ def test_codes_unused_for_a_while_are_dead_once():
     assert usage.dead(DEAD_AFTER).tolist() == [3, 4, 5, 6, 7]
     assert usage.dead(DEAD_AFTER + 1).tolist() == []  # re-drawn codes get a fresh window
     assert 2.5 < usage.perplexity() < 8
+
+
+def test_a_plain_autoencoder_warm_up_then_quantized_steps(tmp_path):
+    out = tmp_path / "plain"
+    _run(out, "--vq-plain-steps", "2")
+    ckpt = torch.load(str(out / "mage-tiny.pth"), weights_only=True)["model"]
+    codes = ckpt["vqgan.quantize.embedding.weight"]
+    assert torch.isfinite(codes).all() and len(torch.unique(codes, dim=0)) > 1

@@ -50,12 +50,15 @@ def parse_args(argv):
     p.add_argument("--out", required=True, type=Path, help="run folder (created, or resumed if it exists)")
     p.add_argument("--arch", default="mini", choices=sorted(ARCHS))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--vq-steps", type=int, default=6000)
+    p.add_argument("--vq-steps", type=int, default=1800)
     p.add_argument("--vq-batch", type=int, default=8)
     p.add_argument("--vq-crop", type=int, default=128, help="crop side in pixels (a multiple of 16, at most 256)")
     p.add_argument("--vq-lr", type=float, default=5e-4)
-    p.add_argument("--token-images", type=int, default=12000, help="training images tokenized for stage 2")
-    p.add_argument("--mage-steps", type=int, default=6000)
+    p.add_argument("--vq-plain-steps", type=int, default=0,
+                   help="first train the VQGAN as a plain autoencoder for this many steps, then draw the "
+                        "codebook from its encoder outputs (a remedy for early codebook collapse; not piloted)")
+    p.add_argument("--token-images", type=int, default=3000, help="training images tokenized for stage 2")
+    p.add_argument("--mage-steps", type=int, default=1000)
     p.add_argument("--mage-batch", type=int, default=32)
     p.add_argument("--mage-lr", type=float, default=1e-3)
     p.add_argument("--max-minutes", type=float, default=0, help="stop (resumably) after this long; 0 = no limit")
@@ -232,17 +235,20 @@ class Run:
                 return snapshot(step)
             lr = set_lr(opt, step, a.vq_steps, a.vq_lr)
             pixels = batches(step)
-            if step == 0:  # codebook from encoder outputs, so no code starts out of reach
+            quantize = step >= a.vq_plain_steps
+            if step == a.vq_plain_steps:  # codebook from encoder outputs, so no code starts out of reach
                 with torch.no_grad():
                     reinit_codes(vq, torch.arange(vq.quantize.embedding.num_embeddings), vq.encoder(pixels), g)
-            loss, parts, ids, z = vq_step(vq, pixels)
+                usage.last_used.fill_(step)
+            loss, parts, ids, z = vq_step(vq, pixels, quantize)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            usage.update(ids, step)
+            if quantize:
+                usage.update(ids, step)
             window.add(parts)
             self.steps_this_start += 1
-            if step % 50 == 49 and step < a.vq_steps * 0.9:
+            if quantize and step % 50 == 49 and step < a.vq_steps * 0.9:
                 dead = usage.dead(step)
                 reinit += dead.numel()
                 reinit_codes(vq, dead, z, g)

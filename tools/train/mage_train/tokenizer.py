@@ -65,15 +65,18 @@ def reinit_codes(vq: VQGAN, codes: torch.Tensor, z: torch.Tensor, generator: tor
     vq.quantize.embedding.weight[codes] = vectors[pick] + noise
 
 
-def vq_step(vq: VQGAN, pixels: torch.Tensor):
-    """One forward pass. -> (loss, dict of scalar parts, ids, z)."""
+def vq_step(vq: VQGAN, pixels: torch.Tensor, quantize: bool = True):
+    """One forward pass. -> (loss, dict of scalar parts, ids, z). quantize=False skips the codebook
+    (a plain autoencoder step, for the optional warm-up before the codebook exists)."""
     z = vq.encoder(pixels)
     ids = vq.quantize.nearest(z.detach())
     n, c, h, w = z.shape
     e = vq.quantize.embedding(ids).reshape(n, h, w, c).permute(0, 3, 1, 2)
     codebook = F.mse_loss(e, z.detach())
     commit = F.mse_loss(z, e.detach())
-    zq = z + (e - z).detach()  # straight-through
+    zq = z + (e - z).detach() if quantize else z  # straight-through
+    if not quantize:
+        codebook, commit = codebook.detach() * 0, commit.detach() * 0
     recon = vq.decoder(zq)
     l1 = (recon - pixels).abs().mean()
     mse = F.mse_loss(recon, pixels)
