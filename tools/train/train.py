@@ -330,6 +330,7 @@ class Run:
     def finish(self) -> Path:
         final = self.out / f"mage-{self.args.arch}.pth"
         self.model.eval()
+        # Strings and ints only: PyTorch 1.13's weights_only loader (which export.py uses) refuses floats.
         meta = {"arch": self.args.arch, "seed": self.args.seed, "trainer": "tools/train/train.py"}
         tmp = final.with_suffix(".tmp")
         torch.save({"model": self.model.state_dict(), "meta": meta}, str(tmp))
