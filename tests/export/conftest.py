@@ -7,8 +7,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORT_DIR = ROOT / "tools" / "export"
+TRAIN_DIR = ROOT / "tools" / "train"
 FIXTURES = ROOT / "tests" / "fixtures"
 sys.path.insert(0, str(EXPORT_DIR))
+sys.path.insert(0, str(TRAIN_DIR))
 
 
 def run_export(*args, preexec_fn=None):

@@ -1,5 +1,7 @@
 """Architecture settings. `tiny` keeps the real geometry (256x256 images, a 16x16 token grid,
-1024 codes, the 2025-id vocabulary with mask id 2024 and fake class 1100) with narrow layers."""
+1024 codes, the 2025-id vocabulary with mask id 2024 and fake class 1100) with narrow layers.
+`mini` has the same geometry and the widths that tools/train can train in about two hours on two
+CPU cores (tools/train/README.md has the measurements behind them)."""
 from dataclasses import dataclass
 from typing import Tuple
 
@@ -29,6 +31,7 @@ class Arch:
 
 ARCHS = {
     "tiny": Arch("tiny", 32, (1, 1, 1, 1, 2), 1, 32, 64, 2, 2, 64, 2, 2),
+    "mini": Arch("mini", 32, (1, 1, 2, 2, 2), 1, 64, 128, 4, 2, 128, 2, 2),
     "vit-base": Arch("vit-base", 128, (1, 1, 2, 2, 4), 2, 256, 768, 12, 12, 768, 8, 16),
     "vit-large": Arch("vit-large", 128, (1, 1, 2, 2, 4), 2, 256, 1024, 24, 16, 1024, 8, 16),
 }

@@ -1,0 +1,1 @@
+"""Training a small MAGE on procedural images (see ../README.md)."""

@@ -1,0 +1,164 @@
+"""The quality measures issue 14's tests will assert, computed with the exporter's PyTorch modules.
+
+All inputs are held-out procedural images (shapes.HELDOUT_SEEDS). Every measure is deterministic
+for a given model and seed.
+"""
+import math
+from typing import Dict
+
+import numpy as np
+import torch
+
+from mage_export.archs import CODEBOOK_SIZE, FAKE_CLASS_ID, MASK_ID, NUM_TOKENS, TOKEN_GRID
+from mage_export.model import MageModel
+from mage_export.schedule import decode_deterministic
+
+from . import shapes
+
+BOX = 96
+PATCH = 256 // TOKEN_GRID
+
+
+def to_pixels(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255.0
+
+
+def to_images(pixels: torch.Tensor) -> np.ndarray:
+    return np.clip(np.round(pixels.permute(0, 2, 3, 1).numpy() * 255), 0, 255).astype(np.uint8)
+
+
+def with_class(tokens: torch.Tensor) -> torch.Tensor:
+    return torch.cat([torch.full((tokens.shape[0], 1), FAKE_CLASS_ID, dtype=torch.long), tokens], dim=1)
+
+
+def batched(fn, x, size=16):
+    return torch.cat([fn(x[i:i + size]) for i in range(0, x.shape[0], size)])
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-image PSNR in dB of uint8 images [N,H,W,3]."""
+    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).reshape(a.shape[0], -1).mean(1)
+    return 10 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-10))
+
+
+def reconstruction_psnr(model: MageModel, images: np.ndarray) -> float:
+    """Mean over images of the PSNR of detokenize(tokenize(image)) against the image."""
+    tokens = batched(model.tokenize, to_pixels(images))
+    return float(psnr(to_images(batched(model.detokenize, tokens)), images).mean())
+
+
+def knn_accuracy(features: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
+    """Leave-one-out k-NN accuracy with cosine similarity; a vote tie goes to the class of the
+    nearest neighbour among the tied classes."""
+    f = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    sim = f @ f.T
+    np.fill_diagonal(sim, -np.inf)
+    nearest = np.argsort(-sim, axis=1)[:, :k]
+    correct = 0
+    for i, row in enumerate(nearest):
+        votes = np.bincount(labels[row], minlength=labels.max() + 1)
+        tied = np.flatnonzero(votes == votes.max())
+        guess = next(labels[j] for j in row if labels[j] in tied)
+        correct += int(guess == labels[i])
+    return correct / len(labels)
+
+
+def linprobe_features(model: MageModel, images: np.ndarray) -> np.ndarray:
+    tokens = batched(model.tokenize, to_pixels(images))
+    return batched(lambda t: model.encode_features(with_class(t))[1], tokens).numpy()
+
+
+def box_for(seed: int):
+    """A 96x96 box inside the image at a position drawn from `seed`: (y0, x0)."""
+    rng = np.random.default_rng([seed, 96])
+    return tuple(int(v) for v in rng.integers(0, 256 - BOX + 1, 2))
+
+
+def inpaint_errors(model: MageModel, images: np.ndarray, seeds, steps: int = 12) -> Dict[str, float]:
+    """Mean absolute error (0..255) inside a 96x96 box: MAGE inpainting (deterministic schedule;
+    a token is unknown if its 16x16 patch touches the box) against filling the box with the mean
+    colour of the 1-pixel ring around it."""
+    tokens = batched(model.tokenize, to_pixels(images))
+    boxes = [box_for(int(s)) for s in seeds]
+    masked = tokens.clone()
+    for i, (y, x) in enumerate(boxes):
+        grid = masked[i].view(TOKEN_GRID, TOKEN_GRID)
+        grid[y // PATCH:(y + BOX - 1) // PATCH + 1, x // PATCH:(x + BOX - 1) // PATCH + 1] = MASK_ID
+    filled = decode_deterministic(model, masked, steps)
+    out = to_images(batched(model.detokenize, filled))
+    mage, fill = [], []
+    for i, (y, x) in enumerate(boxes):
+        inside = images[i, y:y + BOX, x:x + BOX].astype(np.float64)
+        mage.append(np.abs(out[i, y:y + BOX, x:x + BOX] - inside).mean())
+        ring = np.concatenate([images[i, max(y - 1, 0), x:x + BOX], images[i, min(y + BOX, 255), x:x + BOX],
+                               images[i, y:y + BOX, max(x - 1, 0)], images[i, y:y + BOX, min(x + BOX, 255)]])
+        fill.append(np.abs(ring.astype(np.float64).mean(0) - inside).mean())
+    return {"inpaint_mae": float(np.mean(mage)), "border_fill_mae": float(np.mean(fill)),
+            "inpaint_wins": float(np.mean(np.array(mage) < np.array(fill)))}
+
+
+@torch.no_grad()
+def generate(model: MageModel, count: int, seed: int, steps: int = 20, temperature: float = 6.0) -> torch.Tensor:
+    """MODEL.md section 4 with sampling: categorical draws and Gumbel-perturbed confidences."""
+    g = torch.Generator().manual_seed(seed)
+    cur = torch.full((count, NUM_TOKENS), MASK_ID, dtype=torch.long)
+    sampled = cur
+    for t in range(steps):
+        logits = model.logits(with_class(cur))
+        unknown = cur == MASK_ID
+        probs = torch.softmax(logits, dim=-1)
+        draw = torch.multinomial(probs.reshape(-1, CODEBOOK_SIZE), 1, generator=g).view(count, NUM_TOKENS)
+        sampled = torch.where(unknown, draw, cur)
+        ratio = (t + 1) / steps
+        picked = torch.gather(probs, -1, sampled.unsqueeze(-1)).squeeze(-1)
+        u = torch.rand(count, NUM_TOKENS, generator=g).clamp(1e-20, 1 - 1e-7)
+        gumbel = -torch.log(-torch.log(u))
+        confidence = torch.where(unknown, torch.log(picked) + temperature * (1 - ratio) * gumbel,
+                                 torch.tensor(float("inf")))
+        mask_len = max(1, min(int(unknown[0].sum()) - 1, math.floor(NUM_TOKENS * math.cos(math.pi / 2 * ratio))))
+        cut = torch.sort(confidence, dim=1).values[:, mask_len - 1:mask_len]
+        cur = torch.where(confidence <= cut, torch.full_like(sampled, MASK_ID), sampled)
+    return sampled
+
+
+def image_statistics(images: np.ndarray) -> Dict[str, np.ndarray]:
+    """Per image: total variation (mean |difference| of neighbouring pixels, 0..255), mean and
+    standard deviation of each RGB channel."""
+    f = images.astype(np.float64)
+    tv = (np.abs(np.diff(f, axis=1)).mean((1, 2, 3)) + np.abs(np.diff(f, axis=2)).mean((1, 2, 3))) / 2
+    return {"tv": tv, "mean": f.mean((1, 2)), "std": f.std((1, 2))}
+
+
+def within_training_range(generated: np.ndarray, training: np.ndarray) -> Dict[str, float]:
+    """Fraction of generated images whose statistics lie inside the training images' 1st..99th
+    percentiles (total variation; every channel's mean and standard deviation)."""
+    g, t = image_statistics(generated), image_statistics(training)
+    inside = np.ones(len(generated), bool)
+    out = {}
+    for key in ("tv", "mean", "std"):
+        lo, hi = np.percentile(t[key], 1, axis=0), np.percentile(t[key], 99, axis=0)
+        ok = ((g[key] >= lo) & (g[key] <= hi)).reshape(len(generated), -1).all(1)
+        out[f"gen_{key}_inside"] = float(ok.mean())
+        inside &= ok
+    out["gen_all_inside"] = float(inside.mean())
+    out["gen_tv_mean"] = float(g["tv"].mean())
+    out["train_tv_p1"], out["train_tv_p99"] = (float(v) for v in np.percentile(t["tv"], [1, 99]))
+    return out
+
+
+def evaluate(model: MageModel, n_recon: int = 32, n_knn: int = 300, n_inpaint: int = 16, n_gen: int = 16,
+             n_train_stats: int = 200, seed: int = 0) -> Dict[str, float]:
+    model.eval()
+    result: Dict[str, float] = {}
+    recon_imgs, _ = shapes.images(shapes.heldout_seeds(0, n_recon))
+    result["psnr_db"] = reconstruction_psnr(model, recon_imgs)
+    knn_imgs, labels = shapes.images(shapes.heldout_seeds(0, n_knn))
+    result["knn5_accuracy"] = knn_accuracy(linprobe_features(model, knn_imgs), labels)
+    result["knn5_chance"] = float(np.bincount(labels).max() / len(labels))
+    seeds = shapes.heldout_seeds(10_000, n_inpaint)
+    inp_imgs, _ = shapes.images(seeds)
+    result.update(inpaint_errors(model, inp_imgs, seeds))
+    gen = to_images(batched(model.detokenize, generate(model, n_gen, seed)))
+    train_imgs, _ = shapes.images(shapes.train_seeds(0, n_train_stats))
+    result.update(within_training_range(gen, train_imgs))
+    return result
