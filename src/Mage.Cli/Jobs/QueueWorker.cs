@@ -303,7 +303,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
 
         if (failure is WorkClaimedException busy)
         {
-            await DeferAsync(queue, label, message, held, text, busy).ConfigureAwait(false);
+            await DeferAsync(queue, label, message, held, busy).ConfigureAwait(false);
             return;
         }
 
@@ -395,7 +395,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
     /// message whose claim has not lapsed yet, so it must never reach the poison queue. At the
     /// dequeue limit it is sent again as a fresh message (then deleted), which resets its count.
     /// </summary>
-    private async Task DeferAsync(QueueClient queue, string label, QueueMessage message, MessageLease held, string text, WorkClaimedException busy)
+    private async Task DeferAsync(QueueClient queue, string label, QueueMessage message, MessageLease held, WorkClaimedException busy)
     {
         LogDeferred(logger, label, message.MessageId, message.DequeueCount, WorkClaimedException.RetryAfter.TotalSeconds, busy.Message);
         Tally.Add($"{label} deferred");
@@ -407,7 +407,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
 
         try
         {
-            await queue.SendMessageAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(text)), WorkClaimedException.RetryAfter, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await queue.SendMessageAsync(message.Body, WorkClaimedException.RetryAfter, cancellationToken: CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {

@@ -68,28 +68,24 @@ internal static class MessageJson
     }
 
     /// <summary>The declared type of the member at <paramref name="path"/> in a <typeparamref name="T"/>, or null when the path leads nowhere known.</summary>
-    private static Type? TypeAt<T>(string path)
-    {
-        Type? type = typeof(T);
-        foreach (var step in JsonPath.Steps(path))
-        {
-            type = type is null ? null : Step(JsonDefaults.Strict.GetTypeInfo(type), step);
-        }
-
-        return type;
-    }
+    private static Type? TypeAt<T>(string path) => Walk(typeof(T), JsonPath.Steps(path));
 
     /// <summary>The type info of the object that holds the last member of <paramref name="path"/>.</summary>
     private static JsonTypeInfo? ContainerOf<T>(string path)
     {
         var steps = JsonPath.Steps(path);
-        Type? type = typeof(T);
-        foreach (var step in steps.Take(steps.Count - 1))
+        return Walk(typeof(T), steps.Take(steps.Count - 1)) is { } type ? JsonDefaults.Strict.GetTypeInfo(type) : null;
+    }
+
+    private static Type? Walk(Type root, IEnumerable<JsonPath.Step> steps)
+    {
+        Type? type = root;
+        foreach (var step in steps)
         {
             type = type is null ? null : Step(JsonDefaults.Strict.GetTypeInfo(type), step);
         }
 
-        return type is null ? null : JsonDefaults.Strict.GetTypeInfo(type);
+        return type;
     }
 
     private static Type? Step(JsonTypeInfo info, JsonPath.Step step) =>

@@ -29,17 +29,22 @@ public sealed partial class RequestResults(BlobServiceClient blobs, ResultCommit
     internal Task<bool> IsDoneAsync(RequestTarget target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var container = blobs.GetBlobContainerClient(target.Container);
-        return commits.IsCommittedAsync(
-            container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)), container.GetBlobClient(ResultsLayout.Error(target.Folder)), cancellationToken);
+        var (result, error) = Records(target);
+        return commits.IsCommittedAsync(result, error, cancellationToken);
     }
 
     /// <summary>True when the request has a record whose event has gone out; publishes nothing (see <see cref="ResultCommitter.IsSettledAsync"/>).</summary>
     private Task<bool> IsSettledAsync(RequestTarget target, CancellationToken cancellationToken)
     {
+        var (result, error) = Records(target);
+        return commits.IsSettledAsync(result, error, cancellationToken);
+    }
+
+    /// <summary>The request's <c>result.json</c> and <c>error.json</c>.</summary>
+    private (BlobClient Result, BlobClient Error) Records(RequestTarget target)
+    {
         var container = blobs.GetBlobContainerClient(target.Container);
-        return commits.IsSettledAsync(
-            container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)), container.GetBlobClient(ResultsLayout.Error(target.Folder)), cancellationToken);
+        return (container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)), container.GetBlobClient(ResultsLayout.Error(target.Folder)));
     }
 
     /// <summary>
