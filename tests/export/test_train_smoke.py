@@ -86,6 +86,16 @@ def test_mini_is_a_known_arch_with_the_real_geometry():
     assert EXPORT_DIR.is_dir()
 
 
+def test_mini_vqgan_group_norms_have_at_least_four_channels_per_group_as_official_ones_do():
+    # One channel per group would erase each channel's mean: the network could not carry colours.
+    def groups(arch):
+        return {(m.num_channels, m.num_groups) for m in MageModel(ARCHS[arch]).vqgan.modules()
+                if isinstance(m, torch.nn.GroupNorm)}
+    assert min(c // g for c, g in groups("mini")) == 4
+    official = groups("vit-base")  # vit-large has the same VQGAN
+    assert {g for _, g in official} == {32} and min(c // g for c, g in official) == 4
+
+
 def test_codes_unused_for_a_while_are_dead_once():
     from mage_train.tokenizer import DEAD_AFTER, CodebookUsage
     usage = CodebookUsage(8)

@@ -97,7 +97,7 @@ def mage_trainer(model: MageTransformer, batch: int):
 def plan(arch_name: str, minutes: float, seconds: float, crop: int, vq_batch: int, mage_batch: int) -> str:
     """Wall-clock rates of `arch_name` now -> a train.py command for a `minutes` budget."""
     a = ARCHS[arch_name]
-    vq = VQGAN(a.vq_ch, a.vq_ch_mult, a.vq_res_blocks, a.vq_z, 1024)
+    vq = VQGAN(a.vq_ch, a.vq_ch_mult, a.vq_res_blocks, a.vq_z, 1024, a.vq_groups)
     tokenize = timed(tokenizer_run(vq, 8), seconds / 2)[0] * 8
     vq_steps_s = timed(vq_trainer(vq, vq_batch, crop), seconds)[0]
     model = MageTransformer(a.dim, a.depth, a.heads, a.dec_dim, a.dec_depth, a.dec_heads)
@@ -130,7 +130,7 @@ def main():
         print(plan(args.arch, args.plan, args.seconds, args.crop, args.vq_batch, args.mage_batch))
         return
     for ch, mult, blocks, z in VQ_CANDIDATES:
-        vq = VQGAN(ch, mult, blocks, z, 1024)
+        vq = VQGAN(ch, mult, blocks, z, 1024, ch // 4)
         tok = rates(timed(tokenizer_run(vq, 16), args.seconds / 2), 16)
         rate = rates(timed(vq_trainer(vq, args.vq_batch, args.crop), args.seconds), args.vq_batch)
         params = sum(p.numel() for p in vq.parameters()) / 1e6

@@ -214,7 +214,7 @@ class Run:
     # ----- stages
     def stage_vq(self, state: dict) -> dict:
         a, vq = self.args, self.model.vqgan
-        opt = torch.optim.Adam(vq.parameters(), lr=a.vq_lr, betas=(0.5, 0.9))
+        opt = torch.optim.Adam(vq.parameters(), lr=a.vq_lr, betas=(0.9, 0.99))
         usage = CodebookUsage(vq.quantize.embedding.num_embeddings)
         g = torch.Generator().manual_seed(a.seed + 11)
         if "vq_opt" in state:

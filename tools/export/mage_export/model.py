@@ -16,7 +16,8 @@ class MageModel(MageTransformer):
         super().__init__(arch.dim, arch.depth, arch.heads, arch.dec_dim, arch.dec_depth, arch.dec_heads,
                          vocab=VOCAB_SIZE, positions=NUM_TOKENS + 1, mask_id=MASK_ID, codebook_size=CODEBOOK_SIZE)
         self.arch = arch
-        self.vqgan = VQGAN(arch.vq_ch, arch.vq_ch_mult, arch.vq_res_blocks, arch.vq_z, CODEBOOK_SIZE)
+        self.vqgan = VQGAN(arch.vq_ch, arch.vq_ch_mult, arch.vq_res_blocks, arch.vq_z, CODEBOOK_SIZE,
+                          arch.vq_groups)
 
     # The operations the graphs expose, in PyTorch, for golden outputs and the benchmarks.
     @torch.no_grad()

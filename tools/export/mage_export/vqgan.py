@@ -9,19 +9,22 @@ from torch import nn
 import torch.nn.functional as F
 
 
-def _norm(channels: int) -> nn.GroupNorm:
-    return nn.GroupNorm(num_groups=32, num_channels=channels, eps=1e-6, affine=True)
+OFFICIAL_GROUPS = 32
+
+
+def _norm(channels: int, groups: int) -> nn.GroupNorm:
+    return nn.GroupNorm(num_groups=groups, num_channels=channels, eps=1e-6, affine=True)
 
 
 class ResBlock(nn.Module):
     """GroupNorm-swish-conv twice. When the width changes, the 1x1 shortcut is applied to the
     block's *output* (a MaskGIT quirk kept for weight compatibility), not to its input."""
 
-    def __init__(self, in_ch: int, out_ch: int):
+    def __init__(self, in_ch: int, out_ch: int, groups: int):
         super().__init__()
-        self.norm1 = _norm(in_ch)
+        self.norm1 = _norm(in_ch, groups)
         self.conv1 = nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=False)
-        self.norm2 = _norm(out_ch)
+        self.norm2 = _norm(out_ch, groups)
         self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1, bias=False)
         self.changes_width = in_ch != out_ch
         if self.changes_width:
@@ -42,10 +45,10 @@ class _Level(nn.Module):
 
 
 class _Mid(nn.Module):
-    def __init__(self, ch: int):
+    def __init__(self, ch: int, groups: int):
         super().__init__()
-        self.block_1 = ResBlock(ch, ch)
-        self.block_2 = ResBlock(ch, ch)
+        self.block_1 = ResBlock(ch, ch, groups)
+        self.block_2 = ResBlock(ch, ch, groups)
 
     def forward(self, x):
         return self.block_2(self.block_1(x))
@@ -61,7 +64,8 @@ class _Upsample(nn.Module):
 
 
 class Encoder(nn.Module):
-    def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int):
+    def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int,
+                 groups: int = OFFICIAL_GROUPS):
         super().__init__()
         self.conv_in = nn.Conv2d(3, ch, 3, padding=1, bias=False)
         self.down = nn.ModuleList()
@@ -70,11 +74,11 @@ class Encoder(nn.Module):
             out_ch = ch * mult
             blocks = []
             for _ in range(num_res_blocks):
-                blocks.append(ResBlock(in_ch, out_ch))
+                blocks.append(ResBlock(in_ch, out_ch, groups))
                 in_ch = out_ch
             self.down.append(_Level(blocks))
-        self.mid = _Mid(in_ch)
-        self.norm_out = _norm(in_ch)
+        self.mid = _Mid(in_ch, groups)
+        self.norm_out = _norm(in_ch, groups)
         self.conv_out = nn.Conv2d(in_ch, z_channels, 1, bias=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -90,26 +94,27 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int):
+    def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int,
+                 groups: int = OFFICIAL_GROUPS):
         super().__init__()
         widths = [ch * m for m in ch_mult]
         top = widths[-1]
         self.conv_in = nn.Conv2d(z_channels, top, 3, padding=1, bias=True)
-        self.mid = _Mid(top)
+        self.mid = _Mid(top, groups)
         # up[i] works at width widths[i]; it runs from the last index down to 0, as in the checkpoint.
         ups = [None] * len(widths)
         in_ch = top
         for i in reversed(range(len(widths))):
             blocks = []
             for _ in range(num_res_blocks):
-                blocks.append(ResBlock(in_ch, widths[i]))
+                blocks.append(ResBlock(in_ch, widths[i], groups))
                 in_ch = widths[i]
             level = _Level(blocks)
             if i != 0:
                 level.upsample = _Upsample(in_ch)
             ups[i] = level
         self.up = nn.ModuleList(ups)
-        self.norm_out = _norm(widths[0])
+        self.norm_out = _norm(widths[0], groups)
         self.conv_out = nn.Conv2d(widths[0], 3, 3, padding=1, bias=True)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -145,8 +150,9 @@ class Quantizer(nn.Module):
 
 
 class VQGAN(nn.Module):
-    def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int, n_codes: int):
+    def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int, n_codes: int,
+                 groups: int = OFFICIAL_GROUPS):
         super().__init__()
-        self.encoder = Encoder(ch, ch_mult, num_res_blocks, z_channels)
-        self.decoder = Decoder(ch, ch_mult, num_res_blocks, z_channels)
+        self.encoder = Encoder(ch, ch_mult, num_res_blocks, z_channels, groups)
+        self.decoder = Decoder(ch, ch_mult, num_res_blocks, z_channels, groups)
         self.quantize = Quantizer(n_codes, z_channels)
