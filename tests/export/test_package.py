@@ -152,3 +152,55 @@ def test_fp16_package_keeps_float32_interfaces(tmp_path):
         else:
             assert kinds == {onnx.TensorProto.FLOAT16}, name
             onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+
+
+def test_int8_package_quantizes_the_transformer_products_and_leaves_the_vqgan_as_it_was(tmp_path, tiny_package):
+    out = tmp_path / "int8"
+    r = run_export("--random-init", "--arch", "tiny", "--seed", "0", "--out", out, "--precision", "int8")
+    assert r.returncode == 0, r.stderr
+    manifest = check_package(out, "tiny", 64)
+    assert manifest["precision"] == "int8"
+    fp32 = json.loads((tiny_package / "manifest.json").read_text())["files"]
+    for name in ("tokenizer.onnx", "detokenizer.onnx", "golden.npz"):  # same weights, same seed: same bytes
+        assert manifest["files"][name]["sha256"] == fp32[name]["sha256"], name
+    for name in ("encoder.onnx", "decoder.onnx"):
+        model = onnx.load(str(out / name))
+        weights = {i.name for i in model.graph.initializer if len(i.dims) == 2}
+        ops = [n.op_type for n in model.graph.node]
+        float_products = [n for n in model.graph.node if n.op_type == "MatMul" and n.input[1] in weights]
+        assert float_products == [], name
+        assert ops.count("MatMulInteger") == ops.count("DynamicQuantizeLinear") > 0, name
+        assert onnx.TensorProto.INT8 in {i.data_type for i in model.graph.initializer if i.name in weights}, name
+        for v in list(model.graph.input) + list(model.graph.output):
+            assert v.type.tensor_type.elem_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.INT64), f"{name}:{v.name}"
+
+
+def test_int8_weights_round_to_within_half_a_step_per_column():
+    from mage_export.int8 import quantize_weight
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(64, 16)).astype(np.float32) * np.linspace(0.01, 3, 16, dtype=np.float32)
+    w[:, 3] = 0
+    q, scale = quantize_weight(w)
+    assert q.dtype == np.int8 and scale.shape == (16,)
+    assert np.abs(q).max() == 127 and q.min() >= -127
+    assert np.all(np.abs(q * scale - w) <= scale / 2 + 1e-7)
+    assert scale[3] == 1 and not q[:, 3].any()
+    np.testing.assert_allclose(np.delete(scale, 3), np.delete(np.abs(w).max(0) / 127, 3), rtol=1e-6)
+
+
+def test_the_int8_product_pattern_follows_the_onnx_operator_definitions():
+    """The rewritten MatMul evaluated in numpy as the ONNX spec defines DynamicQuantizeLinear and
+    MatMulInteger: within 2% (relative L2; 8-bit activations) of the float product it replaces."""
+    from mage_export.int8 import quantize_weight
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(2, 8, 64)).astype(np.float32)
+    w = rng.normal(size=(64, 32)).astype(np.float32) / 8
+    q, w_scale = quantize_weight(w)
+    lo, hi = min(a.min(), 0.0), max(a.max(), 0.0)  # DynamicQuantizeLinear: uint8, the range includes 0
+    a_scale = (hi - lo) / 255
+    a_zero = np.clip(np.rint(-lo / a_scale), 0, 255)
+    a_q = np.clip(np.rint(a / a_scale) + a_zero, 0, 255)
+    acc = (a_q - a_zero) @ q.astype(np.float64)  # MatMulInteger with zero points a_zero and 0
+    y = acc.astype(np.float32) * (np.float32(a_scale) * w_scale)
+    ref = a @ w
+    assert np.linalg.norm(y - ref) / np.linalg.norm(ref) < 0.02

@@ -29,6 +29,21 @@ public static class GoldenCheck
     public const double HalfPixelTolerance = 5e-2;
 
     /// <summary>
+    /// Smallest cosine similarity of a feature row to PyTorch's for int8 packages (the
+    /// transformer's matrix products in int8; tools/export/mage_export/int8.py).
+    /// </summary>
+    public const double Int8FeatureCosine = 0.995;
+
+    /// <summary>Relative L2 bound of the logits for int8 packages.</summary>
+    public const double Int8LogitsRelativeL2Tolerance = 0.15;
+
+    /// <summary>
+    /// Share of ids of a deterministic schedule run that must equal PyTorch's for int8 packages:
+    /// quantization moves near-tied confidences, and one changed pick changes the later steps.
+    /// </summary>
+    public const double Int8ScheduleMatchTolerance = 0.90;
+
+    /// <summary>
     /// Share of ids of a deterministic schedule run that must equal PyTorch's. An argmax or a
     /// cut-off that falls on a near-tie early on changes later steps, so this is looser than
     /// exact; the CPU provider gives 100% on the committed fixture.
@@ -49,9 +64,13 @@ public static class GoldenCheck
         var batch = Need("tokens").Shape[0];
         const int side = MageTokens.ImageSize;
         var checks = new List<GoldenCheckResult>();
-        var half = model.Package.Manifest.Precision == "fp16";
+        var precision = model.Package.Manifest.Precision;
+        var half = precision == ModelPackage.Float16;
+        var int8 = precision == ModelPackage.Int8;
         var l2Tolerance = half ? HalfRelativeL2Tolerance : RelativeL2Tolerance;
-        var pixelTolerance = half ? HalfPixelTolerance : PixelTolerance;
+        var logitsTolerance = int8 ? Int8LogitsRelativeL2Tolerance : l2Tolerance;
+        var pixelTolerance = half ? HalfPixelTolerance : PixelTolerance; // int8 packages keep the VQGAN in float32
+        var scheduleTolerance = int8 ? Int8ScheduleMatchTolerance : ScheduleMatchTolerance;
 
         // golden "images" are uint8 [N, 256, 256, 3]; the tokenizer takes [N, 3, 256, 256] in [0, 1].
         var images = Need("images").AsUInt8();
@@ -77,13 +96,15 @@ public static class GoldenCheck
             var key = WireNames.Of(pooling);
             var features = new float[batch * model.FeatureDim];
             model.Features(expectedTokens, batch, pooling, features, cancellationToken);
-            checks.Add(RelativeL2Check($"features ({key})", features, Need(key).AsFloat32(), l2Tolerance));
+            checks.Add(int8
+                ? CosineCheck($"features ({key})", features, Need(key).AsFloat32(), model.FeatureDim, Int8FeatureCosine)
+                : RelativeL2Check($"features ({key})", features, Need(key).AsFloat32(), l2Tolerance));
         }
 
         var ids = Need("decoder_ids");
         var logits = new float[ids.Shape[0] * MageTokens.Count * MageTokens.CodebookSize];
         model.Logits(ids.ToInt64Array(), ids.Shape[0], logits, cancellationToken);
-        checks.Add(RelativeL2Check("logits", logits, Need("logits").AsFloat32(), l2Tolerance));
+        checks.Add(RelativeL2Check("logits", logits, Need("logits").AsFloat32(), logitsTolerance));
 
         var decoded = new float[batch * 3 * side * side];
         model.Detokenize(expectedTokens, batch, decoded, cancellationToken);
@@ -100,9 +121,9 @@ public static class GoldenCheck
                 DecodeRow[] rows = [new DecodeRow(initial, 0, 0)];
                 var expected = Need(key).ToInt64Array();
                 var host = IterativeDecoder.DecodeAsync(rows, options, model.LogitsAsync, cancellationToken: cancellationToken).AsTask().GetAwaiter().GetResult();
-                checks.Add(MatchCheck($"{name} schedule (host)", host[0], expected, ScheduleMatchTolerance));
+                checks.Add(MatchCheck($"{name} schedule (host)", host[0], expected, scheduleTolerance));
                 var device = model.Decode(rows, options, cancellationToken: cancellationToken);
-                checks.Add(MatchCheck($"{name} schedule (sampler graph)", device[0], expected, ScheduleMatchTolerance));
+                checks.Add(MatchCheck($"{name} schedule (sampler graph)", device[0], expected, scheduleTolerance));
             }
         }
 
@@ -153,10 +174,42 @@ public static class GoldenCheck
         return new GoldenCheckResult(name, Invariant($"{same}/{expected.Length} identical ({rate:P2})"), Invariant($">= {tolerance:P0}"), rate >= tolerance);
     }
 
+    /// <summary>The smallest cosine similarity of corresponding rows of <paramref name="width"/> values; -infinity on a length mismatch.</summary>
+    internal static double MinCosine(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, int width)
+    {
+        if (actual.Length != expected.Length || width <= 0 || actual.Length % width != 0)
+        {
+            return double.NegativeInfinity;
+        }
+
+        var min = double.PositiveInfinity;
+        for (var row = 0; row < actual.Length; row += width)
+        {
+            double dot = 0, na = 0, ne = 0;
+            for (var i = row; i < row + width; i++)
+            {
+                dot += (double)actual[i] * expected[i];
+                na += (double)actual[i] * actual[i];
+                ne += (double)expected[i] * expected[i];
+            }
+
+            var cosine = na == 0 || ne == 0 ? (na == ne ? 1 : 0) : dot / Math.Sqrt(na * ne);
+            min = Math.Min(min, double.IsNaN(cosine) ? double.NegativeInfinity : cosine);
+        }
+
+        return min;
+    }
+
+    private static GoldenCheckResult CosineCheck(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, int width, double bound)
+    {
+        var cosine = MinCosine(actual, expected, width);
+        return new GoldenCheckResult(name, Invariant($"min cosine {cosine:F5}"), Invariant($">= {bound}"), cosine >= bound);
+    }
+
     private static GoldenCheckResult RelativeL2Check(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, double tolerance)
     {
         var error = RelativeL2(actual, expected);
-        return new GoldenCheckResult(name, Invariant($"rel L2 {error:E2}"), Invariant($"<= {tolerance:E0}"), error <= tolerance);
+        return new GoldenCheckResult(name, Invariant($"rel L2 {error:E2}"), Invariant($"<= {tolerance:G3}"), error <= tolerance);
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

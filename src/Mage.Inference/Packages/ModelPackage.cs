@@ -13,6 +13,18 @@ public sealed class ModelPackage
     /// <summary>The graph roles every package provides.</summary>
     public static readonly IReadOnlyList<string> GraphRoles = ["tokenizer", "encoder", "decoder", "detokenizer"];
 
+    /// <summary>Manifest precision of float32 graphs.</summary>
+    public const string Float32 = "fp32";
+
+    /// <summary>Manifest precision of float16 graphs (float32 inputs and outputs; the tokenizer stays float32).</summary>
+    public const string Float16 = "fp16";
+
+    /// <summary>Manifest precision of packages whose transformer graphs multiply in int8 (the VQGAN graphs stay float32).</summary>
+    public const string Int8 = "int8";
+
+    /// <summary>The precisions a manifest may name.</summary>
+    public static readonly IReadOnlyList<string> Precisions = [Float32, Float16, Int8];
+
     private ModelPackage(string folder, ModelManifest manifest, bool hashesVerified)
     {
         Folder = folder;
@@ -109,9 +121,9 @@ public sealed class ModelPackage
         Expect("codebook_size", m.CodebookSize, MageTokens.CodebookSize);
         Expect("mask_id", (long)m.MaskId, MageTokens.MaskId);
         Expect("fake_class_id", (long)m.FakeClassId, MageTokens.FakeClassId);
-        if (m.Precision is not ("fp32" or "fp16"))
+        if (!Precisions.Contains(m.Precision))
         {
-            throw new ModelPackageException($"Model package {folder}: precision '{m.Precision}' is not one of fp32, fp16.");
+            throw new ModelPackageException($"Model package {folder}: precision '{m.Precision}' is not one of {string.Join(", ", Precisions)}.");
         }
 
         if (m.FeatureDim is <= 0 or > 65536)

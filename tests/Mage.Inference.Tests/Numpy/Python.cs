@@ -7,6 +7,9 @@ internal static class Python
 {
     public const string Path = "/usr/bin/python3";
 
+    /// <summary>How long a script may run: an export of the tiny model takes about 20 s on 2 busy cores.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(180);
+
     public static bool IsAvailable => File.Exists(Path);
 
     /// <summary>Runs <paramref name="script"/> with <paramref name="args"/> as sys.argv[1:]; returns stdout or throws with stderr.</summary>
@@ -28,10 +31,10 @@ internal static class Python
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Path}.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
+        if (!process.WaitForExit(Timeout))
         {
             process.Kill();
-            throw new TimeoutException($"{Path} did not finish within 60 s.");
+            throw new TimeoutException($"{Path} did not finish within {Timeout.TotalSeconds} s.");
         }
 
         if (process.ExitCode != 0)

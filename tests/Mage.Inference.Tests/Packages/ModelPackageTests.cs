@@ -47,7 +47,7 @@ public sealed class ModelPackageTests
     [Theory]
     [InlineData("mask_id", "2000", "'mask_id' is 2000")]
     [InlineData("format_version", "2", "'format_version' is 2")]
-    [InlineData("precision", "\"int8\"", "precision 'int8'")]
+    [InlineData("precision", "\"int4\"", "precision 'int4' is not one of fp32, fp16, int8")]
     public void Manifest_constants_this_version_cannot_run_are_rejected(string field, string value, string expected)
     {
         using var copy = Fixtures.CopyOfTinyPackage();

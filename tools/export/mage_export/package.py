@@ -121,6 +121,9 @@ def write_package(model: MageModel, out: Path, *, force: bool, precision: str, o
         if precision == "fp16":
             from .fp16 import convert_package_to_fp16
             convert_package_to_fp16(tmp, list(GRAPH_FILES.values()))
+        elif precision == "int8":
+            from .int8 import convert_package_to_int8
+            convert_package_to_int8(tmp, list(GRAPH_FILES.values()), log=log)
         log("computing golden outputs with PyTorch")
         np.savez_compressed(tmp / "golden.npz", **golden_outputs(model, golden_batch, seed))
         files = {}

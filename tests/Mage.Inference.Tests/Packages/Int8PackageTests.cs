@@ -1,0 +1,36 @@
+using System.Globalization;
+using Mage.Inference.Numpy;
+using Mage.Inference.Packages;
+using Mage.Inference.Runtime;
+using Mage.Inference.Tests.Numpy;
+
+namespace Mage.Inference.Tests.Packages;
+
+/// <summary>
+/// Int8 packages (export.py --precision int8) on ONNX Runtime's CPU provider, against the PyTorch
+/// float32 outputs the exporter stores in golden.npz.
+/// </summary>
+public sealed class Int8PackageTests
+{
+    [PythonFact]
+    public void An_int8_export_holds_the_int8_bounds_against_the_float32_PyTorch_model()
+    {
+        using var temp = new TempFolder();
+        var folder = temp["tiny-int8"];
+        Python.Run(
+            "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+            RepoPaths.Full("tools/export/export.py"), "--random-init", "--arch", "tiny", "--seed", "0", "--precision", ModelPackage.Int8, "--out", folder);
+
+        using var model = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = "cpu" });
+        Assert.Equal(ModelPackage.Int8, model.Package.Manifest.Precision);
+        var checks = GoldenCheck.Run(model, NpzFile.Read(model.Package.GoldenPath!));
+
+        Assert.All(checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Measured} (bound {c.Tolerance})"));
+        // The int8 bounds are the ones applied: features by cosine, looser logits and schedules.
+        Assert.StartsWith("min cosine", checks.Single(c => c.Name == "features (linprobe)").Measured, StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"{GoldenCheck.Int8ScheduleMatchTolerance:P0}"), checks.Single(c => c.Name == "generation schedule (host)").Tolerance, StringComparison.Ordinal);
+        // ...and they are not vacuous: the products really are quantized, so the logits move.
+        var logits = double.Parse(checks.Single(c => c.Name == "logits").Measured["rel L2 ".Length..], CultureInfo.InvariantCulture);
+        Assert.InRange(logits, GoldenCheck.RelativeL2Tolerance, GoldenCheck.Int8LogitsRelativeL2Tolerance);
+    }
+}
