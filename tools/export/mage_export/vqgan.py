@@ -20,7 +20,7 @@ class ResBlock(nn.Module):
     """GroupNorm-swish-conv twice. When the width changes, the 1x1 shortcut is applied to the
     block's *output* (a MaskGIT quirk kept for weight compatibility), not to its input."""
 
-    def __init__(self, in_ch: int, out_ch: int, groups: int):
+    def __init__(self, in_ch: int, out_ch: int, groups: int = OFFICIAL_GROUPS):
         super().__init__()
         self.norm1 = _norm(in_ch, groups)
         self.conv1 = nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=False)
@@ -45,7 +45,7 @@ class _Level(nn.Module):
 
 
 class _Mid(nn.Module):
-    def __init__(self, ch: int, groups: int):
+    def __init__(self, ch: int, groups: int = OFFICIAL_GROUPS):
         super().__init__()
         self.block_1 = ResBlock(ch, ch, groups)
         self.block_2 = ResBlock(ch, ch, groups)
