@@ -64,13 +64,7 @@ public static class GoldenCheck
         var batch = Need("tokens").Shape[0];
         const int side = MageTokens.ImageSize;
         var checks = new List<GoldenCheckResult>();
-        var precision = model.Package.Manifest.Precision;
-        var half = precision == ModelPackage.Float16;
-        var int8 = precision == ModelPackage.Int8;
-        var l2Tolerance = half ? HalfRelativeL2Tolerance : RelativeL2Tolerance;
-        var logitsTolerance = int8 ? Int8LogitsRelativeL2Tolerance : l2Tolerance;
-        var pixelTolerance = half ? HalfPixelTolerance : PixelTolerance; // int8 packages keep the VQGAN in float32
-        var scheduleTolerance = int8 ? Int8ScheduleMatchTolerance : ScheduleMatchTolerance;
+        var bounds = BoundsFor(model.Package.Manifest.Precision);
 
         // golden "images" are uint8 [N, 256, 256, 3]; the tokenizer takes [N, 3, 256, 256] in [0, 1].
         var images = Need("images").AsUInt8();
@@ -96,20 +90,20 @@ public static class GoldenCheck
             var key = WireNames.Of(pooling);
             var features = new float[batch * model.FeatureDim];
             model.Features(expectedTokens, batch, pooling, features, cancellationToken);
-            checks.Add(int8
-                ? CosineCheck($"features ({key})", features, Need(key).AsFloat32(), model.FeatureDim, Int8FeatureCosine)
-                : RelativeL2Check($"features ({key})", features, Need(key).AsFloat32(), l2Tolerance));
+            checks.Add(bounds.FeatureCosine is { } cosine
+                ? CosineCheck($"features ({key})", features, Need(key).AsFloat32(), model.FeatureDim, cosine)
+                : RelativeL2Check($"features ({key})", features, Need(key).AsFloat32(), bounds.FeatureL2));
         }
 
         var ids = Need("decoder_ids");
         var logits = new float[ids.Shape[0] * MageTokens.Count * MageTokens.CodebookSize];
         model.Logits(ids.ToInt64Array(), ids.Shape[0], logits, cancellationToken);
-        checks.Add(RelativeL2Check("logits", logits, Need("logits").AsFloat32(), logitsTolerance));
+        checks.Add(RelativeL2Check("logits", logits, Need("logits").AsFloat32(), bounds.LogitsL2));
 
         var decoded = new float[batch * 3 * side * side];
         model.Detokenize(expectedTokens, batch, decoded, cancellationToken);
         var maxAbs = MaxAbs(decoded, Need("decoded").AsFloat32());
-        checks.Add(new GoldenCheckResult("decoded pixels", Invariant($"max abs {maxAbs:E2}"), Invariant($"<= {pixelTolerance:E0}"), maxAbs <= pixelTolerance));
+        checks.Add(new GoldenCheckResult("decoded pixels", Invariant($"max abs {maxAbs:E2}"), Invariant($"<= {bounds.Pixel:E0}"), maxAbs <= bounds.Pixel));
 
         if (golden.ContainsKey("generate_steps"))
         {
@@ -121,14 +115,26 @@ public static class GoldenCheck
                 DecodeRow[] rows = [new DecodeRow(initial, 0, 0)];
                 var expected = Need(key).ToInt64Array();
                 var host = IterativeDecoder.DecodeAsync(rows, options, model.LogitsAsync, cancellationToken: cancellationToken).AsTask().GetAwaiter().GetResult();
-                checks.Add(MatchCheck($"{name} schedule (host)", host[0], expected, scheduleTolerance));
+                checks.Add(MatchCheck($"{name} schedule (host)", host[0], expected, bounds.Schedule));
                 var device = model.Decode(rows, options, cancellationToken: cancellationToken);
-                checks.Add(MatchCheck($"{name} schedule (sampler graph)", device[0], expected, scheduleTolerance));
+                checks.Add(MatchCheck($"{name} schedule (sampler graph)", device[0], expected, bounds.Schedule));
             }
         }
 
         return checks;
     }
+
+    /// <summary>
+    /// Each precision's bounds in one place. fp16 loosens every float comparison; int8 quantizes
+    /// only the transformer, so its features are compared by cosine, its logits and schedules get
+    /// their own bounds, and its pixels (float32 VQGAN) keep the float32 bound.
+    /// </summary>
+    private static PrecisionBounds BoundsFor(string precision) => precision switch
+    {
+        ModelPackage.Float16 => new(HalfRelativeL2Tolerance, null, HalfRelativeL2Tolerance, HalfPixelTolerance, ScheduleMatchTolerance),
+        ModelPackage.Int8 => new(RelativeL2Tolerance, Int8FeatureCosine, Int8LogitsRelativeL2Tolerance, PixelTolerance, Int8ScheduleMatchTolerance),
+        _ => new(RelativeL2Tolerance, null, RelativeL2Tolerance, PixelTolerance, ScheduleMatchTolerance),
+    };
 
     /// <summary>||a - b|| / ||b||; infinite when the lengths differ, so a shape mismatch fails.</summary>
     internal static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)

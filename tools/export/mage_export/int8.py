@@ -48,8 +48,7 @@ def convert_model(model: onnx.ModelProto, keep: Optional[Set[str]] = None) -> Di
     for node in graph.node:
         for name in node.input:
             users[name] = users.get(name, 0) + 1
-    zero = "int8_zero_point"
-    graph.initializer.append(numpy_helper.from_array(np.array(0, dtype=np.int8), zero))
+    zero = "int8_zero_point"  # the weights' zero point, shared; added below if any product is converted
 
     nodes, converted, kept, dropped = [], 0, 0, set()
     for node in graph.node:
@@ -81,6 +80,8 @@ def convert_model(model: onnx.ModelProto, keep: Optional[Set[str]] = None) -> Di
         converted += 1
     del graph.node[:]
     graph.node.extend(nodes)
+    if converted:
+        graph.initializer.append(numpy_helper.from_array(np.array(0, dtype=np.int8), zero))
     kept_inits = [t for t in graph.initializer if t.name not in dropped]
     del graph.initializer[:]
     graph.initializer.extend(kept_inits)
