@@ -23,6 +23,7 @@ internal static class Compare
         var loop = DecodeLoop.Auto;
         int repeats = 2, batch = 8, threads = 0, count = 8, fixedBatch = 0;
         var tf32 = false;
+        var spin = MageModelOptions.DefaultAllowSpinning;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -39,17 +40,18 @@ internal static class Compare
                 case "--count": count = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--fixed-batch": fixedBatch = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--tf32": tf32 = true; break;
+                case "--no-spin": spin = false; break;
                 default: await Console.Error.WriteLineAsync($"unknown argument {args[i]}"); return 2;
             }
         }
 
         if (package is null || images is null)
         {
-            await Console.Error.WriteLineAsync("usage: compare --package DIR --images DIR [--device cpu|cuda] [--loop auto|host|device] [--count N] [--fixed-batch N] [--tf32] [--repeats N] [--batch N] [--threads N] [--profile PREFIX]");
+            await Console.Error.WriteLineAsync("usage: compare --package DIR --images DIR [--device cpu|cuda] [--loop auto|host|device] [--count N] [--fixed-batch N] [--tf32] [--repeats N] [--batch N] [--threads N] [--no-spin] [--profile PREFIX]");
             return 2;
         }
 
-        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false, FixedTransformerBatch = fixedBatch, AllowTf32 = tf32 });
+        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false, FixedTransformerBatch = fixedBatch, AllowTf32 = tf32, AllowSpinning = spin });
         var options = new MageEngineOptions
         {
             Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
@@ -100,6 +102,8 @@ internal static class Compare
             ["decode_loop"] = engine.DecodesOnDevice ? "device" : "host",
             ["fixed_transformer_batch"] = model.FixedRows,
             ["tf32"] = tf32,
+            ["intra_op_threads"] = threads,
+            ["allow_spinning"] = spin,
             ["images_per_generation_and_edit"] = count,
             ["precision"] = model.Package.Manifest.Precision,
             ["features_images_per_s"] = jpegs.Length / await Best(Features, repeats),

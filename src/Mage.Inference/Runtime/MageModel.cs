@@ -137,6 +137,7 @@ public sealed partial class MageModel : IDisposable
                 if (cudaDevice is null)
                 {
                     so.EnableMemoryPattern = options.MemoryPattern;
+                    so.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
                 }
 
                 if (options.ProfilePrefix is { } prefix)

@@ -22,6 +22,17 @@ public sealed class MageModelOptions
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
+    /// <summary>
+    /// Whether ONNX Runtime's CPU worker threads spin while they wait for work (its default) instead
+    /// of sleeping at once. Spinning saves a wake-up between the many small operators of a graph; it
+    /// burns cores that other sessions or processes on the same machine could use
+    /// (docs/benchmarks.md, Int8 on the CPU: thread and session settings).
+    /// </summary>
+    public bool AllowSpinning { get; set; } = DefaultAllowSpinning;
+
+    /// <summary>The default of <see cref="AllowSpinning"/>: ONNX Runtime's own.</summary>
+    public const bool DefaultAllowSpinning = true;
+
     /// <summary>Check the SHA-256 of every package file at load (reads the whole package once).</summary>
     public bool VerifyHashes { get; set; } = true;
 

@@ -36,17 +36,7 @@ internal sealed partial class ModelHost(
             var folder = string.IsNullOrWhiteSpace(settings.PackagePath)
                 ? await downloader.DownloadAsync(settings.BlobPrefix!, settings.CacheFolder, cancellationToken).ConfigureAwait(false)
                 : settings.PackagePath;
-            model = MageModel.Load(
-                new MageModelOptions
-                {
-                    PackagePath = folder,
-                    Device = settings.Device,
-                    IntraOpThreads = settings.IntraOpThreads,
-                    AllowTf32 = settings.AllowTf32,
-                    FixedTransformerBatch = settings.FixedTransformerBatch,
-                    MemoryPattern = settings.MemoryPattern,
-                },
-                loggerFactory.CreateLogger<MageModel>());
+            model = MageModel.Load(settings.ToModelOptions(folder), loggerFactory.CreateLogger<MageModel>());
             engine = new MageEngine(model, CreateEngineOptions(limits.Value) with { Loop = settings.DecodeLoop }, loggerFactory.CreateLogger<MageEngine>());
             LogLoaded(logger, model.Package.Manifest.Arch, model.Package.ContentHash, model.Device.Description);
             ready.TrySetResult(engine);

@@ -38,8 +38,23 @@ public sealed class ModelSettings : IValidatableObject
     /// <summary>ONNX Runtime's memory pattern on the CPU; off by default (see <see cref="Inference.Runtime.MageModelOptions.MemoryPattern"/>).</summary>
     public bool MemoryPattern { get; set; } = Inference.Runtime.MageModelOptions.DefaultMemoryPattern;
 
+    /// <summary>Whether ONNX Runtime's CPU threads spin while waiting; on by default (see <see cref="Inference.Runtime.MageModelOptions.AllowSpinning"/>).</summary>
+    public bool AllowSpinning { get; set; } = Inference.Runtime.MageModelOptions.DefaultAllowSpinning;
+
     /// <summary>Where the decoding schedule runs: <c>Auto</c> (on the GPU when on CUDA), <c>Host</c> or <c>Device</c>.</summary>
     public Inference.Engine.DecodeLoop DecodeLoop { get; set; } = Inference.Engine.DecodeLoop.Auto;
+
+    /// <summary>The engine's model options for the package in <paramref name="folder"/>: the one mapping of these settings.</summary>
+    public Inference.Runtime.MageModelOptions ToModelOptions(string folder) => new()
+    {
+        PackagePath = folder,
+        Device = Device,
+        IntraOpThreads = IntraOpThreads,
+        AllowTf32 = AllowTf32,
+        FixedTransformerBatch = FixedTransformerBatch,
+        MemoryPattern = MemoryPattern,
+        AllowSpinning = AllowSpinning,
+    };
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
