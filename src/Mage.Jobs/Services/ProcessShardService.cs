@@ -35,8 +35,11 @@ public sealed partial class ProcessShardService(
     TimeProvider time,
     ILogger<ProcessShardService> logger)
 {
-    private const string RowsKey = "rows";
-    private const string FailedKey = "failed";
+    /// <summary>Metadata of a committed part: its rows embedded, and its rows that failed.</summary>
+    internal const string RowsKey = "rows";
+
+    /// <summary>Metadata of a committed part: its rows that failed.</summary>
+    internal const string FailedKey = "failed";
 
     /// <summary>Handles one shard message.</summary>
     /// <param name="message">The JSON <see cref="ShardMessage"/>.</param>
