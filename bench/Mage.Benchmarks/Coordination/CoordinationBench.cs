@@ -21,7 +21,7 @@ internal static class CoordinationBench
         var source = "coordsource";
         int[] concurrency = [1, 4, 16, 64, 256];
         int perWorker = 4, minShards = 64, blobs = 100_000, shardSize = 64, limitSeconds = 180;
-        int[] stripes = [0];
+        int[] stripes = [-1, 0];
         static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
         for (var i = 0; i < args.Length; i++)
         {
@@ -34,7 +34,7 @@ internal static class CoordinationBench
                 case "--label": label = args[++i]; break;
                 case "--source": source = args[++i]; break;
                 case "--concurrency": concurrency = [.. args[++i].Split(',').Select(Int)]; break;
-                case "--stripes": stripes = [.. args[++i].Split(',').Select(Int)]; break;
+                case "--stripes": stripes = [.. args[++i].Split(',').Select(s => s == "auto" ? -1 : Int(s))]; break;
                 case "--shards-per-worker": perWorker = Int(args[++i]); break;
                 case "--min-shards": minShards = Int(args[++i]); break;
                 case "--blobs": blobs = Int(args[++i]); break;
@@ -47,7 +47,7 @@ internal static class CoordinationBench
         if (connection is null || output is null || package is null || scenario is not ("all" or "commit" or "submit"))
         {
             await Console.Error.WriteLineAsync("usage: coordination --connection STR --out DIR --package DIR [--scenario all|commit|submit] [--label NAME] " +
-                "[--concurrency 1,4,16,64,256] [--stripes 0] [--shards-per-worker 4] [--min-shards 64] [--time-limit 180] [--blobs 100000] [--shard-size 64] [--source NAME]");
+                "[--concurrency 1,4,16,64,256] [--stripes auto,0] [--shards-per-worker 4] [--min-shards 64] [--time-limit 180] [--blobs 100000] [--shard-size 64] [--source NAME]");
             return 2;
         }
 

@@ -150,6 +150,7 @@ public sealed partial class SubmitJobService(
             StartedAt = time.GetUtcNow(),
             UpdatedAt = time.GetUtcNow(),
             DoneShards = Convert.ToBase64String(new byte[(shards + 7) / 8]),
+            Stripes = JobStripe.CountFor(shards),
         }, cancellationToken).ConfigureAwait(false);
         LogListed(logger, spec.JobId, images, shards);
         return await EnqueueAsync(spec.JobId, shards, cancellationToken).ConfigureAwait(false);
