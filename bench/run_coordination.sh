@@ -5,14 +5,16 @@
 # (listing, shard lists, first shard message). Results: artifacts/bench/coordination/LABEL/.
 # Usage: bench/run_coordination.sh [LABEL=run] [extra arguments for `Mage.Benchmarks coordination`]
 # BENCH_DLL=path runs another build of the benchmark (e.g. one of an earlier commit) instead of building this one.
-# Azurite keeps its data in artifacts/bench/coordination/azurite, so the 100,000 source blobs are
-# created once and reused by later runs.
+# Azurite keeps its data in artifacts/bench/coordination/azurite (AZURITE_DATA), so the 100,000
+# source blobs are created once and reused by later runs. Azurite slows down with them there (it
+# rewrites its whole database file as it saves), so compare commit runs on the same database: the
+# results in bench/results/2026-11-29-coordination ran the commit scenario on an empty one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 label=${1:-run}
 shift || true
 out=artifacts/bench/coordination/$label
-data=artifacts/bench/coordination/azurite
+data=${AZURITE_DATA:-artifacts/bench/coordination/azurite}
 mkdir -p "$out" "$data"
 [[ -f tools/azurite/node_modules/azurite/dist/src/azurite.js ]] || npm ci --prefix tools/azurite --no-audit --no-fund --loglevel=error
 dll=${BENCH_DLL:-bench/Mage.Benchmarks/bin/Release/net10.0/Mage.Benchmarks.dll}

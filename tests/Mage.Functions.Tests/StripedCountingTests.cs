@@ -139,13 +139,34 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         await AssertCompletedOnceAsync("legacy", shards);
     }
 
+    [Fact]
+    public async Task A_completion_event_whose_parts_would_not_fit_in_a_queue_message_lists_the_manifest_alone()
+    {
+        // 80 parts under a 400-character prefix: ~35 KB of names, past ProcessShardService.MaxEventPartChars.
+        const int shards = 80;
+        var prefix = string.Concat(Enumerable.Range(0, 40).Select(i => $"level-{i:D2}/")) + "big/";
+        var messages = await SubmitCommittedAsync("big", shards, prefix);
+        var service = host.Get<ProcessShardService>();
+        foreach (var message in messages)
+        {
+            await service.ProcessAsync(message);
+        }
+
+        var events = await host.DrainAsync(host.Storage.EventsQueue);
+        var outputs = JsonDocument.Parse(Assert.Single(events)).RootElement.GetProperty("data").GetProperty("outputs");
+        Assert.Equal([$"{host.Storage.ResultsContainer}/{ResultsLayout.JobManifest(prefix)}"], outputs.EnumerateArray().Select(o => o.GetString()));
+        using var manifest = JsonDocument.Parse((await host.Container(host.Storage.ResultsContainer).GetBlobClient(ResultsLayout.JobManifest(prefix)).DownloadContentAsync()).Value.Content);
+        Assert.Equal(shards, manifest.RootElement.GetProperty("parts").GetArrayLength());
+    }
+
     /// <summary>Submits a job of one image per shard, commits every shard's part, and returns its shard messages in shard order.</summary>
-    private async Task<List<string>> SubmitCommittedAsync(string jobId, int shards)
+    private async Task<List<string>> SubmitCommittedAsync(string jobId, int shards, string? outputPrefix = null)
     {
         var job = JsonSerializer.Serialize(new
         {
             jobId,
             source = new { container = host.Storage.UploadsContainer, blobs = Enumerable.Range(0, shards).Select(i => $"set/{i:D3}.png") },
+            output = new { container = host.Storage.ResultsContainer, prefix = outputPrefix ?? $"jobs/{jobId}/" },
             shardSize = 1,
         });
         var status = await host.Get<SubmitJobService>().SubmitAsync(job);

@@ -42,6 +42,14 @@ public sealed partial class ProcessShardService(
     /// <summary>Metadata of a committed part: its rows that failed.</summary>
     internal const string FailedKey = "failed";
 
+    /// <summary>
+    /// Most characters of part names a completion event lists (JSON quotes and commas counted). A
+    /// storage-queue message holds 64 KiB, of which base64 leaves 48 KiB; a job of 1,024 shards
+    /// listed ~90 KB of parts, so its event could never be sent and every later delivery retried
+    /// it (the coordination benchmark, 2026-11-29). Past this, the event lists the manifest alone.
+    /// </summary>
+    internal const int MaxEventPartChars = 32 * 1024;
+
     // A view over the injected store and clock, not state: built per use, so the primary
     // constructor's parameters stay the only place they are kept.
     private ShardCounter Counter => new(statuses, time);
@@ -253,8 +261,14 @@ public sealed partial class ProcessShardService(
 
         var manifest = new JobManifest(status.JobId, JobState.Completed, status.OutputContainer, parts, status.ImagesTotal, status.ImagesDone, status.ImagesFailed, status.ShardsTotal, status.ShardsFailed,
             status.Pooling, status.Normalize, status.Preprocess);
+        var partOutputs = parts.Select(p => $"{status.OutputContainer}/{p.Name}").ToList();
+        if (partOutputs.Sum(o => o.Length + 4) > MaxEventPartChars)
+        {
+            partOutputs.Clear(); // the manifest lists them
+        }
+
         var announce = new MageEventDraft(MageEventTypes.JobCompleted, $"jobs/{status.JobId}", status.JobId,
-            new MageEventData(status.JobId, null, Outcome.Completed, [$"{status.OutputContainer}/{manifestBlob.Name}", .. parts.Select(p => $"{status.OutputContainer}/{p.Name}")]));
+            new MageEventData(status.JobId, null, Outcome.Completed, [$"{status.OutputContainer}/{manifestBlob.Name}", .. partOutputs]));
         if (await commits.CommitAsync(manifestBlob, manifest, announce, cancellationToken).ConfigureAwait(false))
         {
             LogCompleted(logger, status.JobId, status.ImagesDone, status.ImagesFailed);
