@@ -16,6 +16,11 @@ if (args.Length > 2 && args[0] == "check")
     return await Mage.Benchmarks.DeviceCheck.RunAsync(args[1], args[2], Arg(3, 16), Arg(4, 0));
 }
 
+if (args.Length > 0 && args[0] == "coordination")
+{
+    return await Mage.Benchmarks.Coordination.CoordinationBench.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "compare")
 {
     return await Mage.Benchmarks.Compare.RunAsync(args[1..]);

@@ -31,11 +31,9 @@ internal sealed class ChaosProbe(BlobServiceClient blobs, QueueServiceClient raw
     public static bool IsReasoned(string? text) =>
         text is not null && text.IndexOf(": ", StringComparison.Ordinal) is > 0 and var colon && Reasons.Contains(text[..colon]) && text.Length > colon + 2;
 
-    public async Task<JobStatus?> JobStatusAsync(string jobId, CancellationToken cancellationToken)
-    {
-        using var doc = await JsonAsync(Jobs, ResultsLayout.JobStatus(jobId), cancellationToken).ConfigureAwait(false);
-        return doc?.Deserialize<JobStatus>(JsonDefaults.Documents);
-    }
+    /// <summary>The job's status as the status API answers it (its status document plus the stripes still counting).</summary>
+    public async Task<JobStatus?> JobStatusAsync(string jobId, CancellationToken cancellationToken) =>
+        (await new JobStatusStore(blobs, Microsoft.Extensions.Options.Options.Create(names)).GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Status;
 
     /// <summary>Every row of the job's Parquet parts.</summary>
     public async Task<List<EmbeddingRow>> RowsAsync(string outputPrefix, CancellationToken cancellationToken)

@@ -34,7 +34,7 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
         using var deadline = Deadline(cancellationToken);
         try
         {
-            if (await statuses.GetAsync(jobId, deadline.Token).ConfigureAwait(false) is not null)
+            if (await statuses.GetDocumentAsync(jobId, deadline.Token).ConfigureAwait(false) is not null)
             {
                 return new ApiResult(HttpStatusCode.Conflict, new { error = $"Job {jobId} already exists.", status = $"jobs/{jobId}" });
             }
@@ -64,7 +64,7 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
         return deadline;
     }
 
-    /// <summary>The status document of a job.</summary>
+    /// <summary>The status of a job: its status document with the counts of its stripes added (<see cref="JobStatusStore.GetAsync"/>).</summary>
     public async Task<ApiResult> GetStatusAsync(string jobId, CancellationToken cancellationToken = default)
     {
         if (!BlobNames.IsId(jobId))

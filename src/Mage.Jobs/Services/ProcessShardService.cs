@@ -19,10 +19,11 @@ namespace Mage.Jobs.Services;
 /// Embeds the images of one shard into one Parquet part, commits it exactly once and counts it in
 /// the job status exactly once. The part is written in one conditional Put Blob (If-None-Match: *),
 /// which is atomic: a cancelled or crashed worker leaves nothing, and of two concurrent copies of
-/// a shard only one commits. Counting uses a per-shard bit in the status document, so a
-/// redelivered message that finds its part committed only makes sure it was counted. A shard is
-/// claimed (<see cref="ResultsLayout.ShardClaim"/>) before it is embedded: a copy that finds the
-/// claim held throws <see cref="WorkClaimedException"/> and is retried later.
+/// a shard only one commits. Counting uses a per-shard bit in the shard's stripe and then in the
+/// status document (<see cref="ShardCounter"/>), so a redelivered message that finds its part
+/// committed only makes sure it was counted. A shard is claimed
+/// (<see cref="ResultsLayout.ShardClaim"/>) before it is read, embedded or counted: a copy that
+/// finds the claim held throws <see cref="WorkClaimedException"/> and is retried later.
 /// </summary>
 /// <remarks>Thread-safe singleton.</remarks>
 public sealed partial class ProcessShardService(
@@ -35,8 +36,23 @@ public sealed partial class ProcessShardService(
     TimeProvider time,
     ILogger<ProcessShardService> logger)
 {
-    private const string RowsKey = "rows";
-    private const string FailedKey = "failed";
+    /// <summary>Metadata of a committed part: its rows embedded.</summary>
+    internal const string RowsKey = "rows";
+
+    /// <summary>Metadata of a committed part: its rows that failed.</summary>
+    internal const string FailedKey = "failed";
+
+    /// <summary>
+    /// Most characters of part names a completion event lists (JSON quotes and commas counted). A
+    /// storage-queue message holds 64 KiB, of which base64 leaves 48 KiB; a job of 1,024 shards
+    /// listed ~90 KB of parts, so its event could never be sent and every later delivery retried
+    /// it (the coordination benchmark, 2026-11-29). Past this, the event lists the manifest alone.
+    /// </summary>
+    internal const int MaxEventPartChars = 32 * 1024;
+
+    // A view over the injected store and clock, not state: built per use, so the primary
+    // constructor's parameters stay the only place they are kept.
+    private ShardCounter Counter => new(statuses, time);
 
     /// <summary>Handles one shard message.</summary>
     /// <param name="message">The JSON <see cref="ShardMessage"/>.</param>
@@ -57,20 +73,25 @@ public sealed partial class ProcessShardService(
             return new ShardOutcome(Outcome.Ignored);
         }
 
-        var status = (await statuses.GetAsync(shard.JobId, cancellationToken).ConfigureAwait(false))?.Status;
+        // The status document alone: its stripes are read only for this shard's (one read per message, never a listing).
+        var status = (await statuses.GetDocumentAsync(shard.JobId, cancellationToken).ConfigureAwait(false))?.Status;
         if (status is null || status.State is JobState.Failed or JobState.Listing || shard.Shard >= status.ShardsTotal)
         {
             LogNotRunnable(logger, shard.JobId, shard.Shard, status is null ? "unknown" : WireNames.Of(status.State));
             return new ShardOutcome(Outcome.Ignored);
         }
 
-        if (status.IsShardCounted(shard.Shard))
+        if (await Counter.FindCountedAsync(status, shard.Shard, cancellationToken).ConfigureAwait(false) is { } counted)
         {
-            await EnsureCompletionAsync(status, cancellationToken).ConfigureAwait(false);
+            await EnsureCompletionAsync(counted, cancellationToken).ConfigureAwait(false);
             return new ShardOutcome(Outcome.AlreadyCounted);
         }
 
+        // Claimed before anything is read or counted, so a copy never embeds or counts a shard another is working on.
         var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+        var marker = jobs.GetBlobClient(ResultsLayout.ShardClaim(shard.JobId, shard.Shard));
+        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
+            ?? throw WorkClaimedException.For($"Shard {shard.Shard} of job {shard.JobId}", $"{jobs.Name}/{marker.Name}");
         var shardDoc = await BlobWrites.TryDownloadAsync(jobs.GetBlobClient(ResultsLayout.JobShard(shard.JobId, shard.Shard)), cancellationToken).ConfigureAwait(false);
         ShardDocument? doc = null;
         try
@@ -85,21 +106,17 @@ public sealed partial class ProcessShardService(
         if (doc is null)
         {
             LogShardMissing(logger, shard.JobId, shard.Shard);
-            await CountAsync(shard.JobId, shard.Shard, 0, 0, shardFailed: true, cancellationToken).ConfigureAwait(false);
+            await CountAsync(status, shard.Shard, 0, 0, shardFailed: true, cancellationToken).ConfigureAwait(false);
             return new ShardOutcome(Outcome.Failed);
         }
 
-        // Claimed before the part is looked for, so a copy never embeds a shard another is embedding.
-        var marker = jobs.GetBlobClient(ResultsLayout.ShardClaim(doc.JobId, doc.Shard));
-        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
-            ?? throw WorkClaimedException.For($"Shard {doc.Shard} of job {doc.JobId}", $"{jobs.Name}/{marker.Name}");
         var output = blobs.GetBlobContainerClient(doc.OutputContainer);
         var part = output.GetBlobClient(ResultsLayout.JobPart(doc.OutputPrefix, doc.Shard));
         var existing = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
         {
             var (okRows, failedRows) = ReadCounts(existing.Metadata);
-            await CountAsync(doc.JobId, doc.Shard, okRows, failedRows, shardFailed: false, cancellationToken).ConfigureAwait(false);
+            await CountAsync(status, shard.Shard, okRows, failedRows, shardFailed: false, cancellationToken).ConfigureAwait(false);
             return new ShardOutcome(Outcome.AlreadyCommitted, okRows + failedRows, failedRows);
         }
 
@@ -119,12 +136,12 @@ public sealed partial class ProcessShardService(
         {
             var winner = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
             (var ok, failed) = winner is null ? (0, 0) : ReadCounts(winner.Metadata);
-            await CountAsync(doc.JobId, doc.Shard, ok, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
+            await CountAsync(status, shard.Shard, ok, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
             return new ShardOutcome(Outcome.AlreadyCommitted, ok + failed, failed);
         }
 
         LogCommitted(logger, doc.JobId, doc.Shard, rows.Length, failed);
-        await CountAsync(doc.JobId, doc.Shard, rows.Length - failed, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
+        await CountAsync(status, shard.Shard, rows.Length - failed, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
         return new ShardOutcome(Outcome.Committed, rows.Length, failed);
     }
 
@@ -190,20 +207,22 @@ public sealed partial class ProcessShardService(
         return row;
     }
 
-    private async Task CountAsync(string jobId, int shard, long ok, long failed, bool shardFailed, CancellationToken cancellationToken)
+    private async Task CountAsync(JobStatus status, int shard, long ok, long failed, bool shardFailed, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var updated = await statuses.UpdateAsync(jobId, s => s.IsShardCounted(shard) || s.State.IsFinal() ? null : s.WithShard(shard, ok, failed, shardFailed, now), cancellationToken).ConfigureAwait(false);
-        if (updated is { } u)
+        if (await Counter.CountAsync(status, shard, ok, failed, shardFailed, cancellationToken).ConfigureAwait(false) is { } after)
         {
-            await EnsureCompletionAsync(u.After, cancellationToken).ConfigureAwait(false);
+            await EnsureCompletionAsync(after, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// When the job is complete: writes the manifest once and publishes the completion event once.
     /// Every later call (each shard message of a completed job) only publishes an event that a
-    /// crashed worker left in the manifest's outbox, with the same id.
+    /// crashed worker left in the manifest's outbox, with the same id. Both happen under the job's
+    /// completion claim (<see cref="ResultsLayout.JobCompletionClaim"/>): without it, copies of
+    /// shard messages arriving while the manifest's writer was still publishing each published its
+    /// event again (seen with 32 concurrent deliveries, StripedCountingTests). A call that finds
+    /// the claim held throws <see cref="WorkClaimedException"/>, so its message is retried.
     /// </summary>
     private async Task EnsureCompletionAsync(JobStatus status, CancellationToken cancellationToken)
     {
@@ -214,12 +233,25 @@ public sealed partial class ProcessShardService(
 
         var output = blobs.GetBlobContainerClient(status.OutputContainer);
         var manifestBlob = output.GetBlobClient(ResultsLayout.JobManifest(status.OutputPrefix));
+
+        // Written and announced: nothing to do, and nothing to claim (a manifest has no error record).
+        if (await commits.IsSettledAsync(manifestBlob, manifestBlob, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+        var marker = jobs.GetBlobClient(ResultsLayout.JobCompletionClaim(status.JobId));
+        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
+            ?? throw WorkClaimedException.For($"The completion of job {status.JobId}", $"{jobs.Name}/{marker.Name}");
         if (await manifestBlob.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
             await commits.EnsurePublishedAsync(manifestBlob, cancellationToken).ConfigureAwait(false);
             return;
         }
 
+        // Stripes a worker left when it died between folding and deleting one: the job is done, nothing counts them.
+        await statuses.DeleteStripesAsync(status.JobId, cancellationToken).ConfigureAwait(false);
         var parts = new List<ManifestPart>();
         await foreach (var item in output.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, ResultsLayout.JobPartsFolder(status.OutputPrefix), cancellationToken).ConfigureAwait(false))
         {
@@ -229,8 +261,14 @@ public sealed partial class ProcessShardService(
 
         var manifest = new JobManifest(status.JobId, JobState.Completed, status.OutputContainer, parts, status.ImagesTotal, status.ImagesDone, status.ImagesFailed, status.ShardsTotal, status.ShardsFailed,
             status.Pooling, status.Normalize, status.Preprocess);
+        var partOutputs = parts.Select(p => $"{status.OutputContainer}/{p.Name}").ToList();
+        if (partOutputs.Sum(o => o.Length + 4) > MaxEventPartChars)
+        {
+            partOutputs.Clear(); // the manifest lists them
+        }
+
         var announce = new MageEventDraft(MageEventTypes.JobCompleted, $"jobs/{status.JobId}", status.JobId,
-            new MageEventData(status.JobId, null, Outcome.Completed, [$"{status.OutputContainer}/{manifestBlob.Name}", .. parts.Select(p => $"{status.OutputContainer}/{p.Name}")]));
+            new MageEventData(status.JobId, null, Outcome.Completed, [$"{status.OutputContainer}/{manifestBlob.Name}", .. partOutputs]));
         if (await commits.CommitAsync(manifestBlob, manifest, announce, cancellationToken).ConfigureAwait(false))
         {
             LogCompleted(logger, status.JobId, status.ImagesDone, status.ImagesFailed);

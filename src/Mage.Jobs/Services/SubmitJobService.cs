@@ -37,6 +37,13 @@ public sealed partial class SubmitJobService(
     ILogger<SubmitJobService> logger)
 {
     /// <summary>
+    /// Shard lists written, and shard messages sent, at once. Each is one storage round trip, so
+    /// one after another a million-image job's 15,625 of each took minutes before the last shard
+    /// was enqueued (bench/results/2026-11-29-coordination).
+    /// </summary>
+    private const int WriteConcurrency = 16;
+
+    /// <summary>
     /// Handles one job message. Returns the job's status, or null when the message named no usable
     /// job id or the jobs container is gone and cannot be recreated (then a failed event says so).
     /// </summary>
@@ -150,6 +157,7 @@ public sealed partial class SubmitJobService(
             StartedAt = time.GetUtcNow(),
             UpdatedAt = time.GetUtcNow(),
             DoneShards = Convert.ToBase64String(new byte[(shards + 7) / 8]),
+            Stripes = JobStripe.CountFor(shards),
         }, cancellationToken).ConfigureAwait(false);
         LogListed(logger, spec.JobId, images, shards);
         return await EnqueueAsync(spec.JobId, shards, cancellationToken).ConfigureAwait(false);
@@ -183,16 +191,29 @@ public sealed partial class SubmitJobService(
         var max = limits.Value.MaxImagesPerJob;
         var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
         var pending = new List<ShardBlob>(spec.ShardSize);
+        var batch = new List<ShardDocument>(WriteConcurrency);
         var shards = 0;
         long images = 0;
 
+        // Shard lists go out WriteConcurrency at a time; each is created with If-None-Match: *, so
+        // the order they land in does not matter, and a failure fails the listing as before.
+        Task WriteBatchAsync()
+        {
+            var writing = batch.Select(doc => BlobWrites.TryCreateAsync(jobs.GetBlobClient(ResultsLayout.JobShard(spec.JobId, doc.Shard)), JsonDefaults.ToDocument(doc), "application/json", cancellationToken: cancellationToken)).ToList();
+            batch.Clear();
+            return Task.WhenAll(writing);
+        }
+
         async Task FlushAsync()
         {
-            var doc = new ShardDocument(spec.JobId, shards, spec.SourceContainer, spec.OutputContainer, spec.OutputPrefix,
-                spec.Pooling, spec.Normalize, spec.Preprocess, [.. pending]);
-            await BlobWrites.TryCreateAsync(jobs.GetBlobClient(ResultsLayout.JobShard(spec.JobId, shards)), JsonDefaults.ToDocument(doc), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false);
+            batch.Add(new ShardDocument(spec.JobId, shards, spec.SourceContainer, spec.OutputContainer, spec.OutputPrefix,
+                spec.Pooling, spec.Normalize, spec.Preprocess, [.. pending]));
             shards++;
             pending.Clear();
+            if (batch.Count == WriteConcurrency)
+            {
+                await WriteBatchAsync().ConfigureAwait(false);
+            }
         }
 
         if (spec.Blobs is { } explicitList)
@@ -235,6 +256,7 @@ public sealed partial class SubmitJobService(
             await FlushAsync().ConfigureAwait(false);
         }
 
+        await WriteBatchAsync().ConfigureAwait(false);
         return (shards, images);
     }
 
@@ -242,15 +264,10 @@ public sealed partial class SubmitJobService(
     {
         var queue = queues.GetQueueClient(storage.Value.ShardsQueue);
         var current = (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Status;
-        for (var n = 0; n < shards; n++)
-        {
-            if (current?.IsShardCounted(n) == true)
-            {
-                continue;
-            }
-
-            await queue.SendMessageAsync(JsonSerializer.Serialize(new ShardMessage(jobId, n)), cancellationToken).ConfigureAwait(false);
-        }
+        var counted = current is null ? new HashSet<int>() : ShardBitmap.Indices(current.DoneShards).ToHashSet(); // decoded once, not once per shard
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = WriteConcurrency, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards).Where(n => !counted.Contains(n)), parallel, async (n, ct) =>
+            await queue.SendMessageAsync(JsonSerializer.Serialize(new ShardMessage(jobId, n)), ct).ConfigureAwait(false)).ConfigureAwait(false);
 
         var updated = await statuses.UpdateAsync(jobId, s => s.Enqueued ? null : s with { Enqueued = true, UpdatedAt = time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
         return updated?.After;

@@ -29,10 +29,25 @@ public static class ResultsLayout
     internal static string ShardClaim(string jobId, int shard) => $"jobs/{jobId}/claims/{shard:D6}";
 
     /// <summary>
+    /// The claim marker of a job's completion (writing its manifest, publishing its event), in the
+    /// jobs container; present only while a delivery holds it.
+    /// </summary>
+    internal static string JobCompletionClaim(string jobId) => $"jobs/{jobId}/claims/completion";
+
+    /// <summary>
     /// The claim marker of a unit of work that has a folder of its own (a request, an upload
     /// version): <c>{folder}claim</c>, present only while a delivery holds the claim.
     /// </summary>
     internal static string Claim(string folder) => folder + "claim";
+
+    /// <summary>
+    /// Stripe <paramref name="stripe"/> of a job's shard counts (<see cref="Services.JobStripe"/>), in
+    /// the jobs container; present from its first count until it is folded into the status document.
+    /// </summary>
+    internal static string JobStripe(string jobId, int stripe) => $"jobs/{jobId}/stripes/{stripe:D3}";
+
+    /// <summary>Folder of a job's stripes.</summary>
+    internal static string JobStripesFolder(string jobId) => $"jobs/{jobId}/stripes/";
 
     /// <summary>A shard's list of blobs in the jobs container.</summary>
     public static string JobShard(string jobId, int shard) => $"jobs/{jobId}/shards/{shard:D6}.json";

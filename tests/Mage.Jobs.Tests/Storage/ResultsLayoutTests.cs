@@ -47,6 +47,9 @@ public sealed class ResultsLayoutTests
         Assert.Equal("jobs/j1/status.json", ResultsLayout.JobStatus("j1"));
         Assert.Equal("jobs/j1/shards/", ResultsLayout.JobShardsFolder("j1"));
         Assert.Equal("rejected/0a6df48a27ef7db4.json", ResultsLayout.RejectedJob("0a6df48a27ef7db4"));
+        Assert.Equal("jobs/j1/stripes/", ResultsLayout.JobStripesFolder("j1"));
+        Assert.Equal("jobs/j1/stripes/007", ResultsLayout.JobStripe("j1", 7));
+        Assert.StartsWith(ResultsLayout.JobStripesFolder("j1"), ResultsLayout.JobStripe("j1", 63), StringComparison.Ordinal);
     }
 
     [Theory]

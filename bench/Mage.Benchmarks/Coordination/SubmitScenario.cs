@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Queues;
+using Mage.Jobs.Services;
+using Mage.Jobs.Storage;
+
+namespace Mage.Benchmarks.Coordination;
+
+/// <summary>
+/// The submit step of a large job: makes sure the source container holds <c>blobs</c> small
+/// blobs (created once, kept for later runs when storage keeps its data), lists them bare, then
+/// runs the real <see cref="SubmitJobService.SubmitAsync"/> on a job over all of them while a
+/// second, uncounted client watches the shards queue and the status document.
+/// </summary>
+internal static class SubmitScenario
+{
+    private const string Prefix = "img/";
+
+    public static async Task<SubmitResult> RunAsync(CoordinationHost host, string connection, string sourceName, int blobs, int shardSize, CancellationToken cancellationToken)
+    {
+        var source = host.Blobs.GetBlobContainerClient(sourceName);
+        await source.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var (count, _, _) = await ListAsync(source, cancellationToken).ConfigureAwait(false);
+        double? createSeconds = null;
+        if (count < blobs)
+        {
+            var created = Stopwatch.StartNew();
+            await CreateAsync(source, blobs, cancellationToken).ConfigureAwait(false);
+            createSeconds = Math.Round(created.Elapsed.TotalSeconds, 2);
+            Console.WriteLine($"created {blobs} blobs in {createSeconds} s");
+        }
+
+        var (listed, pages, listSeconds) = await ListAsync(source, cancellationToken).ConfigureAwait(false);
+        Console.WriteLine($"listed {listed} blobs in {pages} pages, {listSeconds:F2} s");
+
+        var jobId = $"submit-{Guid.NewGuid().ToString("N")[..6]}";
+        var message = JsonSerializer.Serialize(new
+        {
+            jobId,
+            source = new { container = sourceName, prefix = Prefix },
+            output = new { container = host.Storage.ResultsContainer, prefix = $"bench/{jobId}/" },
+            shardSize,
+        });
+
+        // Watchers with their own clients, so their polling is not in the tally.
+        var shardsQueue = new QueueClient(connection, host.Storage.ShardsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var statusBlob = new BlobClient(connection, host.Storage.JobsContainer, ResultsLayout.JobStatus(jobId));
+        host.Tally.Reset();
+        var clock = Stopwatch.StartNew();
+        var submit = Task.Run(() => host.Get<SubmitJobService>().SubmitAsync(message, cancellationToken), cancellationToken);
+        double? firstShard = null, running = null;
+        while (!submit.IsCompleted && (firstShard is null || running is null))
+        {
+            if (firstShard is null && (await shardsQueue.PeekMessagesAsync(1, cancellationToken).ConfigureAwait(false)).Value.Length > 0)
+            {
+                firstShard = clock.Elapsed.TotalSeconds;
+            }
+
+            if (running is null && await IsRunningAsync(statusBlob, cancellationToken).ConfigureAwait(false))
+            {
+                running = clock.Elapsed.TotalSeconds;
+            }
+
+            await Task.Delay(25, cancellationToken).ConfigureAwait(false);
+        }
+
+        var status = await submit.ConfigureAwait(false) ?? throw new InvalidOperationException($"job {jobId} was not submitted");
+        var submitSeconds = clock.Elapsed.TotalSeconds;
+        var requests = host.Tally.Snapshot();
+        if (status.State != JobState.Running || !status.Enqueued)
+        {
+            throw new InvalidOperationException($"job {jobId} ended {status.State}: {status.Reason}");
+        }
+
+        running ??= submitSeconds;
+        firstShard ??= submitSeconds;
+        return new SubmitResult(
+            listed, shardSize, createSeconds, Math.Round(listSeconds, 3), pages, Math.Round(listed / listSeconds),
+            status.ShardsTotal, Math.Round(running.Value, 3), Math.Round(firstShard.Value, 3), Math.Round(submitSeconds, 3),
+            Math.Round(status.ShardsTotal / running.Value, 1), Math.Round(status.ShardsTotal / Math.Max(1e-3, submitSeconds - running.Value), 1),
+            requests);
+    }
+
+    private static async Task<bool> IsRunningAsync(BlobClient statusBlob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var content = (await statusBlob.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content;
+            return JsonSerializer.Deserialize<JobStatus>(content.ToMemory().Span, JsonDefaults.Documents)?.State == JobState.Running;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<(int Count, int Pages, double Seconds)> ListAsync(BlobContainerClient source, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        int count = 0, pages = 0;
+        await foreach (var page in source.GetBlobsAsync(BlobTraits.None, BlobStates.None, Prefix, cancellationToken).AsPages(pageSizeHint: 5000).ConfigureAwait(false))
+        {
+            pages++;
+            count += page.Values.Count;
+        }
+
+        return (count, pages, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Uploads <c>img/{i:D7}.jpg</c> for every i below <paramref name="blobs"/> that is not there yet (32 bytes each).</summary>
+    private static async Task CreateAsync(BlobContainerClient source, int blobs, CancellationToken cancellationToken)
+    {
+        var content = BinaryData.FromBytes(new byte[32]);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, blobs), parallel, async (i, ct) =>
+        {
+            try
+            {
+                await source.GetBlobClient($"{Prefix}{i:D7}.jpg").UploadAsync(content, new BlobUploadOptions
+                {
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                }, ct).ConfigureAwait(false);
+            }
+            catch (RequestFailedException e) when (e.Status == 409)
+            {
+                // created by an earlier run
+            }
+        }).ConfigureAwait(false);
+    }
+}
