@@ -6,6 +6,7 @@ using Mage.Cli.Jobs;
 using Mage.Inference;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
+using Mage.Jobs.Options;
 using Mage.Jobs.Services;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -34,7 +35,7 @@ internal static class JobCommands
         var pooling = CommonOptions.OptionalChoice<FeaturePooling>("--pooling", $"Which feature. Default (the app's): {WireNames.Of(MageDefaults.Pooling)}.");
         var normalize = new Option<bool>("--normalize") { Description = "Scale each embedding to unit L2 norm." };
         var preprocess = CommonOptions.OptionalChoice<PreprocessMode>("--preprocess", $"How each image becomes 256x256. Default (the app's): {WireNames.Of(MageDefaults.EmbedPreprocess)}.");
-        var shardSize = new Option<int?>("--shard-size") { Description = "Images per shard message. Default (the app's): 256, at most Mage:Limits:MaxShardSize.", HelpName = "N" };
+        var shardSize = new Option<int?>("--shard-size") { Description = $"Images per shard message. Default (the app's): {LimitSettings.DefaultShardSize}, at most Mage:Limits:MaxShardSize.", HelpName = "N" };
         var jobId = new Option<string?>("--job-id") { Description = "The job id, 1-64 of A-Z a-z 0-9 . _ -. Default: job-<UTC time>-<random>.", HelpName = "ID" };
         var outputContainer = new Option<string?>("--output-container") { Description = "Where the Parquet parts and manifest go. Default: the results container.", HelpName = "C" };
         var outputPrefix = new Option<string?>("--output-prefix") { Description = "Folder for this job's output; must be empty. Default: jobs/<id>/.", HelpName = "P" };

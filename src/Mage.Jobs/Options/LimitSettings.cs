@@ -32,6 +32,9 @@ public sealed class LimitSettings
     [Range(1, 4096)]
     public int MaxShardSize { get; set; } = 256;
 
+    /// <summary>Images per shard when a job does not say (capped by <see cref="MaxShardSize"/>).</summary>
+    public const int DefaultShardSize = 256;
+
     /// <summary>Most images one generation request may ask for (the engine's own cap is <see cref="MageDefaults.MaxGenerateCount"/>).</summary>
     [Range(1, MageDefaults.MaxGenerateCount)]
     public int MaxGenerateCount { get; set; } = 64;

@@ -89,7 +89,7 @@ internal static class JobRequestParser
             return $"output.prefix '{outputPrefix}' must be a non-empty folder without '..', empty segments or control characters.";
         }
 
-        var shardSize = r.ShardSize ?? Math.Min(256, limits.MaxShardSize);
+        var shardSize = r.ShardSize ?? Math.Min(LimitSettings.DefaultShardSize, limits.MaxShardSize);
         if (shardSize < 1 || shardSize > limits.MaxShardSize)
         {
             return $"shardSize {shardSize} must be between 1 and {limits.MaxShardSize}.";

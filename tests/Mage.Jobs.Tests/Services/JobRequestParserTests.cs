@@ -54,6 +54,16 @@ public sealed class JobRequestParserTests
     }
 
     [Fact]
+    public void Default_shard_size_is_the_documented_256_under_a_larger_limit()
+    {
+        // docs/operations.md shows "shardSize": 256 as the default; --shard-size's help says the same.
+        var spec = Parse("""{ "jobId": "j1", "source": { "container": "photos" } }""", new LimitSettings { MaxShardSize = 4096 }).Spec;
+
+        Assert.NotNull(spec);
+        Assert.Equal(256, spec.ShardSize);
+    }
+
+    [Fact]
     public void Blob_list_job_keeps_the_list_and_every_option()
     {
         var result = Parse("""
