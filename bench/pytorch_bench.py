@@ -1,9 +1,20 @@
 #!/usr/bin/env python3
-"""The PyTorch side of the CPU comparison (docs/benchmarks.md): the same weights as a Mage package
-made by `export.py --random-init --arch <arch> --seed <seed>`, run eagerly with PyTorch's own
-modules from tools/export, all cores, end to end. Prints one JSON object.
+"""The PyTorch side of the Mage comparisons (docs/benchmarks.md, CPU and GPU): the same weights as a
+Mage package made by `export.py --random-init --arch <arch> --seed <seed>`, run eagerly with
+PyTorch's own modules from tools/export, all cores, end to end. Prints one JSON object.
 
-It first proves the weights are the package's: its features must reproduce golden.npz.
+Workloads (the GPU issue's; each on by default, `--only` picks some):
+  features    every JPEG in --images: decode, linprobe resize and crop, tokenize, encoder, linprobe
+              features, in model calls of --batch images (best of --repeats after one warm-up pass);
+  generation  --count images from all-masked tokens, --generation-steps steps, decoded to pixels;
+  inpainting  --count inpaints of a centre 128x128 box, --inpainting-steps steps, pasted back.
+Generation and inpainting run as one batch of --count rows (default: --batch), one timed run after
+a one-step warm-up.
+
+PyTorch's numerics are left at its defaults (TF32 flags are reported, never set); `--amp` runs
+every workload under float16 autocast on CUDA. On the CPU (dry runs) `--amp` is recorded and
+ignored: CPU autocast takes only bfloat16, and PyTorch 1.13 then fails in GroupNorm. It first
+proves the weights are the package's: its features must reproduce golden.npz.
 """
 import argparse
 import contextlib
@@ -24,6 +35,8 @@ sys.path.insert(0, str(ROOT / "tools" / "export"))
 
 from mage_export.archs import ARCHS, FAKE_CLASS_ID, MASK_ID  # noqa: E402
 from mage_export.model import MageModel, random_init  # noqa: E402
+
+WORKLOADS = ("features", "generation", "inpainting")
 
 
 def preprocess_linprobe(data: bytes) -> torch.Tensor:
@@ -69,35 +82,77 @@ def sync(device):
 
 
 def timed(fn, repeats, warmup=None):
+    """(best seconds of `repeats` runs, seconds of the warm-up run)."""
+    start = time.perf_counter()
     (warmup or fn)()  # the first call pays for allocations and kernel selection
+    first = time.perf_counter() - start
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - start)
-    return best
+    return best, first
 
 
-def peak_gflops(size=2048, repeats=5, device=torch.device("cpu")):
+def matmul_tflops(device, dtype=torch.float32, size=2048, repeats=5):
+    """A square matmul's rate under the flags in effect (on CUDA fp32 follows allow_tf32)."""
     if device.type == "cuda":
         size = 8192
-    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
-    seconds = timed(lambda: (a @ b, sync(device)), repeats)
-    return 2 * size ** 3 / seconds / 1e9
+    a, b = torch.randn(size, size, device=device, dtype=dtype), torch.randn(size, size, device=device, dtype=dtype)
+    seconds, _ = timed(lambda: (a @ b, sync(device)), repeats)
+    return 2 * size ** 3 / seconds / 1e12
+
+
+def numerics(device, amp_dtype):
+    """What decides PyTorch's arithmetic in this process: read, never set (guarded for old PyTorch)."""
+    def read(fn):
+        try:
+            return fn()
+        except (AttributeError, AssertionError, RuntimeError):  # AssertionError: 1.13 for unknown cuda.matmul names
+            return None
+
+    info = {
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "cudnn": read(torch.backends.cudnn.version),
+        "gpu": read(lambda: torch.cuda.get_device_name(device)) if device.type == "cuda" else None,
+        "autocast": amp_dtype is not None,
+        "autocast_dtype": str(amp_dtype).replace("torch.", "") if amp_dtype is not None else None,
+        "tf32": {
+            "cuda_matmul_allow_tf32": read(lambda: torch.backends.cuda.matmul.allow_tf32),
+            "cudnn_allow_tf32": read(lambda: torch.backends.cudnn.allow_tf32),
+            "float32_matmul_precision": read(torch.get_float32_matmul_precision),
+            # PyTorch 2.9 and later also spell these as per-backend fp32_precision settings.
+            "cuda_matmul_fp32_precision": read(lambda: torch.backends.cuda.matmul.fp32_precision),
+            "cudnn_conv_fp32_precision": read(lambda: torch.backends.cudnn.conv.fp32_precision),
+        },
+        "cudnn_benchmark": read(lambda: torch.backends.cudnn.benchmark),
+        "flags_set_by_this_script": [],
+    }
+    return info
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--package", type=Path, required=True)
-    p.add_argument("--images", type=Path, required=True, help="folder of JPEGs for (a)")
-    p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--count", type=int, default=8, help="images per generation and per edit run")
+    p.add_argument("--images", type=Path, required=True, help="folder of JPEGs: all of them are the features workload, and the inpainting inputs")
+    p.add_argument("--repeats", type=int, default=2, help="timed passes of the features workload (best is kept)")
+    p.add_argument("--batch", type=int, default=8, help="images per model call of the features workload")
+    p.add_argument("--count", type=int, default=None, help="images per generation and per inpainting run (default: --batch)")
+    p.add_argument("--generation-steps", type=int, default=20)
+    p.add_argument("--inpainting-steps", type=int, default=12)
+    p.add_argument("--only", default=",".join(WORKLOADS), help="comma list of " + ", ".join(WORKLOADS))
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--amp", action="store_true", help="autocast to float16 (CUDA)")
+    p.add_argument("--amp", action="store_true", help="float16 autocast (CUDA; ignored on the CPU)")
     args = p.parse_args()
+    only = [w.strip() for w in args.only.split(",") if w.strip()]
+    unknown = sorted(set(only) - set(WORKLOADS))
+    if unknown:
+        p.error(f"--only: unknown workload(s) {', '.join(unknown)}; valid: {', '.join(WORKLOADS)}")
+    count = args.count if args.count is not None else args.batch
     torch.set_num_threads(os.cpu_count() or 1)
     device = torch.device(args.device)
+    amp_dtype = torch.float16 if args.amp and device.type == "cuda" else None
     manifest = json.loads((args.package / "manifest.json").read_text())
     model = MageModel(ARCHS[manifest["arch"]])
     random_init(model, manifest["source"]["seed"])
@@ -109,8 +164,8 @@ def main():
     assert err < 1e-4, f"weights differ from the package (linprobe rel L2 {err})"
 
     def amp():
-        if args.amp:
-            return torch.autocast(device_type=device.type, dtype=torch.float16)
+        if amp_dtype is not None:
+            return torch.autocast(device_type=device.type, dtype=amp_dtype)
         return contextlib.nullcontext()
 
     jpegs = [f.read_bytes() for f in sorted(args.images.glob("*.jpg"))]
@@ -126,18 +181,18 @@ def main():
                 out.append(model.encode_features(ids)[1].float().cpu())
         return torch.cat(out)
 
-    def generation(steps=20):
+    def generation(steps):
         g = torch.Generator(device=device).manual_seed(0)
         with amp():
-            tokens = sample_decode(model, torch.full((args.count, 256), MASK_ID, dtype=torch.long, device=device), steps, 6.0, g)
+            tokens = sample_decode(model, torch.full((count, 256), MASK_ID, dtype=torch.long, device=device), steps, 6.0, g)
             return model.detokenize(tokens).float().cpu()
 
     box = torch.zeros(16, 16, dtype=torch.bool)
     box[4:12, 4:12] = True
     box = box.to(device)
-    edit_pixels = torch.stack([preprocess_linprobe(jpegs[i % len(jpegs)]) for i in range(args.count)]).to(device)
+    edit_pixels = torch.stack([preprocess_linprobe(jpegs[i % len(jpegs)]) for i in range(count)]).to(device)
 
-    def editing(steps=12):
+    def inpainting(steps):
         g = torch.Generator(device=device).manual_seed(0)
         with amp():
             tokens = model.tokenize(edit_pixels)
@@ -148,16 +203,34 @@ def main():
 
     result = {
         "runner": "pytorch" + (" amp" if args.amp else ""),
+        "amp_requested": args.amp,
         "device": str(device),
-        "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "peak_gflops": peak_gflops(device=device),
-        "features_images_per_s": len(jpegs) / timed(features, args.repeats),
-        # Generation and editing are long: one timed run after a one-step warm-up.
-        "images_per_generation_and_edit": args.count,
-        "generation_images_per_s": args.count / timed(generation, 1, warmup=lambda: generation(1)),
-        "editing_images_per_s": args.count / timed(editing, 1, warmup=lambda: editing(1)),
+        **numerics(device, amp_dtype),
+        "batch": b,
+        "images_per_generation_and_edit": count,
+        "workloads": {},
     }
+    tflops = {"float32": matmul_tflops(device)}
+    if amp_dtype is not None:
+        tflops[result["autocast_dtype"]] = matmul_tflops(device, amp_dtype)
+    result["measured_matmul_tflops"] = tflops
+    result["peak_gflops"] = tflops["float32"] * 1e3  # the name the CPU scripts read
+    if "features" in only:
+        best, first = timed(features, args.repeats)
+        result["features_images_per_s"] = len(jpegs) / best
+        result["workloads"]["features"] = {"images": len(jpegs), "batch": b, "repeats": args.repeats, "images_per_s": len(jpegs) / best, "seconds": best, "warm_up_s": first}
+    # Generation and inpainting are long: one timed run after a one-step warm-up.
+    if "generation" in only:
+        s = args.generation_steps
+        best, first = timed(lambda: generation(s), 1, warmup=lambda: generation(1))
+        result["generation_images_per_s"] = count / best
+        result["workloads"]["generation"] = {"images": count, "steps": s, "images_per_s": count / best, "seconds": best, "warm_up_s": first}
+    if "inpainting" in only:
+        s = args.inpainting_steps
+        best, first = timed(lambda: inpainting(s), 1, warmup=lambda: inpainting(1))
+        result["editing_images_per_s"] = count / best
+        result["workloads"]["inpainting"] = {"images": count, "steps": s, "images_per_s": count / best, "seconds": best, "warm_up_s": first}
     print(json.dumps(result))
 
 
