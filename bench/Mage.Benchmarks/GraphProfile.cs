@@ -2,12 +2,16 @@ using Mage.Inference.Runtime;
 
 namespace Mage.Benchmarks;
 
-/// <summary>Writes ONNX Runtime profiles of one batch through each graph (files PREFIX-ROLE_*.json).</summary>
+/// <summary>
+/// Writes ONNX Runtime profiles of <c>runs</c> batches through each graph (files PREFIX-ROLE_*.json),
+/// for bench/profile_summary.py. On CUDA the first run of a shape includes cuDNN's algorithm search:
+/// profile two runs and summarise with <c>--skip-first</c>.
+/// </summary>
 internal static class GraphProfile
 {
-    public static int Run(string package, int batch, string prefix)
+    public static int Run(string package, int batch, string prefix, string device = "cpu", int runs = 1)
     {
-        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = "cpu", VerifyHashes = false, ProfilePrefix = prefix });
+        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, VerifyHashes = false, ProfilePrefix = prefix });
         var pixels = new float[batch * 3 * 256 * 256];
         var tokens = new long[batch * 256];
         var ids = new long[batch * 257];
@@ -21,9 +25,21 @@ internal static class GraphProfile
             }
         }
 
-        model.Features(tokens, batch, FeaturePooling.Linprobe, new float[batch * model.FeatureDim]);
-        model.Logits(ids, batch, new float[batch * 256 * 1024]);
-        model.Detokenize(tokens, batch, new float[pixels.Length]);
+        var features = new float[batch * model.FeatureDim];
+        var logits = new float[batch * 256 * 1024];
+        var decoded = new float[pixels.Length];
+        for (var run = 0; run < runs; run++)
+        {
+            if (run > 0)
+            {
+                model.Tokenize(pixels, batch, tokens);
+            }
+
+            model.Features(tokens, batch, FeaturePooling.Linprobe, features);
+            model.Logits(ids, batch, logits);
+            model.Detokenize(tokens, batch, decoded);
+        }
+
         return 0;
     }
 }

@@ -7,7 +7,11 @@ if (args.Length > 2 && args[0] == "graphs")
 
 if (args.Length > 3 && args[0] == "profile")
 {
-    return Mage.Benchmarks.GraphProfile.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args[3]);
+    // profile PACKAGE BATCH PREFIX [DEVICE] [--runs N]
+    var device = args.Length > 4 && !args[4].StartsWith("--", StringComparison.Ordinal) ? args[4] : "cpu";
+    var runsAt = Array.IndexOf(args, "--runs");
+    var runs = runsAt > 0 && runsAt + 1 < args.Length ? int.Parse(args[runsAt + 1], System.Globalization.CultureInfo.InvariantCulture) : 1;
+    return Mage.Benchmarks.GraphProfile.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args[3], device, runs);
 }
 
 if (args.Length > 2 && args[0] == "check")
