@@ -12,10 +12,11 @@ each operator type's share of it (the top --top types), most first.
 kernels inside it): on CUDA the first run of a shape includes cuDNN's algorithm search and lazy
 allocations (`profile ... --runs 2` makes a second run to keep). --json prints one JSON object
 instead: {label: {"total_ms": ms, "runs": n, "ops": {op: ms, most first}}}, label = file name
-without ".json" (bench/gpu/run.sh records it).
+without ONNX Runtime's timestamp and ".json" (bench/gpu/run.sh records it).
 """
 import argparse
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def main():
         total = sum(by_op.values())
         ranked = sorted(by_op.items(), key=lambda kv: -kv[1])
         if a.json:
-            summary[path.name.removesuffix(".json")] = {"total_ms": round(total / 1e3, 3), "runs": runs, "ops": {op: round(us / 1e3, 3) for op, us in ranked[:a.top]}}
+            summary[re.sub(r"_\d{4}-\d\d-\d\d_[\d_-]+$", "", path.stem)] = {"total_ms": round(total / 1e3, 3), "runs": runs, "ops": {op: round(us / 1e3, 3) for op, us in ranked[:a.top]}}
             continue
         print(f"{path.name}: {total / 1e3:.1f} ms of kernels in {runs} run(s)")
         for op, us in ranked[:a.top]:
