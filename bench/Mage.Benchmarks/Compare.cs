@@ -11,15 +11,20 @@ namespace Mage.Benchmarks;
 /// <summary>
 /// The Mage side of the end-to-end comparison with PyTorch (bench/run_cpu.sh, docs/benchmarks.md):
 /// (a) features from JPEG bytes, (b) generation, (c) inpainting, each as images per second
-/// (best of <c>--repeats</c> after one warm-up). Prints one JSON object.
+/// (features: best of <c>--repeats</c> after one warm-up pass; generation and inpainting: one run
+/// after a one-step warm-up). <c>--only</c> picks workloads (a comma list of <see cref="Workloads"/>).
+/// Prints one JSON object; bench/gpu/summarize.py reads its <c>workloads</c>.
 /// </summary>
 internal static class Compare
 {
+    private static readonly string[] Workloads = ["features", "generation", "inpainting"];
+
     public static async Task<int> RunAsync(string[] args)
     {
         string? package = null, images = null, profile = null;
         var device = "cpu";
-        var only = "";
+        var only = Workloads.ToHashSet(StringComparer.Ordinal);
+        int generationSteps = 20, inpaintingSteps = 12;
         var loop = DecodeLoop.Auto;
         int repeats = 2, batch = 8, threads = 0, count = 8, fixedBatch = 0;
         var tf32 = false;
@@ -35,7 +40,9 @@ internal static class Compare
                 case "--threads": threads = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--profile": profile = args[++i]; break;
                 case "--device": device = args[++i]; break;
-                case "--only": only = args[++i]; break;
+                case "--only": only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal); break;
+                case "--generation-steps": generationSteps = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "--inpainting-steps": inpaintingSteps = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--loop": loop = Enum.Parse<DecodeLoop>(args[++i], ignoreCase: true); break;
                 case "--count": count = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--fixed-batch": fixedBatch = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
@@ -45,9 +52,9 @@ internal static class Compare
             }
         }
 
-        if (package is null || images is null)
+        if (package is null || images is null || !only.IsSubsetOf(Workloads))
         {
-            await Console.Error.WriteLineAsync("usage: compare --package DIR --images DIR [--device cpu|cuda] [--loop auto|host|device] [--count N] [--fixed-batch N] [--tf32] [--repeats N] [--batch N] [--threads N] [--no-spin] [--profile PREFIX]");
+            await Console.Error.WriteLineAsync($"usage: compare --package DIR --images DIR [--only {string.Join(',', Workloads)}] [--device cpu|cuda] [--loop auto|host|device] [--count N] [--generation-steps 20] [--inpainting-steps 12] [--fixed-batch N] [--tf32] [--repeats N] [--batch N] [--threads N] [--no-spin] [--profile PREFIX]");
             return 2;
         }
 
@@ -73,7 +80,7 @@ internal static class Compare
 
         async Task Features() => await Task.WhenAll(jpegs.Select(j => engine.EmbedAsync(j)));
 
-        async Task Generation() => await GenerationSteps(20);
+        async Task Generation() => await GenerationSteps(generationSteps);
 
         async Task GenerationSteps(int steps)
         {
@@ -83,7 +90,7 @@ internal static class Compare
             }
         }
 
-        async Task Editing() => await EditingSteps(12);
+        async Task Editing() => await EditingSteps(inpaintingSteps);
 
         async Task EditingSteps(int steps)
         {
@@ -106,16 +113,34 @@ internal static class Compare
             ["allow_spinning"] = spin,
             ["images_per_generation_and_edit"] = count,
             ["precision"] = model.Package.Manifest.Precision,
-            ["features_images_per_s"] = jpegs.Length / await Best(Features, repeats),
+            ["batch"] = batch,
         };
-        if (only != "features")
+        var workloads = new Dictionary<string, object>();
+        if (only.Contains("features"))
         {
-            // Generation and editing are long: one timed run after a one-step warm-up, as on the PyTorch side.
-            result["generation_images_per_s"] = count / await Best(Generation, 1, () => GenerationSteps(1));
-            result["editing_images_per_s"] = count / await Best(Editing, 1, () => EditingSteps(1));
-            result["mean_logits_batch"] = engine.Statistics.Logits.MeanBatchSize;
-            result["mean_decode_batch"] = engine.DecodeStatistics.MeanBatchSize;
+            var (seconds, first) = await Best(Features, repeats);
+            result["features_images_per_s"] = jpegs.Length / seconds;
+            workloads["features"] = new Dictionary<string, object> { ["images"] = jpegs.Length, ["batch"] = batch, ["repeats"] = repeats, ["images_per_s"] = jpegs.Length / seconds, ["seconds"] = seconds, ["warm_up_s"] = first };
         }
+
+        // Generation and inpainting are long: one timed run after a one-step warm-up, as on the PyTorch side.
+        if (only.Contains("generation"))
+        {
+            var (seconds, first) = await Best(Generation, 1, () => GenerationSteps(1));
+            result["generation_images_per_s"] = count / seconds;
+            workloads["generation"] = new Dictionary<string, object> { ["images"] = count, ["steps"] = generationSteps, ["images_per_s"] = count / seconds, ["seconds"] = seconds, ["warm_up_s"] = first };
+        }
+
+        if (only.Contains("inpainting"))
+        {
+            var (seconds, first) = await Best(Editing, 1, () => EditingSteps(1));
+            result["editing_images_per_s"] = count / seconds;
+            workloads["inpainting"] = new Dictionary<string, object> { ["images"] = count, ["steps"] = inpaintingSteps, ["images_per_s"] = count / seconds, ["seconds"] = seconds, ["warm_up_s"] = first };
+        }
+
+        result["workloads"] = workloads;
+        result["mean_logits_batch"] = engine.Statistics.Logits.MeanBatchSize;
+        result["mean_decode_batch"] = engine.DecodeStatistics.MeanBatchSize;
         foreach (var img in editInputs)
         {
             img.Dispose();
@@ -125,9 +150,12 @@ internal static class Compare
         return 0;
     }
 
-    private static async Task<double> Best(Func<Task> action, int repeats, Func<Task>? warmup = null)
+    /// <summary>Best seconds of <paramref name="repeats"/> runs, and the seconds of the warm-up run before them.</summary>
+    private static async Task<(double Best, double First)> Best(Func<Task> action, int repeats, Func<Task>? warmup = null)
     {
+        var first = Stopwatch.StartNew();
         await (warmup ?? action)();
+        var firstSeconds = first.Elapsed.TotalSeconds;
         var best = double.MaxValue;
         for (var i = 0; i < repeats; i++)
         {
@@ -136,6 +164,6 @@ internal static class Compare
             best = Math.Min(best, timer.Elapsed.TotalSeconds);
         }
 
-        return best;
+        return (best, firstSeconds);
     }
 }
