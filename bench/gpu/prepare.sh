@@ -3,7 +3,10 @@
 # pieces that fit one device call each (64 MiB a call, the ~10 MiB working tree included). See bench/gpu/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
+# .gpu/ is in .gitignore: the device tool carries untracked files that git does not ignore, and
+# the pieces must travel only when a call names them. (It was .git/info/exclude, which a fresh
+# clone lacks and which in a worktree is the main checkout's shared file.)
+git check-ignore -q .gpu/carry || { echo "prepare.sh: .gpu/ is not git-ignored" >&2; exit 1; }
 rm -rf .gpu && mkdir -p .gpu/app .gpu/carry
 dotnet publish bench/Mage.Benchmarks -c Release -r linux-x64 --self-contained true -p:MageGpu=true -o .gpu/app -v q --nologo
 # The Windows and macOS natives are dead weight on the Linux device.
