@@ -27,7 +27,7 @@ internal static class Compare
         int generationSteps = 20, inpaintingSteps = 12;
         var loop = DecodeLoop.Auto;
         int repeats = 2, batch = 8, threads = 0, count = 8, fixedBatch = 0;
-        var tf32 = false;
+        var precision = MageModelOptions.DefaultPrecision;
         var spin = MageModelOptions.DefaultAllowSpinning;
         for (var i = 0; i < args.Length; i++)
         {
@@ -46,7 +46,7 @@ internal static class Compare
                 case "--loop": loop = Enum.Parse<DecodeLoop>(args[++i], ignoreCase: true); break;
                 case "--count": count = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--fixed-batch": fixedBatch = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-                case "--tf32": tf32 = true; break;
+                case "--precision": precision = Mage.Inference.WireNames.Parse<PrecisionMode>(args[++i], "--precision"); break;
                 case "--no-spin": spin = false; break;
                 default: await Console.Error.WriteLineAsync($"unknown argument {args[i]}"); return 2;
             }
@@ -54,11 +54,11 @@ internal static class Compare
 
         if (package is null || images is null || !only.IsSubsetOf(Workloads))
         {
-            await Console.Error.WriteLineAsync($"usage: compare --package DIR --images DIR [--only {string.Join(',', Workloads)}] [--device cpu|cuda] [--loop auto|host|device] [--count N] [--generation-steps 20] [--inpainting-steps 12] [--fixed-batch N] [--tf32] [--repeats N] [--batch N] [--threads N] [--no-spin] [--profile PREFIX]");
+            await Console.Error.WriteLineAsync($"usage: compare --package DIR --images DIR [--only {string.Join(',', Workloads)}] [--device cpu|cuda] [--loop auto|host|device] [--count N] [--generation-steps 20] [--inpainting-steps 12] [--fixed-batch N] [--precision exact|pytorch|fast] [--repeats N] [--batch N] [--threads N] [--no-spin] [--profile PREFIX]");
             return 2;
         }
 
-        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false, FixedTransformerBatch = fixedBatch, AllowTf32 = tf32, AllowSpinning = spin });
+        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false, FixedTransformerBatch = fixedBatch, Precision = precision, AllowSpinning = spin });
         var options = new MageEngineOptions
         {
             Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
@@ -108,7 +108,7 @@ internal static class Compare
             ["device"] = model.Device.Description,
             ["decode_loop"] = engine.DecodesOnDevice ? "device" : "host",
             ["fixed_transformer_batch"] = model.FixedRows,
-            ["tf32"] = tf32,
+            ["precision_mode"] = Mage.Inference.WireNames.Of(precision),
             ["intra_op_threads"] = threads,
             ["allow_spinning"] = spin,
             ["images_per_generation_and_edit"] = count,

@@ -4,11 +4,12 @@ using System.Text.RegularExpressions;
 using Mage.Inference;
 using Mage.Inference.Batching;
 using Mage.Inference.Imaging;
+using Mage.Inference.Runtime;
 
 namespace Mage.Cli;
 
 /// <summary>
-/// The options every command takes (<c>--model</c>, <c>--device</c>, <c>--batch-size</c>) and
+/// The options every command takes (<c>--model</c>, <c>--device</c>, <c>--precision</c>, <c>--batch-size</c>) and
 /// factories for the ones several commands share. Option instances here are shared by commands;
 /// System.CommandLine allows a symbol to have several parents.
 /// </summary>
@@ -26,6 +27,11 @@ internal sealed partial class CommonOptions
         DefaultValueFactory = _ => "auto",
         HelpName = "auto|cpu|cuda[:N]",
     };
+
+    public Option<PrecisionMode> Precision { get; } = Choice(
+        "--precision",
+        "How much precision CUDA may trade for speed: exact (float32, seeded images independent of the batch), pytorch (PyTorch's CUDA defaults: TF32 convolutions) or fast (TF32 everywhere). The CPU computes float32 in every mode.",
+        MageModelOptions.DefaultPrecision);
 
     public Option<int> BatchSize { get; } = new("--batch-size")
     {
@@ -59,11 +65,12 @@ internal sealed partial class CommonOptions
         });
     }
 
-    /// <summary>Adds <c>--model</c>, <c>--device</c> and <c>--batch-size</c> to a command.</summary>
+    /// <summary>Adds <c>--model</c>, <c>--device</c>, <c>--precision</c> and <c>--batch-size</c> to a command.</summary>
     public void AddTo(Command command)
     {
         command.Options.Add(Model);
         command.Options.Add(Device);
+        command.Options.Add(Precision);
         command.Options.Add(BatchSize);
     }
 

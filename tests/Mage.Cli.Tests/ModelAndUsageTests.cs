@@ -72,6 +72,27 @@ public sealed class ModelAndUsageTests : IDisposable
     }
 
     [Fact]
+    public async Task Model_verify_checks_with_the_bounds_of_the_precision_mode_asked_for()
+    {
+        var run = await Cli.RunAsync("model", "verify", Cli.TinyPackage, "--device", "cpu", "--precision", "pytorch");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("<= 0.001", run.Out); // the TF32 bound of features and logits, not float32's 1E-004
+        Assert.DoesNotContain("FAIL", run.Out);
+    }
+
+    [Fact]
+    public async Task Unknown_precision_mode_lists_the_valid_ones()
+    {
+        var run = await Cli.RunAsync("model", "verify", Cli.TinyPackage, "--precision", "tf32");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("'tf32'", run.Error);
+        foreach (var valid in new[] { "exact", "pytorch", "fast" })
+        {
+            Assert.Contains($"'{valid}'", run.Error);
+        }
+    }
+
+    [Fact]
     public async Task Unknown_pooling_lists_the_valid_ones()
     {
         var run = await Cli.RunAsync("embed", "a.png", "--pooling", "max", "--out", "e.npy");

@@ -24,4 +24,13 @@ public sealed record ModelManifest
     [JsonPropertyName("graphs")] public Dictionary<string, string> Graphs { get; init; } = [];
     [JsonPropertyName("files")] public Dictionary<string, PackageFile> Files { get; init; } = [];
     [JsonPropertyName("source")] public PackageSource Source { get; init; } = new();
+
+    /// <summary>
+    /// The arithmetic of the tokenizer's nearest-code distances: <c>float32</c> (packages without
+    /// the field) or <see cref="ModelPackage.QuantizerFloat64"/>.
+    /// </summary>
+    [JsonPropertyName("quantizer")] public string Quantizer { get; init; } = ModelPackage.QuantizerFloat32;
+
+    /// <summary>Whether TF32 in the tokenizer's session leaves the token choices alone: its distances are float64, which TF32 never touches.</summary>
+    [JsonIgnore] public bool TokensIgnoreTf32 => Quantizer == ModelPackage.QuantizerFloat64;
 }

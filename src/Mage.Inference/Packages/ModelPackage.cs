@@ -25,6 +25,15 @@ public sealed class ModelPackage
     /// <summary>The precisions a manifest may name.</summary>
     public static readonly IReadOnlyList<string> Precisions = [Float32, Float16, Int8];
 
+    /// <summary>Manifest <c>quantizer</c> of packages whose tokenizer computes its nearest-code distances in float64.</summary>
+    public const string QuantizerFloat64 = "float64";
+
+    /// <summary>Manifest <c>quantizer</c> of float32 distances (packages without the field).</summary>
+    public const string QuantizerFloat32 = "float32";
+
+    /// <summary>The quantizer arithmetics a manifest may name.</summary>
+    public static readonly IReadOnlyList<string> Quantizers = [QuantizerFloat32, QuantizerFloat64];
+
     private ModelPackage(string folder, ModelManifest manifest, bool hashesVerified)
     {
         Folder = folder;
@@ -124,6 +133,11 @@ public sealed class ModelPackage
         if (!Precisions.Contains(m.Precision))
         {
             throw new ModelPackageException($"Model package {folder}: precision '{m.Precision}' is not one of {string.Join(", ", Precisions)}.");
+        }
+
+        if (!Quantizers.Contains(m.Quantizer))
+        {
+            throw new ModelPackageException($"Model package {folder}: quantizer '{m.Quantizer}' is not one of {string.Join(", ", Quantizers)}.");
         }
 
         if (m.FeatureDim is <= 0 or > 65536)

@@ -88,11 +88,10 @@ public sealed partial class MageModel
             return schedule.Results;
         }
 
-        // With fixed-size transformer calls, rows go in chunks of FixedRows (the last padded with
-        // all-unknown rows whose results are dropped); otherwise in chunks of at most
+        // Rows go in the pieces of the transformer's batch plan: fixed-size or bucketed calls (the
+        // last padded with all-unknown rows whose results are dropped), or natural ones of at most
         // MaxNaturalChunk rows, which bounds the sampler's working memory (about 10 MiB a row).
         // The chunks advance in lock-step.
-        var chunkSize = FixedRows > 0 ? FixedRows : Math.Min(active.Count, MaxNaturalChunk);
         using var run = new CancellableRun(cancellationToken);
         using var gpu = Device.IsCuda
             ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, Device.DeviceId, OrtMemType.Default)
@@ -104,10 +103,9 @@ public sealed partial class MageModel
         {
             run.Execute(runOptions =>
             {
-                for (var start = 0; start < active.Count; start += chunkSize)
+                foreach (var piece in transformerPlan.Split(active.Count, MaxNaturalChunk))
                 {
-                    var members = active.Skip(start).Take(chunkSize).ToList();
-                    chunks.Add(new DecodeChunk(members, FixedRows > 0 ? FixedRows : members.Count));
+                    chunks.Add(new DecodeChunk(active.Skip(piece.Start).Take(piece.Rows).ToList(), piece.Size));
                 }
 
                 for (var step = 0; step < options.Steps; step++)

@@ -27,12 +27,17 @@ public sealed partial class MageModel : IDisposable
     private readonly InferenceSession sampler;
     private readonly ILogger logger;
     private readonly bool profiling;
+    private readonly BatchPlan shapePlan;
+    private readonly BatchPlan transformerPlan;
     private bool disposed;
 
-    private MageModel(ModelPackage package, ExecutionDevice device, InferenceSession[] sessions, ILogger logger, bool profiling, int fixedRows)
+    private MageModel(ModelPackage package, ExecutionDevice device, InferenceSession[] sessions, ILogger logger, bool profiling, PrecisionMode precision, BatchPlan shapePlan, BatchPlan transformerPlan)
     {
         this.profiling = profiling;
-        FixedRows = fixedRows;
+        this.shapePlan = shapePlan;
+        this.transformerPlan = transformerPlan;
+        FixedRows = transformerPlan.Sizes.Count == 1 ? transformerPlan.Sizes[0] : 0;
+        Precision = precision;
         Package = package;
         Device = device;
         (tokenizer, encoder, decoder, detokenizer, sampler) = (sessions[0], sessions[1], sessions[2], sessions[3], sessions[4]);
@@ -48,8 +53,17 @@ public sealed partial class MageModel : IDisposable
     /// <summary>Rows per transformer call on CUDA when <see cref="MageModelOptions.FixedTransformerBatch"/> is 0.</summary>
     public const int DefaultCudaTransformerBatch = 16;
 
-    /// <summary>Rows of every transformer call (the last one padded), or 0 for natural batch sizes.</summary>
+    /// <summary>Rows of every transformer call (the last one padded), or 0 for natural or bucketed batch sizes.</summary>
     public int FixedRows { get; }
+
+    /// <summary>The precision mode the sessions were created with.</summary>
+    public PrecisionMode Precision { get; }
+
+    /// <summary>The batch sizes the tokenizer, the encoder's features and the detokenizer run at (padded up to); empty for natural sizes.</summary>
+    public IReadOnlyList<int> BatchBuckets => shapePlan.Sizes;
+
+    /// <summary>The batch sizes transformer calls of the decoding schedule run at; empty for natural sizes.</summary>
+    public IReadOnlyList<int> TransformerBuckets => transformerPlan.Sizes;
 
     /// <summary>Width D of the features.</summary>
     public int FeatureDim => Package.FeatureDim;
@@ -106,18 +120,71 @@ public sealed partial class MageModel : IDisposable
             logger.LogWarning("Model package {Package} holds seeded random weights: its outputs are not meaningful images or features", package.Folder);
         }
 
-        var fixedRows = options.FixedTransformerBatch switch
+        var shapePlan = BatchPlan.Parse(options.BatchBuckets, device.IsCuda);
+        var transformerPlan = options.FixedTransformerBatch switch
         {
-            0 => device.IsCuda ? DefaultCudaTransformerBatch : 0,
-            < 0 => 0,
-            var n => n,
+            > 0 => BatchPlan.Fixed(options.FixedTransformerBatch),
+            < 0 => BatchPlan.Natural,
+            _ when options.Precision == PrecisionMode.Exact => device.IsCuda ? BatchPlan.Fixed(DefaultCudaTransformerBatch) : BatchPlan.Natural,
+            _ => shapePlan,
         };
-        if (fixedRows > 0)
+        if (transformerPlan.Sizes.Count == 1)
         {
-            logger.LogInformation("Transformer calls run in fixed batches of {Rows} rows, so seeded results do not depend on batch size", fixedRows);
+            logger.LogInformation("Transformer calls run in fixed batches of {Rows} rows, so seeded results do not depend on batch size", transformerPlan.Sizes[0]);
         }
 
-        return new MageModel(package, device, sessions, logger, options.ProfilePrefix is not null, fixedRows);
+        if (device.IsCuda)
+        {
+            logger.LogInformation("Precision {Precision}: TF32 in {Graphs}; graph runs padded to batch sizes {Buckets}, transformer calls to {TransformerBuckets}",
+                WireNames.Of(options.Precision),
+                string.Join(", ", ModelPackage.GraphRoles.Where(r => GraphPrecision.UsesTf32(options.Precision, r, package.Manifest)).DefaultIfEmpty("no graph")),
+                shapePlan, transformerPlan);
+        }
+
+        var model = new MageModel(package, device, sessions, logger, options.ProfilePrefix is not null, options.Precision, shapePlan, transformerPlan);
+        if (options.WarmUp ?? device.IsCuda)
+        {
+            try
+            {
+                model.WarmUp();
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+
+        return model;
+    }
+
+    /// <summary>
+    /// Runs every graph once at every batch size its plan allows, with inputs that are valid but
+    /// mean nothing, so that cuDNN's algorithm search and ONNX Runtime's first allocations for each
+    /// shape happen now rather than in a user's request.
+    /// </summary>
+    private void WarmUp()
+    {
+        var started = Stopwatch.StartNew();
+        foreach (var size in shapePlan.Sizes)
+        {
+            var pixels = new float[size * PixelsPerRow];
+            var tokens = new long[size * MageTokens.Count];
+            Tokenize(pixels, size, tokens);
+            Features(tokens, size, FeaturePooling.Linprobe, new float[size * FeatureDim]);
+            Detokenize(tokens, size, pixels);
+        }
+
+        var allMasked = new Generation.DecodeRow(Enumerable.Repeat(MageTokens.MaskId, MageTokens.Count).ToArray(), 0, 0);
+        foreach (var size in transformerPlan.Sizes)
+        {
+            // One step of the device loop runs the encoder, the decoder and the sampler at this size:
+            // the shapes the host loop's logits calls use too.
+            Decode(Enumerable.Repeat(allMasked, size).ToList(), new Generation.DecodeOptions(1, 0, Deterministic: true));
+        }
+
+        logger.LogInformation("Warmed up the graphs at batch sizes {Buckets} (transformer {TransformerBuckets}) in {Elapsed} ms",
+            shapePlan, transformerPlan, started.ElapsedMilliseconds);
     }
 
     private static InferenceSession[] CreateSessions(ModelPackage package, MageModelOptions options, int? cudaDevice)
@@ -150,11 +217,7 @@ public sealed partial class MageModel : IDisposable
                 if (cudaDevice is { } id)
                 {
                     using var cuda = new OrtCUDAProviderOptions();
-                    cuda.UpdateOptions(new Dictionary<string, string>
-                    {
-                        ["device_id"] = id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        ["use_tf32"] = options.AllowTf32 ? "1" : "0",
-                    });
+                    cuda.UpdateOptions(GraphPrecision.CudaProviderOptions(options, role, package.Manifest, id));
                     so.AppendExecutionProvider_CUDA(cuda);
                 }
 
@@ -193,9 +256,12 @@ public sealed partial class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(pixels.Length, batch * 3L * MageTokens.ImageSize * MageTokens.ImageSize, nameof(pixels));
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
-        using var input = Tensor(pixels, batch, 3, MageTokens.ImageSize, MageTokens.ImageSize);
-        using var output = Tensor(tokens, batch, MageTokens.Count);
-        Run(tokenizer, ["pixels"], [input], ["tokens"], [output], cancellationToken);
+        InPieces(shapePlan, batch, pixels, PixelsPerRow, tokens, MageTokens.Count, static row => row.Clear(), (pieceIn, rows, pieceOut) =>
+        {
+            using var input = Tensor(pieceIn, rows, 3, MageTokens.ImageSize, MageTokens.ImageSize);
+            using var output = Tensor(pieceOut, rows, MageTokens.Count);
+            Run(tokenizer, ["pixels"], [input], ["tokens"], [output], cancellationToken);
+        });
     }
 
     /// <summary>Token ids to pooled features.</summary>
@@ -209,19 +275,23 @@ public sealed partial class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
         CheckLength(features.Length, batch * (long)FeatureDim, nameof(features));
-        var ids = ArrayPool<long>.Shared.Rent(batch * MageTokens.SequenceLength);
-        try
+        CodebookIds.Check(tokens.Span[..(batch * MageTokens.Count)]);
+        InPieces(shapePlan, batch, tokens, MageTokens.Count, features, FeatureDim, static row => row.Clear(), (pieceIn, rows, pieceOut) =>
         {
-            WriteSequences(tokens.Span, batch, ids);
-            using var input = Tensor(ids.AsMemory(0, batch * MageTokens.SequenceLength), batch, MageTokens.SequenceLength);
-            using var output = Tensor(features, batch, FeatureDim);
-            // The encoder's pooled outputs are named like the poolings on the wire.
-            Run(encoder, ["ids"], [input], [WireNames.Of(pooling)], [output], cancellationToken);
-        }
-        finally
-        {
-            ArrayPool<long>.Shared.Return(ids);
-        }
+            var ids = ArrayPool<long>.Shared.Rent(rows * MageTokens.SequenceLength);
+            try
+            {
+                WriteSequences(pieceIn.Span, rows, ids);
+                using var input = Tensor(ids.AsMemory(0, rows * MageTokens.SequenceLength), rows, MageTokens.SequenceLength);
+                using var output = Tensor(pieceOut, rows, FeatureDim);
+                // The encoder's pooled outputs are named like the poolings on the wire.
+                Run(encoder, ["ids"], [input], [WireNames.Of(pooling)], [output], cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<long>.Shared.Return(ids);
+            }
+        });
     }
 
     /// <summary>Transformer ids to codebook logits: the encoder, then the decoder.</summary>
@@ -234,18 +304,22 @@ public sealed partial class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(ids.Length, batch * (long)MageTokens.SequenceLength, nameof(ids));
         CheckLength(logits.Length, batch * (long)MageTokens.Count * MageTokens.CodebookSize, nameof(logits));
-        if (FixedRows > 0 && batch != FixedRows)
+        InPieces(transformerPlan, batch, ids, MageTokens.SequenceLength, logits, MageTokens.Count * MageTokens.CodebookSize, WritePaddingRow, (pieceIds, rows, pieceLogits) =>
         {
-            LogitsInFixedBatches(ids, batch, logits, cancellationToken);
-            return;
-        }
+            if (Device.IsCuda)
+            {
+                LogitsOnDevice(pieceIds, rows, pieceLogits, cancellationToken);
+            }
+            else
+            {
+                LogitsOnCpu(pieceIds, rows, pieceLogits, cancellationToken);
+            }
+        });
+    }
 
-        if (Device.IsCuda)
-        {
-            LogitsOnDevice(ids, batch, logits, cancellationToken);
-            return;
-        }
-
+    /// <summary>The CPU path of <see cref="Logits"/>: the encoder, then the decoder, through host memory.</summary>
+    private void LogitsOnCpu(ReadOnlyMemory<long> ids, int batch, Memory<float> logits, CancellationToken cancellationToken)
+    {
         var encodedLength = batch * MageTokens.SequenceLength * FeatureDim;
         var encoded = ArrayPool<float>.Shared.Rent(encodedLength);
         try
@@ -262,31 +336,43 @@ public sealed partial class MageModel : IDisposable
         }
     }
 
-    /// <summary>Runs <see cref="Logits"/> in calls of exactly <see cref="FixedRows"/> rows, padding the last with all-unknown rows.</summary>
-    private void LogitsInFixedBatches(ReadOnlyMemory<long> ids, int batch, Memory<float> logits, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="run"/> over the pieces that <paramref name="plan"/> cuts a call of
+    /// <paramref name="batch"/> rows into. A piece at its own size runs on the caller's buffers; a
+    /// padded one runs on pooled copies whose extra rows <paramref name="pad"/> fills, and only its
+    /// real rows come back.
+    /// </summary>
+    private static void InPieces<TIn, TOut>(
+        BatchPlan plan, int batch, ReadOnlyMemory<TIn> input, int inPerRow, Memory<TOut> output, int outPerRow, RowPadding<TIn> pad, PieceRun<TIn, TOut> run)
+        where TIn : unmanaged
+        where TOut : unmanaged
     {
-        const int logitsPerRow = MageTokens.Count * MageTokens.CodebookSize;
-        var chunkIds = ArrayPool<long>.Shared.Rent(FixedRows * MageTokens.SequenceLength);
-        var chunkLogits = ArrayPool<float>.Shared.Rent(FixedRows * logitsPerRow);
-        try
+        foreach (var piece in plan.Split(batch))
         {
-            for (var start = 0; start < batch; start += FixedRows)
+            if (!piece.Padded)
             {
-                var rows = Math.Min(FixedRows, batch - start);
-                ids.Span.Slice(start * MageTokens.SequenceLength, rows * MageTokens.SequenceLength).CopyTo(chunkIds);
-                for (var r = rows; r < FixedRows; r++)
+                run(input.Slice(piece.Start * inPerRow, piece.Rows * inPerRow), piece.Rows, output.Slice(piece.Start * outPerRow, piece.Rows * outPerRow));
+                continue;
+            }
+
+            var paddedIn = ArrayPool<TIn>.Shared.Rent(piece.Size * inPerRow);
+            var paddedOut = ArrayPool<TOut>.Shared.Rent(piece.Size * outPerRow);
+            try
+            {
+                input.Span.Slice(piece.Start * inPerRow, piece.Rows * inPerRow).CopyTo(paddedIn);
+                for (var r = piece.Rows; r < piece.Size; r++)
                 {
-                    WritePaddingRow(chunkIds.AsSpan(r * MageTokens.SequenceLength, MageTokens.SequenceLength));
+                    pad(paddedIn.AsSpan(r * inPerRow, inPerRow));
                 }
 
-                Logits(chunkIds.AsMemory(0, FixedRows * MageTokens.SequenceLength), FixedRows, chunkLogits.AsMemory(0, FixedRows * logitsPerRow), cancellationToken);
-                chunkLogits.AsSpan(0, rows * logitsPerRow).CopyTo(logits.Span[(start * logitsPerRow)..]);
+                run(paddedIn.AsMemory(0, piece.Size * inPerRow), piece.Size, paddedOut.AsMemory(0, piece.Size * outPerRow));
+                paddedOut.AsSpan(0, piece.Rows * outPerRow).CopyTo(output.Span[(piece.Start * outPerRow)..]);
             }
-        }
-        finally
-        {
-            ArrayPool<long>.Shared.Return(chunkIds);
-            ArrayPool<float>.Shared.Return(chunkLogits);
+            finally
+            {
+                ArrayPool<TIn>.Shared.Return(paddedIn);
+                ArrayPool<TOut>.Shared.Return(paddedOut);
+            }
         }
     }
 
@@ -335,10 +421,13 @@ public sealed partial class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
         CheckLength(pixels.Length, batch * 3L * MageTokens.ImageSize * MageTokens.ImageSize, nameof(pixels));
-        CodebookIds.Check(tokens.Span);
-        using var input = Tensor(tokens, batch, MageTokens.Count);
-        using var output = Tensor(pixels, batch, 3, MageTokens.ImageSize, MageTokens.ImageSize);
-        Run(detokenizer, ["tokens"], [input], ["pixels"], [output], cancellationToken);
+        CodebookIds.Check(tokens.Span[..(batch * MageTokens.Count)]);
+        InPieces(shapePlan, batch, tokens, MageTokens.Count, pixels, PixelsPerRow, static row => row.Clear(), (pieceIn, rows, pieceOut) =>
+        {
+            using var input = Tensor(pieceIn, rows, MageTokens.Count);
+            using var output = Tensor(pieceOut, rows, 3, MageTokens.ImageSize, MageTokens.ImageSize);
+            Run(detokenizer, ["tokens"], [input], ["pixels"], [output], cancellationToken);
+        });
     }
 
     /// <summary>Writes rows of [1100, tokens...] for the transformer.</summary>
@@ -351,6 +440,15 @@ public sealed partial class MageModel : IDisposable
             tokens.Slice(r * MageTokens.Count, MageTokens.Count).CopyTo(ids.Slice((r * MageTokens.SequenceLength) + 1));
         }
     }
+
+    /// <summary>Floats of one image: 3 planes of 256 x 256.</summary>
+    private const int PixelsPerRow = 3 * MageTokens.ImageSize * MageTokens.ImageSize;
+
+    /// <summary>Fills one padding row of a piece's input.</summary>
+    private delegate void RowPadding<T>(Span<T> row);
+
+    /// <summary>Runs a graph on one piece: its input, its number of rows, its output.</summary>
+    private delegate void PieceRun<TIn, TOut>(ReadOnlyMemory<TIn> input, int rows, Memory<TOut> output);
 
     private static void CheckBatch(int batch) => ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
 

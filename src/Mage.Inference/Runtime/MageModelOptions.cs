@@ -37,18 +37,56 @@ public sealed class MageModelOptions
     public bool VerifyHashes { get; set; } = true;
 
     /// <summary>
-    /// Let CUDA run float32 matrix products and convolutions in TF32 (10-bit mantissa): faster
-    /// on Ampere and later GPUs, but about 1e-3 relative error where PyTorch's default gives
-    /// float32 results. Off by default so CUDA matches the official model like the CPU does.
+    /// How much precision CUDA may trade for speed: <see cref="PrecisionMode.Exact"/> (the
+    /// default), <see cref="PrecisionMode.PyTorch"/> or <see cref="PrecisionMode.Fast"/>.
+    /// <see cref="GraphPrecision"/> turns it into each graph's session options; the CPU computes in
+    /// float32 in every mode.
     /// </summary>
-    public bool AllowTf32 { get; set; }
+    public PrecisionMode Precision { get; set; } = DefaultPrecision;
+
+    /// <summary>
+    /// The default of <see cref="Precision"/>: exact, until a GPU run has measured the other modes
+    /// against PyTorch (docs/benchmarks.md, GPU).
+    /// </summary>
+    public const PrecisionMode DefaultPrecision = PrecisionMode.Exact;
+
+    /// <summary>How cuDNN chooses convolution algorithms on CUDA (ONNX Runtime's default: exhaustive).</summary>
+    public ConvAlgorithmSearch ConvAlgorithmSearch { get; set; } = ConvAlgorithmSearch.Exhaustive;
+
+    /// <summary>
+    /// Batch sizes that graph runs are padded up to: <c>auto</c> (1, 2, 4, ... 64 on CUDA; natural
+    /// batches on the CPU, whose kernels do not depend on the shape), <c>none</c>, or a comma list
+    /// such as <c>8,64</c>. Larger calls run in pieces of the largest size. The tokenizer, the
+    /// encoder's features and the detokenizer always follow it; transformer calls of the decoding
+    /// schedule follow it unless <see cref="FixedTransformerBatch"/> fixes their size.
+    /// </summary>
+    [Required]
+    [RegularExpression(BatchBucketsPattern, ErrorMessage = BatchBucketsMessage)]
+    public string BatchBuckets { get; set; } = DefaultBatchBuckets;
+
+    /// <summary>The default of <see cref="BatchBuckets"/>.</summary>
+    public const string DefaultBatchBuckets = "auto";
+
+    /// <summary>The syntax of <see cref="BatchBuckets"/> (sizes are checked against 1..1024 at load).</summary>
+    public const string BatchBucketsPattern = "^(auto|none|[0-9]{1,4}( *, *[0-9]{1,4}){0,15})$";
+
+    /// <summary>The message of a <see cref="BatchBuckets"/> value that does not match <see cref="BatchBucketsPattern"/>.</summary>
+    public const string BatchBucketsMessage = "BatchBuckets must be auto, none or a comma list of up to 16 sizes such as 8,64.";
+
+    /// <summary>
+    /// Run every graph once at every bucket size while loading, so cuDNN's algorithm search and
+    /// ONNX Runtime's allocations happen before the first request. Null (the default) warms up on
+    /// CUDA only.
+    /// </summary>
+    public bool? WarmUp { get; set; }
 
     /// <summary>
     /// Rows per transformer call. GPU kernels choose their arithmetic by shape, so a row's logits
     /// can change in the last bits with the number of rows beside it, and a sampled image with
     /// them. A fixed size (the last call padded) keeps image i of seed s the same alone or in a
-    /// batch of 64. 0 = auto: 16 on CUDA, natural batches on the CPU (already batch-independent);
-    /// -1 = always natural batches; 1..1024 = that many rows.
+    /// batch of 64. 0 = auto: in the exact mode 16 on CUDA and natural batches on the CPU (already
+    /// batch-independent), in the other modes <see cref="BatchBuckets"/>; -1 = always natural
+    /// batches; 1..1024 = that many rows.
     /// </summary>
     [Range(-1, 1024)]
     public int FixedTransformerBatch { get; set; }

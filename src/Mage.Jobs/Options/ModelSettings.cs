@@ -28,8 +28,19 @@ public sealed class ModelSettings : IValidatableObject
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
-    /// <summary>Let CUDA use TF32 for float32 matrix products: faster, about 1e-3 relative error (see <see cref="Inference.Runtime.MageModelOptions.AllowTf32"/>).</summary>
-    public bool AllowTf32 { get; set; }
+    /// <summary><c>Exact</c> (default), <c>PyTorch</c> or <c>Fast</c>: how much precision CUDA may trade for speed (see <see cref="Inference.Runtime.MageModelOptions.Precision"/>).</summary>
+    public Inference.Runtime.PrecisionMode Precision { get; set; } = Inference.Runtime.MageModelOptions.DefaultPrecision;
+
+    /// <summary>cuDNN's convolution algorithm search on CUDA (see <see cref="Inference.Runtime.MageModelOptions.ConvAlgorithmSearch"/>).</summary>
+    public Inference.Runtime.ConvAlgorithmSearch ConvAlgorithmSearch { get; set; }
+
+    /// <summary>Batch sizes graph runs are padded up to: <c>auto</c>, <c>none</c> or a comma list (see <see cref="Inference.Runtime.MageModelOptions.BatchBuckets"/>).</summary>
+    [Required]
+    [RegularExpression(Inference.Runtime.MageModelOptions.BatchBucketsPattern, ErrorMessage = "Mage:Model:" + Inference.Runtime.MageModelOptions.BatchBucketsMessage)]
+    public string BatchBuckets { get; set; } = Inference.Runtime.MageModelOptions.DefaultBatchBuckets;
+
+    /// <summary>Run every graph at every bucket size at start-up; unset = on CUDA only (see <see cref="Inference.Runtime.MageModelOptions.WarmUp"/>).</summary>
+    public bool? WarmUp { get; set; }
 
     /// <summary>Rows per transformer call: 0 = auto (16 on CUDA), -1 = natural batches, 1..1024 (see <see cref="Inference.Runtime.MageModelOptions.FixedTransformerBatch"/>).</summary>
     [Range(-1, 1024)]
@@ -50,7 +61,10 @@ public sealed class ModelSettings : IValidatableObject
         PackagePath = folder,
         Device = Device,
         IntraOpThreads = IntraOpThreads,
-        AllowTf32 = AllowTf32,
+        Precision = Precision,
+        ConvAlgorithmSearch = ConvAlgorithmSearch,
+        BatchBuckets = BatchBuckets,
+        WarmUp = WarmUp,
         FixedTransformerBatch = FixedTransformerBatch,
         MemoryPattern = MemoryPattern,
         AllowSpinning = AllowSpinning,

@@ -48,6 +48,7 @@ public sealed class ModelPackageTests
     [InlineData("mask_id", "2000", "'mask_id' is 2000")]
     [InlineData("format_version", "2", "'format_version' is 2")]
     [InlineData("precision", "\"int4\"", "precision 'int4' is not one of fp32, fp16, int8")]
+    [InlineData("quantizer", "\"float16\"", "quantizer 'float16' is not one of float32, float64")]
     public void Manifest_constants_this_version_cannot_run_are_rejected(string field, string value, string expected)
     {
         using var copy = Fixtures.CopyOfTinyPackage();

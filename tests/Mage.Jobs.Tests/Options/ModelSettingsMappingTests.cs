@@ -14,7 +14,10 @@ public sealed class ModelSettingsMappingTests
             PackagePath = "/ignored",
             Device = "cuda:1",
             IntraOpThreads = 3,
-            AllowTf32 = true,
+            Precision = PrecisionMode.PyTorch,
+            ConvAlgorithmSearch = ConvAlgorithmSearch.Heuristic,
+            BatchBuckets = "8,64",
+            WarmUp = false,
             FixedTransformerBatch = 7,
             MemoryPattern = !MageModelOptions.DefaultMemoryPattern,
             AllowSpinning = !MageModelOptions.DefaultAllowSpinning,
@@ -25,7 +28,10 @@ public sealed class ModelSettingsMappingTests
         Assert.Equal("/models/pkg", options.PackagePath);
         Assert.Equal("cuda:1", options.Device);
         Assert.Equal(3, options.IntraOpThreads);
-        Assert.True(options.AllowTf32);
+        Assert.Equal(PrecisionMode.PyTorch, options.Precision);
+        Assert.Equal(ConvAlgorithmSearch.Heuristic, options.ConvAlgorithmSearch);
+        Assert.Equal("8,64", options.BatchBuckets);
+        Assert.False(options.WarmUp);
         Assert.Equal(7, options.FixedTransformerBatch);
         Assert.Equal(!MageModelOptions.DefaultMemoryPattern, options.MemoryPattern);
         Assert.Equal(!MageModelOptions.DefaultAllowSpinning, options.AllowSpinning);
@@ -41,6 +47,7 @@ public sealed class ModelSettingsMappingTests
             .Where(p => p.Option is not null && p.Setting.CanWrite && p.Setting.Name != nameof(ModelSettings.PackagePath))
             .ToArray();
         Assert.Contains(shared, p => p.Setting.Name == nameof(ModelSettings.AllowSpinning));
+        Assert.Contains(shared, p => p.Setting.Name == nameof(ModelSettings.Precision));
 
         var settings = new ModelSettings();
         foreach (var (setting, _) in shared)
@@ -50,6 +57,8 @@ public sealed class ModelSettingsMappingTests
                 var t when t == typeof(bool) => !(bool)setting.GetValue(settings)!,
                 var t when t == typeof(int) => (int)setting.GetValue(settings)! + 5,
                 var t when t == typeof(string) => "cpu",
+                var t when t == typeof(bool?) => !((bool?)setting.GetValue(settings) ?? false),
+                var t when t.IsEnum => Enum.GetValues(t).Cast<object>().First(v => !v.Equals(setting.GetValue(settings))),
                 var t => throw new InvalidOperationException($"No test value for {setting.Name} of type {t.Name}."),
             });
         }

@@ -149,6 +149,27 @@ public sealed class SettingsValidationTests
         Assert.Equal("The field FixedTransformerBatch must be between -1 and 1024.", message);
     }
 
+    [Theory]
+    [InlineData("8;64")]
+    [InlineData("auto,8")]
+    [InlineData("")]
+    [InlineData("1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17")]
+    public void Model_batch_buckets_that_are_not_auto_none_or_a_list_are_refused(string buckets)
+    {
+        var message = OptionsValidation.SingleError(new ModelSettings { PackagePath = "/models/mage", BatchBuckets = buckets }, nameof(ModelSettings.BatchBuckets));
+
+        Assert.Equal(buckets.Length == 0 ? "The BatchBuckets field is required." : "Mage:Model:BatchBuckets must be auto, none or a comma list of up to 16 sizes such as 8,64.", message);
+    }
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("none")]
+    [InlineData("8, 64")]
+    public void Model_batch_buckets_in_the_documented_forms_are_accepted(string buckets)
+    {
+        Assert.Empty(OptionsValidation.Errors(new ModelSettings { PackagePath = "/models/mage", BatchBuckets = buckets }));
+    }
+
     [Fact]
     public void Default_events_go_to_the_storage_queue()
     {

@@ -23,6 +23,8 @@ public sealed partial class WireNameTests
         Assert.Equal(["listing", "running", "completed", "failed"], WireNames.All<JobState>());
         Assert.Equal(["invalidMessage", "invalidRequest", "invalidName", "missing", "empty", "notAnImage", "unsupported", "tooLarge", "corrupt"], WireNames.All<ErrorReason>());
         Assert.Equal(["jobs", "shards", "edits", "generate"], WireNames.All<WorkQueue>());
+        Assert.Equal(["exact", "pytorch", "fast"], WireNames.All<PrecisionMode>());
+        Assert.Equal(["exhaustive", "heuristic", "default"], WireNames.All<ConvAlgorithmSearch>());
     }
 
     [Fact]
@@ -43,7 +45,9 @@ public sealed partial class WireNameTests
         Assert.Equal(WireNames.All<JobState>(), rows["job state"]);
         Assert.Equal(WireNames.All<ErrorReason>(), rows["error reason"]);
         Assert.Equal(WireNames.All<WorkQueue>(), rows["work queue"]);
-        Assert.Equal(7, rows.Count);
+        Assert.Equal(WireNames.All<PrecisionMode>(), rows["precision mode"]);
+        Assert.Equal(WireNames.All<ConvAlgorithmSearch>(), rows["convolution algorithm search"]);
+        Assert.Equal(9, rows.Count);
     }
 
     [Theory]
