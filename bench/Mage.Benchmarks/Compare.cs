@@ -11,8 +11,8 @@ namespace Mage.Benchmarks;
 /// <summary>
 /// The Mage side of the end-to-end comparison with PyTorch (bench/run_cpu.sh, docs/benchmarks.md):
 /// (a) features from JPEG bytes, (b) generation, (c) inpainting, each as images per second
-/// (features: best of <c>--repeats</c> after one warm-up pass; generation and inpainting: one run
-/// after a one-step warm-up). <c>--only</c> picks workloads (a comma list of <see cref="Workloads"/>).
+/// (features: best of <c>--repeats</c> passes over every JPEG after a warm-up on one batch of them;
+/// generation and inpainting: one run after a one-step warm-up). <c>--only</c> picks workloads (a comma list of <see cref="Workloads"/>).
 /// Prints one JSON object; bench/gpu/summarize.py reads its <c>workloads</c>.
 /// </summary>
 internal static class Compare
@@ -27,10 +27,15 @@ internal static class Compare
         int generationSteps = 20, inpaintingSteps = 12;
         var loop = DecodeLoop.Auto;
         int repeats = 2, batch = 8, threads = 0, count = 8, fixedBatch = 0;
-        var precision = MageModelOptions.DefaultPrecision;
         var spin = MageModelOptions.DefaultAllowSpinning;
+        var settings = new ModelSettings();
         for (var i = 0; i < args.Length; i++)
         {
+            if (settings.TryParse(args, ref i))
+            {
+                continue;
+            }
+
             switch (args[i])
             {
                 case "--package": package = args[++i]; break;
@@ -46,7 +51,6 @@ internal static class Compare
                 case "--loop": loop = Enum.Parse<DecodeLoop>(args[++i], ignoreCase: true); break;
                 case "--count": count = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "--fixed-batch": fixedBatch = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
-                case "--precision": precision = Mage.Inference.WireNames.Parse<PrecisionMode>(args[++i], "--precision"); break;
                 case "--no-spin": spin = false; break;
                 default: await Console.Error.WriteLineAsync($"unknown argument {args[i]}"); return 2;
             }
@@ -54,11 +58,14 @@ internal static class Compare
 
         if (package is null || images is null || !only.IsSubsetOf(Workloads))
         {
-            await Console.Error.WriteLineAsync($"usage: compare --package DIR --images DIR [--only {string.Join(',', Workloads)}] [--device cpu|cuda] [--loop auto|host|device] [--count N] [--generation-steps 20] [--inpainting-steps 12] [--fixed-batch N] [--precision exact|pytorch|fast] [--repeats N] [--batch N] [--threads N] [--no-spin] [--profile PREFIX]");
+            await Console.Error.WriteLineAsync($"usage: compare --package DIR --images DIR [--only {string.Join(',', Workloads)}] [--device cpu|cuda] [--precision exact|pytorch|fast] [--conv-search exhaustive|heuristic|default] [--buckets auto|none|N,N,...] [--warm-up|--no-warm-up] [--loop auto|host|device] [--count N] [--generation-steps 20] [--inpainting-steps 12] [--fixed-batch N] [--repeats N] [--batch N] [--threads N] [--no-spin] [--profile PREFIX]");
             return 2;
         }
 
-        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false, FixedTransformerBatch = fixedBatch, Precision = precision, AllowSpinning = spin });
+        var modelOptions = settings.Apply(new MageModelOptions { PackagePath = package, Device = device, IntraOpThreads = threads, ProfilePrefix = profile, VerifyHashes = false, FixedTransformerBatch = fixedBatch, AllowSpinning = spin });
+        var loading = Stopwatch.StartNew();
+        using var model = MageModel.Load(modelOptions);
+        var loadSeconds = loading.Elapsed.TotalSeconds; // on CUDA it includes the warm-up (cuDNN's search at every bucket size)
         var options = new MageEngineOptions
         {
             Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batch, MaxWait = TimeSpan.FromMilliseconds(2) },
@@ -78,7 +85,7 @@ internal static class Compare
         }).ToArray();
         PixelBox[] centre = [new PixelBox(64, 64, 128, 128)];
 
-        async Task Features() => await Task.WhenAll(jpegs.Select(j => engine.EmbedAsync(j)));
+        async Task Features(IEnumerable<byte[]> files) => await Task.WhenAll(files.Select(j => engine.EmbedAsync(j)));
 
         async Task Generation() => await GenerationSteps(generationSteps);
 
@@ -108,17 +115,19 @@ internal static class Compare
             ["device"] = model.Device.Description,
             ["decode_loop"] = engine.DecodesOnDevice ? "device" : "host",
             ["fixed_transformer_batch"] = model.FixedRows,
-            ["precision_mode"] = Mage.Inference.WireNames.Of(precision),
             ["intra_op_threads"] = threads,
             ["allow_spinning"] = spin,
             ["images_per_generation_and_edit"] = count,
             ["precision"] = model.Package.Manifest.Precision,
             ["batch"] = batch,
         };
+        ModelSettings.Describe(result, model, modelOptions);
+        result["load_s"] = loadSeconds;
         var workloads = new Dictionary<string, object>();
         if (only.Contains("features"))
         {
-            var (seconds, first) = await Best(Features, repeats);
+            // Warm-up: one batch (on CUDA the engine has already run every bucket size at load).
+            var (seconds, first) = await Best(() => Features(jpegs), repeats, () => Features(jpegs.Take(batch)));
             result["features_images_per_s"] = jpegs.Length / seconds;
             workloads["features"] = new Dictionary<string, object> { ["images"] = jpegs.Length, ["batch"] = batch, ["repeats"] = repeats, ["images_per_s"] = jpegs.Length / seconds, ["seconds"] = seconds, ["warm_up_s"] = first };
         }

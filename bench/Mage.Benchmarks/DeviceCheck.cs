@@ -15,9 +15,10 @@ namespace Mage.Benchmarks;
 /// </summary>
 internal static class DeviceCheck
 {
-    public static async Task<int> RunAsync(string package, string device, int rows, int fixedBatch)
+    public static async Task<int> RunAsync(string package, string device, int rows, int fixedBatch, ModelSettings settings)
     {
-        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, VerifyHashes = false, FixedTransformerBatch = fixedBatch });
+        var modelOptions = settings.Apply(new MageModelOptions { PackagePath = package, Device = device, VerifyHashes = false, FixedTransformerBatch = fixedBatch });
+        using var model = MageModel.Load(modelOptions);
         var result = new Dictionary<string, object>
         {
             ["device"] = model.Device.Description,
@@ -61,7 +62,8 @@ internal static class DeviceCheck
             };
         }
 
-        result["placement"] = Placement(package, device);
+        ModelSettings.Describe(result, model, modelOptions);
+        result["placement"] = Placement(package, device, settings);
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
     }
@@ -71,13 +73,13 @@ internal static class DeviceCheck
     /// read from ONNX Runtime's profile: nodes per provider, and the op types of nodes that did
     /// not run on the first provider of the session.
     /// </summary>
-    private static Dictionary<string, object> Placement(string package, string device)
+    private static Dictionary<string, object> Placement(string package, string device, ModelSettings settings)
     {
         var folder = Directory.CreateTempSubdirectory("mage-placement-");
         try
         {
             var prefix = Path.Combine(folder.FullName, "profile");
-            using (var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, VerifyHashes = false, ProfilePrefix = prefix }))
+            using (var model = MageModel.Load(settings.Apply(new MageModelOptions { PackagePath = package, Device = device, VerifyHashes = false, ProfilePrefix = prefix })))
             {
                 var rows = Enumerable.Range(0, 2)
                     .Select(i => new DecodeRow(Enumerable.Repeat(MageTokens.MaskId, MageTokens.Count).ToArray(), 0, i))

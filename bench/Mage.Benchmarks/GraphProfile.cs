@@ -5,13 +5,14 @@ namespace Mage.Benchmarks;
 /// <summary>
 /// Writes ONNX Runtime profiles of <c>runs</c> batches through each graph (files PREFIX-ROLE_*.json),
 /// for bench/profile_summary.py. On CUDA the first run of a shape includes cuDNN's algorithm search:
-/// profile two runs and summarise with <c>--skip-first</c>.
+/// profile two runs and summarise with <c>--skip-first</c>, without the engine's warm-up
+/// (<c>--no-warm-up</c>), whose runs at every bucket size would be in the profile too.
 /// </summary>
 internal static class GraphProfile
 {
-    public static int Run(string package, int batch, string prefix, string device = "cpu", int runs = 1)
+    public static int Run(string package, int batch, string prefix, string device, int runs, ModelSettings settings)
     {
-        using var model = MageModel.Load(new MageModelOptions { PackagePath = package, Device = device, VerifyHashes = false, ProfilePrefix = prefix });
+        using var model = MageModel.Load(settings.Apply(new MageModelOptions { PackagePath = package, Device = device, VerifyHashes = false, ProfilePrefix = prefix }));
         var pixels = new float[batch * 3 * 256 * 256];
         var tokens = new long[batch * 256];
         var ids = new long[batch * 257];

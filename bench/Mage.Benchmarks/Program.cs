@@ -5,19 +5,49 @@ if (args.Length > 2 && args[0] == "graphs")
     return Mage.Benchmarks.GraphTimes.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0);
 }
 
-if (args.Length > 3 && args[0] == "profile")
+// check PACKAGE DEVICE [ROWS=16] [FIXED_BATCH=0] [settings]; profile PACKAGE BATCH PREFIX [DEVICE=cpu] [--runs N] [settings]
+// (settings: ModelSettings' options).
+if (args.Length > 0 && args[0] is "check" or "profile")
 {
-    // profile PACKAGE BATCH PREFIX [DEVICE] [--runs N]
-    var device = args.Length > 4 && !args[4].StartsWith("--", StringComparison.Ordinal) ? args[4] : "cpu";
-    var runsAt = Array.IndexOf(args, "--runs");
-    var runs = runsAt > 0 && runsAt + 1 < args.Length ? int.Parse(args[runsAt + 1], System.Globalization.CultureInfo.InvariantCulture) : 1;
-    return Mage.Benchmarks.GraphProfile.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), args[3], device, runs);
-}
+    int Int(string s) => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+    var positional = new List<string>();
+    var settings = new Mage.Benchmarks.ModelSettings();
+    var runs = 1;
+    for (var i = 1; i < args.Length; i++)
+    {
+        if (settings.TryParse(args, ref i))
+        {
+            continue;
+        }
 
-if (args.Length > 2 && args[0] == "check")
-{
-    int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture) : fallback;
-    return await Mage.Benchmarks.DeviceCheck.RunAsync(args[1], args[2], Arg(3, 16), Arg(4, 0));
+        if (args[i] == "--runs")
+        {
+            runs = Int(args[++i]);
+        }
+        else if (args[i].StartsWith("--", StringComparison.Ordinal))
+        {
+            await Console.Error.WriteLineAsync($"unknown option {args[i]}");
+            return 2;
+        }
+        else
+        {
+            positional.Add(args[i]);
+        }
+    }
+
+    string At(int i, string fallback) => positional.Count > i ? positional[i] : fallback;
+    if (args[0] == "check" && positional.Count >= 2)
+    {
+        return await Mage.Benchmarks.DeviceCheck.RunAsync(positional[0], positional[1], Int(At(2, "16")), Int(At(3, "0")), settings);
+    }
+
+    if (args[0] == "profile" && positional.Count >= 3)
+    {
+        return Mage.Benchmarks.GraphProfile.Run(positional[0], Int(positional[1]), positional[2], At(3, "cpu"), runs, settings);
+    }
+
+    await Console.Error.WriteLineAsync("usage: check PACKAGE DEVICE [ROWS] [FIXED_BATCH] [--precision MODE] | profile PACKAGE BATCH PREFIX [DEVICE] [--runs N] [--precision MODE] [--conv-search S] [--buckets B] [--warm-up|--no-warm-up]");
+    return 2;
 }
 
 if (args.Length > 0 && args[0] == "coordination")
