@@ -19,9 +19,12 @@ Fraction of peak = images/s x (seconds one image would take at the GPU's datashe
 precision each part runs at), summed over graphs and over convolutions and matrix products
 (bench/flops.py splits them). Precisions assumed per runner:
   PyTorch eager     convolutions TF32 if torch.backends.cudnn.allow_tf32 (recorded), else fp32;
-                    products TF32 if cuda.matmul.allow_tf32 or float32_matmul_precision != highest;
+                    products TF32 if cuda.matmul.allow_tf32 or float32_matmul_precision != highest
+                    (or, PyTorch 2.9+, the backends' fp32_precision says tf32);
   PyTorch autocast  fp16 (convolutions and products; autocast casts both);
-  Mage exact        fp32;   Mage pytorch: TF32 convolutions, fp32 products;
+  Mage exact        fp32;
+  Mage pytorch      TF32 in the detokenizer, and in the tokenizer when its distances are float64
+                    (the package's "quantizer", recorded), fp32 elsewhere (GraphPrecision);
   Mage fast         fp16 package: fp16, its float32 tokenizer TF32; fp32 package: TF32.
 Where a GPU has no TF32 units (T4) fp32 is used. The peaks are bench/peaks.py's.
 """
@@ -105,6 +108,10 @@ def heading(say, title, columns, intro=None):
     say("|" + "---|" * len(columns))
 
 
+def on_off(flag):
+    return "—" if flag is None else ("on" if flag else "off")
+
+
 def fmt(x, digits=1):
     return "—" if x is None else f"{x:.{digits}f}"
 
@@ -120,11 +127,16 @@ def precisions(runner, result):
         return {g: {"conv": "fp16", "matmul": "fp16"} for g in graphs}
     if runner.startswith("pytorch-"):
         tf32 = result.get("tf32", {})
-        conv = "tf32" if tf32.get("cudnn_allow_tf32") else "fp32"
-        mm = "tf32" if tf32.get("cuda_matmul_allow_tf32") or tf32.get("float32_matmul_precision") in ("high", "medium") else "fp32"
+        # PyTorch 2.9 and later also report per-backend fp32_precision ("tf32" or "ieee").
+        conv = "tf32" if tf32.get("cudnn_allow_tf32") or tf32.get("cudnn_conv_fp32_precision") == "tf32" else "fp32"
+        mm = "tf32" if (tf32.get("cuda_matmul_allow_tf32") or tf32.get("float32_matmul_precision") in ("high", "medium")
+                        or tf32.get("cuda_matmul_fp32_precision") == "tf32") else "fp32"
         return {g: {"conv": conv, "matmul": mm} for g in graphs}
     if runner == "mage-pytorch":
-        return {g: {"conv": "tf32", "matmul": "fp32"} for g in graphs}
+        # TF32 in the VQGAN sessions; the tokenizer's only when its distances are float64 (manifest "quantizer").
+        tf32 = {"conv": "tf32", "matmul": "fp32"}
+        strict = {"conv": "fp32", "matmul": "fp32"}
+        return {g: (tf32 if g == "detokenize" or (g == "tokenize" and result.get("quantizer") == "float64") else strict) for g in graphs}
     if runner == "mage-fast":
         if result.get("precision") == "fp16":
             return {g: ({"conv": "tf32", "matmul": "tf32"} if g == "tokenize" else {"conv": "fp16", "matmul": "fp16"}) for g in graphs}
@@ -237,6 +249,15 @@ def main():
             say(f"| {w} | {b} | " + " | ".join(cells) + " |")
     say("")
 
+    mage = named(records, "speed-mage-")
+    if mage:
+        heading(say, "Mage settings and loads", ["run", "mode", "package", "buckets", "warm-up", "conv search", "fixed transformer batch", "load s"],
+                "The settings each Mage run used, and the seconds its model load took (on CUDA the engine's warm-up at every bucket size is part of it).")
+        for name, r in mage.items():
+            say(f"| {name} | {r.get('precision_mode', '—')} | {r.get('precision', '—')} | {r.get('buckets', '—')} | {on_off(r.get('warm_up'))} "
+                f"| {r.get('conv_search', '—')} | {r.get('fixed_transformer_batch', '—')} | {fmt(r.get('load_s'), 2)} |")
+        say("")
+
     others = {k: v for k, v in runs.items() if k[0] not in RUNNERS}
     if others:
         heading(say, "Other speed runs (images/s)", ["run", "batch", "package", *WORKLOADS])
@@ -247,11 +268,11 @@ def main():
     cudnn = named(records, "cudnn-")
     if cudnn:
         heading(say, "cuDNN convolution algorithm search (Mage `pytorch`)",
-                ["run", "search", "batch", *(f"{w} img/s" for w in WORKLOADS), *(f"{w} warm-up s" for w in WORKLOADS)])
+                ["run", "search", "batch", "load s (engine warm-up)", *(f"{w} img/s" for w in WORKLOADS), *(f"{w} warm-up s" for w in WORKLOADS)])
         for name, r in cudnn.items():
             ws = r.get("workloads", {})
             firsts = [fmt((ws.get(w) or {}).get("warm_up_s"), 2) for w in WORKLOADS]
-            say(f"| {name} | {r.get('conv_search', '—')} | {r.get('batch', '—')} | " + " | ".join(fmt(speed(r, w)) for w in WORKLOADS) + " | " + " | ".join(firsts) + " |")
+            say(f"| {name} | {r.get('conv_search', '—')} | {r.get('batch', '—')} | {fmt(r.get('load_s'), 2)} | " + " | ".join(fmt(speed(r, w)) for w in WORKLOADS) + " | " + " | ".join(firsts) + " |")
         say("")
 
     profiles = {k: v for k, v in named(records, "profile-").items() if not k.startswith("profile-run-")}
