@@ -165,7 +165,7 @@ cudnn heuristic
 
 # 5. If time is left.
 cudnn default
-record check-fast-fp32 "${app[@]}" check "$fp32" "$device" 16 --precision fast
+record check-fast-fp32 "${app[@]}" check "$fp32" "$device" 16 --precision fast --no-warm-up
 mage "speed-mage-fast-fp32pkg-b$large" 0 "$fp32" fast
 profile exact
 
