@@ -28,7 +28,7 @@ internal static class Compare
         var loop = DecodeLoop.Auto;
         int repeats = 2, batch = 8, threads = 0, count = 8, fixedBatch = 0;
         var spin = MageModelOptions.DefaultAllowSpinning;
-        var settings = new ModelSettings();
+        var settings = new EngineFlags();
         for (var i = 0; i < args.Length; i++)
         {
             if (settings.TryParse(args, ref i))
@@ -121,7 +121,7 @@ internal static class Compare
             ["precision"] = model.Package.Manifest.Precision,
             ["batch"] = batch,
         };
-        ModelSettings.Describe(result, model, modelOptions);
+        EngineFlags.Describe(result, model, modelOptions);
         result["load_s"] = loadSeconds;
         var workloads = new Dictionary<string, object>();
         if (only.Contains("features"))

@@ -15,7 +15,7 @@ namespace Mage.Benchmarks;
 /// </summary>
 internal static class DeviceCheck
 {
-    public static async Task<int> RunAsync(string package, string device, int rows, int fixedBatch, ModelSettings settings)
+    public static async Task<int> RunAsync(string package, string device, int rows, int fixedBatch, EngineFlags settings)
     {
         var modelOptions = settings.Apply(new MageModelOptions { PackagePath = package, Device = device, VerifyHashes = false, FixedTransformerBatch = fixedBatch });
         using var model = MageModel.Load(modelOptions);
@@ -62,7 +62,7 @@ internal static class DeviceCheck
             };
         }
 
-        ModelSettings.Describe(result, model, modelOptions);
+        EngineFlags.Describe(result, model, modelOptions);
         result["placement"] = Placement(package, device, settings);
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
@@ -73,7 +73,7 @@ internal static class DeviceCheck
     /// read from ONNX Runtime's profile: nodes per provider, and the op types of nodes that did
     /// not run on the first provider of the session.
     /// </summary>
-    private static Dictionary<string, object> Placement(string package, string device, ModelSettings settings)
+    private static Dictionary<string, object> Placement(string package, string device, EngineFlags settings)
     {
         var folder = Directory.CreateTempSubdirectory("mage-placement-");
         try

@@ -10,7 +10,7 @@ namespace Mage.Benchmarks;
 /// </summary>
 internal static class GraphProfile
 {
-    public static int Run(string package, int batch, string prefix, string device, int runs, ModelSettings settings)
+    public static int Run(string package, int batch, string prefix, string device, int runs, EngineFlags settings)
     {
         using var model = MageModel.Load(settings.Apply(new MageModelOptions { PackagePath = package, Device = device, VerifyHashes = false, ProfilePrefix = prefix }));
         var pixels = new float[batch * 3 * 256 * 256];

@@ -11,7 +11,7 @@ namespace Mage.Benchmarks;
 /// (<see cref="MageModelOptions.BatchBuckets"/>), <c>--warm-up</c> / <c>--no-warm-up</c>
 /// (<see cref="MageModelOptions.WarmUp"/>). A setting not given keeps the engine's default.
 /// </summary>
-internal sealed class ModelSettings
+internal sealed class EngineFlags
 {
     private PrecisionMode? precision;
     private ConvAlgorithmSearch? convSearch;
