@@ -29,6 +29,7 @@ def check_package(folder, arch, dim):
     assert (manifest["mask_id"], manifest["fake_class_id"], manifest["codebook_size"], manifest["vocab_size"]) == \
         (2024, 1100, 1024, 2025)
     assert (manifest["image_size"], manifest["token_grid"], manifest["opset"]) == (256, 16, 17)
+    assert manifest["quantizer"] == "float64"
     assert set(manifest["files"]) == set(CONTRACT) | {"golden.npz"}
     for name, entry in manifest["files"].items():
         data = (folder / name).read_bytes()
@@ -117,6 +118,34 @@ def test_transformer_graphs_run_attention_as_one_fused_op_per_block(tiny_package
         assert _fused_attention_nodes(onnx.load(str(tiny_package / name))) == [], name
 
 
+def _types(model):
+    """Element type of every tensor name of the graph, by ONNX's strict shape inference."""
+    inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    g = inferred.graph
+    types = {v.name: v.type.tensor_type.elem_type for v in list(g.value_info) + list(g.input) + list(g.output)}
+    types.update({i.name: i.data_type for i in g.initializer})
+    return types
+
+
+def check_float64_distances(model):
+    """The nearest-code search: one MatMul against the (transposed) codebook and the ArgMin over
+    its distances, every operand float64; the codebook is a float64 initializer [C, 1024]."""
+    types = _types(model)
+    inits = {i.name: i for i in model.graph.initializer}
+    argmins = [n for n in model.graph.node if n.op_type == "ArgMin"]
+    assert len(argmins) == 1 and argmins[0].output[0] == "tokens"
+    assert types[argmins[0].input[0]] == onnx.TensorProto.DOUBLE
+    products = [n for n in model.graph.node if n.op_type == "MatMul"]
+    assert len(products) == 1
+    assert [types[i] for i in products[0].input] + [types[products[0].output[0]]] == [onnx.TensorProto.DOUBLE] * 3
+    codebook = inits[products[0].input[1]]
+    assert codebook.data_type == onnx.TensorProto.DOUBLE and codebook.dims[1] == 1024
+
+
+def test_the_tokenizer_searches_nearest_codes_in_float64(tiny_package):
+    check_float64_distances(onnx.load(str(tiny_package / "tokenizer.onnx")))
+
+
 def test_export_refuses_an_existing_folder_without_force(tiny_package, tmp_path):
     out = tmp_path / "pkg"
     shutil.copytree(tiny_package, out)
@@ -173,7 +202,9 @@ def test_fp16_package_keeps_float32_interfaces(tmp_path):
             assert v.type.tensor_type.elem_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.INT64), f"{name}:{v.name}"
         kinds = {i.data_type for i in model.graph.initializer if len(i.dims) > 1}
         if name == "tokenizer.onnx":
-            assert kinds == {onnx.TensorProto.FLOAT}, "the tokenizer stays float32 (exact nearest-code search)"
+            # float32 convolutions (fp16.py KEEP_FLOAT32_GRAPHS); the codebook and the distances float64.
+            assert kinds == {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE}, name
+            check_float64_distances(model)
         else:
             assert kinds == {onnx.TensorProto.FLOAT16}, name
             inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)

@@ -25,6 +25,15 @@ public sealed class ModelPackage
     /// <summary>The precisions a manifest may name.</summary>
     public static readonly IReadOnlyList<string> Precisions = [Float32, Float16, Int8];
 
+    /// <summary>Manifest quantizer of tokenizers whose nearest-code search is float32 (packages without the field).</summary>
+    public const string QuantizerFloat32 = "float32";
+
+    /// <summary>Manifest quantizer of tokenizers whose nearest-code distances and argmin are float64 inside the graph.</summary>
+    public const string QuantizerFloat64 = "float64";
+
+    /// <summary>The quantizers a manifest may name.</summary>
+    public static readonly IReadOnlyList<string> Quantizers = [QuantizerFloat32, QuantizerFloat64];
+
     private ModelPackage(string folder, ModelManifest manifest, bool hashesVerified)
     {
         Folder = folder;
@@ -124,6 +133,11 @@ public sealed class ModelPackage
         if (!Precisions.Contains(m.Precision))
         {
             throw new ModelPackageException($"Model package {folder}: precision '{m.Precision}' is not one of {string.Join(", ", Precisions)}.");
+        }
+
+        if (!Quantizers.Contains(m.Quantizer))
+        {
+            throw new ModelPackageException($"Model package {folder}: quantizer '{m.Quantizer}' is not one of {string.Join(", ", Quantizers)}.");
         }
 
         if (m.FeatureDim is <= 0 or > 65536)

@@ -18,6 +18,7 @@ from .model import DecoderGraph, DetokenizerGraph, EncoderGraph, MageModel, Toke
 from .schedule import decode_deterministic
 from .synthetic import synthetic_images
 from .transformer import CONTRIB_DOMAIN, CONTRIB_OPSET, fused_attention
+from .vqgan import QUANTIZER_PRECISION
 
 FORMAT_VERSION = 1
 # Graphs whose attention is exported as ONNX Runtime's fused contrib op (transformer.fused_attention).
@@ -152,6 +153,7 @@ def write_package(model: MageModel, out: Path, *, force: bool, precision: str, o
             "mask_id": A.MASK_ID,
             "fake_class_id": A.FAKE_CLASS_ID,
             "feature_dim": model.arch.dim,
+            "quantizer": QUANTIZER_PRECISION,
             "graphs": GRAPH_FILES,
             "files": files,
             "source": source,
