@@ -16,7 +16,7 @@ public sealed class ModelPackage
     /// <summary>Manifest precision of float32 graphs.</summary>
     public const string Float32 = "fp32";
 
-    /// <summary>Manifest precision of float16 graphs (float32 inputs and outputs; the tokenizer stays float32).</summary>
+    /// <summary>Manifest precision of float16 graphs (float32 inputs and outputs; the tokenizer's nearest-code search in float64).</summary>
     public const string Float16 = "fp16";
 
     /// <summary>Manifest precision of packages whose transformer graphs multiply in int8 (the VQGAN graphs stay float32).</summary>
