@@ -29,6 +29,7 @@ def check_package(folder, arch, dim):
     assert (manifest["mask_id"], manifest["fake_class_id"], manifest["codebook_size"], manifest["vocab_size"]) == \
         (2024, 1100, 1024, 2025)
     assert (manifest["image_size"], manifest["token_grid"], manifest["opset"]) == (256, 16, 17)
+    assert manifest["quantizer"] == "float64"
     assert set(manifest["files"]) == set(CONTRACT) | {"golden.npz"}
     for name, entry in manifest["files"].items():
         data = (folder / name).read_bytes()
@@ -92,6 +93,59 @@ def test_committed_fixture_matches_a_fresh_export(tiny_package):
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+def _fused_attention_nodes(model):
+    return [n for n in model.graph.node if n.domain == "com.microsoft" and n.op_type == "MultiHeadAttention"]
+
+
+def test_transformer_graphs_run_attention_as_one_fused_op_per_block(tiny_package):
+    """One com.microsoft.MultiHeadAttention per block (depth in the encoder, dec_depth in the
+    decoder), with the block's head count and 1/sqrt(head_dim), and no Softmax left over."""
+    from mage_export.archs import ARCHS
+    arch = ARCHS["tiny"]
+    for name, blocks, dim, heads in (("encoder.onnx", arch.depth, arch.dim, arch.heads),
+                                     ("decoder.onnx", arch.dec_depth, arch.dec_dim, arch.dec_heads)):
+        model = onnx.load(str(tiny_package / name))
+        fused = _fused_attention_nodes(model)
+        assert len(fused) == blocks, name
+        assert [n.op_type for n in model.graph.node].count("Softmax") == 0, name
+        assert {(o.domain, o.version) for o in model.opset_import} >= {("com.microsoft", 1)}, name
+        for node in fused:
+            attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+            assert attrs["num_heads"] == heads, name
+            assert attrs["scale"] == pytest.approx((dim // heads) ** -0.5), name
+            assert len(node.input) == 3, "q, k and v, each [N, 257, hidden]"
+    for name in ("tokenizer.onnx", "detokenizer.onnx"):
+        assert _fused_attention_nodes(onnx.load(str(tiny_package / name))) == [], name
+
+
+def _types(model):
+    """Element type of every tensor name of the graph, by ONNX's strict shape inference."""
+    inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    g = inferred.graph
+    types = {v.name: v.type.tensor_type.elem_type for v in list(g.value_info) + list(g.input) + list(g.output)}
+    types.update({i.name: i.data_type for i in g.initializer})
+    return types
+
+
+def check_float64_distances(model):
+    """The nearest-code search: one MatMul against the (transposed) codebook and the ArgMin over
+    its distances, every operand float64; the codebook is a float64 initializer [C, 1024]."""
+    types = _types(model)
+    inits = {i.name: i for i in model.graph.initializer}
+    argmins = [n for n in model.graph.node if n.op_type == "ArgMin"]
+    assert len(argmins) == 1 and argmins[0].output[0] == "tokens"
+    assert types[argmins[0].input[0]] == onnx.TensorProto.DOUBLE
+    products = [n for n in model.graph.node if n.op_type == "MatMul"]
+    assert len(products) == 1
+    assert [types[i] for i in products[0].input] + [types[products[0].output[0]]] == [onnx.TensorProto.DOUBLE] * 3
+    codebook = inits[products[0].input[1]]
+    assert codebook.data_type == onnx.TensorProto.DOUBLE and codebook.dims[1] == 1024
+
+
+def test_the_tokenizer_searches_nearest_codes_in_float64(tiny_package):
+    check_float64_distances(onnx.load(str(tiny_package / "tokenizer.onnx")))
+
+
 def test_export_refuses_an_existing_folder_without_force(tiny_package, tmp_path):
     out = tmp_path / "pkg"
     shutil.copytree(tiny_package, out)
@@ -148,10 +202,18 @@ def test_fp16_package_keeps_float32_interfaces(tmp_path):
             assert v.type.tensor_type.elem_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.INT64), f"{name}:{v.name}"
         kinds = {i.data_type for i in model.graph.initializer if len(i.dims) > 1}
         if name == "tokenizer.onnx":
-            assert kinds == {onnx.TensorProto.FLOAT}, "the tokenizer stays float32 (exact nearest-code search)"
+            # Half-precision convolutions; the codebook and the distances stay float64.
+            assert kinds == {onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE}, name
+            check_float64_distances(model)
         else:
             assert kinds == {onnx.TensorProto.FLOAT16}, name
-            onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+            inferred = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+            types = {v.name: v.type.tensor_type.elem_type for v in inferred.graph.value_info}
+            fused = _fused_attention_nodes(model)
+            assert len(fused) == (2 if name in ("encoder.onnx", "decoder.onnx") else 0), name
+            assert [n.op_type for n in model.graph.node].count("Softmax") == 0, name
+            for node in fused:  # the fused op computes in half precision like the rest (CUDA's fp16 kernel)
+                assert [types.get(i) for i in node.input] == [onnx.TensorProto.FLOAT16] * 3, f"{name}:{node.name}"
 
 
 def test_int8_package_quantizes_the_transformer_products_and_leaves_the_vqgan_as_it_was(tmp_path, tiny_package):
@@ -171,6 +233,17 @@ def test_int8_package_quantizes_the_transformer_products_and_leaves_the_vqgan_as
         assert float_products == [], name
         assert ops.count("MatMulInteger") == ops.count("DynamicQuantizeLinear") > 0, name
         assert onnx.TensorProto.INT8 in {i.data_type for i in model.graph.initializer if i.name in weights}, name
+        # The fused attention stays, fed by the quantized qkv projection through a Split.
+        producers = {o: n for n in model.graph.node for o in n.output}
+        fused = _fused_attention_nodes(model)
+        assert len(fused) == 2, name
+        for node in fused:
+            split = producers[node.input[0]]
+            assert split.op_type == "Split", name
+            bias_add = producers[split.input[0]]
+            assert bias_add.op_type == "Add", name
+            assert any(producers[i].name.endswith("_rescale") for i in bias_add.input if i in producers), \
+                f"{name}: the qkv projection before {node.name} is not the int8 product"
         for v in list(model.graph.input) + list(model.graph.output):
             assert v.type.tensor_type.elem_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.INT64), f"{name}:{v.name}"
 

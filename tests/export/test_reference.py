@@ -5,7 +5,7 @@ from torch import nn
 
 from mage_export.archs import ARCHS, FAKE_CLASS_ID, MASK_ID
 from mage_export.model import MageModel, random_init
-from mage_export.transformer import Block
+from mage_export.transformer import Block, fused_attention
 from mage_export.vqgan import Quantizer, ResBlock
 
 
@@ -46,6 +46,28 @@ def test_attention_block_equals_torch_multihead_attention():
         h = x + mha(y, y, y, need_weights=False)[0]
         expected = h + block.mlp.fc2(nn.functional.gelu(block.mlp.fc1(block.norm2(h))))
         assert torch.allclose(block(x), expected, atol=1e-5)
+
+
+def test_the_fused_attention_path_is_the_same_attention_and_only_on_while_exporting():
+    """The path traced for com.microsoft.MultiHeadAttention computes what the official one does
+    (its split of qkv into q, k, v must give each head its own columns), and the official path is
+    back once the export is done, so golden outputs never come from the traced one."""
+    torch.manual_seed(0)
+    block = Block(64, 4).eval()
+    x = torch.randn(2, 257, 64)
+    with torch.no_grad():
+        plain = block(x)
+        with fused_attention(block):
+            assert block.attn.fused
+            fused = block(x)
+        assert not block.attn.fused
+        try:
+            with fused_attention(block):
+                raise RuntimeError("export failed")
+        except RuntimeError:
+            pass
+        assert not block.attn.fused
+    torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-5)
 
 
 def _model():

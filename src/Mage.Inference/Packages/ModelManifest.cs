@@ -26,11 +26,16 @@ public sealed record ModelManifest
     [JsonPropertyName("source")] public PackageSource Source { get; init; } = new();
 
     /// <summary>
-    /// The arithmetic of the tokenizer's nearest-code distances: <c>float32</c> (packages without
-    /// the field) or <see cref="ModelPackage.QuantizerFloat64"/>.
+    /// What the tokenizer's nearest-code search computes in: <see cref="ModelPackage.QuantizerFloat64"/>
+    /// (distances, their sums and the argmin in double inside the graph) or
+    /// <see cref="ModelPackage.QuantizerFloat32"/>, which packages written before the field existed read as.
     /// </summary>
     [JsonPropertyName("quantizer")] public string Quantizer { get; init; } = ModelPackage.QuantizerFloat32;
 
-    /// <summary>Whether TF32 in the tokenizer's session leaves the token choices alone: its distances are float64, which TF32 never touches.</summary>
+    /// <summary>
+    /// Whether the token ids cannot move with TF32: the nearest-code distances are double products,
+    /// which TF32 never touches, so a CUDA session may run the tokenizer's float32 convolutions in
+    /// TF32 and still compare distances exactly.
+    /// </summary>
     [JsonIgnore] public bool TokensIgnoreTf32 => Quantizer == ModelPackage.QuantizerFloat64;
 }

@@ -16,7 +16,7 @@ public sealed class ModelPackage
     /// <summary>Manifest precision of float32 graphs.</summary>
     public const string Float32 = "fp32";
 
-    /// <summary>Manifest precision of float16 graphs (float32 inputs and outputs; the tokenizer stays float32).</summary>
+    /// <summary>Manifest precision of float16 graphs (float32 inputs and outputs; the tokenizer's nearest-code search in float64).</summary>
     public const string Float16 = "fp16";
 
     /// <summary>Manifest precision of packages whose transformer graphs multiply in int8 (the VQGAN graphs stay float32).</summary>
@@ -25,13 +25,13 @@ public sealed class ModelPackage
     /// <summary>The precisions a manifest may name.</summary>
     public static readonly IReadOnlyList<string> Precisions = [Float32, Float16, Int8];
 
-    /// <summary>Manifest <c>quantizer</c> of packages whose tokenizer computes its nearest-code distances in float64.</summary>
-    public const string QuantizerFloat64 = "float64";
-
-    /// <summary>Manifest <c>quantizer</c> of float32 distances (packages without the field).</summary>
+    /// <summary>Manifest quantizer of tokenizers whose nearest-code search is float32 (packages without the field).</summary>
     public const string QuantizerFloat32 = "float32";
 
-    /// <summary>The quantizer arithmetics a manifest may name.</summary>
+    /// <summary>Manifest quantizer of tokenizers whose nearest-code distances and argmin are float64 inside the graph.</summary>
+    public const string QuantizerFloat64 = "float64";
+
+    /// <summary>The quantizers a manifest may name.</summary>
     public static readonly IReadOnlyList<string> Quantizers = [QuantizerFloat32, QuantizerFloat64];
 
     private ModelPackage(string folder, ModelManifest manifest, bool hashesVerified)

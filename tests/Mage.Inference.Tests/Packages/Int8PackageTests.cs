@@ -16,10 +16,7 @@ public sealed class Int8PackageTests
     public void An_int8_export_holds_the_int8_bounds_against_the_float32_PyTorch_model()
     {
         using var temp = new TempFolder();
-        var folder = temp["tiny-int8"];
-        Python.Run(
-            "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
-            RepoPaths.Full("tools/export/export.py"), "--random-init", "--arch", "tiny", "--seed", "0", "--precision", ModelPackage.Int8, "--out", folder);
+        var folder = TinyExport.Run(temp, ModelPackage.Int8);
 
         using var model = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = "cpu" });
         Assert.Equal(ModelPackage.Int8, model.Package.Manifest.Precision);

@@ -52,22 +52,35 @@ public sealed class ModelPackageTests
     public void Manifest_constants_this_version_cannot_run_are_rejected(string field, string value, string expected)
     {
         using var copy = Fixtures.CopyOfTinyPackage();
-        var manifestPath = Path.Combine(copy.Path, "manifest.json");
-        var json = JsonNode.Parse(File.ReadAllText(manifestPath))!;
-        json[field] = JsonNode.Parse(value);
-        File.WriteAllText(manifestPath, json.ToJsonString());
+        EditManifest(copy, json => json[field] = JsonNode.Parse(value));
         var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_committed_package_computes_token_distances_in_float64()
+    {
+        var manifest = ModelPackage.Load(Fixtures.TinyPackage).Manifest;
+        Assert.Equal("float64", manifest.Quantizer);
+        Assert.True(manifest.TokensIgnoreTf32);
+    }
+
+    [Fact]
+    public void A_manifest_without_a_quantizer_reads_as_float32()
+    {
+        // Packages exported before the field existed searched nearest codes in float32.
+        using var copy = Fixtures.CopyOfTinyPackage();
+        EditManifest(copy, json => Assert.True(json.Remove("quantizer")));
+        var manifest = ModelPackage.Load(copy.Path).Manifest;
+        Assert.Equal("float32", manifest.Quantizer);
+        Assert.False(manifest.TokensIgnoreTf32);
     }
 
     [Fact]
     public void Graph_names_may_not_leave_the_package()
     {
         using var copy = Fixtures.CopyOfTinyPackage();
-        var manifestPath = Path.Combine(copy.Path, "manifest.json");
-        var json = JsonNode.Parse(File.ReadAllText(manifestPath))!;
-        json["graphs"]!["encoder"] = "../../etc/passwd";
-        File.WriteAllText(manifestPath, json.ToJsonString());
+        EditManifest(copy, json => json["graphs"]!["encoder"] = "../../etc/passwd");
         var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
         Assert.Contains("must be a plain file name", e.Message, StringComparison.Ordinal);
     }
@@ -80,5 +93,14 @@ public sealed class ModelPackageTests
         File.WriteAllText(Path.Combine(empty.Path, "manifest.json"), "{ not json");
         Assert.Contains("is not valid JSON", Assert.Throws<ModelPackageException>(() => ModelPackage.Load(empty.Path)).Message, StringComparison.Ordinal);
         Assert.Contains("does not exist", Assert.Throws<ModelPackageException>(() => ModelPackage.Load(Path.Combine(empty.Path, "nope"))).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Rewrites the manifest.json of a package copy (not listed in its own file hashes).</summary>
+    private static void EditManifest(TempFolder copy, Action<JsonObject> edit)
+    {
+        var path = Path.Combine(copy.Path, "manifest.json");
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
     }
 }

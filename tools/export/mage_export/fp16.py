@@ -1,9 +1,12 @@
 """Float16 packages: weights stored and computed in half precision inside the graphs, while each
 graph's inputs and outputs keep their float32/int64 types so callers do not change.
 
-The tokenizer stays float32: its nearest-code search compares squared distances whose sums can
-overflow float16 and whose near-ties decide token ids. Inputs that ONNX requires to be float32
-(Resize's roi and scales) stay float32 too.
+The tokenizer is converted too: its convolutions run in half precision, while its nearest-code
+search casts the latent vectors to float64 and compares them with a float64 codebook
+(vqgan.Quantizer.nearest_float64; manifest "quantizer": "float64"), so squared distances neither
+overflow float16 nor lose the near-ties that decide token ids. Double initializers and casts to
+double are left as they are. Inputs that ONNX requires to be float32 (Resize's roi and scales)
+stay float32 too.
 """
 from pathlib import Path
 from typing import Iterable
@@ -13,7 +16,6 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 FLOAT32_ONLY_INPUTS = {"Resize": {1, 2}}
-KEEP_FLOAT32_GRAPHS = {"tokenizer.onnx"}
 
 
 def _half_tensor(t: TensorProto) -> TensorProto:
@@ -79,8 +81,6 @@ def convert_model(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def convert_package_to_fp16(folder: Path, files: Iterable[str]) -> None:
     for name in files:
-        if name in KEEP_FLOAT32_GRAPHS:
-            continue
         path = folder / name
         model = convert_model(onnx.load(str(path)))
         onnx.checker.check_model(model)

@@ -11,8 +11,8 @@ which is the pattern ONNX Runtime fuses into its DynamicQuantizeMatMul kernel (u
 path). Weights use the full int8 range [-127, 127] with scale max|W[:, n]| / 127; activations are
 quantized per call over the whole tensor (DynamicQuantizeLinear: uint8, asymmetric).
 
-Left in float32: every other op (attention's activation-by-activation products, LayerNorm,
-softmax, embeddings' Gather), the VQGAN graphs (the tokenizer's nearest-code distances decide ids
+Left in float32: every other op (the fused com.microsoft.MultiHeadAttention, which holds
+attention's activation-by-activation products and softmax; LayerNorm; embeddings' Gather), the VQGAN graphs (the tokenizer's nearest-code distances decide ids
 on near-ties; convolutions are not converted) and any MatMul listed in `keep`. A graph's inputs
 and outputs keep their names and types, so the engine does not change.
 """

@@ -40,12 +40,14 @@ class MageModel(MageTransformer):
 
 
 class TokenizerGraph(nn.Module):
+    """The tokenizer graph: the VQGAN encoder, then the nearest-code search in float64."""
+
     def __init__(self, model: MageModel):
         super().__init__()
         self.vqgan = model.vqgan
 
     def forward(self, pixels):
-        return self.vqgan.quantize.nearest(self.vqgan.encoder(pixels))
+        return self.vqgan.quantize.nearest_float64(self.vqgan.encoder(pixels))
 
 
 class EncoderGraph(nn.Module):

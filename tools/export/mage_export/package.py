@@ -1,4 +1,5 @@
 """Writes a model package: ONNX graphs, golden outputs and manifest.json (see ../README.md)."""
+import contextlib
 import errno
 import hashlib
 import inspect
@@ -16,8 +17,12 @@ from . import archs as A
 from .model import DecoderGraph, DetokenizerGraph, EncoderGraph, MageModel, TokenizerGraph
 from .schedule import decode_deterministic
 from .synthetic import synthetic_images
+from .transformer import CONTRIB_DOMAIN, CONTRIB_OPSET, fused_attention
+from .vqgan import QUANTIZER_PRECISION
 
 FORMAT_VERSION = 1
+# Graphs whose attention is exported as ONNX Runtime's fused contrib op (transformer.fused_attention).
+FUSED_ATTENTION_GRAPHS = ("encoder", "decoder")
 GRAPH_FILES = {
     "tokenizer": "tokenizer.onnx",
     "encoder": "encoder.onnx",
@@ -40,7 +45,8 @@ def sha256_file(path: Path) -> str:
 
 
 def export_graphs(model: MageModel, folder: Path, opset: int) -> None:
-    """Exports the four graphs with a dynamic batch axis."""
+    """Exports the four graphs with a dynamic batch axis; the transformer graphs' attention as
+    `com.microsoft.MultiHeadAttention`."""
     d = model.arch.dim
     n = 2
     ids = torch.full((n, A.NUM_TOKENS + 1), 5, dtype=torch.long)
@@ -63,7 +69,10 @@ def export_graphs(model: MageModel, folder: Path, opset: int) -> None:
         if "dynamo" in inspect.signature(torch.onnx.export).parameters:
             # PyTorch 2.x: keep the TorchScript exporter these graphs were validated with.
             extra["dynamo"] = False
-        with torch.no_grad():
+        fused = name in FUSED_ATTENTION_GRAPHS
+        if fused:
+            extra["custom_opsets"] = {CONTRIB_DOMAIN: CONTRIB_OPSET}
+        with torch.no_grad(), (fused_attention(model) if fused else contextlib.nullcontext()):
             torch.onnx.export(module, args, str(path), opset_version=opset, input_names=inputs,
                               output_names=outputs, dynamic_axes={k: {0: "N"} for k in inputs + outputs},
                               do_constant_folding=True, **extra)
@@ -144,6 +153,7 @@ def write_package(model: MageModel, out: Path, *, force: bool, precision: str, o
             "mask_id": A.MASK_ID,
             "fake_class_id": A.FAKE_CLASS_ID,
             "feature_dim": model.arch.dim,
+            "quantizer": QUANTIZER_PRECISION,
             "graphs": GRAPH_FILES,
             "files": files,
             "source": source,

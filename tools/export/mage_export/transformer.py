@@ -2,10 +2,65 @@
 
 Parameter names follow the official checkpoint so that its state dict loads as is. Dropout and
 token dropping exist only in training and are absent here.
+
+Exported graphs run attention as one ONNX Runtime contrib op, `com.microsoft.MultiHeadAttention`
+(see `fused_attention`); PyTorch's own outputs (golden files, training) always take the plain path.
 """
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+# The contrib domain and version the exported graphs import (torch.onnx.export's custom_opsets).
+CONTRIB_DOMAIN = "com.microsoft"
+CONTRIB_OPSET = 1
+FUSED_ATTENTION_OP = "MultiHeadAttention"
+
+
+def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, heads: int, scale: float) -> torch.Tensor:
+    """softmax(q k^T * scale) v per head; q, k, v and the result are [B, S, heads * head_dim]."""
+    b, n, c = q.shape
+    q, k, v = (t.reshape(b, n, heads, c // heads).transpose(1, 2) for t in (q, k, v))
+    attn = ((q @ k.transpose(-2, -1)) * scale).softmax(dim=-1)
+    return (attn @ v).transpose(1, 2).reshape(b, n, c)
+
+
+class _MultiHeadAttentionOp(torch.autograd.Function):
+    """Plain attention in PyTorch; one `com.microsoft.MultiHeadAttention` node in ONNX.
+
+    MultiHeadAttention rather than the packed `com.microsoft.Attention`: both run on ONNX
+    Runtime's CPU and CUDA providers, but Attention takes the QKV weights and bias inside the op,
+    where int8.py cannot reach them (ONNX Runtime would need its separate QAttention op), while
+    MultiHeadAttention takes q, k and v as [B, S, hidden] after an ordinary MatMul + Add, which int8
+    packages quantize like every other projection and fp16 packages convert like any other weight.
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, heads: int, scale: float):  # noqa: D102 - traced only for shapes
+        return _attend(q, k, v, heads, scale)
+
+    @staticmethod
+    def symbolic(g, q, k, v, heads: int, scale: float):
+        out = g.op(f"{CONTRIB_DOMAIN}::{FUSED_ATTENTION_OP}", q, k, v, num_heads_i=heads, scale_f=scale)
+        out.setType(q.type())  # [B, S, hidden] like q: keeps shapes known after the op
+        return out
+
+
+@contextmanager
+def fused_attention(model: nn.Module) -> Iterator[None]:
+    """While active, every `Attention` in `model` computes through the fused op, for
+    torch.onnx.export (pass custom_opsets={CONTRIB_DOMAIN: CONTRIB_OPSET}). Outside it, the
+    official computation runs; golden outputs must come from there."""
+    modules = [m for m in model.modules() if isinstance(m, Attention)]
+    for m in modules:
+        m.fused = True
+    try:
+        yield
+    finally:
+        for m in modules:
+            m.fused = False
 
 
 class Attention(nn.Module):
@@ -15,9 +70,15 @@ class Attention(nn.Module):
         self.scale = (dim // heads) ** -0.5
         self.qkv = nn.Linear(dim, dim * 3, bias=True)
         self.proj = nn.Linear(dim, dim)
+        self.fused = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, n, c = x.shape
+        if self.fused:
+            # The qkv output's last axis is [3, heads, head_dim], so thirds are q, k and v with
+            # heads in the order MultiHeadAttention splits its hidden axis.
+            q, k, v = self.qkv(x).split(self.qkv.out_features // 3, dim=-1)  # a constant-size Split
+            return self.proj(_MultiHeadAttentionOp.apply(q, k, v, self.heads, float(self.scale)))
         qkv = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
         attn = (q @ k.transpose(-2, -1)) * self.scale

@@ -10,6 +10,8 @@ import torch.nn.functional as F
 
 
 OFFICIAL_GROUPS = 32
+# The manifest's "quantizer": the type the exported tokenizer's nearest-code search computes in.
+QUANTIZER_PRECISION = "float64"
 
 
 def _norm(channels: int, groups: int) -> nn.GroupNorm:
@@ -139,6 +141,19 @@ class Quantizer(nn.Module):
         n, c, h, w = z.shape
         flat = z.permute(0, 2, 3, 1).reshape(n, h * w, c)
         codes = self.embedding.weight
+        dist = (flat * flat).sum(-1, keepdim=True) - 2.0 * flat @ codes.t() + (codes * codes).sum(-1)
+        return torch.argmin(dist, dim=-1)
+
+    def nearest_float64(self, z: torch.Tensor) -> torch.Tensor:
+        """`nearest` with the distances, their sums and the argmin in float64, for the exported
+        tokenizer graph (manifest "quantizer": "float64"). TF32, which a CUDA session may turn on for
+        its float32 convolutions and products, never applies to double products, and float16
+        packages can run the convolutions in half precision while ids still come from exact
+        comparisons. Export folds the codebook's cast, transpose and squared norms into float64
+        initializers. Golden outputs keep the official float32 `nearest`."""
+        n, c, h, w = z.shape
+        flat = z.permute(0, 2, 3, 1).reshape(n, h * w, c).double()
+        codes = self.embedding.weight.double()
         dist = (flat * flat).sum(-1, keepdim=True) - 2.0 * flat @ codes.t() + (codes * codes).sum(-1)
         return torch.argmin(dist, dim=-1)
 
