@@ -89,6 +89,12 @@ internal static class CliApp
             context.WriteError($"invalid setting: {e.Message}");
             return ExitCodes.Usage;
         }
+        catch (InvalidOperationException e) when (e.Source == "Microsoft.Extensions.Configuration.Binder")
+        {
+            // A Mage__* key the settings do not have (the services bind them strictly), or a value of the wrong type.
+            context.WriteError($"invalid setting: {e.Message}");
+            return ExitCodes.Usage;
+        }
         catch (FormatException e) when (e.Source?.StartsWith("Azure", StringComparison.Ordinal) == true)
         {
             context.WriteError(e.Message);

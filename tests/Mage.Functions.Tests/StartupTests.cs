@@ -21,6 +21,16 @@ public sealed class StartupTests(AzuriteFixture azurite)
         await Assert.ThrowsAsync<OptionsValidationException>(() => MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { ["Mage:Storage:ResultsContainer"] = "Bad_Name" }));
     }
 
+    [Theory]
+    [InlineData("Mage:Model:AllowTf32", "true", "AllowTf32")]
+    [InlineData("Mage:Storage:ResultContainer", "results", "ResultContainer")]
+    [InlineData("Mage:Limits:MaxImageByte", "1000", "MaxImageByte")]
+    public async Task A_setting_the_app_does_not_have_fails_the_start_and_is_named(string key, string value, string name)
+    {
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { [key] = value }));
+        Assert.Contains($"'{name}'", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Package_is_downloaded_from_the_models_container_and_hash_checked()
     {

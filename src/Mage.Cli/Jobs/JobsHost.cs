@@ -65,6 +65,7 @@ internal sealed class JobsHost : IDisposable
     /// it); without, only the storage-side services (submit, status) are usable.
     /// </summary>
     /// <exception cref="OptionsValidationException">A <c>Mage__*</c> setting is invalid.</exception>
+    /// <exception cref="InvalidOperationException">A <c>Mage__*</c> setting is one the services do not have (strict binding).</exception>
     public static JobsHost Create(IReadOnlyDictionary<string, string?> storage, TextWriter log, LogLevel level, MageEngine? engine = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -84,9 +85,20 @@ internal sealed class JobsHost : IDisposable
 
         var jobsHost = new JobsHost(builder.Build());
 
-        // The host is never started, so ValidateOnStart does not run: read the options now so a bad setting fails here.
-        _ = jobsHost.Storage;
-        _ = jobsHost.Limits;
+        // The host is never started, so ValidateOnStart does not run: read the options now so a bad
+        // or unknown setting fails here rather than at the first event.
+        try
+        {
+            _ = jobsHost.Storage;
+            _ = jobsHost.Limits;
+            _ = jobsHost.Get<IOptions<EventSettings>>().Value;
+        }
+        catch
+        {
+            jobsHost.Dispose();
+            throw;
+        }
+
         return jobsHost;
     }
 

@@ -7,6 +7,7 @@ using Mage.Jobs.Options;
 using Mage.Jobs.Services;
 using Mage.Jobs.Storage;
 using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,10 +29,13 @@ public static class MageServiceExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
 
-        services.AddOptions<ModelSettings>().BindConfiguration(ModelSettings.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<StorageSettings>().BindConfiguration(StorageSettings.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<EventSettings>().BindConfiguration(EventSettings.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<LimitSettings>().BindConfiguration(LimitSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        // A key the settings do not have (a typo, or a setting that was removed, such as
+        // Mage:Model:AllowTf32) fails the start instead of being ignored.
+        static void Strict(BinderOptions binder) => binder.ErrorOnUnknownConfiguration = true;
+        services.AddOptions<ModelSettings>().BindConfiguration(ModelSettings.Section, Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<StorageSettings>().BindConfiguration(StorageSettings.Section, Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EventSettings>().BindConfiguration(EventSettings.Section, Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LimitSettings>().BindConfiguration(LimitSettings.Section, Strict).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddTimeProvider();
 
         var storageSection = configuration.GetSection(StorageSettings.Connection);
