@@ -74,6 +74,10 @@ internal sealed partial class CommonOptions
         command.Options.Add(BatchSize);
     }
 
+    /// <summary>The model options the parsed command line asks for (<c>--device</c>, <c>--precision</c>) for the package in <paramref name="folder"/>.</summary>
+    public MageModelOptions ModelOptions(ParseResult parse, string folder) =>
+        new() { PackagePath = folder, Device = parse.GetValue(Device)!, Precision = parse.GetValue(Precision) };
+
     /// <summary>Adds the options of commands that decode image files (<c>--allow-truncated-jpeg</c>).</summary>
     public void AddImageOptionsTo(Command command) => command.Options.Add(AllowTruncatedJpeg);
 

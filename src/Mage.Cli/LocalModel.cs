@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Mage.Cli.Console;
 using Mage.Inference.Batching;
 using Mage.Inference.Engine;
@@ -45,19 +46,21 @@ internal sealed class LocalModel : IAsyncDisposable
     }
 
     /// <summary>
-    /// Loads the package (checking its hashes) on the requested device, in the requested precision mode, and starts an engine over
-    /// it that decodes images under <paramref name="limits"/> (default <see cref="ImageLimits.Default"/>).
+    /// Loads the package of <c>--model</c> (checking its hashes) on the requested device, in the
+    /// requested precision mode, and starts an engine over it that decodes images under
+    /// <paramref name="limits"/> (default <see cref="ImageLimits.Default"/>).
     /// </summary>
     /// <exception cref="Inference.Packages.ModelPackageException">The package is missing or invalid.</exception>
-    public static LocalModel Load(string? model, string device, PrecisionMode precision, int batchSize, CliContext context, ImageLimits? limits = null)
+    public static LocalModel Load(ParseResult parse, CommonOptions common, int batchSize, CliContext context, ImageLimits? limits = null)
     {
+        var model = parse.GetValue(common.Model);
         var bundled = string.IsNullOrWhiteSpace(model);
         var folder = ResolvePackage(model, context);
 
         // The bundled notice already says the weights are random; the library's own warning
         // about random weights would repeat it.
         var logger = new StderrLogger(context.Error, bundled ? m => m.Contains("random weights", StringComparison.Ordinal) : null);
-        var loaded = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = device, Precision = precision }, logger);
+        var loaded = MageModel.Load(common.ModelOptions(parse, folder), logger);
         var options = new MageEngineOptions
         {
             Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batchSize },

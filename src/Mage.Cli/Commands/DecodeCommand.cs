@@ -33,7 +33,7 @@ internal static class DecodeCommand
             }
 
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.Precision), batchSize, context);
+            await using var host = LocalModel.Load(parse, common, batchSize, context);
             Directory.CreateDirectory(folder);
             await context.Progress.RunAsync("Decoding", valid.Count, async progress =>
             {

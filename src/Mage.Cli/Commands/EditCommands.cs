@@ -170,7 +170,7 @@ internal static class EditCommands
     private static Argument<string> ImageArgument() => new("image") { Description = "The image to edit (PNG, JPEG, WebP, BMP or GIF)." };
 
     private static LocalModel LoadHost(ParseResult parse, CommonOptions common, CliContext context) =>
-        LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.Precision), parse.GetValue(common.BatchSize), context, common.ImageLimits(parse));
+        LocalModel.Load(parse, common, parse.GetValue(common.BatchSize), context, common.ImageLimits(parse));
 
     private static Image<Rgb24> LoadInput(LocalModel host, string path, PreprocessMode mode)
     {

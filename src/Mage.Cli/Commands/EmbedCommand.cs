@@ -38,7 +38,7 @@ internal static class EmbedCommand
             }
 
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.Precision), batchSize, context, common.ImageLimits(parse));
+            await using var host = LocalModel.Load(parse, common, batchSize, context, common.ImageLimits(parse));
             var results = await ImageBatch.RunAsync(context, files, failures, host.Engine.Options.Limits.MaxBytes, batchSize, "Embedding",
                 (file, bytes, ct) => host.Engine.EmbedAsync(bytes, options, file.Name, ct), cancellationToken);
 

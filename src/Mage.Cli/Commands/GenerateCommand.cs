@@ -33,7 +33,7 @@ internal static class GenerateCommand
             var request = new GenerateRequest(parse.GetValue(count), parse.GetValue(seed), parse.GetValue(steps), parse.GetValue(temperature), parse.GetValue(deterministic));
             var folder = parse.GetValue(output)!;
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.Precision), batchSize, context);
+            await using var host = LocalModel.Load(parse, common, batchSize, context);
 
             var tokens = await context.Progress.RunAsync("Generating", progress =>
                 host.Engine.GenerateTokensAsync(request, progress, cancellationToken));

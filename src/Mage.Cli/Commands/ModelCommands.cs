@@ -95,7 +95,9 @@ internal static class ModelCommands
             }
 
             var logger = new Console.StderrLogger(context.Error, m => m.Contains("random weights", StringComparison.Ordinal));
-            using var model = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = parse.GetValue(common.Device)!, Precision = parse.GetValue(common.Precision), VerifyHashes = false }, logger);
+            var modelOptions = common.ModelOptions(parse, folder);
+            modelOptions.VerifyHashes = false; // checked just above
+            using var model = MageModel.Load(modelOptions, logger);
             var checks = await Task.Run(() => GoldenCheck.Run(model, NpzFile.Read(checkedPackage.GoldenPath), cancellationToken), cancellationToken);
 
             var console = Console.CliTables.For(context);

@@ -29,7 +29,7 @@ internal static class TokenizeCommand
             }
 
             var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.Precision), batchSize, context, common.ImageLimits(parse));
+            await using var host = LocalModel.Load(parse, common, batchSize, context, common.ImageLimits(parse));
             var results = await ImageBatch.RunAsync(context, files, failures, host.Engine.Options.Limits.MaxBytes, batchSize, "Tokenizing",
                 (file, bytes, ct) => host.Engine.TokenizeAsync(bytes, mode, file.Name, ct), cancellationToken);
 

@@ -32,7 +32,7 @@ internal static class WorkerCommand
 
             // The engine decodes under the service's image limits (Mage__Limits__*), as the Functions app's does.
             var limits = JobsHost.ReadLimits(settings).ToImageLimits();
-            await using var model = LocalModel.Load(parse.GetValue(common.Model), parse.GetValue(common.Device)!, parse.GetValue(common.Precision), parse.GetValue(common.BatchSize), context, limits);
+            await using var model = LocalModel.Load(parse, common, parse.GetValue(common.BatchSize), context, limits);
             using var host = JobsHost.Create(settings, context.Error, parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information, model.Engine);
             var logger = host.Get<ILoggerFactory>().CreateLogger("Mage.Cli.Worker");
             var worker = new QueueWorker(host, host.CreateRawQueues(), host.CreateWorkerBlobs(), logger, TimeSpan.FromSeconds(parse.GetValue(lease)));

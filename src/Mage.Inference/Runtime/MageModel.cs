@@ -254,7 +254,7 @@ public sealed partial class MageModel : IDisposable
     public void Tokenize(ReadOnlyMemory<float> pixels, int batch, Memory<long> tokens, CancellationToken cancellationToken = default)
     {
         CheckBatch(batch);
-        CheckLength(pixels.Length, batch * 3L * MageTokens.ImageSize * MageTokens.ImageSize, nameof(pixels));
+        CheckLength(pixels.Length, batch * (long)PixelsPerRow, nameof(pixels));
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
         InPieces(shapePlan, batch, pixels, PixelsPerRow, tokens, MageTokens.Count, static row => row.Clear(), (pieceIn, rows, pieceOut) =>
         {
@@ -420,7 +420,7 @@ public sealed partial class MageModel : IDisposable
     {
         CheckBatch(batch);
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
-        CheckLength(pixels.Length, batch * 3L * MageTokens.ImageSize * MageTokens.ImageSize, nameof(pixels));
+        CheckLength(pixels.Length, batch * (long)PixelsPerRow, nameof(pixels));
         CodebookIds.Check(tokens.Span[..(batch * MageTokens.Count)]);
         InPieces(shapePlan, batch, tokens, MageTokens.Count, pixels, PixelsPerRow, static row => row.Clear(), (pieceIn, rows, pieceOut) =>
         {
@@ -430,10 +430,9 @@ public sealed partial class MageModel : IDisposable
         });
     }
 
-    /// <summary>Writes rows of [1100, tokens...] for the transformer.</summary>
+    /// <summary>Writes rows of [1100, tokens...] for the transformer; the caller has checked the ids (<see cref="CodebookIds"/>).</summary>
     internal static void WriteSequences(ReadOnlySpan<long> tokens, int batch, Span<long> ids)
     {
-        CodebookIds.Check(tokens);
         for (var r = 0; r < batch; r++)
         {
             ids[r * MageTokens.SequenceLength] = MageTokens.FakeClassId;
