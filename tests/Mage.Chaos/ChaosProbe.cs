@@ -5,9 +5,12 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
 using Mage.Inference;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Coordination;
 using Mage.Jobs.Options;
-using Mage.Jobs.Services;
+using Mage.Jobs.Requests;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Chaos;
 

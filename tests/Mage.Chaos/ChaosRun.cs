@@ -5,8 +5,9 @@ using Azure.Core;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Mage.Inference;
+using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Options;
-using Mage.Jobs.Services;
+using Mage.Jobs.Requests;
 using Mage.Jobs.Storage;
 
 namespace Mage.Chaos;

@@ -3,7 +3,8 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
 using Mage.Inference.Imaging;
-using Mage.Jobs.Services;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Cli.Tests;
 
@@ -62,7 +63,7 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
         Assert.Contains("submit-1", submit.Out);
         Assert.Contains("mage job status submit-1", submit.Out);
         var peeked = (await Queue("mage-jobs").PeekMessagesAsync(32)).Value.Select(m => m.Body.ToString()).Single(b => b.Contains("submit-1", StringComparison.Ordinal));
-        var parsed = JobRequestParser.Parse(peeked, new Mage.Jobs.Options.LimitSettings(), "results");
+        var parsed = JobMessageParser.Parse(peeked, new Mage.Jobs.Options.LimitSettings(), "results");
         Assert.True(parsed.IsValid, parsed.Error);
         Assert.Equal("photos", parsed.Spec!.SourceContainer);
         Assert.Equal(["set1/img-00.png", "set1/img-01.png", "set1/img-02.png"], parsed.Spec.Blobs!);

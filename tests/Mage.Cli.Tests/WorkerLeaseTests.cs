@@ -7,8 +7,10 @@ using Azure.Storage.Blobs.Specialized;
 using Azure.Storage.Queues;
 using Mage.Cli.Jobs;
 using Mage.Inference.Imaging;
-using Mage.Jobs.Services;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Coordination;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Cli.Tests;
 

@@ -6,9 +6,11 @@ using Azure;
 using Azure.Storage.Blobs.Models;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Coordination;
 using Mage.Jobs.Events;
-using Mage.Jobs.Services;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Benchmarks.Coordination;
 

@@ -4,8 +4,9 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
-using Mage.Jobs.Services;
+using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Benchmarks.Coordination;
 

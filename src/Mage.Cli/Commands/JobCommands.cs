@@ -6,8 +6,10 @@ using Mage.Cli.Jobs;
 using Mage.Inference;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
+using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Options;
-using Mage.Jobs.Services;
+using Mage.Jobs.Requests;
+using Mage.Jobs.Vocabulary;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
@@ -66,7 +68,7 @@ internal static class JobCommands
             var output = parse.GetValue(outputContainer) is null && parse.GetValue(outputPrefix) is null
                 ? null
                 : new OutputRequest(parse.GetValue(outputContainer), parse.GetValue(outputPrefix));
-            var request = new JobRequest(
+            var request = new JobMessage(
                 id,
                 new JobSourceRequest(parse.GetValue(sourceContainer), names is null ? parse.GetValue(prefix) ?? "" : null, names),
                 output,

@@ -1,7 +1,7 @@
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Microsoft.Extensions.Logging;
 using Mage.Jobs.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Mage.Cli.Jobs;
 

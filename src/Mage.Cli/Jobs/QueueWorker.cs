@@ -6,10 +6,13 @@ using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using Mage.Inference;
+using Mage.Jobs.Coordination;
+using Mage.Jobs.Hosting;
 using Mage.Jobs.Options;
-using Mage.Jobs.Services;
-using Microsoft.Extensions.Logging;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Uploads;
+using Mage.Jobs.Vocabulary;
+using Microsoft.Extensions.Logging;
 
 namespace Mage.Cli.Jobs;
 

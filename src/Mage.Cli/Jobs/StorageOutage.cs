@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Mage.Jobs.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Mage.Cli.Jobs;
 

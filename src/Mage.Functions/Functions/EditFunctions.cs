@@ -1,4 +1,4 @@
-using Mage.Jobs.Services;
+using Mage.Jobs.Requests;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Mage.Functions.Functions;

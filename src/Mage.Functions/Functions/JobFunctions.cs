@@ -1,5 +1,5 @@
 using System.Net;
-using Mage.Jobs.Services;
+using Mage.Jobs.BulkJobs;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 

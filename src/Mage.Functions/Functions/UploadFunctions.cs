@@ -1,5 +1,5 @@
 using Azure.Storage.Blobs;
-using Mage.Jobs.Services;
+using Mage.Jobs.Uploads;
 using Microsoft.Azure.Functions.Worker;
 
 namespace Mage.Functions.Functions;

@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Mage.Jobs.Services;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Events;
 

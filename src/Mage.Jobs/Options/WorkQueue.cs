@@ -1,29 +1,32 @@
 using System.Text.Json.Serialization;
 using Mage.Inference;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Requests;
 
 namespace Mage.Jobs.Options;
 
 /// <summary>
-/// The queues that carry work, each served by one service (<see cref="Services.WorkDispatcher"/>).
+/// The queues that carry work, each served by one service (<see cref="WorkDispatcher"/>).
 /// The wire names are what <c>mage queue send</c> takes; the queue names themselves are
 /// settings (<see cref="StorageSettings.QueueName"/>).
 /// </summary>
 [JsonConverter(typeof(WireNameConverter<WorkQueue>))]
 public enum WorkQueue
 {
-    /// <summary>Bulk job messages (<see cref="Services.SubmitJobService"/>).</summary>
+    /// <summary>Bulk job messages (<see cref="SubmitJobService"/>).</summary>
     [JsonStringEnumMemberName("jobs")]
     Jobs,
 
-    /// <summary>Shard messages of running jobs (<see cref="Services.ProcessShardService"/>).</summary>
+    /// <summary>Shard messages of running jobs (<see cref="ProcessShardService"/>).</summary>
     [JsonStringEnumMemberName("shards")]
     Shards,
 
-    /// <summary>Inpaint, outpaint and uncrop requests (<see cref="Services.EditService"/>).</summary>
+    /// <summary>Inpaint, outpaint and uncrop requests (<see cref="EditService"/>).</summary>
     [JsonStringEnumMemberName("edits")]
     Edits,
 
-    /// <summary>Generation requests (<see cref="Services.GenerateService"/>).</summary>
+    /// <summary>Generation requests (<see cref="GenerateService"/>).</summary>
     [JsonStringEnumMemberName("generate")]
     Generate,
 }

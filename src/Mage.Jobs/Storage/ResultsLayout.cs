@@ -1,3 +1,5 @@
+using Mage.Jobs.Coordination;
+
 namespace Mage.Jobs.Storage;
 
 /// <summary>
@@ -41,7 +43,7 @@ public static class ResultsLayout
     internal static string Claim(string folder) => folder + "claim";
 
     /// <summary>
-    /// Stripe <paramref name="stripe"/> of a job's shard counts (<see cref="Services.JobStripe"/>), in
+    /// Stripe <paramref name="stripe"/> of a job's shard counts (<see cref="JobStripe"/>), in
     /// the jobs container; present from its first count until it is folded into the status document.
     /// </summary>
     internal static string JobStripe(string jobId, int stripe) => $"jobs/{jobId}/stripes/{stripe:D3}";

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Mage.Jobs.Events;
-using Mage.Jobs.Services;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Tests.Events;
 

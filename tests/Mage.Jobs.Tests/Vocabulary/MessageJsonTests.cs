@@ -1,4 +1,6 @@
-using Mage.Jobs.Services;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Requests;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Tests.Vocabulary;
 
@@ -10,7 +12,7 @@ public sealed class MessageJsonTests
     [InlineData("""{ "requestId": "r1", "preprocess": "stretch" }""", "preprocess 'stretch' is not one of 'linprobe', 'square', 'none'.")]
     public void An_unknown_name_is_refused_naming_the_member(string json, string problem)
     {
-        var request = MessageJson.Deserialize<EditRequest>(json, "message", out var error);
+        var request = MessageJson.Deserialize<EditMessage>(json, "message", out var error);
 
         Assert.Null(request);
         Assert.Equal($"The message is not valid: {problem}", error);
@@ -19,7 +21,7 @@ public sealed class MessageJsonTests
     [Fact]
     public void A_serializer_error_names_the_member_first()
     {
-        MessageJson.Deserialize<GenerateRequestMessage>("""{ "requestId": "r1", "count": "3" }""", "message", out var error);
+        MessageJson.Deserialize<GenerateMessage>("""{ "requestId": "r1", "count": "3" }""", "message", out var error);
 
         Assert.StartsWith("The message is not valid: count: ", error, StringComparison.Ordinal);
     }
@@ -37,7 +39,7 @@ public sealed class MessageJsonTests
     [InlineData("""{ "requestId": "r1", "temperature": "hot" }""", "temperature: expected a number, not the string \"hot\".")]
     public void A_value_of_the_wrong_kind_is_refused_in_json_terms(string json, string problem)
     {
-        MessageJson.Deserialize<EditRequest>(json, "message", out var error);
+        MessageJson.Deserialize<EditMessage>(json, "message", out var error);
 
         Assert.Equal($"The message is not valid: {problem}", error);
     }
@@ -45,7 +47,7 @@ public sealed class MessageJsonTests
     [Fact]
     public void An_unknown_field_is_refused_listing_the_fields_of_its_object()
     {
-        MessageJson.Deserialize<JobRequest>("""{ "jobId": "j", "source": { "container": "c", "blob": "a.png" } }""", "job message", out var error);
+        MessageJson.Deserialize<JobMessage>("""{ "jobId": "j", "source": { "container": "c", "blob": "a.png" } }""", "job message", out var error);
 
         Assert.StartsWith("The job message is not valid: source.blob is not a known field; the fields here are ", error, StringComparison.Ordinal);
         Assert.Contains("blobs", error, StringComparison.Ordinal);
@@ -65,7 +67,7 @@ public sealed class MessageJsonTests
     [InlineData("""{ "jobId": "j", "source": { "blobs": [1] } }""")]
     public void No_refusal_names_a_dotnet_type(string json)
     {
-        MessageJson.Deserialize<JobRequest>(json, "job message", out var error);
+        MessageJson.Deserialize<JobMessage>(json, "job message", out var error);
 
         Assert.NotNull(error);
         Assert.DoesNotMatch(@"System\.|Mage\.|\.NET|Int32|IReadOnlyList", error);

@@ -3,9 +3,10 @@ using System.Text.RegularExpressions;
 using Mage.Inference;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
+using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Options;
-using Mage.Jobs.Services;
-using Mage.TestSupport;
+using Mage.Jobs.Requests;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Tests.Vocabulary;
 

@@ -1,0 +1,20 @@
+using Mage.Inference;
+using Mage.Inference.Imaging;
+using Mage.Inference.Runtime;
+using Mage.Jobs.Requests;
+
+namespace Mage.Jobs.BulkJobs;
+
+/// <summary>
+/// A bulk embedding job as it arrives (queue message or HTTP body). Unknown members are rejected;
+/// pooling and preprocess take their <see cref="WireNames"/> and default to
+/// <see cref="MageDefaults.Pooling"/> and <see cref="MageDefaults.EmbedPreprocess"/>.
+/// </summary>
+public sealed record JobMessage(
+    string? JobId,
+    JobSourceRequest? Source,
+    OutputRequest? Output,
+    FeaturePooling? Pooling,
+    bool? Normalize,
+    PreprocessMode? Preprocess,
+    int? ShardSize);

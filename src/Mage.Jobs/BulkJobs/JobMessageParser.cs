@@ -1,0 +1,104 @@
+using Mage.Inference;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
+
+namespace Mage.Jobs.BulkJobs;
+
+/// <summary>Parses and validates job requests. Stateless and thread-safe.</summary>
+internal static class JobMessageParser
+{
+    /// <summary>Parses <paramref name="json"/>; never throws for bad input.</summary>
+    public static JobParseResult Parse(string json, LimitSettings limits, string defaultOutputContainer)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var salvagedId = MessageJson.SalvageId(json, "jobId");
+        var request = MessageJson.Deserialize<JobMessage>(json, "job message", out var invalid);
+        if (request is null)
+        {
+            return new(null, invalid, salvagedId);
+        }
+
+        var error = Validate(request, limits, defaultOutputContainer, out var spec);
+        return new(spec, error, BlobNames.IsId(request.JobId) ? request.JobId : null);
+    }
+
+    private static string? Validate(JobMessage r, LimitSettings limits, string defaultOutputContainer, out JobSpec? spec)
+    {
+        spec = null;
+        if (!BlobNames.IsId(r.JobId))
+        {
+            return $"jobId '{r.JobId}' must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'.";
+        }
+
+        var jobId = r.JobId!;
+        if (r.Source is null)
+        {
+            return "source is required: { \"container\": ..., \"prefix\": ... } or { \"container\": ..., \"blobs\": [...] }.";
+        }
+
+        if (!BlobNames.IsContainerName(r.Source.Container))
+        {
+            return $"source.container '{r.Source.Container}' is not a valid container name (3-63 lower-case letters, digits and single hyphens).";
+        }
+
+        if (r.Source.Prefix is not null && r.Source.Blobs is not null)
+        {
+            return "source has both prefix and blobs; give one.";
+        }
+
+        if (BlobNames.CheckPrefix(r.Source.Prefix, limits.MaxBlobNameLength) is { } prefixProblem)
+        {
+            return $"source.prefix: {prefixProblem}";
+        }
+
+        if (r.Source.Blobs is { } blobs)
+        {
+            if (blobs.Count == 0)
+            {
+                return "The job has no images: source.blobs is empty.";
+            }
+
+            if (blobs.Count > limits.MaxImagesPerJob)
+            {
+                return $"The job lists {blobs.Count} images; at most {limits.MaxImagesPerJob} are allowed per job.";
+            }
+
+            for (var i = 0; i < blobs.Count; i++)
+            {
+                if (BlobNames.CheckBlobName(blobs[i], limits.MaxBlobNameLength) is { } problem)
+                {
+                    return $"source.blobs[{i}]: {problem}";
+                }
+            }
+
+            if (blobs.Distinct(StringComparer.Ordinal).Count() != blobs.Count)
+            {
+                return "source.blobs lists a blob more than once.";
+            }
+        }
+
+        var outputContainer = r.Output?.Container ?? defaultOutputContainer;
+        if (!BlobNames.IsContainerName(outputContainer))
+        {
+            return $"output.container '{outputContainer}' is not a valid container name.";
+        }
+
+        var outputPrefix = r.Output?.Prefix ?? $"jobs/{jobId}/";
+        if (outputPrefix.Length == 0 || BlobNames.CheckPrefix(outputPrefix, limits.MaxBlobNameLength) is not null)
+        {
+            return $"output.prefix '{outputPrefix}' must be a non-empty folder without '..', empty segments or control characters.";
+        }
+
+        var shardSize = r.ShardSize ?? Math.Min(LimitSettings.DefaultShardSize, limits.MaxShardSize);
+        if (shardSize < 1 || shardSize > limits.MaxShardSize)
+        {
+            return $"shardSize {shardSize} must be between 1 and {limits.MaxShardSize}.";
+        }
+
+        var sourcePrefix = r.Source.Blobs is null ? r.Source.Prefix ?? "" : null;
+        spec = new JobSpec(jobId, r.Source.Container!, sourcePrefix, r.Source.Blobs, outputContainer, BlobNames.AsFolder(outputPrefix),
+            r.Pooling ?? MageDefaults.Pooling, r.Normalize ?? false, r.Preprocess ?? MageDefaults.EmbedPreprocess, shardSize);
+        return null;
+    }
+}

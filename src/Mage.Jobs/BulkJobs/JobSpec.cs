@@ -1,0 +1,17 @@
+using Mage.Inference.Imaging;
+using Mage.Inference.Runtime;
+
+namespace Mage.Jobs.BulkJobs;
+
+/// <summary>A validated job.</summary>
+internal sealed record JobSpec(
+    string JobId,
+    string SourceContainer,
+    string? SourcePrefix,
+    IReadOnlyList<string>? Blobs,
+    string OutputContainer,
+    string OutputPrefix,
+    FeaturePooling Pooling,
+    bool Normalize,
+    PreprocessMode Preprocess,
+    int ShardSize);

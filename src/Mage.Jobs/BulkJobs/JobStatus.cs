@@ -1,0 +1,136 @@
+using Mage.Inference.Imaging;
+using Mage.Inference.Runtime;
+using Mage.Jobs.Coordination;
+
+namespace Mage.Jobs.BulkJobs;
+
+/// <summary>
+/// The status document of a bulk job, <c>jobs/{jobId}/status.json</c> in the jobs container.
+/// Updated with optimistic concurrency (ETag If-Match) by the submitter and, for shards, by the
+/// worker that completes a stripe (<see cref="Stripes"/>; every shard worker when there are none).
+/// <see cref="DoneShards"/> is a base64 bitmap of shards already counted, so a redelivered shard
+/// never counts twice.
+/// </summary>
+public sealed record JobStatus
+{
+    public required string JobId { get; init; }
+    public required JobState State { get; init; }
+    public string? Reason { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public string? SourceContainer { get; init; }
+    public string? SourcePrefix { get; init; }
+    public string? OutputContainer { get; init; }
+    public string? OutputPrefix { get; init; }
+    public FeaturePooling? Pooling { get; init; }
+    public bool Normalize { get; init; }
+    public PreprocessMode? Preprocess { get; init; }
+    public int ShardSize { get; init; }
+    public long ImagesTotal { get; init; }
+    public int ShardsTotal { get; init; }
+    public int ShardsDone { get; init; }
+    public int ShardsFailed { get; init; }
+    public long ImagesDone { get; init; }
+    public long ImagesFailed { get; init; }
+
+    /// <summary>True once every shard message has been enqueued.</summary>
+    public bool Enqueued { get; init; }
+
+    /// <summary>Images per second since <see cref="StartedAt"/>.</summary>
+    public double? ImagesPerSecond { get; init; }
+
+    /// <summary>Estimated seconds to completion at the current throughput.</summary>
+    public double? EtaSeconds { get; init; }
+
+    /// <summary>
+    /// How many stripe documents count this job's shards (<see cref="JobStripe"/>); set when the
+    /// job starts running. 0: every shard is counted in this document itself, as jobs started before
+    /// 2026-11-29 were.
+    /// </summary>
+    public int Stripes { get; init; }
+
+    /// <summary>
+    /// Bitmap of shards already counted (bit n = shard n), base64. With stripes, a shard's bit is set
+    /// here when its whole stripe is folded in; until then it is set in the stripe.
+    /// </summary>
+    public string DoneShards { get; init; } = "";
+
+    public bool IsShardCounted(int shard) => ShardBitmap.IsSet(DoneShards, shard);
+
+    /// <summary>This status with shard <paramref name="shard"/> counted as done (or failed).</summary>
+    public JobStatus WithShard(int shard, long imagesOk, long imagesFailed, bool shardFailed, DateTimeOffset now) =>
+        (this with
+        {
+            DoneShards = ShardBitmap.With(DoneShards, ShardsTotal, [shard]),
+            ShardsDone = ShardsDone + (shardFailed ? 0 : 1),
+            ShardsFailed = ShardsFailed + (shardFailed ? 1 : 0),
+            ImagesDone = ImagesDone + imagesOk,
+            ImagesFailed = ImagesFailed + imagesFailed,
+            UpdatedAt = now,
+        }).Counted(now);
+
+    /// <summary>
+    /// Whether stripe <paramref name="stripe"/> has been folded into this document. Folding sets the
+    /// bits of all the stripe's shards at once, and stripe s counts shard s, so its bit says.
+    /// </summary>
+    internal bool IsStripeFolded(int stripe) => IsShardCounted(stripe);
+
+    /// <summary>This status with a complete stripe's shards and sums added (once: see <see cref="IsStripeFolded"/>).</summary>
+    internal JobStatus WithStripe(JobStripe stripe, DateTimeOffset now) =>
+        (Add([stripe]) with { UpdatedAt = now }).Counted(now);
+
+    /// <summary>
+    /// What the job has counted so far: this document plus the stripes not folded into it yet
+    /// (listed before this document was read, so a stripe folded in between is in this document and
+    /// skipped). Throughput and ETA are as of the latest count. The state stays this document's.
+    /// </summary>
+    internal JobStatus WithUnfolded(IEnumerable<JobStripe> stripes)
+    {
+        if (Stripes == 0 || State != JobState.Running)
+        {
+            return this;
+        }
+
+        var pending = stripes.Where(s => s.Stripes == Stripes && s.Index < Stripes && !IsStripeFolded(s.Index)).ToList();
+        if (pending.Count == 0)
+        {
+            return this;
+        }
+
+        var next = Add(pending);
+        next = next with { UpdatedAt = pending.Select(s => s.UpdatedAt).Append(UpdatedAt).Max() };
+        return next.WithProgress(next.UpdatedAt);
+    }
+
+    private JobStatus Add(IReadOnlyCollection<JobStripe> stripes) => this with
+    {
+        DoneShards = ShardBitmap.With(DoneShards, ShardsTotal, stripes.SelectMany(s => s.CountedShards())),
+        ShardsDone = ShardsDone + stripes.Sum(s => s.ShardsDone),
+        ShardsFailed = ShardsFailed + stripes.Sum(s => s.ShardsFailed),
+        ImagesDone = ImagesDone + stripes.Sum(s => s.ImagesDone),
+        ImagesFailed = ImagesFailed + stripes.Sum(s => s.ImagesFailed),
+    };
+
+    /// <summary>Throughput and ETA as of <paramref name="now"/>, and completed once every shard is counted.</summary>
+    private JobStatus Counted(DateTimeOffset now)
+    {
+        var next = WithProgress(now);
+        return next.ShardsDone + next.ShardsFailed >= next.ShardsTotal
+            ? next with { State = JobState.Completed, CompletedAt = now, EtaSeconds = 0 }
+            : next;
+    }
+
+    private JobStatus WithProgress(DateTimeOffset at)
+    {
+        var processed = ImagesDone + ImagesFailed;
+        var elapsed = (at - (StartedAt ?? CreatedAt)).TotalSeconds;
+        double? rate = elapsed > 0 ? processed / elapsed : null;
+        return this with
+        {
+            ImagesPerSecond = rate,
+            EtaSeconds = rate > 0 ? Math.Max(0, ImagesTotal - processed) / rate : null,
+        };
+    }
+}

@@ -1,0 +1,301 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Mage.Inference;
+using Mage.Inference.Engine;
+using Mage.Inference.Imaging;
+using Mage.Jobs.Coordination;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mage.Jobs.BulkJobs;
+
+/// <summary>
+/// Embeds the images of one shard into one Parquet part, commits it exactly once and counts it in
+/// the job status exactly once. The part is written in one conditional Put Blob (If-None-Match: *),
+/// which is atomic: a cancelled or crashed worker leaves nothing, and of two concurrent copies of
+/// a shard only one commits. Counting uses a per-shard bit in the shard's stripe and then in the
+/// status document (<see cref="ShardCounter"/>), so a redelivered message that finds its part
+/// committed only makes sure it was counted. A shard is claimed
+/// (<see cref="ResultsLayout.ShardClaim"/>) before it is read, embedded or counted: a copy that
+/// finds the claim held throws <see cref="WorkClaimedException"/> and is retried later.
+/// </summary>
+/// <remarks>Thread-safe singleton.</remarks>
+public sealed partial class ProcessShardService(
+    BlobServiceClient blobs,
+    IMageEngineSource engines,
+    JobStatusStore statuses,
+    WorkCommits commits,
+    IOptions<StorageSettings> storage,
+    IOptions<LimitSettings> limits,
+    TimeProvider time,
+    ILogger<ProcessShardService> logger)
+{
+    /// <summary>Metadata of a committed part: its rows embedded.</summary>
+    internal const string RowsKey = "rows";
+
+    /// <summary>Metadata of a committed part: its rows that failed.</summary>
+    internal const string FailedKey = "failed";
+
+    /// <summary>
+    /// Most characters of part names a completion event lists (JSON quotes and commas counted). A
+    /// storage-queue message holds 64 KiB, of which base64 leaves 48 KiB; a job of 1,024 shards
+    /// listed ~90 KB of parts, so its event could never be sent and every later delivery retried
+    /// it (the coordination benchmark, 2026-11-29). Past this, the event lists the manifest alone.
+    /// </summary>
+    internal const int MaxEventPartChars = 32 * 1024;
+
+    // A view over the injected store and clock, not state: built per use, so the primary
+    // constructor's parameters stay the only place they are kept.
+    private ShardCounter Counter => new(statuses, time);
+
+    /// <summary>Handles one shard message.</summary>
+    /// <param name="message">The JSON <see cref="ShardMessage"/>.</param>
+    /// <param name="progress">Receives 1 after each image is embedded (or fails).</param>
+    /// <param name="cancellationToken">Stops the shard; nothing is committed.</param>
+    public async Task<ShardOutcome> ProcessAsync(string message, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var shard = MessageJson.Deserialize<ShardMessage>(message, "shard message", out var invalid);
+        if (invalid is not null)
+        {
+            LogBadMessage(logger, invalid);
+            return new ShardOutcome(Outcome.Ignored);
+        }
+
+        if (shard is null || !BlobNames.IsId(shard.JobId) || shard.Shard < 0)
+        {
+            LogBadMessage(logger, "no valid jobId or shard");
+            return new ShardOutcome(Outcome.Ignored);
+        }
+
+        // The status document alone: its stripes are read only for this shard's (one read per message, never a listing).
+        var status = (await statuses.GetDocumentAsync(shard.JobId, cancellationToken).ConfigureAwait(false))?.Status;
+        if (status is null || status.State is JobState.Failed or JobState.Listing || shard.Shard >= status.ShardsTotal)
+        {
+            LogNotRunnable(logger, shard.JobId, shard.Shard, status is null ? "unknown" : WireNames.Of(status.State));
+            return new ShardOutcome(Outcome.Ignored);
+        }
+
+        if (await Counter.FindCountedAsync(status, shard.Shard, cancellationToken).ConfigureAwait(false) is { } counted)
+        {
+            await EnsureCompletionAsync(counted, cancellationToken).ConfigureAwait(false);
+            return new ShardOutcome(Outcome.AlreadyCounted);
+        }
+
+        // Claimed before anything is read or counted, so a copy never embeds or counts a shard another is working on.
+        var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+        var marker = jobs.GetBlobClient(ResultsLayout.ShardClaim(shard.JobId, shard.Shard));
+        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
+            ?? throw WorkClaimedException.For($"Shard {shard.Shard} of job {shard.JobId}", $"{jobs.Name}/{marker.Name}");
+        var shardDoc = await BlobWrites.TryDownloadAsync(jobs.GetBlobClient(ResultsLayout.JobShard(shard.JobId, shard.Shard)), cancellationToken).ConfigureAwait(false);
+        ShardDocument? doc = null;
+        try
+        {
+            doc = shardDoc is null ? null : JsonSerializer.Deserialize<ShardDocument>(shardDoc.Content.ToMemory().Span, JsonDefaults.Documents);
+        }
+        catch (JsonException)
+        {
+            doc = null;
+        }
+
+        if (doc is null)
+        {
+            LogShardMissing(logger, shard.JobId, shard.Shard);
+            await CountAsync(status, shard.Shard, 0, 0, shardFailed: true, cancellationToken).ConfigureAwait(false);
+            return new ShardOutcome(Outcome.Failed);
+        }
+
+        var output = blobs.GetBlobContainerClient(doc.OutputContainer);
+        var part = output.GetBlobClient(ResultsLayout.JobPart(doc.OutputPrefix, doc.Shard));
+        var existing = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            var (okRows, failedRows) = ReadCounts(existing.Metadata);
+            await CountAsync(status, shard.Shard, okRows, failedRows, shardFailed: false, cancellationToken).ConfigureAwait(false);
+            return new ShardOutcome(Outcome.AlreadyCommitted, okRows + failedRows, failedRows);
+        }
+
+        var rows = await EmbedAsync(doc, progress, cancellationToken).ConfigureAwait(false);
+        var failed = rows.Count(r => r.Error is not null);
+        var bytes = await EmbeddingParquet.WriteAsync(rows, cancellationToken).ConfigureAwait(false);
+        var metadata = new Dictionary<string, string>
+        {
+            ["jobid"] = doc.JobId,
+            [RowsKey] = (rows.Length - failed).ToString(CultureInfo.InvariantCulture),
+            [FailedKey] = failed.ToString(CultureInfo.InvariantCulture),
+        };
+
+        // The commit point: if a concurrent copy of this shard got there first, its part stands and ours is dropped.
+        var committed = await BlobWrites.TryCreateAsync(part, BinaryData.FromBytes(bytes), "application/vnd.apache.parquet", metadata, cancellationToken).ConfigureAwait(false);
+        if (!committed)
+        {
+            var winner = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
+            (var ok, failed) = winner is null ? (0, 0) : ReadCounts(winner.Metadata);
+            await CountAsync(status, shard.Shard, ok, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
+            return new ShardOutcome(Outcome.AlreadyCommitted, ok + failed, failed);
+        }
+
+        LogCommitted(logger, doc.JobId, doc.Shard, rows.Length, failed);
+        await CountAsync(status, shard.Shard, rows.Length - failed, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
+        return new ShardOutcome(Outcome.Committed, rows.Length, failed);
+    }
+
+    private async Task<EmbeddingRow[]> EmbedAsync(ShardDocument doc, IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
+        var source = blobs.GetBlobContainerClient(doc.SourceContainer);
+        var options = new EmbedOptions(doc.Pooling, doc.Normalize, doc.Preprocess);
+        var rows = new EmbeddingRow[doc.Blobs.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = limits.Value.ShardConcurrency, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, doc.Blobs.Count), parallel, async (i, ct) =>
+        {
+            rows[i] = await EmbedOneAsync(engine, source, doc.Blobs[i], options, ct).ConfigureAwait(false);
+            progress?.Report(1);
+        }).ConfigureAwait(false);
+        return rows;
+    }
+
+    private async Task<EmbeddingRow> EmbedOneAsync(MageEngine engine, BlobContainerClient source, ShardBlob item, EmbedOptions options, CancellationToken cancellationToken)
+    {
+        var row = new EmbeddingRow { Name = item.Name, Etag = item.Etag };
+        if (BlobNames.CheckBlobName(item.Name, limits.Value.MaxBlobNameLength) is { } problem)
+        {
+            row.Error = ErrorReasons.Format(ErrorReason.InvalidName, problem);
+            return row;
+        }
+
+        byte[] bytes;
+        try
+        {
+            var response = await source.GetBlobClient(item.Name).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var download = response.Value;
+            row.Etag = download.Details.ETag.ToString();
+            if (download.Details.ContentLength > limits.Value.MaxImageBytes)
+            {
+                row.Error = ErrorReasons.Format(ErrorReason.TooLarge, $"the blob has {download.Details.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.");
+                return row;
+            }
+
+            bytes = new byte[download.Details.ContentLength];
+            await download.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (BlobWrites.IsNotFound(e))
+        {
+            row.Error = ErrorReasons.Format(ErrorReason.Missing, $"{source.Name}/{item.Name} does not exist.");
+            return row;
+        }
+
+        try
+        {
+            var embedding = await engine.EmbedAsync(bytes, options, item.Name, cancellationToken).ConfigureAwait(false);
+            row.Embedding = [.. embedding.Features];
+        }
+        catch (ImageDecodeException e)
+        {
+            row.Error = ErrorReasons.Format(ErrorReasons.From(e.Reason), e.Message);
+        }
+        catch (InvalidRequestException e)
+        {
+            row.Error = ErrorReasons.Format(ErrorReason.InvalidRequest, e.Message);
+        }
+
+        return row;
+    }
+
+    private async Task CountAsync(JobStatus status, int shard, long ok, long failed, bool shardFailed, CancellationToken cancellationToken)
+    {
+        if (await Counter.CountAsync(status, shard, ok, failed, shardFailed, cancellationToken).ConfigureAwait(false) is { } after)
+        {
+            await EnsureCompletionAsync(after, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// When the job is complete: writes the manifest once and publishes the completion event once.
+    /// Every later call (each shard message of a completed job) only publishes an event that a
+    /// crashed worker left in the manifest's outbox, with the same id. Both happen under the job's
+    /// completion claim (<see cref="ResultsLayout.JobCompletionClaim"/>): without it, copies of
+    /// shard messages arriving while the manifest's writer was still publishing each published its
+    /// event again (seen with 32 concurrent deliveries, StripedCountingTests). A call that finds
+    /// the claim held throws <see cref="WorkClaimedException"/>, so its message is retried.
+    /// </summary>
+    private async Task EnsureCompletionAsync(JobStatus status, CancellationToken cancellationToken)
+    {
+        if (status.State != JobState.Completed || status.OutputContainer is null || status.OutputPrefix is null)
+        {
+            return;
+        }
+
+        var output = blobs.GetBlobContainerClient(status.OutputContainer);
+        var manifestBlob = output.GetBlobClient(ResultsLayout.JobManifest(status.OutputPrefix));
+
+        // Written and announced: nothing to do, and nothing to claim (a manifest has no error record).
+        if (await commits.IsSettledAsync(manifestBlob, manifestBlob, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+        var marker = jobs.GetBlobClient(ResultsLayout.JobCompletionClaim(status.JobId));
+        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
+            ?? throw WorkClaimedException.For($"The completion of job {status.JobId}", $"{jobs.Name}/{marker.Name}");
+        if (await manifestBlob.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await commits.EnsurePublishedAsync(manifestBlob, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Stripes a worker left when it died between folding and deleting one: the job is done, nothing counts them.
+        await statuses.DeleteStripesAsync(status.JobId, cancellationToken).ConfigureAwait(false);
+        var parts = new List<ManifestPart>();
+        await foreach (var item in output.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, ResultsLayout.JobPartsFolder(status.OutputPrefix), cancellationToken).ConfigureAwait(false))
+        {
+            var (ok, failed) = ReadCounts(item.Metadata);
+            parts.Add(new ManifestPart(item.Name, ok, failed));
+        }
+
+        var manifest = new JobManifest(status.JobId, JobState.Completed, status.OutputContainer, parts, status.ImagesTotal, status.ImagesDone, status.ImagesFailed, status.ShardsTotal, status.ShardsFailed,
+            status.Pooling, status.Normalize, status.Preprocess);
+        var partOutputs = parts.Select(p => $"{status.OutputContainer}/{p.Name}").ToList();
+        if (partOutputs.Sum(o => o.Length + 4) > MaxEventPartChars)
+        {
+            partOutputs.Clear(); // the manifest lists them
+        }
+
+        var announce = new MageEventDraft(MageEventTypes.JobCompleted, $"jobs/{status.JobId}", status.JobId,
+            new MageEventData(status.JobId, null, Outcome.Completed, [$"{status.OutputContainer}/{manifestBlob.Name}", .. partOutputs]));
+        if (await commits.CommitAsync(manifestBlob, manifest, announce, cancellationToken).ConfigureAwait(false))
+        {
+            LogCompleted(logger, status.JobId, status.ImagesDone, status.ImagesFailed);
+        }
+    }
+
+    private static (int Ok, int Failed) ReadCounts(IDictionary<string, string>? metadata)
+    {
+        static int Read(IDictionary<string, string>? m, string key) =>
+            m is not null && m.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        return (Read(metadata, RowsKey), Read(metadata, FailedKey));
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring a shard message that cannot be read: {Problem}")]
+    private static partial void LogBadMessage(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignoring shard {Shard} of job {JobId} in state {State}")]
+    private static partial void LogNotRunnable(ILogger logger, string jobId, int shard, string state);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard} of job {JobId} has no readable shard list; counted as failed")]
+    private static partial void LogShardMissing(ILogger logger, string jobId, int shard);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Committed shard {Shard} of job {JobId}: {Rows} rows, {Failed} failed")]
+    private static partial void LogCommitted(ILogger logger, string jobId, int shard, int rows, int failed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} completed: {ImagesDone} images embedded, {ImagesFailed} failed")]
+    private static partial void LogCompleted(ILogger logger, string jobId, long imagesDone, long imagesFailed);
+}

@@ -1,0 +1,95 @@
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Storage;
+
+namespace Mage.Jobs.Coordination;
+
+/// <summary>
+/// Counts each shard of a job exactly once. With stripes (<see cref="JobStatus.Stripes"/> &gt; 0) a
+/// shard is counted in its stripe (<see cref="JobStripe"/>), and the worker that completes a stripe
+/// folds it into the status document and deletes it, so the status document takes K writes per job
+/// instead of one per shard, and each stripe a K-th of the shard commits. Without stripes (a job
+/// started before 2026-11-29) the shard is counted in the status document itself.
+/// </summary>
+/// <remarks>
+/// Thread-safe. Exactly once: a stripe's bitmap and its ETag keep one shard from counting twice in
+/// the stripe, and the status document's bitmap keeps a stripe from folding twice. A stripe is
+/// deleted only after it is folded, and only once all its shards are counted; so a counter that
+/// finds no stripe checks the status document before it creates one, and the only copy that could
+/// find the stripe gone with its own shard in it is a second copy of the same shard counting at the
+/// same moment, which the shard's claim (<see cref="ResultsLayout.ShardClaim"/>) rules out.
+/// </remarks>
+internal sealed class ShardCounter(JobStatusStore statuses, TimeProvider time)
+{
+    /// <summary>
+    /// The job's status when <paramref name="shard"/> is already counted (after finishing the fold of
+    /// its stripe, should a counter have died before folding it), or null when it is not.
+    /// </summary>
+    public async Task<JobStatus?> FindCountedAsync(JobStatus status, int shard, CancellationToken cancellationToken)
+    {
+        if (status.IsShardCounted(shard))
+        {
+            return status;
+        }
+
+        if (status.Stripes == 0)
+        {
+            return null;
+        }
+
+        var stripe = await statuses.GetStripeAsync(status.JobId, JobStripe.IndexOf(shard, status.Stripes), cancellationToken).ConfigureAwait(false);
+        if (stripe is null || !stripe.IsCounted(shard))
+        {
+            return null;
+        }
+
+        return stripe.IsComplete ? await FoldAsync(status, stripe, cancellationToken).ConfigureAwait(false) : status;
+    }
+
+    /// <summary>
+    /// Counts <paramref name="shard"/> once (a shard already counted is left as it is). Returns the
+    /// job's status as far as this call saw it (completed when this or an earlier count finished
+    /// the job), or null when the job has no status.
+    /// </summary>
+    public async Task<JobStatus?> CountAsync(JobStatus status, int shard, long imagesOk, long imagesFailed, bool shardFailed, CancellationToken cancellationToken)
+    {
+        if (status.Stripes == 0)
+        {
+            var updated = await statuses.UpdateAsync(status.JobId, s => s.IsShardCounted(shard) || s.State.IsFinal() ? null : s.WithShard(shard, imagesOk, imagesFailed, shardFailed, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            return updated?.After;
+        }
+
+        var index = JobStripe.IndexOf(shard, status.Stripes);
+        while (true)
+        {
+            var stripe = await statuses.UpdateStripeAsync(status.JobId, index, s => s.IsCounted(shard) ? null : s.WithShard(shard, imagesOk, imagesFailed, shardFailed, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            if (stripe is null)
+            {
+                // No stripe: nothing counted into it yet, or folded (with this shard) and deleted.
+                var current = (await statuses.GetDocumentAsync(status.JobId, cancellationToken).ConfigureAwait(false))?.Status;
+                if (current is null || current.State.IsFinal() || current.IsStripeFolded(index))
+                {
+                    return current;
+                }
+
+                var now = time.GetUtcNow();
+                var created = JobStripe.Empty(index, status.Stripes, status.ShardsTotal, now).WithShard(shard, imagesOk, imagesFailed, shardFailed, now);
+                if (!await statuses.TryCreateStripeAsync(status.JobId, created, cancellationToken).ConfigureAwait(false))
+                {
+                    continue; // another shard of the stripe created it first: count into theirs
+                }
+
+                stripe = created;
+            }
+
+            return stripe.IsComplete ? await FoldAsync(status, stripe, cancellationToken).ConfigureAwait(false) : status;
+        }
+    }
+
+    /// <summary>Adds a complete stripe to the status document (once), then deletes it. Returns the status after.</summary>
+    private async Task<JobStatus> FoldAsync(JobStatus status, JobStripe stripe, CancellationToken cancellationToken)
+    {
+        var updated = await statuses.UpdateAsync(status.JobId, s => s.State.IsFinal() || s.IsStripeFolded(stripe.Index) ? null : s.WithStripe(stripe, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        await statuses.DeleteStripeAsync(status.JobId, stripe.Index, cancellationToken).ConfigureAwait(false);
+        return updated?.After ?? status;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using Azure;
+using Azure.Storage.Blobs;
+using Mage.Inference;
+using Mage.Inference.Editing;
+using Mage.Inference.Engine;
+using Mage.Inference.Imaging;
+using Mage.Jobs.Coordination;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
+using Microsoft.Extensions.Options;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Mage.Jobs.Requests;
+
+/// <summary>
+/// Inpainting, outpainting and uncropping of a stored image: <c>{prefix}/{requestId}/image-0.png</c>,
+/// <c>tokens.npy</c> (<see cref="Inference.Numpy.TokenFile"/>, [windows, 256]) and <c>result.json</c>.
+/// </summary>
+/// <remarks>
+/// Thread-safe singleton. The request is claimed (<see cref="RequestLifecycle"/>, a blob lease on
+/// <c>claim</c> in its folder) before it is computed; a copy that finds the claim held throws
+/// <see cref="WorkClaimedException"/> and is retried later.
+/// </remarks>
+public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engines, RequestLifecycle results, IOptions<LimitSettings> limits)
+{
+    public const string DefaultPrefix = "edits/";
+
+    /// <summary>Handles one edit message; bad requests and bad images end in error.json, not an exception.</summary>
+    public async Task<RequestOutcome> ProcessAsync(string message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var l = limits.Value;
+        var start = await results.StartAsync<EditMessage>(message, DefaultPrefix, r => (r.RequestId, r.Output), r => r?.Kind, MageEventTypes.EditFailed, l, cancellationToken).ConfigureAwait(false);
+        if (start.Finished is { } finished)
+        {
+            return finished;
+        }
+
+        var (request, target) = (start.Request!, start.Target!);
+        var error = Validate(request, l);
+        if (error is not null)
+        {
+            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, ErrorReason.InvalidRequest, error, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var claim = await results.ClaimAsync(target, cancellationToken).ConfigureAwait(false);
+        if (claim is null)
+        {
+            return new RequestOutcome(Outcome.Skipped, target.Folder);
+        }
+
+        var timer = Stopwatch.StartNew();
+        var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
+        var options = new EditOptions(
+            request.Steps ?? MageDefaults.EditSteps, request.Temperature ?? MageDefaults.EditTemperature, request.Deterministic ?? false, request.Seed ?? 0, request.Blend ?? true);
+        EditResult edit;
+        try
+        {
+            var sourceBytes = await DownloadAsync(request.Source!, "source", cancellationToken).ConfigureAwait(false);
+            using var decoded = engine.LoadImage(sourceBytes, request.Source!.Name);
+            using var image = ImagePreprocessor.Apply(decoded, request.Preprocess ?? MageDefaults.EditPreprocess);
+            edit = request.Kind switch
+            {
+                RequestKind.Inpaint => await InpaintAsync(engine, image, request, options, cancellationToken).ConfigureAwait(false),
+                RequestKind.Outpaint => await engine.OutpaintAsync(image, request.Left ?? 0, request.Right ?? 0, request.Top ?? 0, request.Bottom ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false),
+                RequestKind.Uncrop => await engine.UncropAsync(image, request.Scale!.Value, request.Position is { } p ? (p[0], p[1]) : null, options, cancellationToken: cancellationToken).ConfigureAwait(false),
+                _ => throw new UnreachableException($"Validate let kind {request.Kind} through."),
+            };
+        }
+        catch (ImageDecodeException e)
+        {
+            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, ErrorReasons.From(e.Reason), e.Message, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidRequestException or MissingBlobException)
+        {
+            var reason = e is MissingBlobException ? ErrorReason.Missing : ErrorReason.InvalidRequest;
+            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, reason, e.Message, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+        }
+
+        using (edit)
+        {
+            var outputs = new List<string>
+            {
+                await results.WritePngAsync(target, 0, edit.Image, cancellationToken).ConfigureAwait(false),
+                await results.WriteTokensAsync(target, edit.Tokens, cancellationToken).ConfigureAwait(false),
+            };
+            var record = new RequestRecord(target.RequestId, Outcome.Completed, request.Kind, outputs, ModelInfo.Of(engine.Model),
+                request with { RequestId = null }, timer.Elapsed.TotalMilliseconds, null, null);
+            return await results.CompleteAsync(target, record, MageEventTypes.EditCompleted, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static string? Validate(EditMessage r, LimitSettings l)
+    {
+        if (r.Kind is not (RequestKind.Inpaint or RequestKind.Outpaint or RequestKind.Uncrop))
+        {
+            return r.Kind is null
+                ? $"kind is required: one of inpaint, outpaint, uncrop."
+                : $"kind '{Inference.WireNames.Of(r.Kind.Value)}' is not an edit; edits are inpaint, outpaint and uncrop.";
+        }
+
+        if (RequestValidation.Blob(r.Source, "source", l) is { } sourceProblem)
+        {
+            return sourceProblem;
+        }
+
+        if (RequestValidation.Schedule(r.Steps ?? MageDefaults.EditSteps, r.Temperature ?? MageDefaults.EditTemperature) is { } scheduleProblem)
+        {
+            return scheduleProblem;
+        }
+
+        return r.Kind switch
+        {
+            RequestKind.Inpaint => ValidateInpaint(r, l),
+            RequestKind.Outpaint => ValidateOutpaint(r, l),
+            RequestKind.Uncrop => ValidateUncrop(r),
+            _ => throw new UnreachableException($"kind {r.Kind} passed the edit-kind check."),
+        };
+    }
+
+    private static string? ValidateInpaint(EditMessage r, LimitSettings l)
+    {
+        if ((r.Mask is null) == (r.Boxes is null))
+        {
+            return "inpaint needs exactly one of mask (a blob) and boxes ([[x, y, w, h], ...]).";
+        }
+
+        if (r.Mask is not null && RequestValidation.Blob(r.Mask, "mask", l) is { } maskProblem)
+        {
+            return maskProblem;
+        }
+
+        if (r.Boxes is not null && (r.Boxes.Count == 0 || r.Boxes.Count > 256 || r.Boxes.Any(b => b is null || b.Count != 4)))
+        {
+            return "boxes must hold 1-256 boxes of four integers [x, y, w, h] in pixels of the 256x256 image.";
+        }
+
+        return r.Dilate is < 0 or > TokenMask.MaxDilation
+            ? $"dilate {r.Dilate} must be between 0 and {TokenMask.MaxDilation} tokens."
+            : null;
+    }
+
+    private static string? ValidateOutpaint(EditMessage r, LimitSettings l)
+    {
+        int[] margins = [r.Left ?? 0, r.Right ?? 0, r.Top ?? 0, r.Bottom ?? 0];
+        if (margins.Any(m => m < 0 || m > l.MaxOutpaintMargin))
+        {
+            return $"left, right, top and bottom must each be between 0 and {l.MaxOutpaintMargin} pixels.";
+        }
+
+        return margins.All(m => m == 0) ? "outpaint needs at least one of left, right, top, bottom above 0." : null;
+    }
+
+    private static string? ValidateUncrop(EditMessage r)
+    {
+        if (r.Scale is not { } scale || !double.IsFinite(scale) || scale <= 0 || scale >= 1)
+        {
+            return $"scale {r.Scale} must be a number above 0 and below 1 (the size of the original on the new canvas).";
+        }
+
+        return r.Position is not null && r.Position.Count != 2 ? "position must be [x, y] in pixels." : null;
+    }
+
+    private async Task<EditResult> InpaintAsync(MageEngine engine, Image<Rgb24> image, EditMessage r, EditOptions options, CancellationToken cancellationToken)
+    {
+        if (r.Mask is not null)
+        {
+            var maskBytes = await DownloadAsync(r.Mask, "mask", cancellationToken).ConfigureAwait(false);
+            var mask = PixelMask.Load(maskBytes, engine.Options.Limits, image.Width, image.Height, r.Mask.Name);
+            return await engine.InpaintAsync(image, mask, r.Dilate ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        var boxes = r.Boxes!.Select(b => new PixelBox(b[0], b[1], b[2], b[3])).ToArray();
+        return await engine.InpaintAsync(image, boxes, r.Dilate ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<byte[]> DownloadAsync(BlobRef blob, string field, CancellationToken cancellationToken)
+    {
+        var client = blobs.GetBlobContainerClient(blob.Container).GetBlobClient(blob.Name);
+        try
+        {
+            var response = await client.DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var download = response.Value;
+            if (download.Details.ContentLength > limits.Value.MaxImageBytes)
+            {
+                throw new ImageDecodeException(ImageDecodeFailure.TooLarge, $"{field} {blob.Container}/{blob.Name} has {download.Details.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.");
+            }
+
+            var bytes = new byte[download.Details.ContentLength];
+            await download.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            return bytes;
+        }
+        catch (RequestFailedException e) when (BlobWrites.IsNotFound(e))
+        {
+            throw new MissingBlobException($"{field} {blob.Container}/{blob.Name} does not exist.");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using Mage.Inference;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+
+namespace Mage.Jobs.Requests;
+
+/// <summary>Validation shared by edit and generation requests. Stateless and thread-safe.</summary>
+internal static class RequestValidation
+{
+    /// <summary>The output folder of a request, or an error.</summary>
+    public static RequestTarget? Target(string? requestId, OutputRequest? output, string defaultContainer, string defaultPrefix, LimitSettings limits, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        if (!BlobNames.IsId(requestId))
+        {
+            error = $"requestId '{requestId}' must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'.";
+            return null;
+        }
+
+        var container = output?.Container ?? defaultContainer;
+        if (!BlobNames.IsContainerName(container))
+        {
+            error = $"output.container '{container}' is not a valid container name.";
+            return null;
+        }
+
+        var prefix = output?.Prefix ?? defaultPrefix;
+        if (BlobNames.CheckPrefix(prefix, limits.MaxBlobNameLength) is { } problem)
+        {
+            error = $"output.prefix: {problem}";
+            return null;
+        }
+
+        error = null;
+        return new RequestTarget(requestId!, container, ResultsLayout.RequestFolder(prefix, requestId!));
+    }
+
+    /// <summary>Checks the decoding schedule against <see cref="MageDefaults"/>.</summary>
+    public static string? Schedule(int steps, double temperature) =>
+        MageDefaults.CheckSteps(steps, "steps") ?? MageDefaults.CheckTemperature(temperature, "temperature");
+
+    /// <summary>Checks a blob reference.</summary>
+    public static string? Blob(BlobRef? blob, string field, LimitSettings limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        if (blob is null)
+        {
+            return $"{field} is required: {{ \"container\": ..., \"name\": ... }}.";
+        }
+
+        if (!BlobNames.IsContainerName(blob.Container))
+        {
+            return $"{field}.container '{blob.Container}' is not a valid container name.";
+        }
+
+        return BlobNames.CheckBlobName(blob.Name, limits.MaxBlobNameLength) is { } problem ? $"{field}.name: {problem}" : null;
+    }
+}

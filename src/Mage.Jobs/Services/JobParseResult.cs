@@ -1,7 +1,0 @@
-namespace Mage.Jobs.Services;
-
-/// <summary>The result of parsing a job: a spec, or the reason it was refused and whatever job id could be salvaged.</summary>
-internal sealed record JobParseResult(JobSpec? Spec, string? Error, string? JobId)
-{
-    public bool IsValid => Spec is not null;
-}

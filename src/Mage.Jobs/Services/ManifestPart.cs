@@ -1,4 +1,0 @@
-namespace Mage.Jobs.Services;
-
-/// <summary>One Parquet part: its blob name, rows with an embedding and rows with an error.</summary>
-public sealed record ManifestPart(string Name, int Rows, int Failed);

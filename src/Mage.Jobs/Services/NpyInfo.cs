@@ -1,4 +1,0 @@
-namespace Mage.Jobs.Services;
-
-/// <summary>One .npy file: its path in the results container, dtype and shape.</summary>
-public sealed record NpyInfo(string Path, string Dtype, IReadOnlyList<int> Shape);

@@ -1,4 +1,0 @@
-namespace Mage.Jobs.Services;
-
-/// <summary>What happened to one edit or generation request; <paramref name="Error"/> is <c>reason: message</c> (<see cref="ErrorReasons.Format"/>).</summary>
-public sealed record RequestOutcome(Outcome Status, string? Folder, string? Error = null);

@@ -1,4 +1,0 @@
-namespace Mage.Jobs.Services;
-
-/// <summary>Where a request's outputs go, once validated.</summary>
-internal sealed record RequestTarget(string RequestId, string Container, string Folder);

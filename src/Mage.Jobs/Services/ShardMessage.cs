@@ -1,6 +1,0 @@
-using System.Text.Json.Serialization;
-
-namespace Mage.Jobs.Services;
-
-/// <summary>The queue message that asks a worker to process one shard.</summary>
-public sealed record ShardMessage([property: JsonPropertyName("jobId")] string JobId, [property: JsonPropertyName("shard")] int Shard);

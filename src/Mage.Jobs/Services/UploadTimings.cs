@@ -1,4 +1,0 @@
-namespace Mage.Jobs.Services;
-
-/// <summary>Where the time went, in milliseconds. Inference includes waiting for a batch.</summary>
-public sealed record UploadTimings(double Download, double Decode, double Inference, double Total);

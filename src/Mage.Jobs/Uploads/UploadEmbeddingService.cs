@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Mage.Inference;
+using Mage.Inference.Engine;
+using Mage.Inference.Imaging;
+using Mage.Inference.Numpy;
+using Mage.Jobs.Coordination;
+using Mage.Jobs.Events;
+using Mage.Jobs.Hosting;
+using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mage.Jobs.Uploads;
+
+/// <summary>
+/// Embeds one uploaded image: tokens and the linear-probe feature, written as .npy next to a
+/// record.json under <c>uploads/{name}/{etag-hash}/</c> in the results container. One version of a
+/// blob is processed once: the record (or error.json) is written last, and its existence is the
+/// skip check. The version is claimed (<see cref="ResultsLayout.Claim"/> in its folder) before it
+/// is embedded, and a copy that finds the claim held skips it too. Bad input ends in error.json and
+/// a normal return; storage trouble throws so the host retries.
+/// </summary>
+/// <remarks>Thread-safe singleton.</remarks>
+public sealed partial class UploadEmbeddingService(
+    BlobServiceClient blobs,
+    IMageEngineSource engines,
+    WorkCommits commits,
+    IOptions<StorageSettings> storage,
+    IOptions<LimitSettings> limits,
+    ILogger<UploadEmbeddingService> logger)
+{
+    private static readonly EmbedOptions Embed = new(MageDefaults.Pooling, Normalize: false, MageDefaults.EmbedPreprocess);
+
+    /// <summary>Processes the current version of <paramref name="blob"/>.</summary>
+    public async Task<UploadOutcome> ProcessAsync(BlobClient blob, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        var total = Stopwatch.StartNew();
+        var properties = await BlobWrites.TryGetPropertiesAsync(blob, cancellationToken).ConfigureAwait(false);
+        if (properties is null)
+        {
+            LogGone(logger, blob.BlobContainerName, blob.Name);
+            return new UploadOutcome(Outcome.Gone, null);
+        }
+
+        var etag = properties.ETag.ToString();
+        var nameProblem = BlobNames.CheckBlobName(blob.Name, limits.Value.MaxBlobNameLength);
+        var folder = ResultsLayout.UploadFolder(blob.Name, etag, nameProblem is null);
+        var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
+        var recordBlob = results.GetBlobClient(ResultsLayout.UploadRecord(folder));
+        var errorBlob = results.GetBlobClient(ResultsLayout.Error(folder));
+        // Settled, not committed: a leftover event is published only under the claim (below), or it
+        // would go out twice while the committer holding the claim is still publishing it.
+        if (await commits.IsSettledAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
+        {
+            LogSkipped(logger, blob.Name, etag);
+            return new UploadOutcome(Outcome.Skipped, folder);
+        }
+
+        // Claimed before anything is computed: copies of the event (or workers listing the same
+        // container) would each embed the upload. A busy copy throws, like a busy shard or edit,
+        // so its host tries again later: by then the holder has committed (the retry skips) or
+        // died (the retry embeds). Returning "skipped" would let mage worker forget the upload.
+        var marker = results.GetBlobClient(ResultsLayout.Claim(folder));
+        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false);
+        if (claim is null)
+        {
+            LogClaimed(logger, blob.Name, etag);
+            throw WorkClaimedException.For($"Upload {blob.BlobContainerName}/{blob.Name} (etag {etag})", $"{results.Name}/{marker.Name}");
+        }
+
+        if (await commits.IsCommittedAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
+        {
+            LogSkipped(logger, blob.Name, etag);
+            return new UploadOutcome(Outcome.Skipped, folder);
+        }
+
+        var source = new UploadSource(blob.BlobContainerName, blob.Name, etag, properties.ContentLength, null, null, null);
+        if (nameProblem is not null)
+        {
+            return await FailAsync(errorBlob, folder, source, ErrorReason.InvalidName, nameProblem, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (properties.ContentLength > limits.Value.MaxImageBytes)
+        {
+            return await FailAsync(errorBlob, folder, source, ErrorReason.TooLarge,
+                $"The blob has {properties.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.", cancellationToken).ConfigureAwait(false);
+        }
+
+        var downloadTimer = Stopwatch.StartNew();
+        BinaryData bytes;
+        try
+        {
+            var download = await blob.DownloadContentAsync(
+                new BlobDownloadOptions { Conditions = new BlobRequestConditions { IfMatch = properties.ETag } }, cancellationToken).ConfigureAwait(false);
+            bytes = download.Value.Content;
+        }
+        catch (RequestFailedException e) when (BlobWrites.IsNotFound(e) || e.Status == 412)
+        {
+            // Deleted or overwritten since the properties were read: the new version has its own event.
+            LogGone(logger, blob.BlobContainerName, blob.Name);
+            return new UploadOutcome(Outcome.Gone, null);
+        }
+
+        var downloadTime = downloadTimer.Elapsed;
+        source = source with { Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes.ToMemory().Span)) };
+        var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
+        ImageEmbedding embedding;
+        try
+        {
+            embedding = await engine.EmbedAsync(bytes.ToMemory(), Embed, blob.Name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageDecodeException e)
+        {
+            return await FailAsync(errorBlob, folder, source, ErrorReasons.From(e.Reason), e.Message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidRequestException e)
+        {
+            return await FailAsync(errorBlob, folder, source, ErrorReason.InvalidRequest, e.Message, cancellationToken).ConfigureAwait(false);
+        }
+
+        source = source with { Width = embedding.SourceWidth, Height = embedding.SourceHeight };
+        var embeddingName = ResultsLayout.UploadEmbedding(folder);
+        var tokensName = ResultsLayout.Tokens(folder);
+        await BlobWrites.WriteAsync(results.GetBlobClient(embeddingName), Npy.Float32(embedding.Features, embedding.Features.Length), "application/octet-stream", cancellationToken).ConfigureAwait(false);
+        await BlobWrites.WriteAsync(results.GetBlobClient(tokensName), BinaryData.FromBytes(TokenFile.ToBytes(embedding.Tokens)), "application/octet-stream", cancellationToken).ConfigureAwait(false);
+        var record = new UploadRecord(
+            Outcome.Completed,
+            ModelInfo.Of(engine.Model),
+            Embed.Pooling,
+            Embed.Normalize,
+            Embed.Preprocess,
+            source,
+            new UploadFiles(
+                new NpyInfo(embeddingName, "float32", [embedding.Features.Length]),
+                new NpyInfo(tokensName, "int64", [embedding.Tokens.Length])),
+            new UploadTimings(downloadTime.TotalMilliseconds, embedding.DecodeTime.TotalMilliseconds, embedding.InferenceTime.TotalMilliseconds, total.Elapsed.TotalMilliseconds),
+            null,
+            null);
+
+        // The record is the commit: written last, and only once.
+        var announce = new MageEventDraft(MageEventTypes.UploadCompleted, $"{blob.BlobContainerName}/{blob.Name}", etag,
+            new MageEventData(null, null, Outcome.Completed, [$"{results.Name}/{recordBlob.Name}", $"{results.Name}/{embeddingName}", $"{results.Name}/{tokensName}"]));
+        if (!await commits.CommitAsync(recordBlob, record, announce, cancellationToken).ConfigureAwait(false))
+        {
+            return new UploadOutcome(Outcome.Skipped, folder);
+        }
+
+        LogEmbedded(logger, blob.Name, etag, folder, total.Elapsed.TotalMilliseconds);
+        return new UploadOutcome(Outcome.Completed, folder);
+    }
+
+    private async Task<UploadOutcome> FailAsync(BlobClient errorBlob, string folder, UploadSource source, ErrorReason reason, string message, CancellationToken cancellationToken)
+    {
+        var record = new UploadRecord(Outcome.Failed, null, null, null, null, source, null, null, reason, message);
+        var text = ErrorReasons.Format(reason, message);
+        LogRejected(logger, source.Name, text);
+        var announce = new MageEventDraft(MageEventTypes.UploadFailed, $"{source.Container}/{source.Name}", source.Etag,
+            new MageEventData(null, null, Outcome.Failed, [$"{storage.Value.ResultsContainer}/{errorBlob.Name}"], text));
+        await commits.CommitAsync(errorBlob, record, announce, cancellationToken).ConfigureAwait(false);
+        return new UploadOutcome(Outcome.Failed, folder, text);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Container}/{Name} no longer exists in the version that triggered; nothing to do")]
+    private static partial void LogGone(ILogger logger, string container, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Name} (etag {Etag}) was already processed")]
+    private static partial void LogSkipped(ILogger logger, string name, string etag);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Name} (etag {Etag}) is being embedded by another delivery; skipped")]
+    private static partial void LogClaimed(ILogger logger, string name, string etag);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Name} rejected: {Error}")]
+    private static partial void LogRejected(ILogger logger, string name, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded upload {Name} (etag {Etag}) into {Folder} in {ElapsedMs} ms")]
+    private static partial void LogEmbedded(ILogger logger, string name, string etag, string folder, double elapsedMs);
+}

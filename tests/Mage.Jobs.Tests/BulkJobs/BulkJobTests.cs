@@ -1,0 +1,151 @@
+using System.Text.Json;
+using Mage.Jobs.Tests.Infrastructure;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Vocabulary;
+
+namespace Mage.Jobs.Tests.BulkJobs;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private const int Images = 240;
+    private MageTestHost host = null!;
+    private string source = "";
+
+    public async Task InitializeAsync()
+    {
+        host = await MageTestHost.StartAsync(azurite);
+        source = host.Storage.UploadsContainer;
+        var container = host.Container(source);
+        await Parallel.ForEachAsync(Enumerable.Range(0, Images), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+            await container.GetBlobClient($"set/img-{i:D4}.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(i)), ct));
+        await container.GetBlobClient("set/zz-readme.txt").UploadAsync(BinaryData.FromString("not an image"));
+    }
+
+    public async Task DisposeAsync() => await host.DisposeAsync();
+
+    [Fact]
+    public async Task Every_row_is_written_exactly_once_despite_duplicates_and_cancellation()
+    {
+        var submit = host.Get<SubmitJobService>();
+        var job = JsonSerializer.Serialize(new
+        {
+            jobId = "bulk-1",
+            source = new { container = source, prefix = "set/" },
+            pooling = "mean",
+            normalize = true,
+            shardSize = 32,
+        });
+
+        var status = await submit.SubmitAsync(job);
+        Assert.NotNull(status);
+        Assert.Equal(JobState.Running, status.State);
+        Assert.Equal(Images + 1, status.ImagesTotal);
+        Assert.Equal(8, status.ShardsTotal);
+        Assert.True(status.Enqueued);
+
+        // A redelivered job message enqueues nothing more.
+        await submit.SubmitAsync(job);
+        var messages = await host.DrainAsync(host.Storage.ShardsQueue);
+        Assert.Equal(8, messages.Count);
+        Assert.Equal(8, messages.Distinct().Count());
+
+        var shards = host.Get<ProcessShardService>();
+
+        // A worker cancelled halfway commits nothing; the retried message redoes the shard.
+        using (var cts = new CancellationTokenSource())
+        {
+            var progress = new CancelAfter(10, cts);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => shards.ProcessAsync(messages[1], progress, cts.Token));
+        }
+
+        Assert.Empty(await host.ListAsync(host.Storage.ResultsContainer, "jobs/bulk-1/"));
+
+        foreach (var m in messages)
+        {
+            Assert.Equal(Outcome.Committed, (await shards.ProcessAsync(m)).Status);
+        }
+
+        // Redelivery after commit: acknowledged, nothing recounted.
+        Assert.Equal(Outcome.AlreadyCounted, (await shards.ProcessAsync(messages[0])).Status);
+
+        var final = (await host.Get<Mage.Jobs.Coordination.JobStatusStore>().GetAsync("bulk-1"))!.Value.Status;
+        Assert.Equal(JobState.Completed, final.State);
+        Assert.Equal(8, final.ShardsDone);
+        Assert.Equal(0, final.ShardsFailed);
+        Assert.Equal(Images, final.ImagesDone);
+        Assert.Equal(1, final.ImagesFailed);
+
+        var results = host.Container(host.Storage.ResultsContainer);
+        var parts = await host.ListAsync(host.Storage.ResultsContainer, "jobs/bulk-1/out/");
+        Assert.Equal(8, parts.Count);
+        var rows = new List<EmbeddingRow>();
+        foreach (var part in parts)
+        {
+            using var stream = (await results.GetBlobClient(part).DownloadContentAsync()).Value.Content.ToStream();
+            rows.AddRange(await EmbeddingParquet.ReadAsync(stream));
+        }
+
+        Assert.Equal(Images + 1, rows.Count);
+        Assert.Equal(Images + 1, rows.Select(r => r.Name).Distinct().Count());
+        var bad = Assert.Single(rows, r => r.Error is not null);
+        Assert.Equal("set/zz-readme.txt", bad.Name);
+        Assert.Null(bad.Embedding);
+        Assert.All(rows.Where(r => r.Error is null), r =>
+        {
+            Assert.NotNull(r.Embedding);
+            Assert.NotEmpty(r.Etag!);
+            Assert.InRange(Math.Sqrt(r.Embedding!.Sum(v => (double)v * v)), 0.999, 1.001); // normalize = true
+        });
+
+        using var manifest = JsonDocument.Parse((await results.GetBlobClient("jobs/bulk-1/manifest.json").DownloadContentAsync()).Value.Content);
+        Assert.Equal(8, manifest.RootElement.GetProperty("parts").GetArrayLength());
+        Assert.Equal(Images, manifest.RootElement.GetProperty("imagesDone").GetInt64());
+        Assert.Equal(1, manifest.RootElement.GetProperty("imagesFailed").GetInt64());
+        Assert.Equal(Images + 1, manifest.RootElement.GetProperty("parts").EnumerateArray().Sum(p => p.GetProperty("rows").GetInt32() + p.GetProperty("failed").GetInt32()));
+
+        var events = await host.DrainAsync(host.Storage.EventsQueue);
+        Assert.Contains(events, e => e.Contains("\"mage.job.completed\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Explicit_list_with_a_missing_blob_gets_an_error_row()
+    {
+        var job = JsonSerializer.Serialize(new
+        {
+            jobId = "list-1",
+            source = new { container = source, blobs = new[] { "set/img-0001.png", "set/nope.png", "set/img-0002.png" } },
+            output = new { container = host.Storage.ResultsContainer, prefix = "custom/list-1" },
+            shardSize = 2,
+        });
+
+        var status = await host.Get<SubmitJobService>().SubmitAsync(job);
+        Assert.Equal(2, status!.ShardsTotal);
+        foreach (var m in await host.DrainAsync(host.Storage.ShardsQueue))
+        {
+            await host.Get<ProcessShardService>().ProcessAsync(m);
+        }
+
+        var final = (await host.Get<Mage.Jobs.Coordination.JobStatusStore>().GetAsync("list-1"))!.Value.Status;
+        Assert.Equal(JobState.Completed, final.State);
+        Assert.Equal(2, final.ImagesDone);
+        Assert.Equal(1, final.ImagesFailed);
+        using var stream = (await host.Container(host.Storage.ResultsContainer).GetBlobClient("custom/list-1/out/part-000000.parquet").DownloadContentAsync()).Value.Content.ToStream();
+        var rows = await EmbeddingParquet.ReadAsync(stream);
+        Assert.StartsWith("missing: ", rows.Single(r => r.Name == "set/nope.png").Error, StringComparison.Ordinal); // every row error is "reason: message"
+    }
+
+    /// <summary>Cancels synchronously once a number of images are done.</summary>
+    private sealed class CancelAfter(int count, CancellationTokenSource cts) : IProgress<int>
+    {
+        private int done;
+
+        public void Report(int value)
+        {
+            if (Interlocked.Add(ref done, value) >= count)
+            {
+                cts.Cancel();
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Mage.Jobs.Tests.Infrastructure;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Coordination;
+using Mage.Jobs.Options;
+using Mage.Jobs.Requests;
+using Mage.Jobs.Vocabulary;
+
+namespace Mage.Jobs.Tests.Storage;
+
+/// <summary>Containers and queues that vanish after start-up: every request ends with an answer or a record naming what is missing.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private MageTestHost host = null!;
+
+    public async Task InitializeAsync() => host = await MageTestHost.StartAsync(azurite);
+
+    public async Task DisposeAsync() => await host.DisposeAsync();
+
+    [Fact]
+    public async Task Http_submit_without_the_jobs_queue_answers_503_naming_it()
+    {
+        await host.Queues.GetQueueClient(host.Storage.JobsQueue).DeleteAsync();
+
+        var result = await host.Get<JobApiService>().SubmitAsync(Job("http-1"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, result.Status);
+        Assert.Contains($"queue '{host.Storage.JobsQueue}' in storage account 'devstoreaccount1' does not exist", Error(result), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Http_submit_with_storage_unreachable_answers_503_naming_the_account()
+    {
+        var port = AzuriteFixture.FreePort();
+        var down = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteFixture.AccountKey};" +
+                   $"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        var blobOptions = new BlobClientOptions();
+        blobOptions.Retry.MaxRetries = 0;
+        var queueOptions = new QueueClientOptions();
+        queueOptions.Retry.MaxRetries = 0;
+        var storage = Microsoft.Extensions.Options.Options.Create(host.Storage);
+        var api = new JobApiService(
+            new QueueServiceClient(down, queueOptions), new JobStatusStore(new BlobServiceClient(down, blobOptions), storage), storage, Microsoft.Extensions.Options.Options.Create(new LimitSettings()));
+
+        var result = await api.SubmitAsync(Job("http-2"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, result.Status);
+        Assert.Contains($"cannot reach storage account 'devstoreaccount1' at http://127.0.0.1:{port}", Error(result), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Http_requests_to_storage_that_never_answers_end_with_503_after_the_api_timeout()
+    {
+        // Accepts connections and never answers: the SDK alone would wait out its retries (minutes).
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<System.Net.Sockets.TcpClient>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                accepted.Add(await silent.AcceptTcpClientAsync(stop.Token));
+            }
+        });
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var hung = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteFixture.AccountKey};" +
+                   $"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        var storage = Microsoft.Extensions.Options.Options.Create(host.Storage);
+        var api = new JobApiService(
+            new QueueServiceClient(hung), new JobStatusStore(new BlobServiceClient(hung), storage), storage,
+            Microsoft.Extensions.Options.Options.Create(new LimitSettings { ApiTimeoutSeconds = 2 }));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var submitted = await api.SubmitAsync(Job("http-3"));
+        var read = await api.GetStatusAsync("http-3");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed.TotalSeconds:F0} s");
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable), (submitted.Status, read.Status));
+        Assert.Equal($"Job http-3 may not have been accepted: container '{host.Storage.JobsContainer}' in storage account 'devstoreaccount1' did not answer within 2 s. Submitting it again is safe.", Error(submitted));
+        Assert.Contains("did not answer within 2 s", Error(read), StringComparison.Ordinal);
+        await stop.CancelAsync();
+        await accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        accepted.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
+    public async Task Submit_job_recreates_a_deleted_jobs_container_and_runs()
+    {
+        await host.Container(host.Storage.UploadsContainer).GetBlobClient("set/a.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(1)));
+        await host.Container(host.Storage.JobsContainer).DeleteAsync();
+
+        var status = await host.Get<SubmitJobService>().SubmitAsync(Job("gone-1"));
+
+        Assert.NotNull(status);
+        Assert.Equal(JobState.Running, status.State);
+        Assert.Equal(1, status.ImagesTotal);
+        Assert.Single(await host.DrainAsync(host.Storage.ShardsQueue));
+    }
+
+    [Fact]
+    public async Task Submit_job_that_may_not_recreate_the_jobs_container_publishes_a_failed_event_naming_it()
+    {
+        var names = new Dictionary<string, string?>
+        {
+            ["Mage:Storage:UploadsContainer"] = host.Storage.UploadsContainer,
+            ["Mage:Storage:ResultsContainer"] = host.Storage.ResultsContainer,
+            ["Mage:Storage:JobsContainer"] = host.Storage.JobsContainer,
+            ["Mage:Storage:JobsQueue"] = host.Storage.JobsQueue,
+            ["Mage:Storage:ShardsQueue"] = host.Storage.ShardsQueue,
+            ["Mage:Storage:EditsQueue"] = host.Storage.EditsQueue,
+            ["Mage:Storage:GenerateQueue"] = host.Storage.GenerateQueue,
+            ["Mage:Storage:EventsQueue"] = host.Storage.EventsQueue,
+            ["Mage:Storage:CreateMissing"] = "false",
+        };
+        await using var strict = await MageTestHost.StartAsync(azurite, names);
+        await strict.Container(strict.Storage.JobsContainer).DeleteAsync();
+
+        var status = await strict.Get<SubmitJobService>().SubmitAsync(Job("gone-2"));
+
+        Assert.Null(status);
+        Assert.False(await strict.Container(strict.Storage.JobsContainer).ExistsAsync());
+        using var evt = JsonDocument.Parse(Assert.Single(await strict.DrainAsync(strict.Storage.EventsQueue)));
+        Assert.Equal("mage.job.failed", evt.RootElement.GetProperty("type").GetString());
+        Assert.Equal("jobs/gone-2", evt.RootElement.GetProperty("subject").GetString());
+        Assert.Contains($"container '{strict.Storage.JobsContainer}' in storage account 'devstoreaccount1' does not exist", evt.RootElement.GetProperty("data").GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("edit")]
+    [InlineData("generate")]
+    public async Task Request_with_a_missing_output_container_leaves_an_error_record_naming_it(string service)
+    {
+        var output = new { container = "no-such-output", prefix = "mine/" };
+        var outcome = service == "edit"
+            ? await host.Get<EditService>().ProcessAsync(JsonSerializer.Serialize(new
+            {
+                requestId = "out-1", kind = "uncrop", scale = 0.5, steps = 2, source = new { container = host.Storage.UploadsContainer, name = "x.png" }, output,
+            }))
+            : await host.Get<GenerateService>().ProcessAsync(JsonSerializer.Serialize(new { requestId = "out-1", count = 1, steps = 2, output }));
+
+        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.Equal("mine/out-1/", outcome.Folder);
+        Assert.StartsWith("missing: output container 'no-such-output' in storage account 'devstoreaccount1' does not exist.", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal(["mine/out-1/error.json"], await host.ListAsync(host.Storage.ResultsContainer, "mine/"));
+        using var error = JsonDocument.Parse((await host.Container(host.Storage.ResultsContainer).GetBlobClient("mine/out-1/error.json").DownloadContentAsync()).Value.Content);
+        Assert.Equal("missing", error.RootElement.GetProperty("reason").GetString());
+        Assert.Contains("'no-such-output'", error.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.False(await host.Container("no-such-output").ExistsAsync());
+        using var evt = JsonDocument.Parse(Assert.Single(await host.DrainAsync(host.Storage.EventsQueue)));
+        Assert.Equal($"mage.{service}.failed", evt.RootElement.GetProperty("type").GetString());
+
+        // A second copy writes and publishes nothing more.
+        var again = service == "edit"
+            ? await host.Get<EditService>().ProcessAsync(JsonSerializer.Serialize(new { requestId = "out-1", kind = "uncrop", scale = 0.5, source = new { container = "a-b", name = "x.png" }, output }))
+            : await host.Get<GenerateService>().ProcessAsync(JsonSerializer.Serialize(new { requestId = "out-1", count = 1, output }));
+        Assert.Equal(Outcome.Failed, again.Status);
+        Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
+    }
+
+    [Fact]
+    public async Task Generate_recreates_a_deleted_default_results_container()
+    {
+        await host.Container(host.Storage.ResultsContainer).DeleteAsync();
+
+        var outcome = await host.Get<GenerateService>().ProcessAsync("""{ "requestId": "res-1", "count": 1, "steps": 2 }""");
+
+        Assert.Equal(Outcome.Completed, outcome.Status);
+        Assert.Contains("generate/res-1/result.json", await host.ListAsync(host.Storage.ResultsContainer, "generate/res-1/"));
+    }
+
+    private string Job(string jobId) =>
+        JsonSerializer.Serialize(new { jobId, source = new { container = host.Storage.UploadsContainer, prefix = "set/" } });
+
+    private static string Error(ApiResult result)
+    {
+        using var body = JsonDocument.Parse(JsonSerializer.Serialize(result.Body));
+        return body.RootElement.GetProperty("error").GetString()!;
+    }
+}
