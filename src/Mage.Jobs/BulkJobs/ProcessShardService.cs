@@ -92,8 +92,7 @@ public sealed partial class ProcessShardService(
         // Claimed before anything is read or counted, so a copy never embeds or counts a shard another is working on.
         var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
         var marker = jobs.GetBlobClient(ResultsLayout.ShardClaim(shard.JobId, shard.Shard));
-        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
-            ?? throw WorkClaimedException.For($"Shard {shard.Shard} of job {shard.JobId}", $"{jobs.Name}/{marker.Name}");
+        await using var claim = await WorkCommits.HoldAsync(marker, $"Shard {shard.Shard} of job {shard.JobId}", cancellationToken).ConfigureAwait(false);
         var shardDoc = await BlobWrites.TryDownloadAsync(jobs.GetBlobClient(ResultsLayout.JobShard(shard.JobId, shard.Shard)), cancellationToken).ConfigureAwait(false);
         ShardDocument? doc = null;
         try
@@ -234,23 +233,19 @@ public sealed partial class ProcessShardService(
         }
 
         var output = blobs.GetBlobContainerClient(status.OutputContainer);
-        var manifestBlob = output.GetBlobClient(ResultsLayout.JobManifest(status.OutputPrefix));
-
-        // Written and announced: nothing to do, and nothing to claim (a manifest has no error record).
-        if (await commits.IsSettledAsync(manifestBlob, manifestBlob, cancellationToken).ConfigureAwait(false))
-        {
-            return;
-        }
-
         var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
-        var marker = jobs.GetBlobClient(ResultsLayout.JobCompletionClaim(status.JobId));
-        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
-            ?? throw WorkClaimedException.For($"The completion of job {status.JobId}", $"{jobs.Name}/{marker.Name}");
-        if (await manifestBlob.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        var unit = new WorkUnit(
+            output.GetBlobClient(ResultsLayout.JobManifest(status.OutputPrefix)),
+            null,
+            jobs.GetBlobClient(ResultsLayout.JobCompletionClaim(status.JobId)),
+            $"The completion of job {status.JobId}");
+        var claimed = await commits.ClaimAsync(unit, cancellationToken).ConfigureAwait(false);
+        if (claimed is null)
         {
-            await commits.EnsurePublishedAsync(manifestBlob, cancellationToken).ConfigureAwait(false);
-            return;
+            return; // written and announced (a leftover event is published under the claim)
         }
+
+        await using var work = claimed;
 
         // Stripes a worker left when it died between folding and deleting one: the job is done, nothing counts them.
         await statuses.DeleteStripesAsync(status.JobId, cancellationToken).ConfigureAwait(false);
@@ -270,8 +265,8 @@ public sealed partial class ProcessShardService(
         }
 
         var announce = new MageEventDraft(MageEventTypes.JobCompleted, $"jobs/{status.JobId}", status.JobId,
-            new MageEventData(status.JobId, null, Outcome.Completed, [$"{status.OutputContainer}/{manifestBlob.Name}", .. partOutputs]));
-        if (await commits.CommitAsync(manifestBlob, manifest, announce, cancellationToken).ConfigureAwait(false))
+            new MageEventData(status.JobId, null, Outcome.Completed, [$"{status.OutputContainer}/{unit.Record.Name}", .. partOutputs]));
+        if (await work.CompleteAsync(manifest, announce, cancellationToken).ConfigureAwait(false))
         {
             LogCompleted(logger, status.JobId, status.ImagesDone, status.ImagesFailed);
         }

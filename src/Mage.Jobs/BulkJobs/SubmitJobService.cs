@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
@@ -94,8 +92,7 @@ public sealed partial class SubmitJobService(
         // throws so it is retried: it may be the holder's own message, back after the holder died
         // mid-listing, and dropping it would leave the job's remaining shards never enqueued.
         var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
-        await using var claim = await WorkClaim.TryAcquireAsync(jobs.GetBlobClient(ResultsLayout.JobClaim(spec.JobId)), cancellationToken).ConfigureAwait(false)
-            ?? throw WorkClaimedException.For($"Job {spec.JobId}'s listing", $"{jobs.Name}/{ResultsLayout.JobClaim(spec.JobId)}");
+        await using var claim = await WorkCommits.HoldAsync(jobs.GetBlobClient(ResultsLayout.JobClaim(spec.JobId)), $"Job {spec.JobId}'s listing", cancellationToken).ConfigureAwait(false);
 
         var now = time.GetUtcNow();
         var fresh = new JobStatus
@@ -284,34 +281,28 @@ public sealed partial class SubmitJobService(
         }
     }
 
-    /// <summary>Fails the job through the outbox: the event is staged next to the status document, whose change to failed is the commit.</summary>
+    /// <summary>Fails the job: its status document turning failed is the commit that the failed event announces.</summary>
     private async Task<JobStatus?> FailAsync(string jobId, string reason, CancellationToken cancellationToken)
     {
-        var statusBlob = StatusBlob(jobId);
-        var staged = await commits.StageAsync(statusBlob, FailedEvent(jobId, $"jobs/{jobId}", reason), cancellationToken).ConfigureAwait(false);
-        var updated = await statuses.UpdateAsync(jobId, s => s.State.IsFinal() ? null : s with
+        JobStatus? after = null;
+        await commits.CommitAsync(StatusBlob(jobId), FailedEvent(jobId, $"jobs/{jobId}", reason), async ct =>
         {
-            State = JobState.Failed,
-            Reason = reason,
-            UpdatedAt = time.GetUtcNow(),
-            CompletedAt = time.GetUtcNow(),
+            var updated = await statuses.UpdateAsync(jobId, s => s.State.IsFinal() ? null : s with
+            {
+                State = JobState.Failed,
+                Reason = reason,
+                UpdatedAt = time.GetUtcNow(),
+                CompletedAt = time.GetUtcNow(),
+            }, ct).ConfigureAwait(false);
+            after = updated?.After;
+
+            // Failed by a concurrent copy first, which may have died before publishing: same id either way.
+            return updated is { } u && u.Before.State != JobState.Failed && u.After.State == JobState.Failed ? CommitResult.Committed
+                : after?.State == JobState.Failed ? CommitResult.CommittedBefore
+                : CommitResult.NotCommitted;
         }, cancellationToken).ConfigureAwait(false);
         LogFailed(logger, jobId, reason);
-        if (updated is { } u && u.Before.State != JobState.Failed && u.After.State == JobState.Failed)
-        {
-            await commits.PublishStagedAsync(statusBlob, staged, cancellationToken).ConfigureAwait(false);
-        }
-        else if (updated?.After.State == JobState.Failed)
-        {
-            // A concurrent copy failed it first and may have died before publishing; same id either way.
-            await commits.EnsurePublishedAsync(statusBlob, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await commits.DiscardAsync(statusBlob, cancellationToken).ConfigureAwait(false);
-        }
-
-        return updated?.After;
+        return after;
     }
 
     private async Task<JobStatus?> RejectAsync(string message, string? jobId, string reason, CancellationToken cancellationToken)
@@ -329,32 +320,25 @@ public sealed partial class SubmitJobService(
 
             var now = time.GetUtcNow();
             var failed = new JobStatus { JobId = jobId, State = JobState.Failed, Reason = reason, CreatedAt = now, UpdatedAt = now, CompletedAt = now };
-            var statusBlob = StatusBlob(jobId);
-            var staged = await commits.StageAsync(statusBlob, FailedEvent(jobId, $"jobs/{jobId}", reason), cancellationToken).ConfigureAwait(false);
-            if (await statuses.TryCreateAsync(failed, cancellationToken).ConfigureAwait(false))
+            JobStatus? result = failed;
+            await commits.CommitAsync(StatusBlob(jobId), FailedEvent(jobId, $"jobs/{jobId}", reason), async ct =>
             {
-                await commits.PublishStagedAsync(statusBlob, staged, cancellationToken).ConfigureAwait(false);
-                return failed;
-            }
+                if (await statuses.TryCreateAsync(failed, ct).ConfigureAwait(false))
+                {
+                    return CommitResult.Committed;
+                }
 
-            // Created concurrently: publish a leftover only if that copy failed the job too.
-            var raced = (await statuses.GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Status;
-            if (raced?.State == JobState.Failed)
-            {
-                await commits.EnsurePublishedAsync(statusBlob, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await commits.DiscardAsync(statusBlob, cancellationToken).ConfigureAwait(false);
-            }
-
-            return raced;
+                // Created concurrently: publish a leftover only if that copy failed the job too.
+                result = (await statuses.GetAsync(jobId, ct).ConfigureAwait(false))?.Status;
+                return result?.State == JobState.Failed ? CommitResult.CommittedBefore : CommitResult.NotCommitted;
+            }, cancellationToken).ConfigureAwait(false);
+            return result;
         }
 
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(message)))[..32];
+        var hash = MessageJson.Hash(message);
         var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
         var record = new RejectedJobRecord(Outcome.Failed, ErrorReason.InvalidMessage, reason, message.Length > 4096 ? message[..4096] : message);
-        await commits.CommitAsync(jobs.GetBlobClient(ResultsLayout.RejectedJob(hash)), record, FailedEvent(null, $"jobs/_rejected/{hash}", reason), cancellationToken).ConfigureAwait(false);
+        await commits.CommitRecordAsync(jobs.GetBlobClient(ResultsLayout.RejectedJob(hash)), record, FailedEvent(null, $"jobs/_rejected/{hash}", reason), cancellationToken).ConfigureAwait(false);
 
         return null;
     }

@@ -7,7 +7,8 @@ using Mage.Jobs.Vocabulary;
 namespace Mage.Jobs.Coordination;
 
 /// <summary>
-/// The one place results are committed and announced, through an outbox: the event (with its
+/// The commit protocol every service follows: settled? → claim (<see cref="ClaimAsync"/>) → work →
+/// data files → record → event. Results are committed and announced through an outbox: the event (with its
 /// deterministic id, <see cref="MageEvent.Create"/>, and its time) is written next to the record
 /// (<see cref="ResultsLayout.Outbox"/>); then the record (result, error, upload record, manifest)
 /// is created with If-None-Match: *, and its existence marks the work done; then the event is
@@ -23,37 +24,16 @@ namespace Mage.Jobs.Coordination;
 public sealed class WorkCommits(IEventPublisher events, TimeProvider time)
 {
     /// <summary>
-    /// True when either record exists (the work was done, or refused, before). A delivery that
-    /// finds one publishes what a crashed delivery left in its outbox.
+    /// True when a record of <paramref name="unit"/> exists and its outbox is empty: the work is
+    /// done and announced. Publishes nothing, so a delivery may ask before it holds the work's
+    /// claim. A record with a leftover event gives false: the caller must claim the work, because
+    /// the leftover may be the event the claim's holder is publishing right now (several workers
+    /// listing one uploads container published it twice).
     /// </summary>
-    internal async Task<bool> IsCommittedAsync(BlobClient record, BlobClient error, CancellationToken cancellationToken)
+    internal async Task<bool> IsSettledAsync(WorkUnit unit, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(error);
-        foreach (var blob in new[] { record, error })
-        {
-            if (await blob.ExistsAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await EnsurePublishedAsync(blob, cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>
-    /// True when either record exists and its outbox is empty: the work is done and announced.
-    /// Publishes nothing, so a delivery may ask before it holds the work's claim. A record with a
-    /// leftover event gives false: the caller must claim the work and then call
-    /// <see cref="IsCommittedAsync"/>, because the leftover may be the event the claim's holder is
-    /// publishing right now (several workers listing one uploads container published it twice).
-    /// </summary>
-    internal async Task<bool> IsSettledAsync(BlobClient record, BlobClient error, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(error);
-        foreach (var blob in new[] { record, error })
+        ArgumentNullException.ThrowIfNull(unit);
+        foreach (var blob in unit.Records)
         {
             if (await blob.ExistsAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -65,15 +45,60 @@ public sealed class WorkCommits(IEventPublisher events, TimeProvider time)
     }
 
     /// <summary>
+    /// Takes <paramref name="unit"/> for this delivery: null when it is settled, or was committed
+    /// by the time the claim was taken (then an event a crashed delivery left is published);
+    /// throws <see cref="WorkClaimedException"/> while another delivery holds the claim.
+    /// </summary>
+    /// <exception cref="WorkClaimedException">Another delivery holds the claim; retry the message later.</exception>
+    internal async Task<ClaimedWork?> ClaimAsync(WorkUnit unit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(unit);
+        if (await IsSettledAsync(unit, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var claim = await HoldAsync(unit.Claim, unit.Description, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!await IsCommittedAsync(unit, cancellationToken).ConfigureAwait(false))
+            {
+                return new ClaimedWork(this, unit, claim);
+            }
+        }
+        catch
+        {
+            await claim.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        await claim.DisposeAsync().ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>
+    /// Takes the claim whose marker is <paramref name="claim"/> for work whose records are not
+    /// plain create-only blobs (a shard counted through stripes, a job's listing); the caller
+    /// checks what is done under it. Throws <see cref="WorkClaimedException"/> while another delivery holds it.
+    /// </summary>
+    /// <exception cref="WorkClaimedException">Another delivery holds the claim; retry the message later.</exception>
+    internal static async Task<WorkClaim> HoldAsync(BlobClient claim, string description, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        return await WorkClaim.TryAcquireAsync(claim, cancellationToken).ConfigureAwait(false)
+            ?? throw WorkClaimedException.For(description, $"{claim.BlobContainerName}/{claim.Name}");
+    }
+
+    /// <summary>
     /// Writes <paramref name="record"/> as JSON to <paramref name="blob"/> unless it exists, and
-    /// announces it through the outbox. Returns whether this call committed; when it did not,
-    /// a leftover event of the earlier commit is published.
+    /// announces it. Returns whether this call committed; when it did not, a leftover event of the
+    /// earlier commit is published. Claimed work commits through <see cref="ClaimedWork"/>; this is
+    /// also the way to record a refusal that needs no claim (a message that cannot be read).
     /// </summary>
     /// <exception cref="Azure.RequestFailedException">Storage failed, or the container does not exist (404).</exception>
-    internal async Task<bool> CommitAsync<T>(BlobClient blob, T record, MageEventDraft announce, CancellationToken cancellationToken)
+    internal async Task<bool> CommitRecordAsync<T>(BlobClient blob, T record, MageEventDraft announce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blob);
-        ArgumentNullException.ThrowIfNull(announce);
 
         // Checked before staging: a redelivery must not leave a fresh outbox blob that it would then publish again.
         if (await blob.ExistsAsync(cancellationToken).ConfigureAwait(false))
@@ -82,41 +107,40 @@ public sealed class WorkCommits(IEventPublisher events, TimeProvider time)
             return false;
         }
 
-        var staged = await StageAsync(blob, announce, cancellationToken).ConfigureAwait(false);
-        if (!await BlobWrites.TryCreateAsync(blob, JsonDefaults.ToDocument(record), "application/json", cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            // A concurrent copy committed first. Our staging may have replaced its outbox blob before
-            // it published, so publish rather than drop it: at worst a second copy with the same id.
-            await EnsurePublishedAsync(blob, cancellationToken).ConfigureAwait(false);
-            return false;
-        }
-
-        await PublishStagedAsync(blob, staged, cancellationToken).ConfigureAwait(false);
-        return true;
+        // A concurrent copy that commits first may find our staged event in place of its own before
+        // it publishes, so CommittedBefore publishes rather than drops it: at worst a second copy with the same id.
+        return await CommitAsync(blob, announce, async ct =>
+            await BlobWrites.TryCreateAsync(blob, JsonDefaults.ToDocument(record), "application/json", cancellationToken: ct).ConfigureAwait(false)
+                ? CommitResult.Committed
+                : CommitResult.CommittedBefore, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Writes the event that will announce <paramref name="record"/> to its outbox blob. Call
-    /// before the write that commits the record; then <see cref="PublishStagedAsync"/> when this
-    /// call committed, <see cref="EnsurePublishedAsync"/> when another did, <see cref="DiscardAsync"/>
-    /// when nothing was committed.
+    /// The outbox around any commit of <paramref name="record"/>: stages the event, runs
+    /// <paramref name="commit"/> (the write whose success is the commit, such as a status document
+    /// turning failed), then publishes the event, publishes a leftover of an earlier commit, or drops
+    /// it, as <paramref name="commit"/> says. Returns whether this call committed.
     /// </summary>
-    internal async Task<MageEvent> StageAsync(BlobClient record, MageEventDraft announce, CancellationToken cancellationToken)
+    internal async Task<bool> CommitAsync(BlobClient record, MageEventDraft announce, Func<CancellationToken, Task<CommitResult>> commit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(announce);
-        var mageEvent = MageEvent.Create(announce.Type, announce.Subject, announce.VersionKey, announce.Data, time.GetUtcNow());
-        await BlobWrites.WriteAsync(Outbox(record), BinaryData.FromBytes(mageEvent.ToJsonBytes()), "application/json", cancellationToken).ConfigureAwait(false);
-        return mageEvent;
-    }
-
-    /// <summary>Publishes the event staged for <paramref name="record"/>, committed by this call, and clears the outbox.</summary>
-    internal async Task PublishStagedAsync(BlobClient record, MageEvent staged, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(staged);
-        await events.PublishAsync(staged, cancellationToken).ConfigureAwait(false);
-        await DiscardAsync(record, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(commit);
+        var staged = Create(announce);
+        await BlobWrites.WriteAsync(Outbox(record), BinaryData.FromBytes(staged.ToJsonBytes()), "application/json", cancellationToken).ConfigureAwait(false);
+        switch (await commit(cancellationToken).ConfigureAwait(false))
+        {
+            case CommitResult.Committed:
+                await events.PublishAsync(staged, cancellationToken).ConfigureAwait(false);
+                await DiscardAsync(record, cancellationToken).ConfigureAwait(false);
+                return true;
+            case CommitResult.CommittedBefore:
+                await EnsurePublishedAsync(record, cancellationToken).ConfigureAwait(false);
+                return false;
+            default:
+                await DiscardAsync(record, cancellationToken).ConfigureAwait(false);
+                return false;
+        }
     }
 
     /// <summary>
@@ -137,22 +161,40 @@ public sealed class WorkCommits(IEventPublisher events, TimeProvider time)
         await DiscardAsync(record, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Deletes the outbox blob of <paramref name="record"/>. Unconditional: any copy there has the
-    /// id of the event already published (or of one that must not be).
-    /// </summary>
-    internal Task DiscardAsync(BlobClient record, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        return Outbox(record).DeleteIfExistsAsync(cancellationToken: cancellationToken);
-    }
-
     /// <summary>Publishes an event that has no record to commit it (there is nowhere to write one).</summary>
     internal Task PublishAsync(MageEventDraft announce, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(announce);
-        return events.PublishAsync(MageEvent.Create(announce.Type, announce.Subject, announce.VersionKey, announce.Data, time.GetUtcNow()), cancellationToken);
+        return events.PublishAsync(Create(announce), cancellationToken);
     }
+
+    /// <summary>
+    /// True when a record of <paramref name="unit"/> exists (the work was done, or refused,
+    /// before); publishes what a crashed delivery left in its outbox. Asked under the claim.
+    /// </summary>
+    private async Task<bool> IsCommittedAsync(WorkUnit unit, CancellationToken cancellationToken)
+    {
+        foreach (var blob in unit.Records)
+        {
+            if (await blob.ExistsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await EnsurePublishedAsync(blob, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Deletes the outbox blob of <paramref name="record"/>. Unconditional: any copy there has the
+    /// id of the event already published (or of one that must not be).
+    /// </summary>
+    private static Task DiscardAsync(BlobClient record, CancellationToken cancellationToken) =>
+        Outbox(record).DeleteIfExistsAsync(cancellationToken: cancellationToken);
+
+    private MageEvent Create(MageEventDraft announce) =>
+        MageEvent.Create(announce.Type, announce.Subject, announce.VersionKey, announce.Data, time.GetUtcNow());
 
     private static BlobClient Outbox(BlobClient record) =>
         record.GetParentBlobContainerClient().GetBlobClient(ResultsLayout.Outbox(record.Name));

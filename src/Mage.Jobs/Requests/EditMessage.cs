@@ -27,4 +27,4 @@ public sealed record EditMessage(
     bool? Deterministic,
     bool? Blend,
     PreprocessMode? Preprocess,
-    OutputRequest? Output);
+    OutputRequest? Output) : IRequestMessage;

@@ -6,7 +6,6 @@ using Mage.Inference.Editing;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
 using Mage.Jobs.Coordination;
-using Mage.Jobs.Events;
 using Mage.Jobs.Hosting;
 using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
@@ -22,38 +21,21 @@ namespace Mage.Jobs.Requests;
 /// <c>tokens.npy</c> (<see cref="Inference.Numpy.TokenFile"/>, [windows, 256]) and <c>result.json</c>.
 /// </summary>
 /// <remarks>
-/// Thread-safe singleton. The request is claimed (<see cref="RequestLifecycle"/>, a blob lease on
-/// <c>claim</c> in its folder) before it is computed; a copy that finds the claim held throws
-/// <see cref="WorkClaimedException"/> and is retried later.
+/// Thread-safe singleton. <see cref="RequestLifecycle"/> reads, refuses, skips and claims the
+/// message; this service validates an edit and computes it.
 /// </remarks>
-public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engines, RequestLifecycle results, IOptions<LimitSettings> limits)
+public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engines, RequestLifecycle lifecycle, IOptions<LimitSettings> limits)
 {
     public const string DefaultPrefix = "edits/";
 
     /// <summary>Handles one edit message; bad requests and bad images end in error.json, not an exception.</summary>
-    public async Task<RequestOutcome> ProcessAsync(string message, CancellationToken cancellationToken = default)
+    /// <exception cref="WorkClaimedException">Another delivery is working on the request; retry the message later.</exception>
+    public Task<RequestOutcome> ProcessAsync(string message, CancellationToken cancellationToken = default) =>
+        lifecycle.RunAsync<EditMessage>(message, RequestChannel.Edits, r => Validate(r, limits.Value), work => EditAsync(work, cancellationToken), cancellationToken);
+
+    private async Task<RequestOutcome> EditAsync(RequestWork<EditMessage> work, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(message);
-        var l = limits.Value;
-        var start = await results.StartAsync<EditMessage>(message, DefaultPrefix, r => (r.RequestId, r.Output), r => r?.Kind, MageEventTypes.EditFailed, l, cancellationToken).ConfigureAwait(false);
-        if (start.Finished is { } finished)
-        {
-            return finished;
-        }
-
-        var (request, target) = (start.Request!, start.Target!);
-        var error = Validate(request, l);
-        if (error is not null)
-        {
-            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, ErrorReason.InvalidRequest, error, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
-        }
-
-        await using var claim = await results.ClaimAsync(target, cancellationToken).ConfigureAwait(false);
-        if (claim is null)
-        {
-            return new RequestOutcome(Outcome.Skipped, target.Folder);
-        }
-
+        var request = work.Request;
         var timer = Stopwatch.StartNew();
         var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
         var options = new EditOptions(
@@ -74,24 +56,24 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
         }
         catch (ImageDecodeException e)
         {
-            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, ErrorReasons.From(e.Reason), e.Message, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+            return await work.FailAsync(ErrorReasons.From(e.Reason), e.Message, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InvalidRequestException or MissingBlobException)
         {
             var reason = e is MissingBlobException ? ErrorReason.Missing : ErrorReason.InvalidRequest;
-            return await results.FailAsync(target, message, DefaultPrefix, request.Kind, reason, e.Message, MageEventTypes.EditFailed, cancellationToken).ConfigureAwait(false);
+            return await work.FailAsync(reason, e.Message, cancellationToken).ConfigureAwait(false);
         }
 
         using (edit)
         {
             var outputs = new List<string>
             {
-                await results.WritePngAsync(target, 0, edit.Image, cancellationToken).ConfigureAwait(false),
-                await results.WriteTokensAsync(target, edit.Tokens, cancellationToken).ConfigureAwait(false),
+                await work.WritePngAsync(0, edit.Image, cancellationToken).ConfigureAwait(false),
+                await work.WriteTokensAsync(edit.Tokens, cancellationToken).ConfigureAwait(false),
             };
-            var record = new RequestRecord(target.RequestId, Outcome.Completed, request.Kind, outputs, ModelInfo.Of(engine.Model),
+            var record = new RequestRecord(work.Target.RequestId, Outcome.Completed, request.Kind, outputs, ModelInfo.Of(engine.Model),
                 request with { RequestId = null }, timer.Elapsed.TotalMilliseconds, null, null);
-            return await results.CompleteAsync(target, record, MageEventTypes.EditCompleted, cancellationToken).ConfigureAwait(false);
+            return await work.CompleteAsync(record, cancellationToken).ConfigureAwait(false);
         }
     }
 

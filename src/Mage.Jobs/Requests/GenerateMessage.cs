@@ -13,4 +13,8 @@ public sealed record GenerateMessage(
     int? Steps,
     double? Temperature,
     bool? Deterministic,
-    OutputRequest? Output);
+    OutputRequest? Output) : IRequestMessage
+{
+    /// <summary>Always generation: the message has no kind field.</summary>
+    RequestKind? IRequestMessage.Kind => RequestKind.Generate;
+}

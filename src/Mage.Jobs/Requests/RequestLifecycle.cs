@@ -1,7 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
 using Azure.Storage.Blobs;
-using Mage.Inference.Numpy;
 using Mage.Jobs.Coordination;
 using Mage.Jobs.Events;
 using Mage.Jobs.Options;
@@ -9,152 +6,90 @@ using Mage.Jobs.Storage;
 using Mage.Jobs.Vocabulary;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Mage.Jobs.Requests;
 
 /// <summary>
-/// Writes the outputs of edit and generation requests: data files first, then result.json (or
-/// error.json) through the <see cref="WorkCommits"/>; the record's existence marks the request done.
+/// The life of an edit or generation message, the same for every request channel: read it, work
+/// out where its records go, skip it when it is settled, refuse it (error.json) when it cannot be
+/// read, addressed or validated, claim it, and hand it to the service as a <see cref="RequestWork{T}"/>
+/// whose steps write its files and commit result.json or error.json through <see cref="WorkCommits"/>.
 /// </summary>
 /// <remarks>
 /// Thread-safe singleton. Public only because <see cref="EditService"/> and <see cref="GenerateService"/>
 /// take it in their public constructors (dependency injection); its members are internal.
 /// </remarks>
-public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommits commits, IOptions<StorageSettings> storage, ILogger<RequestLifecycle> logger)
+public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommits commits, IOptions<StorageSettings> storage, IOptions<LimitSettings> limits, ILogger<RequestLifecycle> logger)
 {
     /// <summary>The default output container.</summary>
-    internal string ResultsContainer => storage.Value.ResultsContainer;
-
-    /// <summary>True when the request already has a result or an error (whose event is then published if a crashed delivery left it unpublished).</summary>
-    internal Task<bool> IsDoneAsync(RequestTarget target, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        var (result, error) = Records(target);
-        return commits.IsCommittedAsync(result, error, cancellationToken);
-    }
-
-    /// <summary>True when the request has a record whose event has gone out; publishes nothing (see <see cref="WorkCommits.IsSettledAsync"/>).</summary>
-    private Task<bool> IsSettledAsync(RequestTarget target, CancellationToken cancellationToken)
-    {
-        var (result, error) = Records(target);
-        return commits.IsSettledAsync(result, error, cancellationToken);
-    }
-
-    /// <summary>The request's <c>result.json</c> and <c>error.json</c>.</summary>
-    private (BlobClient Result, BlobClient Error) Records(RequestTarget target)
-    {
-        var container = blobs.GetBlobContainerClient(target.Container);
-        return (container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)), container.GetBlobClient(ResultsLayout.Error(target.Folder)));
-    }
+    private string ResultsContainer => storage.Value.ResultsContainer;
 
     /// <summary>
-    /// The common start of an edit or generation message: reads it, works out where its records go
-    /// (its own folder even when only its requestId can be read), and finishes it when it already
-    /// has a record (<see cref="Outcome.Skipped"/>) or cannot be read or addressed (error.json written;
-    /// when its output container does not exist, in the same folder of the default results container).
+    /// Handles one message of <paramref name="channel"/>: every refusal ends in error.json and a
+    /// failed outcome, a settled request is skipped, and <paramref name="run"/> does the work of a
+    /// valid request under its claim.
     /// </summary>
     /// <param name="message">The message body.</param>
-    /// <param name="defaultPrefix">The output prefix when the message names none.</param>
-    /// <param name="address">The message's requestId and output.</param>
-    /// <param name="kind">What the message asks for, for the error record.</param>
-    /// <param name="failedEvent">The event type of a failure.</param>
-    /// <param name="limits">The limits on names.</param>
-    /// <param name="cancellationToken">Cancels storage calls.</param>
-    internal async Task<RequestStart<T>> StartAsync<T>(
-        string message, string defaultPrefix, Func<T, (string? RequestId, OutputRequest? Output)> address, Func<T?, RequestKind?> kind, string failedEvent, LimitSettings limits, CancellationToken cancellationToken)
-        where T : class
+    /// <param name="channel">The message's family: default prefix, kind and event types.</param>
+    /// <param name="validate">The service's checks of a readable message; null when it may run.</param>
+    /// <param name="run">The work, given the claimed request.</param>
+    /// <param name="cancellationToken">Cancels storage calls and the work.</param>
+    /// <exception cref="WorkClaimedException">Another delivery is working on the request; retry the message later.</exception>
+    internal async Task<RequestOutcome> RunAsync<T>(
+        string message, RequestChannel channel, Func<T, string?> validate, Func<RequestWork<T>, Task<RequestOutcome>> run, CancellationToken cancellationToken)
+        where T : class, IRequestMessage
     {
-        ArgumentNullException.ThrowIfNull(address);
-        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(validate);
+        ArgumentNullException.ThrowIfNull(run);
+        var l = limits.Value;
         var request = MessageJson.Deserialize<T>(message, "message", out var error);
-        RequestTarget? target;
-        if (request is null)
-        {
-            target = SalvagedTarget(message, defaultPrefix, limits);
-        }
-        else
-        {
-            var (requestId, output) = address(request);
-            target = RequestValidation.Target(requestId, output, ResultsContainer, defaultPrefix, limits, out error);
-        }
-
+        var target = request is null
+            ? SalvagedTarget(message, channel, l)
+            : RequestValidation.Target(request.RequestId, request.Output, ResultsContainer, channel.DefaultPrefix, l, out error);
+        var kind = channel.KindOf(request);
         if (target is not null && await MissingOutputAsync(target, cancellationToken).ConfigureAwait(false) is { } missing)
         {
             // Its output container does not exist: record the error in the same folder of the default results container.
-            target = target with { Container = ResultsContainer };
-            return new(request, target, await FailAsync(target, message, defaultPrefix, kind(request), ErrorReason.Missing, missing, failedEvent, cancellationToken).ConfigureAwait(false));
+            return await FailAsync(channel, target with { Container = ResultsContainer }, kind, ErrorReason.Missing, missing, null, cancellationToken).ConfigureAwait(false);
         }
 
-        // Settled, not done: a leftover event is published under the claim (ClaimAsync), not while its holder may be publishing it.
-        if (target is not null && await IsSettledAsync(target, cancellationToken).ConfigureAwait(false))
+        // Settled, not done: a leftover event is published under the claim, not while its holder may be publishing it.
+        if (target is not null && await commits.IsSettledAsync(Unit(target), cancellationToken).ConfigureAwait(false))
         {
-            return new(request, target, new RequestOutcome(Outcome.Skipped, target.Folder));
+            return new RequestOutcome(Outcome.Skipped, target.Folder);
         }
 
         if (target is null || request is null)
         {
             var reason = request is null ? ErrorReason.InvalidMessage : ErrorReason.InvalidRequest;
-            return new(request, target, await FailAsync(target, message, defaultPrefix, kind(request), reason, error!, failedEvent, cancellationToken).ConfigureAwait(false));
+            target ??= new RequestTarget("_rejected", ResultsContainer, ResultsLayout.RejectedRequestFolder(channel.DefaultPrefix, MessageJson.Hash(message)));
+            return await FailAsync(channel, target, kind, reason, error!, null, cancellationToken).ConfigureAwait(false);
         }
 
-        return new(request, target, null);
-    }
-
-    /// <summary>
-    /// Claims the request before it is computed (<see cref="ResultsLayout.Claim"/> in its folder).
-    /// Throws <see cref="WorkClaimedException"/> while another delivery holds the claim; returns null
-    /// when the holder finished the request meanwhile (the caller then reports it skipped).
-    /// </summary>
-    internal async Task<WorkClaim?> ClaimAsync(RequestTarget target, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        var marker = blobs.GetBlobContainerClient(target.Container).GetBlobClient(ResultsLayout.Claim(target.Folder));
-        var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false)
-            ?? throw WorkClaimedException.For($"Request {target.RequestId}", $"{target.Container}/{marker.Name}");
-        try
+        if (validate(request) is { } problem)
         {
-            if (!await IsDoneAsync(target, cancellationToken).ConfigureAwait(false))
-            {
-                return claim;
-            }
+            return await FailAsync(channel, target, kind, ErrorReason.InvalidRequest, problem, null, cancellationToken).ConfigureAwait(false);
         }
-        catch
+
+        var claimed = await commits.ClaimAsync(Unit(target), cancellationToken).ConfigureAwait(false);
+        if (claimed is null)
         {
-            await claim.DisposeAsync().ConfigureAwait(false);
-            throw;
+            return new RequestOutcome(Outcome.Skipped, target.Folder);
         }
 
-        await claim.DisposeAsync().ConfigureAwait(false);
-        return null;
-    }
-
-    /// <summary>Writes image <paramref name="index"/> as PNG and returns its container/name path.</summary>
-    internal async Task<string> WritePngAsync(RequestTarget target, int index, Image<Rgb24> image, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        ArgumentNullException.ThrowIfNull(image);
-        using var stream = new MemoryStream();
-        await image.SaveAsPngAsync(stream, cancellationToken).ConfigureAwait(false);
-        return await WriteAsync(target, ResultsLayout.RequestImage(target.Folder, index), BinaryData.FromBytes(stream.ToArray()), "image/png", cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Writes token grids (<see cref="TokenFile"/>: int64 [n, 256]) and returns the container/name path.</summary>
-    internal Task<string> WriteTokensAsync(RequestTarget target, IReadOnlyList<long[]> tokens, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        return WriteAsync(target, ResultsLayout.Tokens(target.Folder), BinaryData.FromBytes(TokenFile.ToBytes(tokens)), "application/octet-stream", cancellationToken);
+        await using (claimed.ConfigureAwait(false))
+        {
+            return await run(new RequestWork<T>(this, channel, request, target, claimed)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Commits result.json and publishes the completion event.</summary>
-    internal async Task<RequestOutcome> CompleteAsync(RequestTarget target, RequestRecord record, string eventType, CancellationToken cancellationToken)
+    internal async Task<RequestOutcome> CompleteAsync(RequestChannel channel, RequestTarget target, ClaimedWork work, RequestRecord record, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(target);
-        ArgumentNullException.ThrowIfNull(record);
-        var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(ResultsLayout.RequestResult(target.Folder));
-        var data = new MageEventData(null, target.RequestId, Outcome.Completed, [.. record.Outputs, $"{target.Container}/{blob.Name}"]);
-        if (await commits.CommitAsync(blob, record, new MageEventDraft(eventType, Subject(target), target.Folder, data), cancellationToken).ConfigureAwait(false))
+        var data = new MageEventData(null, target.RequestId, Outcome.Completed, [.. record.Outputs, $"{target.Container}/{work.Unit.Record.Name}"]);
+        if (await work.CompleteAsync(record, Announce(channel.CompletedEvent, target, data), cancellationToken).ConfigureAwait(false))
         {
             LogCompleted(logger, target.RequestId, target.Container, target.Folder);
         }
@@ -163,32 +98,42 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
     }
 
     /// <summary>
-    /// Writes error.json (once) and publishes the failure event. With no usable target, the error
-    /// goes under <see cref="ResultsLayout.RejectedRequestFolder"/> of <paramref name="defaultPrefix"/>.
+    /// Writes error.json (once) and publishes the failure event; through <paramref name="work"/>
+    /// when the request is claimed. When the output container does not exist, only the event tells.
     /// </summary>
     internal async Task<RequestOutcome> FailAsync(
-        RequestTarget? target, string message, string defaultPrefix, RequestKind? kind, ErrorReason reason, string error, string eventType, CancellationToken cancellationToken)
+        RequestChannel channel, RequestTarget target, RequestKind? kind, ErrorReason reason, string error, ClaimedWork? work, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(message);
-        target ??= new RequestTarget("_rejected", storage.Value.ResultsContainer,
-            ResultsLayout.RejectedRequestFolder(defaultPrefix, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(message)))[..32]));
         LogFailed(logger, target.RequestId, reason, error);
         var record = new RequestRecord(target.RequestId, Outcome.Failed, kind, [], null, null, null, reason, error);
         var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(ResultsLayout.Error(target.Folder));
         var text = ErrorReasons.Format(reason, error);
         try
         {
-            var data = new MageEventData(null, target.RequestId, Outcome.Failed, [$"{target.Container}/{blob.Name}"], text);
-            await commits.CommitAsync(blob, record, new MageEventDraft(eventType, Subject(target), target.Folder, data), cancellationToken).ConfigureAwait(false);
+            var announce = Announce(channel.FailedEvent, target, new MageEventData(null, target.RequestId, Outcome.Failed, [$"{target.Container}/{blob.Name}"], text));
+            await (work is null
+                ? commits.CommitRecordAsync(blob, record, announce, cancellationToken)
+                : work.FailAsync(record, announce, cancellationToken)).ConfigureAwait(false);
         }
         catch (Azure.RequestFailedException e) when (BlobWrites.IsNotFound(e))
         {
             // The requested output container does not exist: nowhere to put error.json; the event still tells.
             var data = new MageEventData(null, target.RequestId, Outcome.Failed, [], $"{text} (output container '{target.Container}' does not exist)");
-            await commits.PublishAsync(new MageEventDraft(eventType, Subject(target), target.Folder, data), cancellationToken).ConfigureAwait(false);
+            await commits.PublishAsync(Announce(channel.FailedEvent, target, data), cancellationToken).ConfigureAwait(false);
         }
 
         return new RequestOutcome(Outcome.Failed, target.Folder, text);
+    }
+
+    /// <summary>The request as a unit of work: result.json, error.json and the claim, all in its folder.</summary>
+    private WorkUnit Unit(RequestTarget target)
+    {
+        var container = blobs.GetBlobContainerClient(target.Container);
+        return new WorkUnit(
+            container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)),
+            container.GetBlobClient(ResultsLayout.Error(target.Folder)),
+            container.GetBlobClient(ResultsLayout.Claim(target.Folder)),
+            $"Request {target.RequestId}");
     }
 
     /// <summary>
@@ -209,19 +154,13 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
     }
 
     /// <summary>The target of a message that could not be read, when its requestId still can be: its error goes where its sender looks.</summary>
-    private RequestTarget? SalvagedTarget(string message, string defaultPrefix, LimitSettings limits) =>
+    private RequestTarget? SalvagedTarget(string message, RequestChannel channel, LimitSettings limits) =>
         MessageJson.SalvageId(message, "requestId") is { } id
-            ? RequestValidation.Target(id, null, ResultsContainer, defaultPrefix, limits, out _)
+            ? RequestValidation.Target(id, null, ResultsContainer, channel.DefaultPrefix, limits, out _)
             : null;
 
-    private static string Subject(RequestTarget target) => $"requests/{target.RequestId}";
-
-    private async Task<string> WriteAsync(RequestTarget target, string name, BinaryData content, string contentType, CancellationToken cancellationToken)
-    {
-        var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(name);
-        await BlobWrites.WriteAsync(blob, content, contentType, cancellationToken).ConfigureAwait(false);
-        return $"{target.Container}/{blob.Name}";
-    }
+    private static MageEventDraft Announce(string type, RequestTarget target, MageEventData data) =>
+        new(type, $"requests/{target.RequestId}", target.Folder, data);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId} completed into {Container}/{Folder}")]
     private static partial void LogCompleted(ILogger logger, string requestId, string container, string folder);

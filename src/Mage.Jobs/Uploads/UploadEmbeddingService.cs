@@ -53,43 +53,43 @@ public sealed partial class UploadEmbeddingService(
         var nameProblem = BlobNames.CheckBlobName(blob.Name, limits.Value.MaxBlobNameLength);
         var folder = ResultsLayout.UploadFolder(blob.Name, etag, nameProblem is null);
         var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
-        var recordBlob = results.GetBlobClient(ResultsLayout.UploadRecord(folder));
-        var errorBlob = results.GetBlobClient(ResultsLayout.Error(folder));
-        // Settled, not committed: a leftover event is published only under the claim (below), or it
-        // would go out twice while the committer holding the claim is still publishing it.
-        if (await commits.IsSettledAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
-        {
-            LogSkipped(logger, blob.Name, etag);
-            return new UploadOutcome(Outcome.Skipped, folder);
-        }
+        var unit = new WorkUnit(
+            results.GetBlobClient(ResultsLayout.UploadRecord(folder)),
+            results.GetBlobClient(ResultsLayout.Error(folder)),
+            results.GetBlobClient(ResultsLayout.Claim(folder)),
+            $"Upload {blob.BlobContainerName}/{blob.Name} (etag {etag})");
 
         // Claimed before anything is computed: copies of the event (or workers listing the same
         // container) would each embed the upload. A busy copy throws, like a busy shard or edit,
         // so its host tries again later: by then the holder has committed (the retry skips) or
         // died (the retry embeds). Returning "skipped" would let mage worker forget the upload.
-        var marker = results.GetBlobClient(ResultsLayout.Claim(folder));
-        await using var claim = await WorkClaim.TryAcquireAsync(marker, cancellationToken).ConfigureAwait(false);
-        if (claim is null)
+        ClaimedWork? claimed;
+        try
+        {
+            claimed = await commits.ClaimAsync(unit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WorkClaimedException)
         {
             LogClaimed(logger, blob.Name, etag);
-            throw WorkClaimedException.For($"Upload {blob.BlobContainerName}/{blob.Name} (etag {etag})", $"{results.Name}/{marker.Name}");
+            throw;
         }
 
-        if (await commits.IsCommittedAsync(recordBlob, errorBlob, cancellationToken).ConfigureAwait(false))
+        if (claimed is null)
         {
             LogSkipped(logger, blob.Name, etag);
             return new UploadOutcome(Outcome.Skipped, folder);
         }
 
+        await using var work = claimed;
         var source = new UploadSource(blob.BlobContainerName, blob.Name, etag, properties.ContentLength, null, null, null);
         if (nameProblem is not null)
         {
-            return await FailAsync(errorBlob, folder, source, ErrorReason.InvalidName, nameProblem, cancellationToken).ConfigureAwait(false);
+            return await FailAsync(work, folder, source, ErrorReason.InvalidName, nameProblem, cancellationToken).ConfigureAwait(false);
         }
 
         if (properties.ContentLength > limits.Value.MaxImageBytes)
         {
-            return await FailAsync(errorBlob, folder, source, ErrorReason.TooLarge,
+            return await FailAsync(work, folder, source, ErrorReason.TooLarge,
                 $"The blob has {properties.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.", cancellationToken).ConfigureAwait(false);
         }
 
@@ -118,18 +118,18 @@ public sealed partial class UploadEmbeddingService(
         }
         catch (ImageDecodeException e)
         {
-            return await FailAsync(errorBlob, folder, source, ErrorReasons.From(e.Reason), e.Message, cancellationToken).ConfigureAwait(false);
+            return await FailAsync(work, folder, source, ErrorReasons.From(e.Reason), e.Message, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidRequestException e)
         {
-            return await FailAsync(errorBlob, folder, source, ErrorReason.InvalidRequest, e.Message, cancellationToken).ConfigureAwait(false);
+            return await FailAsync(work, folder, source, ErrorReason.InvalidRequest, e.Message, cancellationToken).ConfigureAwait(false);
         }
 
         source = source with { Width = embedding.SourceWidth, Height = embedding.SourceHeight };
         var embeddingName = ResultsLayout.UploadEmbedding(folder);
         var tokensName = ResultsLayout.Tokens(folder);
-        await BlobWrites.WriteAsync(results.GetBlobClient(embeddingName), Npy.Float32(embedding.Features, embedding.Features.Length), "application/octet-stream", cancellationToken).ConfigureAwait(false);
-        await BlobWrites.WriteAsync(results.GetBlobClient(tokensName), BinaryData.FromBytes(TokenFile.ToBytes(embedding.Tokens)), "application/octet-stream", cancellationToken).ConfigureAwait(false);
+        var embeddingPath = await work.WriteAsync(embeddingName, Npy.Float32(embedding.Features, embedding.Features.Length), "application/octet-stream", cancellationToken).ConfigureAwait(false);
+        var tokensPath = await work.WriteAsync(tokensName, BinaryData.FromBytes(TokenFile.ToBytes(embedding.Tokens)), "application/octet-stream", cancellationToken).ConfigureAwait(false);
         var record = new UploadRecord(
             Outcome.Completed,
             ModelInfo.Of(engine.Model),
@@ -146,8 +146,8 @@ public sealed partial class UploadEmbeddingService(
 
         // The record is the commit: written last, and only once.
         var announce = new MageEventDraft(MageEventTypes.UploadCompleted, $"{blob.BlobContainerName}/{blob.Name}", etag,
-            new MageEventData(null, null, Outcome.Completed, [$"{results.Name}/{recordBlob.Name}", $"{results.Name}/{embeddingName}", $"{results.Name}/{tokensName}"]));
-        if (!await commits.CommitAsync(recordBlob, record, announce, cancellationToken).ConfigureAwait(false))
+            new MageEventData(null, null, Outcome.Completed, [$"{results.Name}/{unit.Record.Name}", embeddingPath, tokensPath]));
+        if (!await work.CompleteAsync(record, announce, cancellationToken).ConfigureAwait(false))
         {
             return new UploadOutcome(Outcome.Skipped, folder);
         }
@@ -156,14 +156,14 @@ public sealed partial class UploadEmbeddingService(
         return new UploadOutcome(Outcome.Completed, folder);
     }
 
-    private async Task<UploadOutcome> FailAsync(BlobClient errorBlob, string folder, UploadSource source, ErrorReason reason, string message, CancellationToken cancellationToken)
+    private async Task<UploadOutcome> FailAsync(ClaimedWork work, string folder, UploadSource source, ErrorReason reason, string message, CancellationToken cancellationToken)
     {
         var record = new UploadRecord(Outcome.Failed, null, null, null, null, source, null, null, reason, message);
         var text = ErrorReasons.Format(reason, message);
         LogRejected(logger, source.Name, text);
         var announce = new MageEventDraft(MageEventTypes.UploadFailed, $"{source.Container}/{source.Name}", source.Etag,
-            new MageEventData(null, null, Outcome.Failed, [$"{storage.Value.ResultsContainer}/{errorBlob.Name}"], text));
-        await commits.CommitAsync(errorBlob, record, announce, cancellationToken).ConfigureAwait(false);
+            new MageEventData(null, null, Outcome.Failed, [$"{storage.Value.ResultsContainer}/{work.Unit.Error!.Name}"], text));
+        await work.FailAsync(record, announce, cancellationToken).ConfigureAwait(false);
         return new UploadOutcome(Outcome.Failed, folder, text);
     }
 

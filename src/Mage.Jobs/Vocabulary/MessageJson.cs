@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Mage.Jobs.Storage;
@@ -169,6 +171,12 @@ internal static class MessageJson
         }
     }
 
+    /// <summary>
+    /// A short stable name for a message that names no usable id (32 hex digits of its SHA-256):
+    /// copies of the same bad message are recorded once, in the same place.
+    /// </summary>
+    public static string Hash(string message) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(message)))[..32];
+
     private static string Quote(string value) => JsonSerializer.Serialize(Shorten(value));
 
     private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "...";
@@ -186,7 +194,7 @@ internal static class MessageJson
             return doc.RootElement.ValueKind == JsonValueKind.Object
                    && doc.RootElement.TryGetProperty(member, out var id)
                    && id.ValueKind == JsonValueKind.String
-                   && Storage.BlobNames.IsId(id.GetString())
+                   && BlobNames.IsId(id.GetString())
                 ? id.GetString()
                 : null;
         }

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Tests.BulkJobs;

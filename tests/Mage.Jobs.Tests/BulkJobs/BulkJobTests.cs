@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Tests.BulkJobs;

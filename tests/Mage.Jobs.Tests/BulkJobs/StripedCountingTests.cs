@@ -3,11 +3,11 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
 using Mage.Jobs.Events;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Tests.BulkJobs;

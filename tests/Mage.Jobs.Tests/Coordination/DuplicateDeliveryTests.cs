@@ -1,11 +1,11 @@
 using System.Text.Json;
 using Azure.Storage.Blobs.Specialized;
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
 using Mage.Jobs.Events;
 using Mage.Jobs.Requests;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Uploads;
 using Mage.Jobs.Vocabulary;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Specialized;
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Coordination;
+using Mage.Jobs.Tests.Infrastructure;
 
 namespace Mage.Jobs.Tests.Coordination;
 

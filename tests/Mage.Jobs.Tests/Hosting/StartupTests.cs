@@ -1,5 +1,5 @@
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Hosting;
+using Mage.Jobs.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Mage.Jobs.Tests.Hosting;

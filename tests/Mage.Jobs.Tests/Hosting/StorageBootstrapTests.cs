@@ -3,9 +3,9 @@ using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Azure.Storage.Sas;
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Hosting;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Tests.Infrastructure;
 
 namespace Mage.Jobs.Tests.Hosting;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Inference.Numpy;
 using Mage.Jobs.Requests;
+using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
 using SixLabors.ImageSharp;
 

@@ -2,11 +2,11 @@ using System.Net;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
 using Mage.Jobs.Options;
 using Mage.Jobs.Requests;
+using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Tests.Storage;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using Mage.Jobs.Tests.Infrastructure;
 using Mage.Inference.Numpy;
+using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Uploads;
 using Mage.Jobs.Vocabulary;
 
