@@ -30,7 +30,7 @@ namespace Mage.Cli.Jobs;
 /// (<see cref="WorkerDefaults.LeaseSeconds"/> unless <c>--lease</c> says otherwise) and renewed
 /// while it runs (<see cref="MessageLease"/>), so a worker killed mid-message delays that message
 /// by at most one lease, not the host's 10 minutes.</para>
-/// <para><b>Slots.</b> Each queue has <see cref="WorkerDefaults.Slots"/> slots; a poll receives
+/// <para><b>Slots.</b> Each queue has <see cref="WorkQueueEntry.Slots"/> slots; a poll receives
 /// only as many messages as are free, and a message finishing frees its slot for the next poll, so
 /// the messages this worker cannot start soon stay visible to other workers.</para>
 /// One instance per run; not thread-safe itself, but runs its messages concurrently.
@@ -73,8 +73,8 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         once = drainOnce;
         var s = host.Storage;
         var dispatcher = host.Get<WorkDispatcher>();
-        var lanes = Enum.GetValues<WorkQueue>()
-            .Select(q => new Lane(rawQueues.GetQueueClient(s.QueueName(q)), Label(q), WorkerDefaults.Slots(q), (m, ct) => dispatcher.HandleAsync(q, m, ct)))
+        var lanes = WorkQueues.All
+            .Select(q => new Lane(rawQueues.GetQueueClient(q.NameIn(s)), q.Label, q.Slots, (m, ct) => dispatcher.HandleAsync(q.Queue, m, ct)))
             .ToArray();
         try
         {
@@ -448,15 +448,6 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         LogPoisoned(logger, label, message.MessageId, poison.Name);
         Tally.Add($"{label} poisoned");
     }
-
-    /// <summary>How logs and the tally name a queue's messages: <c>job</c>, <c>shard</c>, <c>edit</c>, <c>generate</c>.</summary>
-    private static string Label(WorkQueue queue) => queue switch
-    {
-        WorkQueue.Jobs => "job",
-        WorkQueue.Shards => "shard",
-        WorkQueue.Edits => "edit",
-        _ => WireNames.Of(queue),
-    };
 
     /// <summary>Queue bodies are base64 of UTF-8 (host.json <c>messageEncoding: base64</c>).</summary>
     private static bool TryDecode(BinaryData body, out string text)

@@ -1,9 +1,8 @@
-using Mage.Jobs.Options;
 
 namespace Mage.Cli.Jobs;
 
 /// <summary>
-/// The lease and slot numbers of <c>mage worker</c> (<see cref="QueueWorker"/>), in one place for
+/// The lease numbers of <c>mage worker</c> (<see cref="QueueWorker"/>), in one place for
 /// the worker, its command line and docs/operations.md.
 /// </summary>
 internal static class WorkerDefaults
@@ -24,20 +23,4 @@ internal static class WorkerDefaults
 
     /// <summary>Renewals per lease: the lease is renewed every <c>lease / RenewalsPerLease</c>.</summary>
     public const int RenewalsPerLease = 3;
-
-    /// <summary>
-    /// How many messages of <paramref name="queue"/> one worker runs at a time; it receives only as
-    /// many as it has free slots, so the rest stay visible to other workers. A shard already embeds
-    /// its images concurrently (batches of 16), so two keep the engine busy while one commits; edits
-    /// are mostly single images and share the engine's batches; a generation message holds up to 64
-    /// images; a job message lists blobs and enqueues shards, which is storage work.
-    /// </summary>
-    public static int Slots(WorkQueue queue) => queue switch
-    {
-        WorkQueue.Jobs => 2,
-        WorkQueue.Shards => 2,
-        WorkQueue.Edits => 8,
-        WorkQueue.Generate => 4,
-        _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, "Unknown work queue."),
-    };
 }

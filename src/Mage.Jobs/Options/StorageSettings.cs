@@ -49,15 +49,8 @@ public sealed class StorageSettings
     public bool CreateMissing { get; set; } = true;
 
     /// <summary>The configured name of a work queue.</summary>
-    public string QueueName(WorkQueue queue) => queue switch
-    {
-        WorkQueue.Jobs => JobsQueue,
-        WorkQueue.Shards => ShardsQueue,
-        WorkQueue.Edits => EditsQueue,
-        WorkQueue.Generate => GenerateQueue,
-        _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, "Unknown work queue."),
-    };
+    public string QueueName(WorkQueue queue) => WorkQueues.Of(queue).NameIn(this);
 
     /// <summary>Every queue Mage uses: the work queues, then the events queue.</summary>
-    public IEnumerable<string> AllQueueNames() => Enum.GetValues<WorkQueue>().Select(QueueName).Append(EventsQueue);
+    public IEnumerable<string> AllQueueNames() => WorkQueues.All.Select(q => q.NameIn(this)).Append(EventsQueue);
 }

@@ -1,15 +1,13 @@
 using System.Text.Json.Serialization;
 using Mage.Inference;
 using Mage.Jobs.BulkJobs;
-using Mage.Jobs.Hosting;
 using Mage.Jobs.Requests;
 
 namespace Mage.Jobs.Options;
 
 /// <summary>
-/// The queues that carry work, each served by one service (<see cref="WorkDispatcher"/>).
-/// The wire names are what <c>mage queue send</c> takes; the queue names themselves are
-/// settings (<see cref="StorageSettings.QueueName"/>).
+/// The queues that carry work; <see cref="WorkQueues"/> gives each its setting, label, slots and
+/// service. The wire names are what <c>mage queue send</c> takes.
 /// </summary>
 [JsonConverter(typeof(WireNameConverter<WorkQueue>))]
 public enum WorkQueue
