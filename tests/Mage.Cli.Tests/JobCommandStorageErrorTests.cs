@@ -20,7 +20,9 @@ public sealed class JobCommandStorageErrorTests
         // A short API deadline: the status API answers 503 before the SDK's retries give up.
         var run = await RunAsync(new() { ["Mage__Limits__ApiTimeoutSeconds"] = "2" }, "job", "status", "job-1", "--connection", azurite.ConnectionString);
 
+        // The API's own 503 (the answer that crashed the command), naming the job.
         AssertStorageFailure(run);
+        Assert.Contains("storage: 503", run.Error, StringComparison.Ordinal);
         Assert.Contains("job-1", run.Error, StringComparison.Ordinal);
     }
 
