@@ -53,14 +53,26 @@ internal sealed class LocalModel : IAsyncDisposable
     /// <exception cref="Inference.Packages.ModelPackageException">The package is missing or invalid.</exception>
     public static LocalModel Load(ParseResult parse, CommonOptions common, int batchSize, CliContext context, ImageLimits? limits = null)
     {
-        var model = parse.GetValue(common.Model);
-        var bundled = string.IsNullOrWhiteSpace(model);
-        var folder = ResolvePackage(model, context);
+        var folder = ResolvePackage(parse.GetValue(common.Model), context);
+        return Load(common.ModelOptions(parse, folder), DecodeLoop.Auto, batchSize, context, limits);
+    }
+
+    /// <summary>
+    /// Loads the package of <paramref name="modelOptions"/> (checking its hashes) and starts an
+    /// engine over it whose decoding schedule runs where <paramref name="loop"/> says, decoding
+    /// images under <paramref name="limits"/> (default <see cref="ImageLimits.Default"/>). The
+    /// caller has said which package it is (<see cref="ResolvePackage"/> or the worker's settings).
+    /// </summary>
+    /// <exception cref="Inference.Packages.ModelPackageException">The package is missing or invalid.</exception>
+    public static LocalModel Load(MageModelOptions modelOptions, DecodeLoop loop, int batchSize, CliContext context, ImageLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelOptions);
 
         // The bundled notice already says the weights are random; the library's own warning
         // about random weights would repeat it.
+        var bundled = Path.GetFullPath(modelOptions.PackagePath) == Path.GetFullPath(BundledPackage);
         var logger = new StderrLogger(context.Error, bundled ? m => m.Contains("random weights", StringComparison.Ordinal) : null);
-        var loaded = MageModel.Load(common.ModelOptions(parse, folder), logger);
+        var loaded = MageModel.Load(modelOptions, logger);
         var options = new MageEngineOptions
         {
             Tokenize = new BatcherOptions { Name = "tokenize", MaxBatchSize = batchSize },
@@ -69,6 +81,7 @@ internal sealed class LocalModel : IAsyncDisposable
             Decode = new BatcherOptions { Name = "decode", MaxBatchSize = batchSize, MaxConcurrentBatches = 2 },
             DetokenizeBatch = batchSize,
             Limits = limits ?? ImageLimits.Default,
+            Loop = loop,
         };
         return new LocalModel(loaded, new MageEngine(loaded, options, logger));
     }

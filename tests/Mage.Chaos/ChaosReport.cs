@@ -24,6 +24,7 @@ internal sealed class ChaosReport
 
     public int Kills { get; set; }
 
+    /// <summary>Kills of a worker holding a shard message that another worker then started again; at least one, or the run fails.</summary>
     public int KillsMidShard { get; set; }
 
     public int Restarts { get; set; }
@@ -42,7 +43,14 @@ internal sealed class ChaosReport
 
     public double? RecoverySeconds { get; set; }
 
+    /// <summary>Copies sent beyond the first of each good message (job, generate, edit, and the first shards').</summary>
     public int DuplicateMessages { get; set; }
+
+    /// <summary>Good messages sent, every copy counted.</summary>
+    public int GoodMessagesSent { get; set; }
+
+    /// <summary>How many of <see cref="GoodMessagesSent"/> a worker received (logged as started); all, or the run fails.</summary>
+    public int GoodMessagesDelivered { get; set; }
 
     public int MalformedSent { get; set; }
 
@@ -86,12 +94,12 @@ internal sealed class ChaosReport
         {
             ("workers", $"{Settings.Workers} (lease {Settings.LeaseSeconds} s), {Restarts} restarts"),
             ("images (corrupt)", $"{Images} ({CorruptImages}), shards of {Settings.ShardSize}"),
-            ("kills (mid-shard)", $"{Kills} ({KillsMidShard})"),
+            ("kills (mid-shard, shard redone)", $"{Kills} ({KillsMidShard})"),
             ("outages", OutageSeconds.Count == 0 ? "-" : string.Join(" + ", OutageSeconds.Select(s => $"{s} s"))),
             ("rows expected / found / duplicated", $"{RowsExpected} / {RowsFound} / {RowsDuplicated} ({ErrorRows} error rows)"),
             ("job completed after", $"{F(JobSeconds)} s"),
             ("recovery after the last fault", $"{F(RecoverySeconds)} s (everything settled)"),
-            ("duplicate messages sent", $"{DuplicateMessages}"),
+            ("duplicate messages sent", $"{DuplicateMessages}; good messages delivered {GoodMessagesDelivered} of {GoodMessagesSent}"),
             ("malformed messages (recorded)", $"{MalformedSent} ({MalformedRecorded})"),
             ("upload storm", $"{StormUploads} uploads ({StormOverwrites} overwrites, {StormCorrupt} corrupt), {StormDeletes} deletes; {UploadRecords} records, {UploadErrors} error records for the last versions"),
             ("events (distinct ids, extra copies)", $"{Events} ({EventIds}, {EventCopies})"),

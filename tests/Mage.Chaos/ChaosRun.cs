@@ -169,8 +169,9 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
         // Sent concurrently (the order does not matter to the services), so the faults start while the job is young.
         var good = Enumerable.Range(0, settings.Duplicates).SelectMany(_ =>
             new[] { (WorkQueue.Jobs, jobMessage) }.Concat(generates.Select(g => (WorkQueue.Generate, g.Item2))).Concat(edits.Select(e => (WorkQueue.Edits, e.Item2)))).ToList();
-        await Parallel.ForEachAsync(good, cancellationToken, async (m, ct) => await Base64(m.Item1).SendMessageAsync(m.Item2, ct).ConfigureAwait(false)).ConfigureAwait(false);
-        report.DuplicateMessages = (settings.Duplicates - 1) * (1 + (2 * GoodRequests));
+        var copies = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(good, cancellationToken, async (m, ct) => copies.Add((await Base64(m.Item1).SendMessageAsync(m.Item2, ct).ConfigureAwait(false)).Value.MessageId)).ConfigureAwait(false);
+        report.DuplicateMessages = copies.Count - (1 + (2 * GoodRequests));
         var malformed = MalformedMessages.Take(settings.Malformed, source.Name, EditSource, EditCorrupt, JobId);
         var malformedIds = new string[malformed.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, malformed.Count), cancellationToken, async (i, ct) =>
@@ -188,20 +189,22 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var storm = new UploadStorm(blobs.GetBlobContainerClient(names.UploadsContainer), settings.StormUploads, settings.CorruptUploads, TimeSpan.FromSeconds(settings.StormUploads * 0.5));
         var stormTask = storm.RunAsync(stop.Token);
-        var shardCopies = DuplicateShardsAsync(probe, Base64(WorkQueue.Shards), report, stop.Token);
+        var shardCopies = DuplicateShardsAsync(probe, Base64(WorkQueue.Shards), copies, report, stop.Token);
 
         // Faults: kills mid-shard with restarts, then the storage outages.
         var lastFault = TimeSpan.Zero;
+        var killedShards = new List<(WorkerProcess Victim, IReadOnlySet<string> Shards)>();
         for (var k = 0; k < settings.Kills; k++)
         {
-            var (victim, midShard) = await PickVictimAsync(k, cancellationToken).ConfigureAwait(false);
+            var (victim, held) = await PickVictimAsync(k, cancellationToken).ConfigureAwait(false);
+            var midShard = held.Count > 0;
             var slot = Array.IndexOf(workers, victim);
             Rss(report, victim);
             victim.Signal("KILL");
             await victim.WaitForExitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             lastFault = clock.Elapsed;
             report.Kills++;
-            report.KillsMidShard += midShard ? 1 : 0;
+            killedShards.Add((victim, held));
             workers[slot] = StartWorker(slot);
             report.Restarts++;
             Log($"kill {k + 1}: {victim.Name} (pid {victim.Id}) {(midShard ? "mid-shard" : "not holding a shard")}; restarted as {workers[slot].Name}");
@@ -293,6 +296,7 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
 
         records.AddRange(storm.Final.Values.Select(b => $"{names.ResultsContainer}/{UploadRecordName(b)}"));
         await CheckEventsAsync(probe, records, report, cancellationToken).ConfigureAwait(false);
+        await CheckFaultsHappenedAsync(killedShards, [.. copies], report, cancellationToken).ConfigureAwait(false);
         foreach (var worker in everyWorker.Where(w => w.Error.Contains("Unhandled exception", StringComparison.Ordinal)))
         {
             report.Violation($"worker {worker.Name} logged an unhandled exception");
@@ -303,7 +307,7 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
     }
 
     /// <summary>Sends each of the first shards' messages again (Duplicates - 1 times) once the job has enqueued them.</summary>
-    private async Task DuplicateShardsAsync(ChaosProbe probe, QueueClient shards, ChaosReport report, CancellationToken cancellationToken)
+    private async Task DuplicateShardsAsync(ChaosProbe probe, QueueClient shards, System.Collections.Concurrent.ConcurrentBag<string> copies, ChaosReport report, CancellationToken cancellationToken)
     {
         try
         {
@@ -329,7 +333,7 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
                     {
                         try
                         {
-                            await shards.SendMessageAsync(JsonSerializer.Serialize(new ShardMessage(JobId, n)), cancellationToken).ConfigureAwait(false);
+                            copies.Add((await shards.SendMessageAsync(JsonSerializer.Serialize(new ShardMessage(JobId, n)), cancellationToken).ConfigureAwait(false)).Value.MessageId);
                             break;
                         }
                         catch (Exception e) when (StorageFailures.IsStorageFailure(e, cancellationToken))
@@ -347,8 +351,11 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
         }
     }
 
-    /// <summary>A worker holding a shard now (waits for one), preferring slot <paramref name="k"/> onward; any live one when no shard starts in time.</summary>
-    private async Task<(WorkerProcess Worker, bool MidShard)> PickVictimAsync(int k, CancellationToken cancellationToken)
+    /// <summary>
+    /// A worker holding a shard now (waits for one), preferring slot <paramref name="k"/> onward, with
+    /// the ids of the shard messages it holds; any live one (holding none) when no shard starts in time.
+    /// </summary>
+    private async Task<(WorkerProcess Worker, IReadOnlySet<string> Shards)> PickVictimAsync(int k, CancellationToken cancellationToken)
     {
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < StartTimeout)
@@ -356,16 +363,54 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
             for (var i = 0; i < workers.Length; i++)
             {
                 var candidate = workers[(k + i) % workers.Length];
-                if (!candidate.HasExited && candidate.HoldsShard())
+                if (!candidate.HasExited && candidate.HeldShards() is { Count: > 0 } held)
                 {
-                    return (candidate, true);
+                    return (candidate, held);
                 }
             }
 
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
 
-        return (workers[k % workers.Length], false);
+        return (workers[k % workers.Length], new HashSet<string>());
+    }
+
+    /// <summary>
+    /// The faults the run exists for happened, or the run proves nothing about them: a kill counts
+    /// as mid-shard only when a shard message the victim held was started again (attempt 2 or
+    /// later) by another worker, and at least one kill must be; every duplicate the settings ask
+    /// for was sent, and every copy of a good message was delivered to a worker (it logged the
+    /// message as started). Waits up to <see cref="StartTimeout"/> for late deliveries.
+    /// </summary>
+    private async Task CheckFaultsHappenedAsync(IReadOnlyList<(WorkerProcess Victim, IReadOnlySet<string> Shards)> killed, IReadOnlyList<string> copies, ChaosReport report, CancellationToken cancellationToken)
+    {
+        bool Redone((WorkerProcess Victim, IReadOnlySet<string> Shards) kill) =>
+            kill.Shards.Any(id => everyWorker.Any(w => w != kill.Victim && w.Started(id, minAttempt: 2)));
+        bool Delivered(string id) => everyWorker.Any(w => w.Started(id));
+        var waited = Stopwatch.StartNew();
+        while ((!killed.All(k => k.Shards.Count == 0 || Redone(k)) || !copies.All(Delivered)) && waited.Elapsed < StartTimeout)
+        {
+            await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
+        }
+
+        report.KillsMidShard = killed.Count(Redone);
+        report.GoodMessagesSent = copies.Count;
+        report.GoodMessagesDelivered = copies.Count(Delivered);
+        if (settings.Kills > 0 && report.KillsMidShard == 0)
+        {
+            report.Violation($"none of the {report.Kills} kills hit a worker mid-shard (a shard message it held started again elsewhere): the run proved nothing about recovery from a crash");
+        }
+
+        var expected = settings.Duplicates > 1 ? (settings.Duplicates - 1) * (1 + (2 * GoodRequests) + Math.Min(ShardsDuplicated, (settings.Images + settings.ShardSize - 1) / settings.ShardSize)) : 0;
+        if (report.DuplicateMessages < expected)
+        {
+            report.Violation($"{report.DuplicateMessages} duplicate messages sent, {expected} expected");
+        }
+
+        foreach (var id in copies.Where(id => !Delivered(id)))
+        {
+            report.Violation($"copy {id} of a good message was never delivered to a worker within {StartTimeout.TotalSeconds} s of the end");
+        }
     }
 
     /// <summary>Waits until the job, the good requests, the storm's last versions and the malformed messages are all done; returns what is still pending when work stops advancing.</summary>

@@ -61,8 +61,8 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         return worker;
     }
 
-    /// <summary>True when it logged that a shard message started and has not logged its end.</summary>
-    public bool HoldsShard()
+    /// <summary>The ids of the shard messages it logged as started and not as ended.</summary>
+    public IReadOnlySet<string> HeldShards()
     {
         var open = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in Error.Split('\n'))
@@ -77,8 +77,16 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             }
         }
 
-        return open.Count > 0;
+        return open;
     }
+
+    /// <summary>
+    /// True when it logged that message <paramref name="messageId"/> started, at attempt
+    /// <paramref name="minAttempt"/> or later.
+    /// </summary>
+    public bool Started(string messageId, int minAttempt = 1) =>
+        Regex.Matches(Error, $@"message {Regex.Escape(messageId)} started \(attempt (\d+)\)")
+            .Any(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= minAttempt);
 
     /// <summary>How often stderr contains <paramref name="text"/>.</summary>
     public int Count(string text)

@@ -26,5 +26,9 @@ public sealed class ChaosSuiteTests(Xunit.Abstractions.ITestOutputHelper output)
         }
 
         Assert.True(report.Passed, string.Join("\n", report.Violations));
+
+        // The faults the run exists for happened (ChaosRun enforces this too; here it cannot be lost in a refactoring of the run).
+        Assert.True(report.KillsMidShard >= 1, $"no kill hit a worker mid-shard: {report.Kills} kills, {report.KillsMidShard} mid-shard");
+        Assert.True(report.DuplicateMessages > 0 && report.GoodMessagesDelivered == report.GoodMessagesSent, $"duplicates sent {report.DuplicateMessages}; good messages delivered {report.GoodMessagesDelivered} of {report.GoodMessagesSent}");
     }
 }

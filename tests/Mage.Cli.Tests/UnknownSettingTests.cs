@@ -10,6 +10,8 @@ public sealed class UnknownSettingTests(AzuriteFixture azurite)
     [Theory]
     [InlineData("Mage__Limits__MaxImageByte", "MaxImageByte")]
     [InlineData("Mage__Events__Topics", "Topics")]
+    [InlineData("Mage__Model__AllowTf32", "AllowTf32")]
+    [InlineData("Mage__Model__X", "X")]
     public async Task The_worker_refuses_a_setting_it_does_not_have_and_names_it(string variable, string name)
     {
         var environment = StorageNames.Environment("unknown");

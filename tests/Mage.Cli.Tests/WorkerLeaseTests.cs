@@ -18,7 +18,9 @@ namespace Mage.Cli.Tests;
 /// Two real <c>mage worker</c> processes on one bulk job. A worker holds each message on a short
 /// lease that it renews while it works, and takes only as many shards as it has slots: so a worker
 /// killed with SIGKILL mid-shard costs the job about one lease, not the 10-minute visibility
-/// timeout it used to (the reliability report: 630 s instead of 44 s), and two workers share a
+/// timeout it used to (the reliability report: 630 s instead of 44 s): the other worker takes the
+/// shard over within a few leases of the kill. A worker stopped with SIGTERM releases its shard,
+/// so the other takes it over at once, long before its lease would lapse. Two workers share a
 /// job's shards. Each test has its own containers and queues (<see cref="StorageNames"/>).
 /// </summary>
 [Collection(AzuriteCollection.Name)]
@@ -31,21 +33,45 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
 
     private BlobServiceClient Blobs => new(azurite.ConnectionString);
 
-    private MageProcess StartWorker(string prefix) =>
-        MageProcess.Start(StorageNames.Environment(prefix), "worker", "--lease", $"{LeaseSeconds}", "--connection", azurite.ConnectionString, "--model", Cli.TinyPackage, "--device", "cpu");
+    private MageProcess StartWorker(string prefix, int leaseSeconds = LeaseSeconds) =>
+        MageProcess.Start(StorageNames.Environment(prefix), "worker", "--lease", $"{leaseSeconds}", "--connection", azurite.ConnectionString, "--model", Cli.TinyPackage, "--device", "cpu");
 
     [Fact]
     public async Task A_worker_killed_mid_shard_delays_the_job_by_about_one_lease()
     {
-        const string Prefix = "lease-kill";
-        const int Images = 48;
-        await using var first = StartWorker(Prefix);
-        await using var second = StartWorker(Prefix);
+        var (redelivered, _) = await InterruptMidShardAsync("lease-kill", "KILL", LeaseSeconds, 128 + 9);
+
+        // The killed worker's last renewal was at most a lease ago; the survivor polls at least every
+        // 2 s and has free slots (the job has 4 shards, 2 per worker). Four leases leave room for a
+        // loaded machine and still fail the 10-minute visibility timeout this replaced by far.
+        Assert.True(redelivered < TimeSpan.FromSeconds(4 * LeaseSeconds), $"the killed shard was taken over {redelivered.TotalSeconds:F1} s after the kill, more than 4 leases of {LeaseSeconds} s");
+    }
+
+    [Fact]
+    public async Task A_worker_stopped_mid_shard_releases_its_shard_at_once()
+    {
+        // A lease as long as there is: a shard taken over within the test was released, not left to lapse.
+        var (redelivered, _) = await InterruptMidShardAsync("lease-term", "TERM", WorkerDefaults.MaxLeaseSeconds, 0);
+
+        Assert.True(redelivered < TimeSpan.FromSeconds(WorkerDefaults.MaxLeaseSeconds / 10), $"the stopped worker's shard was taken over {redelivered.TotalSeconds:F1} s after SIGTERM; its lease is {WorkerDefaults.MaxLeaseSeconds} s");
+    }
+
+    /// <summary>
+    /// Two workers on a job of 4 shards; whichever starts a shard first gets <paramref name="signal"/>
+    /// while it holds it and must exit with <paramref name="exitCode"/>. The other must start that
+    /// shard again (attempt 2) and complete the job with every image once. Returns how long after
+    /// the signal the shard was started again and the job completed (both written to the output).
+    /// </summary>
+    private async Task<(TimeSpan Redelivered, TimeSpan Completed)> InterruptMidShardAsync(string prefix, string signal, int leaseSeconds, int exitCode)
+    {
+        const int Images = 16;
+        const string JobId = "interrupt-1";
+        await using var first = StartWorker(prefix, leaseSeconds);
+        await using var second = StartWorker(prefix, leaseSeconds);
         await first.WaitForErrorAsync("Worker started", StartTimeout);
         await second.WaitForErrorAsync("Worker started", StartTimeout);
-        await SubmitAsync(Prefix, "kill-1", Images, shardSize: 4);
+        await SubmitAsync(prefix, JobId, Images, shardSize: 4);
 
-        // Whichever worker starts a shard first is killed while it holds it.
         var waited = Stopwatch.StartNew();
         MageProcess? victim = null;
         while (victim is null)
@@ -55,24 +81,32 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
             await Task.Delay(20);
         }
 
-        victim.Signal("KILL");
-        var killed = Stopwatch.StartNew();
+        victim.Signal(signal);
+        var interrupted = Stopwatch.StartNew();
         var survivor = victim == first ? second : first;
-        Assert.Equal(128 + 9, await victim.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        var code = await victim.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(code == exitCode, $"exit {code} on SIG{signal}\n{victim}");
 
-        // The killed shard comes back after one message lease; if the work's claim has not lapsed by
-        // then it is deferred until it has (at most one claim lease). The survivor needs the rest of
-        // the job's time on top (generous: CI runs other test assemblies on the same cores).
-        var status = await WaitForJobAsync(Prefix, "kill-1", TimeSpan.FromSeconds(LeaseSeconds + 120) + WorkClaim.LeaseDuration, survivor);
-        var recovery = killed.Elapsed;
+        // Only the interrupted worker's shards can be started a second time.
+        while (!RedoneShard().IsMatch(survivor.Error))
+        {
+            Assert.True(interrupted.Elapsed < TimeSpan.FromSeconds(leaseSeconds) + StartTimeout, $"the survivor did not take over the interrupted shard\n{victim}\n{survivor}");
+            await Task.Delay(50);
+        }
 
-        Assert.Equal(JobState.Completed, status.State);
-        Assert.Equal(Images, status.ImagesDone);
-        Assert.Equal(Expected(Images), await EmbeddedNamesAsync(Prefix, "kill-1"));
-        Assert.True(Regex.IsMatch(survivor.Error, @"shard message \S+ started \(attempt 2\)"), $"the survivor did not redo the killed worker's shard\n{survivor}");
-        output.WriteLine($"job completed {recovery.TotalSeconds:F1} s after the kill (lease {LeaseSeconds} s)");
+        var redelivered = interrupted.Elapsed;
+
+        // The shard's work claim may still be the interrupted worker's (deferred until it lapses);
+        // the survivor needs the rest of the job's time on top (generous: CI runs other test assemblies on the same cores).
+        var status = await WaitForJobAsync(prefix, JobId, TimeSpan.FromSeconds(120) + WorkClaim.LeaseDuration, survivor);
+        var completed = interrupted.Elapsed;
+        output.WriteLine($"SIG{signal}: shard taken over {redelivered.TotalSeconds:F1} s and job completed {completed.TotalSeconds:F1} s after the signal (lease {leaseSeconds} s)");
+
+        Assert.Equal((JobState.Completed, Images), (status.State, status.ImagesDone));
+        Assert.Equal(Expected(Images), await EmbeddedNamesAsync(prefix, JobId));
         survivor.Signal("INT");
         Assert.Equal(0, await survivor.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        return (redelivered, completed);
     }
 
     [Fact]
@@ -237,6 +271,9 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
 
     [GeneratedRegex(@"shard message \S+ started \(attempt \d+\)")]
     private static partial Regex ShardStarted();
+
+    [GeneratedRegex(@"shard message \S+ started \(attempt 2\)")]
+    private static partial Regex RedoneShard();
 
     [GeneratedRegex(@"shard message (\S+): \w+ in (\d+) ms")]
     private static partial Regex ShardFinished();

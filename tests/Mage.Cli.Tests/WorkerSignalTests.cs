@@ -1,5 +1,6 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using Mage.Cli.Jobs;
 
 namespace Mage.Cli.Tests;
 
@@ -50,28 +51,31 @@ public sealed class WorkerSignalTests(AzuriteFixture azurite) : IDisposable
         await queue.ClearMessagesAsync();
         const string RequestId = "sig-in-flight";
 
-        // 64 images of 64 steps keep the tiny model busy for tens of seconds: the signal comes mid-work.
-        await queue.SendMessageAsync($$"""{ "requestId": "{{RequestId}}", "count": 64, "steps": 64, "seed": 9 }""");
-        await using var worker = StartWorker();
-        await worker.WaitForErrorAsync("Worker started", StartTimeout);
+        // 64 images of 64 steps keep the tiny model busy for tens of seconds, and the signal comes
+        // as soon as the worker logs the message started: the work cannot finish first. The lease is
+        // the longest there is, so a message that is visible again within the test was released,
+        // not left to lapse.
+        var sent = (await queue.SendMessageAsync($$"""{ "requestId": "{{RequestId}}", "count": 64, "steps": 64, "seed": 9 }""")).Value;
+        await using var worker = MageProcess.Start(Names, "worker", "--lease", $"{WorkerDefaults.MaxLeaseSeconds}", "--connection", azurite.ConnectionString, "--model", Cli.TinyPackage, "--device", "cpu");
+        await worker.WaitForErrorAsync($"message {sent.MessageId} started (attempt 1)", StartTimeout);
         var received = System.Diagnostics.Stopwatch.StartNew();
-        while ((await queue.PeekMessagesAsync(1)).Value.Length > 0)
-        {
-            Assert.True(received.Elapsed < StartTimeout, $"the worker did not receive the message within {StartTimeout.TotalSeconds} s\n{worker}");
-            await Task.Delay(50);
-        }
 
         worker.Signal("TERM");
         var code = await worker.WaitForExitAsync(StopTimeout);
+        var visible = (await queue.PeekMessagesAsync(1)).Value;
+        var hiddenFor = received.Elapsed;
 
         Assert.True(code == 0, $"exit {code}\n{worker}");
         Assert.Contains("mage worker: stopped.", worker.Error);
         var resultWritten = await new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("sig-results")
             .GetBlobClient($"generate/{RequestId}/result.json").ExistsAsync();
-        var visible = (await queue.PeekMessagesAsync(1)).Value;
+        Assert.False(resultWritten.Value, $"the work finished before the signal: the test shows nothing about the release\n{worker}");
 
-        // Finished (result written, message deleted) or released (visible now, not after the 10-minute timeout).
-        Assert.True(resultWritten.Value ? visible.Length == 0 : visible.Length == 1, $"result written: {resultWritten.Value}, visible messages: {visible.Length}\n{worker}");
+        // Released: the same message, received once, is visible again long before its lease would have lapsed.
+        Assert.True(hiddenFor < TimeSpan.FromSeconds(WorkerDefaults.MaxLeaseSeconds), $"{hiddenFor.TotalSeconds:F0} s passed: the lease could have lapsed");
+        var message = Assert.Single(visible);
+        Assert.Equal(sent.MessageId, message.MessageId);
+        Assert.Equal(1, message.DequeueCount);
         await queue.ClearMessagesAsync();
     }
 

@@ -91,8 +91,10 @@ internal static class JobCommands
                 case HttpStatusCode.Conflict:
                     context.WriteError($"job {id} already exists; give another --job-id.");
                     return ExitCodes.Failure;
-                default:
+                case HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge:
                     throw new UsageException($"The job was refused: {ErrorOf(result)}");
+                default:
+                    return StorageFailed(context, result);
             }
         }, cancellationToken));
         return command;
@@ -109,18 +111,20 @@ internal static class JobCommands
             var id = parse.GetValue(jobId)!;
             using var host = JobsHost.Create(storage.Resolve(parse), context.Error, LogLevel.Warning);
             var result = await host.Get<JobApiService>().GetStatusAsync(id, cancellationToken);
-            if (result.Status == HttpStatusCode.BadRequest)
+            if (result is not { Status: HttpStatusCode.OK, Body: JobStatus status })
             {
-                throw new UsageException($"'{id}' is not a job id: {ErrorOf(result)}");
+                switch (result.Status)
+                {
+                    case HttpStatusCode.BadRequest:
+                        throw new UsageException($"'{id}' is not a job id: {ErrorOf(result)}");
+                    case HttpStatusCode.NotFound:
+                        context.WriteError($"no job '{id}': there is no jobs/{id}/status.json in container '{host.Storage.JobsContainer}' (was it submitted to this account, and has a worker taken it yet?).");
+                        return ExitCodes.Failure;
+                    default:
+                        return StorageFailed(context, result);
+                }
             }
 
-            if (result.Status == HttpStatusCode.NotFound)
-            {
-                context.WriteError($"no job '{id}': there is no jobs/{id}/status.json in container '{host.Storage.JobsContainer}' (was it submitted to this account, and has a worker taken it yet?).");
-                return ExitCodes.Failure;
-            }
-
-            var status = (JobStatus)result.Body;
             if (parse.GetValue(json))
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(status, JsonDefaults.Documents));
@@ -167,6 +171,17 @@ internal static class JobCommands
 
     private static string ConnectionHint(ParseResult parse, StorageOptions storage) =>
         parse.GetValue(storage.AccountUrl) is { } url ? $"--account-url {url}" : "--connection \"...\"";
+
+    /// <summary>
+    /// Any other answer of the job API (503: storage did not answer, or a container or queue is
+    /// missing) is a storage error: exit 1 with the API's message, as for the storage errors the
+    /// SDK throws (<see cref="CliApp.GuardAsync"/>).
+    /// </summary>
+    private static int StorageFailed(CliContext context, ApiResult result)
+    {
+        context.WriteError($"storage: {(int)result.Status} {result.Status}: {ErrorOf(result)}");
+        return ExitCodes.Failure;
+    }
 
     private static string ErrorOf(ApiResult result)
     {

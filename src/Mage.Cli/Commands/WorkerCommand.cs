@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Mage.Cli.Jobs;
+using Mage.Inference;
+using Mage.Jobs.Options;
 using Microsoft.Extensions.Logging;
 
 namespace Mage.Cli.Commands;
@@ -29,14 +31,29 @@ internal static class WorkerCommand
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
             var settings = storage.Resolve(parse);
+            AddModelOptions(parse, common, settings);
 
-            // The engine decodes under the service's image limits (Mage__Limits__*), as the Functions app's does.
-            var limits = JobsHost.ReadLimits(settings).ToImageLimits();
-            await using var model = LocalModel.Load(parse, common, parse.GetValue(common.BatchSize), context, limits);
+            // The model and the image limits the engine decodes under come from the app's settings
+            // (Mage__Model__*, Mage__Limits__*), through the app's own mapping (ModelSettings.ToModelOptions).
+            var (limits, modelSettings) = JobsHost.ReadWorkerSettings(settings);
+            if (!string.IsNullOrWhiteSpace(modelSettings.BlobPrefix))
+            {
+                throw new UsageException(
+                    $"Mage__Model__BlobPrefix '{modelSettings.BlobPrefix}' is set, but mage worker loads a local package only: " +
+                    "download it (mage blob download --container models --prefix ... --out DIR) and set Mage__Model__PackagePath or give --model DIR.");
+            }
+
+            var folder = modelSettings.PackagePath!;
+            if (folder == LocalModel.BundledPackage)
+            {
+                context.Error.WriteLine(LocalModel.BundledNotice);
+            }
+
+            await using var model = LocalModel.Load(modelSettings.ToModelOptions(folder), modelSettings.DecodeLoop, parse.GetValue(common.BatchSize), context, limits.ToImageLimits());
             using var host = JobsHost.Create(settings, context.Error, parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information, model.Engine);
             var logger = host.Get<ILoggerFactory>().CreateLogger("Mage.Cli.Worker");
             var worker = new QueueWorker(host, host.CreateRawQueues(), host.CreateWorkerBlobs(), logger, TimeSpan.FromSeconds(parse.GetValue(lease)));
-            context.Error.WriteLine($"mage worker: model {model.Model.Package.Manifest.Arch} on {model.Model.Device.Description}; " +
+            context.Error.WriteLine($"mage worker: model {model.Model.Package.Manifest.Arch} from {Path.GetFullPath(folder)} ({WireNames.Of(model.Model.Precision)} precision) on {model.Model.Device.Description}; " +
                                     (parse.GetValue(once) ? "draining once." : "press Ctrl+C to stop."));
             try
             {
@@ -63,5 +80,30 @@ internal static class WorkerCommand
             return ExitCodes.Success;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>
+    /// The command line's model options as <c>Mage:Model</c> settings, so they override the
+    /// environment's: <c>--model</c> replaces the package (path or blob prefix); <c>--device</c> and
+    /// <c>--precision</c> count only when given, since their defaults would hide the environment's.
+    /// </summary>
+    private static void AddModelOptions(ParseResult parse, CommonOptions common, Dictionary<string, string?> settings)
+    {
+        const string Section = ModelSettings.Section + ":";
+        if (parse.GetValue(common.Model) is { } model && !string.IsNullOrWhiteSpace(model))
+        {
+            settings[Section + nameof(ModelSettings.PackagePath)] = model;
+            settings[Section + nameof(ModelSettings.BlobPrefix)] = null;
+        }
+
+        if (parse.GetResult(common.Device) is { Implicit: false })
+        {
+            settings[Section + nameof(ModelSettings.Device)] = parse.GetValue(common.Device)!.ToLowerInvariant();
+        }
+
+        if (parse.GetResult(common.Precision) is { Implicit: false })
+        {
+            settings[Section + nameof(ModelSettings.Precision)] = parse.GetValue(common.Precision).ToString();
+        }
     }
 }

@@ -31,6 +31,13 @@ internal sealed class JobsHost : IDisposable
 
     public LimitSettings Limits => Get<IOptions<LimitSettings>>().Value;
 
+    /// <summary>
+    /// The <c>Mage:Model</c> settings, bound strictly and validated as the app binds them; with
+    /// neither a package path nor a blob prefix configured, the bundled package
+    /// (<see cref="LocalModel.BundledPackage"/>), as the other commands use without <c>--model</c>.
+    /// </summary>
+    public ModelSettings Model => Get<IOptions<ModelSettings>>().Value;
+
     public BlobServiceClient Blobs => Get<BlobServiceClient>();
 
     /// <summary>Queue clients that send base64, as the Functions host expects.</summary>
@@ -61,22 +68,31 @@ internal sealed class JobsHost : IDisposable
         where T : notnull => host.Services.GetRequiredService<T>();
 
     /// <summary>
-    /// Builds the host. With <paramref name="engine"/> the job services run on it (the caller owns
-    /// it); without, only the storage-side services (submit, status) are usable.
+    /// Builds the host over the environment's <c>Mage__*</c> settings, overridden by
+    /// <paramref name="settings"/> (the command line's, in configuration keys). With
+    /// <paramref name="engine"/> the job services run on it (the caller owns it); without, only the
+    /// storage-side services (submit, status) are usable.
     /// </summary>
     /// <exception cref="OptionsValidationException">A <c>Mage__*</c> setting is invalid.</exception>
     /// <exception cref="InvalidOperationException">A <c>Mage__*</c> setting is one the services do not have (strict binding).</exception>
-    public static JobsHost Create(IReadOnlyDictionary<string, string?> storage, TextWriter log, LogLevel level, MageEngine? engine = null)
+    public static JobsHost Create(IReadOnlyDictionary<string, string?> settings, TextWriter log, LogLevel level, MageEngine? engine = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddInMemoryCollection(storage);
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new Console.LineLoggerProvider(log));
         builder.Logging.SetMinimumLevel(level);
         // Azure.Core logs every 404/409/412 as a warning; the services expect those (existence checks, optimistic concurrency).
         builder.Logging.AddFilter("Azure", LogLevel.Error);
         builder.AddMage();
+        builder.Services.PostConfigure<ModelSettings>(model =>
+        {
+            if (string.IsNullOrWhiteSpace(model.PackagePath) && string.IsNullOrWhiteSpace(model.BlobPrefix))
+            {
+                model.PackagePath = LocalModel.BundledPackage;
+            }
+        });
         if (engine is not null)
         {
             // The CLI loads the model itself (--model, --device, --batch-size); AddMage's ModelHost never starts.
@@ -103,14 +119,16 @@ internal sealed class JobsHost : IDisposable
     }
 
     /// <summary>
-    /// The <c>Mage__Limits__*</c> settings, read and validated before a model is loaded (the
-    /// engine decodes under them; <see cref="Create"/> needs the engine).
+    /// The settings the worker needs before it loads the model: <c>Mage__Limits__*</c> (the engine
+    /// decodes under them; <see cref="Create"/> needs the engine) and <c>Mage__Model__*</c>
+    /// (<see cref="Model"/>), each bound strictly and validated.
     /// </summary>
-    /// <exception cref="OptionsValidationException">A <c>Mage__Limits__*</c> setting is invalid.</exception>
-    public static LimitSettings ReadLimits(IReadOnlyDictionary<string, string?> storage)
+    /// <exception cref="OptionsValidationException">A <c>Mage__Limits__*</c> or <c>Mage__Model__*</c> setting is invalid.</exception>
+    /// <exception cref="InvalidOperationException">A <c>Mage__*</c> setting is one the services do not have (strict binding).</exception>
+    public static (LimitSettings Limits, ModelSettings Model) ReadWorkerSettings(IReadOnlyDictionary<string, string?> settings)
     {
-        using var settings = Create(storage, TextWriter.Null, LogLevel.None);
-        return settings.Limits;
+        using var host = Create(settings, TextWriter.Null, LogLevel.None);
+        return (host.Limits, host.Model);
     }
 
     public void Dispose() => host.Dispose();
