@@ -25,7 +25,7 @@ passed=0; failed=0; skipped=0
 
 log "docs links (tools/docs/check_links.py)"
 set +e
-/usr/bin/python3 tools/docs/check_links.py 2>&1 | tee artifacts/docs-links.log
+{ /usr/bin/python3 tools/docs/check_links.py --self-test && /usr/bin/python3 tools/docs/check_links.py; } 2>&1 | tee artifacts/docs-links.log
 docs_rc=${PIPESTATUS[0]}
 set -e
 if ((docs_rc == 0)); then passed=$((passed + 1)); echo "docs links: passed"; else failed=$((failed + 1)); echo "docs links: FAILED"; fi

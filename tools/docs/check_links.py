@@ -6,6 +6,7 @@ other than '-' and '_' dropped, spaces to '-', repeats numbered -1, -2, ...). Ex
 (http, https, mailto) are not checked. Links inside code spans and fenced code are ignored.
 
 Usage: tools/docs/check_links.py [ROOT]   Exit status 0 when every link resolves, 1 otherwise.
+       tools/docs/check_links.py --self-test   Checks the checker on a small tree of known answers.
 """
 import re
 import sys
@@ -114,7 +115,36 @@ def check(root: Path):
     return count, problems
 
 
+def self_test() -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "docs").mkdir()
+        (root / "tools" / "x").mkdir(parents=True)
+        (root / "docs" / "a.md").write_text(
+            "# A\n## Run it: `mage worker` (v2)\n## Run it: `mage worker` (v2)\n### Snake_case & more!\n"
+            "```\n# not a heading\n[fenced](gone.md)\n```\n"
+            "[ok](#run-it-mage-worker-v2-1) [ok](#snake_case--more) [bad](#not-a-heading)\n", encoding="utf-8")
+        (root / "tools" / "x" / "README.md").write_text(
+            "[ok](../../docs/a.md#a) [bad](../../docs/b.md) `[code](gone.md)` [ext](https://example.com/x)\n"
+            "[ok](../../docs/) ![bad image](img.png)\n", encoding="utf-8")
+        (root / "README.md").write_text("[ok](docs/a.md) [bad](docs/a.md#nope)\n", encoding="utf-8")
+        count, problems = check(root)
+        expected = {"docs/a.md:9: #not-a-heading", "tools/x/README.md:1: ../../docs/b.md",
+                    "tools/x/README.md:2: img.png", "README.md:1: docs/a.md#nope"}
+        found = {p.split(": no ")[0] for p in problems}  # "file:line: target"
+        ok = found == expected and count == 9
+        print(f"docs links self-test: {'passed' if ok else 'FAILED'} ({count} links, {len(problems)} broken)")
+        if not ok:
+            print("expected:", sorted(expected))
+            print("found:   ", sorted(found))
+        return 0 if ok else 1
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     root = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parents[2]).resolve()
     count, problems = check(root)
     for p in problems:
