@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the repository: the exporter's pytest suite and the .NET test projects.
+# Runs every test of the repository: the docs link check, the exporter's pytest suite and the
+# .NET test projects.
 # Installs what the tests need first (Debian packages), so it works on a fresh Debian 12 machine
 # with the .NET 10 SDK. Usage: ./test.sh [--fast]   (--fast skips the full-size vit-base export)
 set -euo pipefail
@@ -21,6 +22,13 @@ fi
 
 mkdir -p artifacts
 passed=0; failed=0; skipped=0
+
+log "docs links (tools/docs/check_links.py)"
+set +e
+{ /usr/bin/python3 tools/docs/check_links.py --self-test && /usr/bin/python3 tools/docs/check_links.py; } 2>&1 | tee artifacts/docs-links.log
+docs_rc=${PIPESTATUS[0]}
+set -e
+if ((docs_rc == 0)); then passed=$((passed + 1)); echo "docs links: passed"; else failed=$((failed + 1)); echo "docs links: FAILED"; fi
 
 log "exporter tests (pytest)"
 marker=()
@@ -53,8 +61,8 @@ while read -r l; do
 done < <(grep -E '(Passed|Failed)!  *- Failed:' artifacts/dotnet-test.log || true)
 
 echo
-echo "all: ${passed} passed, ${failed} failed, ${skipped} skipped"
-if ((py_rc != 0 || dn_rc != 0)); then
-  echo "test.sh: pytest exit ${py_rc}, dotnet test exit ${dn_rc}" >&2
+echo "all: ${passed} passed, ${failed} failed, ${skipped} skipped (the docs link check counts as one)"
+if ((docs_rc != 0 || py_rc != 0 || dn_rc != 0)); then
+  echo "test.sh: docs links exit ${docs_rc}, pytest exit ${py_rc}, dotnet test exit ${dn_rc}" >&2
   exit 1
 fi

@@ -35,11 +35,16 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public void Storage_account_is_entra_only_private_tls12_and_https_only()
+    public void Storage_account_is_entra_only_with_no_anonymous_blob_access_tls12_and_https_only()
     {
+        // This checks anonymous (public) blob access only; network access is not restricted
+        // (no networkAcls or private endpoints: the Functions app reaches storage over its
+        // public endpoint with Entra tokens).
         var properties = Template.Single("Microsoft.Storage/storageAccounts").Properties!;
         Assert.False((bool)properties["allowSharedKeyAccess"]!);
         Assert.False((bool)properties["allowBlobPublicAccess"]!);
+        var containers = Template.Single("Microsoft.Storage/storageAccounts/blobServices/containers").Properties!;
+        Assert.Equal("None", (string)containers["publicAccess"]!);
         Assert.Equal("TLS1_2", (string)properties["minimumTlsVersion"]!);
         Assert.True((bool)properties["supportsHttpsTrafficOnly"]!);
     }
@@ -137,6 +142,24 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
         var module = Template.Module("functionapp");
         Assert.Equal("[parameters('minReplicas')]", (string)module.ModuleParameter("minReplicas")!);
         Assert.Equal("[parameters('maxReplicas')]", (string)module.ModuleParameter("maxReplicas")!);
+    }
+
+    [Fact]
+    public void Azd_parameters_file_maps_replicas_with_defaults_equal_to_the_template_defaults()
+    {
+        var file = (JsonObject)JsonNode.Parse(File.ReadAllText(RepoPaths.Full("infra/bicep/main.parameters.json")))!;
+        var mapped = file["parameters"]!.AsObject();
+        var declared = Template.Root["parameters"]!.AsObject();
+        foreach (var (name, _) in mapped)
+        {
+            Assert.True(declared.ContainsKey(name), $"main.parameters.json maps {name}, which main.bicep does not declare.");
+        }
+
+        foreach (var (name, variable) in new[] { ("minReplicas", "MAGE_MIN_REPLICAS"), ("maxReplicas", "MAGE_MAX_REPLICAS") })
+        {
+            var defaultValue = (int)declared[name]!["defaultValue"]!;
+            Assert.Equal($"${{{variable}={defaultValue}}}", (string)mapped[name]!["value"]!);
+        }
     }
 
     [Fact]

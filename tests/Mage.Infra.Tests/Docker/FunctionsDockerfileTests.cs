@@ -94,6 +94,19 @@ public sealed class FunctionsDockerfileTests
         }
     }
 
+    [Theory]
+    [InlineData("tests/fixtures/mage-tiny/manifest.json", false)]
+    [InlineData("src/Mage.Functions/Program.cs", false)]
+    [InlineData("src/Mage.Functions/bin/Release/x.dll", true)]
+    [InlineData("tools/export/export.py", true)]
+    [InlineData("tests/Mage.Jobs.Tests/A.cs", true)]
+    [InlineData("tools/export/mage_export/__pycache__/a.pyc", true)]
+    [InlineData(".azure/dev/.env", true)]
+    public void Dockerignore_sends_the_sources_and_fixtures_and_leaves_the_rest_out(string path, bool excluded)
+    {
+        Assert.Equal(excluded, DockerIgnored(path));
+    }
+
     [Fact]
     public void Dockerignore_keeps_build_outputs_git_and_azd_state_out()
     {
@@ -113,22 +126,6 @@ public sealed class FunctionsDockerfileTests
             .Where(l => l.Length > 0 && !l.StartsWith('#'))
             .ToList();
 
-    // Docker's rule order: the last matching pattern wins; '!' re-includes. Prefix matching is
-    // enough for the simple patterns used here.
-    private static bool DockerIgnored(string path)
-    {
-        var ignored = false;
-        foreach (var rule in DockerIgnoreRules())
-        {
-            var negate = rule.StartsWith('!');
-            var pattern = negate ? rule[1..] : rule;
-            if (!pattern.Contains('*', StringComparison.Ordinal)
-                && (path == pattern || path.StartsWith(pattern + "/", StringComparison.Ordinal)))
-            {
-                ignored = !negate;
-            }
-        }
-
-        return ignored;
-    }
+    private static bool DockerIgnored(string path) =>
+        DockerIgnore.Parse(File.ReadAllText(RepoPaths.Full(".dockerignore"))).Excludes(path);
 }
