@@ -8,6 +8,7 @@ using Mage.Inference;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
 using Mage.Jobs.Options;
+using Mage.Jobs.Outputs;
 using Mage.Jobs.Requests;
 using Mage.Jobs.Storage;
 using Mage.Jobs.Vocabulary;
@@ -45,7 +46,7 @@ internal sealed class ChaosProbe(BlobServiceClient blobs, QueueServiceClient raw
         await foreach (var item in Results.GetBlobsAsync(BlobTraits.None, BlobStates.None, ResultsLayout.JobPartsFolder(outputPrefix), cancellationToken).ConfigureAwait(false))
         {
             using var stream = (await Results.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToStream();
-            rows.AddRange(await EmbeddingParquet.ReadAsync(stream, cancellationToken).ConfigureAwait(false));
+            rows.AddRange(await ParquetTable.ReadAsync<EmbeddingRow>(stream, cancellationToken).ConfigureAwait(false));
         }
 
         return rows;

@@ -4,6 +4,7 @@ using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
 using Mage.Inference.Imaging;
 using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Outputs;
 using Mage.Jobs.Vocabulary;
 
 namespace Mage.Cli.Tests;
@@ -67,8 +68,8 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
         Assert.True(parsed.IsValid, parsed.Error);
         Assert.Equal("photos", parsed.Spec!.SourceContainer);
         Assert.Equal(["set1/img-00.png", "set1/img-01.png", "set1/img-02.png"], parsed.Spec.Blobs!);
-        Assert.Equal(Mage.Inference.Runtime.FeaturePooling.Cls, parsed.Spec.Pooling);
-        Assert.True(parsed.Spec.Normalize);
+        Assert.Equal(Mage.Inference.Runtime.FeaturePooling.Cls, parsed.Spec.Recipe.Pooling);
+        Assert.True(parsed.Spec.Recipe.Normalize);
         Assert.Equal(2, parsed.Spec.ShardSize);
         Assert.Equal("jobs/submit-1/", parsed.Spec.OutputPrefix);
 
@@ -119,7 +120,7 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
         foreach (var part in parts)
         {
             using var stream = (await Blobs.GetBlobContainerClient("results").GetBlobClient(part).DownloadContentAsync()).Value.Content.ToStream();
-            names.AddRange((await EmbeddingParquet.ReadAsync(stream)).Select(r => { Assert.Null(r.Error); return r.Name; }));
+            names.AddRange((await ParquetTable.ReadAsync<EmbeddingRow>(stream)).Select(r => { Assert.Null(r.Error); return r.Name; }));
         }
 
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"b/img-{i:D2}.png"), names.Order(StringComparer.Ordinal));
@@ -130,6 +131,52 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
         var download = await Cli.RunAsync("blob", "download", "--prefix", "edits/w2-edit/", "--out", temp["out"], "--connection", Conn);
         Assert.True(download.ExitCode == 0, download.ToString());
         Assert.True(File.Exists(Path.Combine(temp["out"], "edits", "w2-edit", "image-0.png")));
+    }
+
+    [Fact]
+    public async Task A_tokens_job_writes_the_ids_mage_tokenize_gives_for_the_same_images()
+    {
+        var container = Blobs.GetBlobContainerClient("tokphotos");
+        await container.CreateIfNotExistsAsync();
+        var files = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var file = TestImages.SavePng(temp[$"tok-{i}.png"], 40 + (7 * i), 64, seed: 300 + i);
+            files.Add(file);
+            await container.GetBlobClient($"t/{Path.GetFileName(file)}").UploadAsync(file, overwrite: true);
+        }
+
+        var submit = await Cli.RunAsync("job", "submit", "--kind", "tokens", "--source-container", "tokphotos", "--prefix", "t/", "--preprocess", "square",
+            "--job-id", "tokens-5", "--shard-size", "2", "--connection", Conn);
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+        var worker = await WorkerOnceAsync();
+        Assert.True(worker.ExitCode == 0, worker.ToString());
+
+        var fromJob = new Dictionary<string, long[]>();
+        foreach (var part in (await ListAsync("results", "jobs/tokens-5/out/")).Where(n => n.EndsWith(".parquet", StringComparison.Ordinal)))
+        {
+            using var stream = (await Blobs.GetBlobContainerClient("results").GetBlobClient(part).DownloadContentAsync()).Value.Content.ToStream();
+            foreach (var row in await ParquetTable.ReadAsync<TokenRow>(stream))
+            {
+                Assert.Null(row.Error);
+                fromJob.Add(row.Name, [.. row.Tokens!]);
+            }
+        }
+
+        var tokenize = await Cli.RunTinyAsync(["tokenize", .. files, "--preprocess", "square", "--out", temp["cli.npy"]]);
+        Assert.True(tokenize.ExitCode == 0, tokenize.ToString());
+        var cli = Mage.Inference.Numpy.NpyFile.Read(temp["cli.npy"]).AsInt64().ToArray();
+        var order = File.ReadAllLines(temp["cli.index.txt"]);
+        Assert.Equal(5, fromJob.Count);
+        for (var r = 0; r < order.Length; r++)
+        {
+            var expected = cli.AsSpan(r * 256, 256).ToArray();
+            Assert.Equal(expected, fromJob[$"t/{Path.GetFileName(order[r])}"]);
+        }
+
+        var status = JsonSerializer.Deserialize<JobStatus>((await Cli.RunAsync("job", "status", "tokens-5", "--json", "--connection", Conn)).Out, JsonDefaults.Documents)!;
+        Assert.Equal(JobKind.Tokens, status.Kind);
+        Assert.Equal(5, status.ImagesDone);
     }
 
     [Fact]

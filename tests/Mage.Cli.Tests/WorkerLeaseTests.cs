@@ -9,6 +9,7 @@ using Mage.Cli.Jobs;
 using Mage.Inference.Imaging;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
+using Mage.Jobs.Outputs;
 using Mage.Jobs.Storage;
 using Mage.Jobs.Vocabulary;
 
@@ -236,7 +237,7 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
         await foreach (var item in results.GetBlobsAsync(BlobTraits.None, BlobStates.None, $"jobs/{jobId}/out/", default))
         {
             using var stream = (await results.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToStream();
-            names.AddRange((await EmbeddingParquet.ReadAsync(stream)).Select(r => { Assert.Null(r.Error); return r.Name; }));
+            names.AddRange((await ParquetTable.ReadAsync<EmbeddingRow>(stream)).Select(r => { Assert.Null(r.Error); return r.Name; }));
         }
 
         return names.Order(StringComparer.Ordinal).ToList();

@@ -119,7 +119,7 @@ internal static class CommitScenario
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, shards), parallel, async (n, ct) =>
         {
-            var doc = new ShardDocument(jobId, n, storage.UploadsContainer, storage.ResultsContainer, prefix, FeaturePooling.Linprobe, false, PreprocessMode.Linprobe, names);
+            var doc = new ShardDocument(jobId, n, storage.UploadsContainer, storage.ResultsContainer, prefix, new JobRecipe(JobKind.Embeddings, FeaturePooling.Linprobe, false, PreprocessMode.Linprobe), names);
             await jobs.GetBlobClient(ResultsLayout.JobShard(jobId, n)).UploadAsync(JsonDefaults.ToDocument(doc), ct).ConfigureAwait(false);
             await results.GetBlobClient(ResultsLayout.JobPart(prefix, n)).UploadAsync(BinaryData.Empty, new BlobUploadOptions
             {

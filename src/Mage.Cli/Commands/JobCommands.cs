@@ -34,16 +34,17 @@ internal static class JobCommands
         var blobs = new Option<string?>("--blobs") { Description = "Embed these blobs (comma-separated names).", HelpName = "a,b,c" };
         var blobsFile = new Option<string?>("--blobs-file") { Description = "Embed the blobs named in this file, one per line (blank lines and lines starting with # are skipped).", HelpName = "FILE" };
         var sourceContainer = new Option<string>("--source-container") { Description = "The container holding the images.", Required = true, HelpName = "C" };
-        var pooling = CommonOptions.OptionalChoice<FeaturePooling>("--pooling", $"Which feature. Default (the app's): {WireNames.Of(MageDefaults.Pooling)}.");
+        var kind = CommonOptions.OptionalChoice<JobKind>("--kind", $"What to write for each image: embeddings (pooled features) or tokens (256 token ids). Default: {WireNames.Of(JobKind.Embeddings)}.");
+        var pooling = CommonOptions.OptionalChoice<FeaturePooling>("--pooling", $"Which feature (embeddings jobs). Default (the app's): {WireNames.Of(MageDefaults.Pooling)}.");
         var normalize = new Option<bool>("--normalize") { Description = "Scale each embedding to unit L2 norm." };
         var preprocess = CommonOptions.OptionalChoice<PreprocessMode>("--preprocess", $"How each image becomes 256x256. Default (the app's): {WireNames.Of(MageDefaults.EmbedPreprocess)}.");
         var shardSize = new Option<int?>("--shard-size") { Description = $"Images per shard message. Default (the app's): {LimitSettings.DefaultShardSize}, at most Mage:Limits:MaxShardSize.", HelpName = "N" };
         var jobId = new Option<string?>("--job-id") { Description = "The job id, 1-64 of A-Z a-z 0-9 . _ -. Default: job-<UTC time>-<random>.", HelpName = "ID" };
         var outputContainer = new Option<string?>("--output-container") { Description = "Where the Parquet parts and manifest go. Default: the results container.", HelpName = "C" };
         var outputPrefix = new Option<string?>("--output-prefix") { Description = "Folder for this job's output; must be empty. Default: jobs/<id>/.", HelpName = "P" };
-        var command = new Command("submit", "Enqueue a bulk embedding job (the Functions app's job message) on the jobs queue.")
+        var command = new Command("submit", "Enqueue a bulk job (the Functions app's job message) on the jobs queue: embeddings or tokens of every image.")
         {
-            prefix, blobs, blobsFile, sourceContainer, pooling, normalize, preprocess, shardSize, jobId, outputContainer, outputPrefix,
+            prefix, blobs, blobsFile, sourceContainer, kind, pooling, normalize, preprocess, shardSize, jobId, outputContainer, outputPrefix,
         };
         storage.AddTo(command);
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
@@ -70,6 +71,7 @@ internal static class JobCommands
                 : new OutputRequest(parse.GetValue(outputContainer), parse.GetValue(outputPrefix));
             var request = new JobMessage(
                 id,
+                parse.GetValue(kind),
                 new JobSourceRequest(parse.GetValue(sourceContainer), names is null ? parse.GetValue(prefix) ?? "" : null, names),
                 output,
                 parse.GetValue(pooling),

@@ -14,6 +14,7 @@ public sealed record JobManifest(
     long ImagesFailed,
     int ShardsTotal,
     int ShardsFailed,
+    JobKind? Kind,
     FeaturePooling? Pooling,
     bool Normalize,
     PreprocessMode? Preprocess);

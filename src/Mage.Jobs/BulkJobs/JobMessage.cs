@@ -6,12 +6,13 @@ using Mage.Jobs.Requests;
 namespace Mage.Jobs.BulkJobs;
 
 /// <summary>
-/// A bulk embedding job as it arrives (queue message or HTTP body). Unknown members are rejected;
+/// A bulk job as it arrives (queue message or HTTP body). Unknown members are rejected; kind,
 /// pooling and preprocess take their <see cref="WireNames"/> and default to
-/// <see cref="MageDefaults.Pooling"/> and <see cref="MageDefaults.EmbedPreprocess"/>.
+/// <see cref="JobKind.Embeddings"/>, <see cref="MageDefaults.Pooling"/> and <see cref="MageDefaults.EmbedPreprocess"/>.
 /// </summary>
 public sealed record JobMessage(
     string? JobId,
+    JobKind? Kind,
     JobSourceRequest? Source,
     OutputRequest? Output,
     FeaturePooling? Pooling,

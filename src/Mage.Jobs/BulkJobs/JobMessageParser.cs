@@ -98,7 +98,7 @@ internal static class JobMessageParser
 
         var sourcePrefix = r.Source.Blobs is null ? r.Source.Prefix ?? "" : null;
         spec = new JobSpec(jobId, r.Source.Container!, sourcePrefix, r.Source.Blobs, outputContainer, BlobNames.AsFolder(outputPrefix),
-            r.Pooling ?? MageDefaults.Pooling, r.Normalize ?? false, r.Preprocess ?? MageDefaults.EmbedPreprocess, shardSize);
+            new JobRecipe(r.Kind ?? JobKind.Embeddings, r.Pooling ?? MageDefaults.Pooling, r.Normalize ?? false, r.Preprocess ?? MageDefaults.EmbedPreprocess), shardSize);
         return null;
     }
 }

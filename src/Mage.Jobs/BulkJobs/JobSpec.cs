@@ -1,6 +1,3 @@
-using Mage.Inference.Imaging;
-using Mage.Inference.Runtime;
-
 namespace Mage.Jobs.BulkJobs;
 
 /// <summary>A validated job.</summary>
@@ -11,7 +8,5 @@ internal sealed record JobSpec(
     IReadOnlyList<string>? Blobs,
     string OutputContainer,
     string OutputPrefix,
-    FeaturePooling Pooling,
-    bool Normalize,
-    PreprocessMode Preprocess,
+    JobRecipe Recipe,
     int ShardSize);

@@ -24,6 +24,10 @@ public sealed record JobStatus
     public string? SourcePrefix { get; init; }
     public string? OutputContainer { get; init; }
     public string? OutputPrefix { get; init; }
+
+    /// <summary>What the job writes for each image; null in documents of jobs that predate kinds (embeddings).</summary>
+    public JobKind? Kind { get; init; }
+
     public FeaturePooling? Pooling { get; init; }
     public bool Normalize { get; init; }
     public PreprocessMode? Preprocess { get; init; }

@@ -18,7 +18,7 @@ using Microsoft.Extensions.Options;
 namespace Mage.Jobs.BulkJobs;
 
 /// <summary>
-/// Embeds the images of one shard into one Parquet part, commits it exactly once and counts it in
+/// Computes the images of one shard (embeddings or tokens, <see cref="JobRecipe"/>) into one Parquet part, commits it exactly once and counts it in
 /// the job status exactly once. The part is written in one conditional Put Blob (If-None-Match: *),
 /// which is atomic: a cancelled or crashed worker leaves nothing, and of two concurrent copies of
 /// a shard only one commits. Counting uses a per-shard bit in the shard's stripe and then in the
@@ -38,7 +38,7 @@ public sealed partial class ProcessShardService(
     TimeProvider time,
     ILogger<ProcessShardService> logger)
 {
-    /// <summary>Metadata of a committed part: its rows embedded.</summary>
+    /// <summary>Metadata of a committed part: its rows computed.</summary>
     internal const string RowsKey = "rows";
 
     /// <summary>Metadata of a committed part: its rows that failed.</summary>
@@ -58,7 +58,7 @@ public sealed partial class ProcessShardService(
 
     /// <summary>Handles one shard message.</summary>
     /// <param name="message">The JSON <see cref="ShardMessage"/>.</param>
-    /// <param name="progress">Receives 1 after each image is embedded (or fails).</param>
+    /// <param name="progress">Receives 1 after each image is computed (or fails).</param>
     /// <param name="cancellationToken">Stops the shard; nothing is committed.</param>
     public async Task<ShardOutcome> ProcessAsync(string message, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -121,9 +121,9 @@ public sealed partial class ProcessShardService(
             return new ShardOutcome(Outcome.AlreadyCommitted, okRows + failedRows, failedRows);
         }
 
-        var rows = await EmbedAsync(doc, progress, cancellationToken).ConfigureAwait(false);
+        var rows = await ComputeAsync(doc, progress, cancellationToken).ConfigureAwait(false);
         var failed = rows.Count(r => r.Error is not null);
-        var bytes = await EmbeddingParquet.WriteAsync(rows, cancellationToken).ConfigureAwait(false);
+        var bytes = await doc.Recipe.WritePartAsync(rows, cancellationToken).ConfigureAwait(false);
         var metadata = new Dictionary<string, string>
         {
             ["jobid"] = doc.JobId,
@@ -146,24 +146,23 @@ public sealed partial class ProcessShardService(
         return new ShardOutcome(Outcome.Committed, rows.Length, failed);
     }
 
-    private async Task<EmbeddingRow[]> EmbedAsync(ShardDocument doc, IProgress<int>? progress, CancellationToken cancellationToken)
+    private async Task<PartRow[]> ComputeAsync(ShardDocument doc, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
         var source = blobs.GetBlobContainerClient(doc.SourceContainer);
-        var options = new EmbedOptions(doc.Pooling, doc.Normalize, doc.Preprocess);
-        var rows = new EmbeddingRow[doc.Blobs.Count];
+        var rows = new PartRow[doc.Blobs.Count];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = limits.Value.ShardConcurrency, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, doc.Blobs.Count), parallel, async (i, ct) =>
         {
-            rows[i] = await EmbedOneAsync(engine, source, doc.Blobs[i], options, ct).ConfigureAwait(false);
+            rows[i] = await ComputeOneAsync(engine, source, doc.Blobs[i], doc.Recipe, ct).ConfigureAwait(false);
             progress?.Report(1);
         }).ConfigureAwait(false);
         return rows;
     }
 
-    private async Task<EmbeddingRow> EmbedOneAsync(MageEngine engine, BlobContainerClient source, ShardBlob item, EmbedOptions options, CancellationToken cancellationToken)
+    private async Task<PartRow> ComputeOneAsync(MageEngine engine, BlobContainerClient source, ShardBlob item, JobRecipe recipe, CancellationToken cancellationToken)
     {
-        var row = new EmbeddingRow { Name = item.Name, Etag = item.Etag };
+        var row = new PartRow { Name = item.Name, Etag = item.Etag };
         if (BlobNames.CheckBlobName(item.Name, limits.Value.MaxBlobNameLength) is { } problem)
         {
             row.Error = ErrorReasons.Format(ErrorReason.InvalidName, problem);
@@ -193,8 +192,7 @@ public sealed partial class ProcessShardService(
 
         try
         {
-            var embedding = await engine.EmbedAsync(bytes, options, item.Name, cancellationToken).ConfigureAwait(false);
-            row.Embedding = [.. embedding.Features];
+            await recipe.ComputeAsync(engine, bytes, row, cancellationToken).ConfigureAwait(false);
         }
         catch (ImageDecodeException e)
         {
@@ -257,7 +255,7 @@ public sealed partial class ProcessShardService(
         }
 
         var manifest = new JobManifest(status.JobId, JobState.Completed, status.OutputContainer, parts, status.ImagesTotal, status.ImagesDone, status.ImagesFailed, status.ShardsTotal, status.ShardsFailed,
-            status.Pooling, status.Normalize, status.Preprocess);
+            status.Kind, status.Pooling, status.Normalize, status.Preprocess);
         var partOutputs = parts.Select(p => $"{status.OutputContainer}/{p.Name}").ToList();
         if (partOutputs.Sum(o => o.Length + 4) > MaxEventPartChars)
         {
@@ -291,6 +289,6 @@ public sealed partial class ProcessShardService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Committed shard {Shard} of job {JobId}: {Rows} rows, {Failed} failed")]
     private static partial void LogCommitted(ILogger logger, string jobId, int shard, int rows, int failed);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} completed: {ImagesDone} images embedded, {ImagesFailed} failed")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} completed: {ImagesDone} images done, {ImagesFailed} failed")]
     private static partial void LogCompleted(ILogger logger, string jobId, long imagesDone, long imagesFailed);
 }

@@ -1,16 +1,11 @@
-using Mage.Inference.Imaging;
-using Mage.Inference.Runtime;
-
 namespace Mage.Jobs.BulkJobs;
 
-/// <summary>A shard of a job: the blobs it covers and how to embed them. Stored as <c>jobs/{jobId}/shards/{n}.json</c>.</summary>
+/// <summary>A shard of a job: the blobs it covers and what to compute for each. Stored as <c>jobs/{jobId}/shards/{n}.json</c>.</summary>
 internal sealed record ShardDocument(
     string JobId,
     int Shard,
     string SourceContainer,
     string OutputContainer,
     string OutputPrefix,
-    FeaturePooling Pooling,
-    bool Normalize,
-    PreprocessMode Preprocess,
+    JobRecipe Recipe,
     IReadOnlyList<ShardBlob> Blobs);

@@ -105,9 +105,10 @@ public sealed partial class SubmitJobService(
             SourcePrefix = spec.SourcePrefix,
             OutputContainer = spec.OutputContainer,
             OutputPrefix = spec.OutputPrefix,
-            Pooling = spec.Pooling,
-            Normalize = spec.Normalize,
-            Preprocess = spec.Preprocess,
+            Kind = spec.Recipe.Kind,
+            Pooling = spec.Recipe.Pooling,
+            Normalize = spec.Recipe.Normalize,
+            Preprocess = spec.Recipe.Preprocess,
             ShardSize = spec.ShardSize,
         };
 
@@ -206,7 +207,7 @@ public sealed partial class SubmitJobService(
         async Task FlushAsync()
         {
             batch.Add(new ShardDocument(spec.JobId, shards, spec.SourceContainer, spec.OutputContainer, spec.OutputPrefix,
-                spec.Pooling, spec.Normalize, spec.Preprocess, [.. pending]));
+                spec.Recipe, [.. pending]));
             shards++;
             pending.Clear();
             if (batch.Count == WriteConcurrency)

@@ -11,6 +11,7 @@ using Mage.Jobs.Coordination;
 using Mage.Jobs.Events;
 using Mage.Jobs.Hosting;
 using Mage.Jobs.Options;
+using Mage.Jobs.Outputs;
 using Mage.Jobs.Storage;
 using Mage.Jobs.Vocabulary;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Outputs;
 using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
 
@@ -83,7 +84,7 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
         foreach (var part in parts)
         {
             using var stream = (await results.GetBlobClient(part).DownloadContentAsync()).Value.Content.ToStream();
-            rows.AddRange(await EmbeddingParquet.ReadAsync(stream));
+            rows.AddRange(await ParquetTable.ReadAsync<EmbeddingRow>(stream));
         }
 
         Assert.Equal(Images + 1, rows.Count);
@@ -131,7 +132,7 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(2, final.ImagesDone);
         Assert.Equal(1, final.ImagesFailed);
         using var stream = (await host.Container(host.Storage.ResultsContainer).GetBlobClient("custom/list-1/out/part-000000.parquet").DownloadContentAsync()).Value.Content.ToStream();
-        var rows = await EmbeddingParquet.ReadAsync(stream);
+        var rows = await ParquetTable.ReadAsync<EmbeddingRow>(stream);
         Assert.StartsWith("missing: ", rows.Single(r => r.Name == "set/nope.png").Error, StringComparison.Ordinal); // every row error is "reason: message"
     }
 

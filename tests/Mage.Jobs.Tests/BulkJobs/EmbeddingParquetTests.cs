@@ -1,4 +1,4 @@
-using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Outputs;
 
 namespace Mage.Jobs.Tests.BulkJobs;
 
@@ -14,9 +14,9 @@ public sealed class EmbeddingParquetTests
             new() { Name = "c.jpg", Etag = "\"0x3\"", Embedding = [float.MaxValue, float.Epsilon, -0f] },
         ];
 
-        var bytes = await EmbeddingParquet.WriteAsync(rows);
+        var bytes = await ParquetTable.ToBytesAsync(rows);
         using var stream = new MemoryStream(bytes);
-        var read = await EmbeddingParquet.ReadAsync(stream);
+        var read = await ParquetTable.ReadAsync<EmbeddingRow>(stream);
 
         Assert.Equal(3, read.Count);
         Assert.Equal("a.jpg", read[0].Name);
@@ -36,7 +36,7 @@ public sealed class EmbeddingParquetTests
     [Fact]
     public async Task The_bytes_are_a_parquet_file()
     {
-        var bytes = await EmbeddingParquet.WriteAsync([new EmbeddingRow { Name = "a.jpg", Embedding = [1f] }]);
+        var bytes = await ParquetTable.ToBytesAsync([new EmbeddingRow { Name = "a.jpg", Embedding = [1f] }]);
 
         // A Parquet file starts and ends with the magic "PAR1".
         Assert.Equal("PAR1"u8.ToArray(), bytes[..4]);

@@ -30,7 +30,7 @@ public sealed class JobMessageParserTests
         Assert.Null(result.Error);
         Assert.Equal("j1", result.JobId);
         Assert.Equal(
-            new JobSpec("j1", "photos", "2024/", null, "results", "jobs/j1/", FeaturePooling.Linprobe, false, PreprocessMode.Linprobe, 256),
+            new JobSpec("j1", "photos", "2024/", null, "results", "jobs/j1/", new JobRecipe(JobKind.Embeddings, FeaturePooling.Linprobe, false, PreprocessMode.Linprobe), 256),
             result.Spec);
     }
 
@@ -83,7 +83,7 @@ public sealed class JobMessageParserTests
         Assert.Equal(new[] { "a.jpg", "dir/b.png" }, spec.Blobs);
         // The list compares by reference in the record's equality, so it is checked above and carried over here.
         Assert.Equal(
-            new JobSpec("Run_2.b-7", "photos", null, spec.Blobs, "embeddings", "runs/7/", FeaturePooling.Cls, true, PreprocessMode.Square, 17),
+            new JobSpec("Run_2.b-7", "photos", null, spec.Blobs, "embeddings", "runs/7/", new JobRecipe(JobKind.Embeddings, FeaturePooling.Cls, true, PreprocessMode.Square), 17),
             spec);
     }
 
@@ -96,8 +96,31 @@ public sealed class JobMessageParserTests
         var spec = Parse($$"""{ "jobId": "j1", "source": { "container": "photos" }, "pooling": "{{pooling}}", "preprocess": "{{preprocess}}" }""").Spec;
 
         Assert.NotNull(spec);
-        Assert.Equal(expectedPooling, spec.Pooling);
-        Assert.Equal(expectedPreprocess, spec.Preprocess);
+        Assert.Equal(expectedPooling, spec.Recipe.Pooling);
+        Assert.Equal(expectedPreprocess, spec.Recipe.Preprocess);
+    }
+
+    [Theory]
+    [InlineData(null, JobKind.Embeddings)]
+    [InlineData("\"embeddings\"", JobKind.Embeddings)]
+    [InlineData("\"tokens\"", JobKind.Tokens)]
+    public void Kind_defaults_to_embeddings(string? kind, JobKind expected)
+    {
+        var member = kind is null ? "" : $", \"kind\": {kind}";
+        var spec = Parse($$"""{ "jobId": "j1", "source": { "container": "photos" }{{member}} }""").Spec;
+
+        Assert.NotNull(spec);
+        Assert.Equal(expected, spec.Recipe.Kind);
+    }
+
+    [Fact]
+    public void An_unknown_kind_is_refused_by_name()
+    {
+        var result = Parse("""{ "jobId": "j1", "source": { "container": "photos" }, "kind": "pixels" }""");
+
+        Assert.False(result.IsValid);
+        Assert.Contains("kind", result.Error, StringComparison.Ordinal);
+        Assert.Contains("pixels", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text;
-using Mage.Jobs.Storage;
+using Mage.Jobs.Outputs;
 
 namespace Mage.Jobs.Tests.Storage;
 

@@ -1,9 +1,12 @@
 using System.Text.Json.Serialization;
 using Mage.Jobs.Vocabulary;
 
-namespace Mage.Jobs.BulkJobs;
+namespace Mage.Jobs.Outputs;
 
-/// <summary>One row of a job's Parquet part: a blob and its embedding, or why it has none (<c>reason: message</c>, see <see cref="ErrorReasons.Format"/>).</summary>
+/// <summary>
+/// One row of an <c>embeddings</c> job's Parquet part: a blob and its embedding, or why it has none
+/// (<c>reason: message</c>, see <see cref="ErrorReasons.Format"/>).
+/// </summary>
 internal sealed class EmbeddingRow
 {
     [JsonPropertyName("name")]
