@@ -1,5 +1,5 @@
 using System.Globalization;
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Numpy;
 using Mage.Inference.Runtime;
 
@@ -122,13 +122,12 @@ public static class GoldenCheck
         if (golden.ContainsKey("generate_steps"))
         {
             var options = new DecodeOptions((int)Need("generate_steps").AsInt64()[0], 0, Deterministic: true);
-            var allMasked = Enumerable.Repeat(MageTokens.MaskId, MageTokens.Count).ToArray();
-            var edit = Need("edit_ids").ToInt64Array()[1..];
-            foreach (var (name, initial, key) in new[] { ("generation", allMasked, "generated"), ("edit", edit, "edited") })
+            var edit = new DecodeRow(Need("edit_ids").ToInt64Array()[1..], 0, 0);
+            foreach (var (name, row, key) in new[] { ("generation", DecodeRow.AllMasked(0, 0), "generated"), ("edit", edit, "edited") })
             {
-                DecodeRow[] rows = [new DecodeRow(initial, 0, 0)];
+                DecodeRow[] rows = [row];
                 var expected = Need(key).ToInt64Array();
-                var host = IterativeDecoder.DecodeAsync(rows, options, model.LogitsAsync, cancellationToken: cancellationToken).AsTask().GetAwaiter().GetResult();
+                var host = HostDecodeLoop.DecodeAsync(rows, options, model.LogitsAsync, cancellationToken: cancellationToken).AsTask().GetAwaiter().GetResult();
                 checks.Add(MatchCheck($"{name} schedule (host)", host[0], expected, bounds.Schedule));
                 var device = model.Decode(rows, options, cancellationToken: cancellationToken);
                 checks.Add(MatchCheck($"{name} schedule (sampler graph)", device[0], expected, bounds.Schedule));

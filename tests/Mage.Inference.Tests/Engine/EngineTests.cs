@@ -1,3 +1,4 @@
+using Mage.Inference.Decoding;
 using Mage.Inference.Editing;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;

@@ -1,6 +1,6 @@
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 
-namespace Mage.Inference.Tests.Generation;
+namespace Mage.Inference.Tests.Decoding;
 
 public sealed class CounterRandomTests
 {

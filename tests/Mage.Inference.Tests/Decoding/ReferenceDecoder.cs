@@ -1,6 +1,6 @@
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 
-namespace Mage.Inference.Tests.Generation;
+namespace Mage.Inference.Tests.Decoding;
 
 /// <summary>
 /// A deliberately plain transcription of the schedule (MODEL.md section 4, tools/export/README.md):

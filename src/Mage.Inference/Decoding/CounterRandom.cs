@@ -1,4 +1,4 @@
-namespace Mage.Inference.Generation;
+namespace Mage.Inference.Decoding;
 
 /// <summary>
 /// Stateless counter-based uniform random numbers: every draw is a pure function of its key
