@@ -225,14 +225,14 @@ internal sealed class ModelBatchers : IAsyncDisposable
         }
     }
 
-    private ValueTask<IReadOnlyList<BatchItemResult<long[]>>> DecodeBatch(IReadOnlyList<DecodeRequest> jobs, CancellationToken cancellationToken)
+    private ValueTask<IReadOnlyList<BatchItemResult<long[]>>> DecodeBatch(IReadOnlyList<DecodeRequest> requests, CancellationToken cancellationToken)
     {
-        var results = new BatchItemResult<long[]>[jobs.Count];
-        foreach (var group in jobs.Select((job, index) => (job, index)).GroupBy(x => x.job.Options))
+        var results = new BatchItemResult<long[]>[requests.Count];
+        foreach (var group in requests.Select((request, index) => (request, index)).GroupBy(x => x.request.Options))
         {
             var members = group.ToArray();
-            var progress = FanOutProgress.Create(members.Select(m => m.job.Progress));
-            var decoded = Model.Decode(members.Select(m => m.job.Row).ToArray(), group.Key, progress, cancellationToken);
+            var progress = FanOutProgress.Create(members.Select(m => m.request.Progress));
+            var decoded = Model.Decode(members.Select(m => m.request.Row).ToArray(), group.Key, progress, cancellationToken);
             for (var k = 0; k < members.Length; k++)
             {
                 results[members[k].index] = BatchItemResult<long[]>.Success(decoded[k]);

@@ -30,12 +30,17 @@ public static class GoldenCheck
 
     /// <summary>
     /// Smallest cosine similarity of a feature row to PyTorch's for int8 packages (the
-    /// transformer's matrix products in int8; tools/export/mage_export/int8.py).
+    /// transformer's matrix products in int8; tools/export/mage_export/int8.py): about twice the
+    /// largest measured distance, 1 - 0.99988 (vit-base, cls; the tiny fixture's is 1 - 0.99997;
+    /// docs/benchmarks.md), so a quantization that got twice as coarse fails.
     /// </summary>
-    public const double Int8FeatureCosine = 0.995;
+    public const double Int8FeatureCosine = 0.99975;
 
-    /// <summary>Relative L2 bound of the logits for int8 packages.</summary>
-    public const double Int8LogitsRelativeL2Tolerance = 0.15;
+    /// <summary>
+    /// Relative L2 bound of the logits for int8 packages: about twice the largest measured error,
+    /// 2.7e-2 (vit-base; the tiny fixture's is 1.8e-2).
+    /// </summary>
+    public const double Int8LogitsRelativeL2Tolerance = 0.055;
 
     /// <summary>
     /// Share of ids of a deterministic schedule run that must equal PyTorch's for int8 packages:
