@@ -12,7 +12,7 @@ namespace Mage.Inference;
 /// </summary>
 public static class MageDefaults
 {
-    /// <summary>Decoding iterations of unconditional generation: MAGE's FID setting (MODEL.md section 4).</summary>
+    /// <summary>Decoding iterations of unconditional generation: MAGE's FID setting (docs/model.md#decode-schedule).</summary>
     public const int GenerateSteps = 20;
 
     /// <summary>Choice temperature of unconditional generation: MAGE's FID setting.</summary>

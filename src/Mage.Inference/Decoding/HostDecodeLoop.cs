@@ -3,7 +3,7 @@ using System.Runtime.ExceptionServices;
 namespace Mage.Inference.Decoding;
 
 /// <summary>
-/// MAGE's iterative parallel decoding (the MaskGIT schedule, shared/mage/MODEL.md section 4) over
+/// MAGE's iterative parallel decoding (the MaskGIT schedule, docs/model.md#decode-schedule) over
 /// a batch of rows, driven by a <see cref="LogitsFunction"/>.
 /// </summary>
 /// <remarks>

@@ -120,7 +120,7 @@ public sealed class MageEngine : IAsyncDisposable
         return [.. pixels.Select(p => PixelTensor.FromChw(p, MageTokens.ImageSize, MageTokens.ImageSize))];
     }
 
-    /// <summary>Generates token grids (MODEL.md section 4).</summary>
+    /// <summary>Generates token grids (docs/model.md#decode-schedule).</summary>
     /// <param name="request">Count, seed and schedule.</param>
     /// <param name="progress">After each step: the steps done over all chunks, of chunks x steps.</param>
     /// <param name="cancellationToken">Stops between steps.</param>

@@ -23,7 +23,7 @@ public sealed partial class MageModel
     });
 
     /// <summary>
-    /// Runs the decoding schedule (MODEL.md section 4) for a batch of rows with every step's
+    /// Runs the decoding schedule (docs/model.md#decode-schedule) for a batch of rows with every step's
     /// tensors on the model's device: the ids, the encoder output and the logits never leave it
     /// between steps. Each step uploads only the row's random draws (3 KB a row) and reads back
     /// one flag a row; the chosen ids come back after the last step.
