@@ -22,11 +22,9 @@ public sealed class Int8PackageTests(ITestOutputHelper output)
         using var model = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = "cpu" });
         Assert.Equal(ModelPackage.Int8, model.Package.Manifest.Precision);
         var checks = GoldenCheck.Run(model, NpzFile.Read(model.Package.GoldenPath!));
-        foreach (var check in checks)
-        {
-            // The measured values are what the int8 bounds are set from (about twice the error).
-            output.WriteLine($"{check.Name}: {check.Measured} (bound {check.Tolerance})");
-        }
+
+        // The int8 bounds are set at about twice the error measured here and on vit-base.
+        GoldenCheckLog.Write(output, checks);
 
         Assert.All(checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Measured} (bound {c.Tolerance})"));
         // The int8 bounds are the ones applied: features by cosine, looser logits and schedules.
