@@ -54,7 +54,7 @@ def preprocess_linprobe(data: bytes) -> torch.Tensor:
 
 @torch.no_grad()
 def sample_decode(model, tokens, steps, temperature, generator):
-    """MODEL.md section 4, as the official gen_img_uncond.py does it (sampling, Gumbel noise)."""
+    """docs/model.md#decode-schedule, as the official gen_img_uncond.py does it (sampling, Gumbel noise)."""
     cur = tokens.clone()
     u0 = int((cur == MASK_ID).sum(dim=1)[0])
     dev = cur.device

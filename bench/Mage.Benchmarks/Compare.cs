@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Mage.Inference.Batching;
+using Mage.Inference.Decoding;
 using Mage.Inference.Editing;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;

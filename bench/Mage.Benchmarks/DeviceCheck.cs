@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Mage.Inference;
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Numpy;
 using Mage.Inference.Packages;
 using Mage.Inference.Runtime;

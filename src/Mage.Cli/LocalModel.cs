@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mage.Cli.Console;
 using Mage.Inference.Batching;
+using Mage.Inference.Decoding;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;

@@ -12,7 +12,7 @@ namespace Mage.Inference;
 /// </summary>
 public static class MageDefaults
 {
-    /// <summary>Decoding iterations of unconditional generation: MAGE's FID setting (MODEL.md section 4).</summary>
+    /// <summary>Decoding iterations of unconditional generation: MAGE's FID setting (docs/model.md#decode-schedule).</summary>
     public const int GenerateSteps = 20;
 
     /// <summary>Choice temperature of unconditional generation: MAGE's FID setting.</summary>
@@ -36,6 +36,18 @@ public static class MageDefaults
 
     /// <summary>Most images one generation request may ask for.</summary>
     public const int MaxGenerateCount = 4096;
+
+    /// <summary>
+    /// Largest outpainting margin on any side, in pixels: the engine's cap
+    /// (<see cref="Editing.OutpaintPlan"/>); service limits may be lower, never higher.
+    /// </summary>
+    public const int MaxOutpaintMargin = 4096;
+
+    /// <summary>
+    /// Smallest uncrop scale: the input shrunk to one token (16 of the canvas's 256 pixels)
+    /// (<see cref="Editing.UncropPlan"/>).
+    /// </summary>
+    public const double MinUncropScale = 1.0 / MageTokens.GridSize;
 
     /// <summary>Width of the inpainting blend ramp inside the edit, in pixels.</summary>
     public const int FeatherPixels = 8;

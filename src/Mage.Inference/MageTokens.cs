@@ -1,7 +1,7 @@
 namespace Mage.Inference;
 
 /// <summary>
-/// Fixed token-space constants of the MAGE models (see shared/mage/MODEL.md sections 1-2 and the
+/// Fixed token-space constants of the MAGE models (see docs/model.md#token-layout and the
 /// model package manifest): a 16x16 row-major grid of codebook ids, the mask id and the fake class
 /// id prepended at position 0 of every transformer row.
 /// </summary>

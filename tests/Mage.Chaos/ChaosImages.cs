@@ -29,7 +29,7 @@ internal static class ChaosImages
                 }
             }
         });
-        return PixelTensor.EncodePng(image);
+        return PngEncoding.Encode(image);
     }
 
     /// <summary>

@@ -60,7 +60,7 @@ internal static class TestImages
     public static string SavePng(string path, int width, int height, int seed)
     {
         using var image = Create(width, height, seed);
-        File.WriteAllBytes(path, PixelTensor.EncodePng(image));
+        File.WriteAllBytes(path, PngEncoding.Encode(image));
         return path;
     }
 

@@ -37,7 +37,7 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
         for (var i = 0; i < count; i++)
         {
             using var image = TestImages.Create(size, size, seed: 100 + i);
-            await client.GetBlobClient($"{prefix}img-{i:D2}.png").UploadAsync(BinaryData.FromBytes(PixelTensor.EncodePng(image)), overwrite: true);
+            await client.GetBlobClient($"{prefix}img-{i:D2}.png").UploadAsync(BinaryData.FromBytes(PngEncoding.Encode(image)), overwrite: true);
         }
     }
 

@@ -201,7 +201,7 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
         for (var i = 0; i < images; i++)
         {
             using var image = TestImages.Create(40, 40, seed: 300 + i);
-            await source.GetBlobClient($"in/img-{i:D3}.png").UploadAsync(BinaryData.FromBytes(PixelTensor.EncodePng(image)), overwrite: true);
+            await source.GetBlobClient($"in/img-{i:D3}.png").UploadAsync(BinaryData.FromBytes(PngEncoding.Encode(image)), overwrite: true);
         }
 
         var jobs = new QueueClient(azurite.ConnectionString, $"{prefix}-jobs", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });

@@ -1,5 +1,5 @@
 using Mage.Inference.Engine;
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Runtime;
 using Mage.Inference.Tests.Runtime;
 
@@ -23,7 +23,7 @@ public sealed class CodebookIdsTests(TinyModelFixture fixture) : IClassFixture<T
         var fromEngine = await Assert.ThrowsAsync<InvalidRequestException>(() => engine.FeaturesAsync(tokens, FeaturePooling.Mean));
         var fromModel = Assert.Throws<InvalidRequestException>(() => fixture.Model.Detokenize(tokens, 1, new float[3 * 256 * 256]));
         var fromDecoder = await Assert.ThrowsAsync<InvalidRequestException>(async () =>
-            await IterativeDecoder.DecodeAsync([new DecodeRow(tokens, 1, 0)], new DecodeOptions(2, 1, true), (_, _, _, _) => ValueTask.CompletedTask));
+            await HostDecodeLoop.DecodeAsync([new DecodeRow(tokens, 1, 0)], new DecodeOptions(2, 1, true), (_, _, _, _) => ValueTask.CompletedTask));
 
         Assert.Equal(Expected + ".", fromEngine.Message);
         Assert.Equal(Expected + ".", fromModel.Message);

@@ -26,7 +26,7 @@ public sealed class MageDefaultsTests
     [Fact]
     public void The_request_records_default_to_the_documented_schedules()
     {
-        // MAGE's FID setting for generation, MaskGIT's editing setting for edits (MODEL.md section 4).
+        // MAGE's FID setting for generation, MaskGIT's editing setting for edits (docs/model.md#decode-schedule).
         var generate = new GenerateRequest(Count: 1, Seed: 0);
         var edit = new EditOptions();
         Assert.Equal((20, 6.0), (generate.Steps, generate.Temperature));

@@ -103,7 +103,7 @@ internal static class EditCommands
     public static Command Uncrop(CliContext context, CommonOptions common)
     {
         var image = ImageArgument();
-        var scale = new Option<double>("--scale") { Description = $"Side of the shrunk image relative to the 256x256 canvas, in [{UncropPlan.MinScale.ToString(CultureInfo.InvariantCulture)}, 1).", Required = true, HelpName = "F" };
+        var scale = new Option<double>("--scale") { Description = $"Side of the shrunk image relative to the 256x256 canvas, in [{MageDefaults.MinUncropScale.ToString(CultureInfo.InvariantCulture)}, 1).", Required = true, HelpName = "F" };
         var position = new Option<string?>("--position") { Description = "Top-left corner of the shrunk image on the canvas, in pixels. Default: centred.", HelpName = "x,y" };
         var preprocess = CommonOptions.Preprocess(MageDefaults.EditPreprocess);
         var schedule = new ScheduleOptions();
@@ -208,7 +208,7 @@ internal static class EditCommands
     {
         var outPath = parse.GetValue(schedule.Out)!;
         ArrayFiles.CreateParent(outPath);
-        File.WriteAllBytes(outPath, PixelTensor.EncodePng(result.Image));
+        File.WriteAllBytes(outPath, PngEncoding.Encode(result.Image));
         context.Out.WriteLine($"Wrote {result.Image.Width}x{result.Image.Height} image to {outPath}.");
         if (parse.GetValue(schedule.TokensOut) is { } tokensPath)
         {

@@ -13,7 +13,7 @@ internal static class ImageFiles
         for (var i = 0; i < images.Count; i++)
         {
             using var image = images[i];
-            await File.WriteAllBytesAsync(Path.Combine(folder, nameOf(i)), PixelTensor.EncodePng(image), cancellationToken);
+            await File.WriteAllBytesAsync(Path.Combine(folder, nameOf(i)), PngEncoding.Encode(image), cancellationToken);
         }
     }
 }

@@ -18,7 +18,7 @@ namespace Mage.Inference.Editing;
 /// </remarks>
 public sealed class OutpaintPlan
 {
-    /// <summary>Largest accepted original side and margin, in pixels.</summary>
+    /// <summary>Largest accepted original side, in pixels (margins: <see cref="MageDefaults.MaxOutpaintMargin"/>).</summary>
     public const int MaxSide = 4096;
 
     /// <summary>Largest number of windows one plan may need.</summary>
@@ -52,12 +52,12 @@ public sealed class OutpaintPlan
     /// Plans extending a <paramref name="width"/> x <paramref name="height"/> image by the given
     /// margins in pixels.
     /// </summary>
-    /// <param name="width">Original width in pixels, 1 .. 4096.</param>
-    /// <param name="height">Original height in pixels, 1 .. 4096.</param>
-    /// <param name="left">New columns on the left, 0 .. 4096.</param>
-    /// <param name="right">New columns on the right, 0 .. 4096.</param>
-    /// <param name="top">New rows on top, 0 .. 4096.</param>
-    /// <param name="bottom">New rows at the bottom, 0 .. 4096.</param>
+    /// <param name="width">Original width in pixels, 1 .. <see cref="MaxSide"/>.</param>
+    /// <param name="height">Original height in pixels, 1 .. <see cref="MaxSide"/>.</param>
+    /// <param name="left">New columns on the left, 0 .. <see cref="MageDefaults.MaxOutpaintMargin"/>.</param>
+    /// <param name="right">New columns on the right, 0 .. <see cref="MageDefaults.MaxOutpaintMargin"/>.</param>
+    /// <param name="top">New rows on top, 0 .. <see cref="MageDefaults.MaxOutpaintMargin"/>.</param>
+    /// <param name="bottom">New rows at the bottom, 0 .. <see cref="MageDefaults.MaxOutpaintMargin"/>.</param>
     /// <param name="window">
     /// The model's input side in pixels. The current models read 256x256 images, and token masks
     /// are 16x16, so 256 is the only accepted value.
@@ -71,12 +71,12 @@ public sealed class OutpaintPlan
                 $"The window is {window} pixels; the model reads {MageTokens.ImageSize}x{MageTokens.ImageSize} images, so it must be {MageTokens.ImageSize}.");
         }
 
-        CheckRange(nameof(width), width, 1);
-        CheckRange(nameof(height), height, 1);
-        CheckRange(nameof(left), left, 0);
-        CheckRange(nameof(right), right, 0);
-        CheckRange(nameof(top), top, 0);
-        CheckRange(nameof(bottom), bottom, 0);
+        CheckRange(nameof(width), width, 1, MaxSide);
+        CheckRange(nameof(height), height, 1, MaxSide);
+        CheckRange(nameof(left), left, 0, MageDefaults.MaxOutpaintMargin);
+        CheckRange(nameof(right), right, 0, MageDefaults.MaxOutpaintMargin);
+        CheckRange(nameof(top), top, 0, MageDefaults.MaxOutpaintMargin);
+        CheckRange(nameof(bottom), bottom, 0, MageDefaults.MaxOutpaintMargin);
         if (left == 0 && right == 0 && top == 0 && bottom == 0)
         {
             throw new InvalidRequestException(
@@ -144,11 +144,11 @@ public sealed class OutpaintPlan
         return new OutpaintPlan(canvasWidth, canvasHeight, original, window, windows);
     }
 
-    private static void CheckRange(string name, int value, int minimum)
+    private static void CheckRange(string name, int value, int minimum, int maximum)
     {
-        if (value < minimum || value > MaxSide)
+        if (value < minimum || value > maximum)
         {
-            throw new InvalidRequestException($"{name} is {value}; it must be between {minimum} and {MaxSide} pixels.");
+            throw new InvalidRequestException($"{name} is {value}; it must be between {minimum} and {maximum} pixels.");
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 
 namespace Mage.Inference.Editing;
 
@@ -10,14 +11,11 @@ namespace Mage.Inference.Editing;
 /// <param name="Unknown">Tokens with any pixel outside <paramref name="Placed"/>.</param>
 public sealed record UncropPlan(int Size, PixelBox Placed, TokenMask Unknown)
 {
-    /// <summary>Smallest accepted scale: the input shrunk to one token.</summary>
-    public const double MinScale = 1.0 / 16;
-
     /// <summary>
     /// Plans shrinking the input by <paramref name="scale"/> (side round(256 * scale), halves
     /// rounded away from zero) and placing it at <paramref name="position"/>.
     /// </summary>
-    /// <param name="scale">Side of the shrunk input relative to the canvas, in [1/16, 1).</param>
+    /// <param name="scale">Side of the shrunk input relative to the canvas, in [<see cref="MageDefaults.MinUncropScale"/>, 1).</param>
     /// <param name="position">Top-left corner of the shrunk input in pixels; centred (rounded down) when null.</param>
     /// <param name="canvas">The model's input side in pixels; the current models accept only 256.</param>
     /// <exception cref="InvalidRequestException">A value is out of range.</exception>
@@ -29,10 +27,10 @@ public sealed record UncropPlan(int Size, PixelBox Placed, TokenMask Unknown)
                 $"The canvas is {canvas} pixels; the model reads {MageTokens.ImageSize}x{MageTokens.ImageSize} images, so it must be {MageTokens.ImageSize}.");
         }
 
-        if (!double.IsFinite(scale) || scale < MinScale || scale >= 1)
+        if (!double.IsFinite(scale) || scale < MageDefaults.MinUncropScale || scale >= 1)
         {
             throw new InvalidRequestException(
-                $"The uncrop scale is {scale}; it must be at least 1/16 (0.0625) and below 1.");
+                string.Create(CultureInfo.InvariantCulture, $"The uncrop scale is {scale}; it must be at least {MageDefaults.MinUncropScale} and below 1."));
         }
 
         int size = (int)Math.Round(canvas * scale, MidpointRounding.AwayFromZero);

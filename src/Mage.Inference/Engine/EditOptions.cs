@@ -1,6 +1,6 @@
 namespace Mage.Inference.Engine;
 
-/// <summary>Options shared by inpainting, outpainting and uncropping (MODEL.md section 5).</summary>
+/// <summary>Options shared by inpainting, outpainting and uncropping (docs/model.md#editing).</summary>
 /// <param name="Steps">Decoding iterations; <see cref="MageDefaults.EditSteps"/> by default.</param>
 /// <param name="Temperature">Choice temperature; <see cref="MageDefaults.EditTemperature"/> by default.</param>
 /// <param name="Deterministic">Argmax instead of sampling, and no noise.</param>

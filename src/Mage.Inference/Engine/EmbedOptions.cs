@@ -4,7 +4,7 @@ using Mage.Inference.Runtime;
 namespace Mage.Inference.Engine;
 
 /// <summary>How to turn an image into an embedding.</summary>
-/// <param name="Pooling">Which feature (MODEL.md section 3); <see cref="MageDefaults.Pooling"/> by default.</param>
+/// <param name="Pooling">Which feature (docs/model.md#pooling-modes); <see cref="MageDefaults.Pooling"/> by default.</param>
 /// <param name="Normalize">Scale the feature to unit L2 norm.</param>
 /// <param name="Preprocess">How the image becomes 256x256; <see cref="MageDefaults.EmbedPreprocess"/> by default.</param>
 public sealed record EmbedOptions(

@@ -1,6 +1,6 @@
 namespace Mage.Inference.Engine;
 
-/// <summary>Unconditional generation (MODEL.md section 4).</summary>
+/// <summary>Unconditional generation (docs/model.md#decode-schedule).</summary>
 /// <param name="Count">Images to make, 1..<see cref="MageDefaults.MaxGenerateCount"/>.</param>
 /// <param name="Seed">Seed; image i of a seed is the same whatever the batch (it is keyed by seed and index).</param>
 /// <param name="Steps">Decoding iterations; <see cref="MageDefaults.GenerateSteps"/> by default.</param>

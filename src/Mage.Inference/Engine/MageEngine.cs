@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Mage.Inference.Batching;
 using Mage.Inference.Editing;
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
 using Microsoft.Extensions.Logging;
@@ -120,7 +120,7 @@ public sealed class MageEngine : IAsyncDisposable
         return [.. pixels.Select(p => PixelTensor.FromChw(p, MageTokens.ImageSize, MageTokens.ImageSize))];
     }
 
-    /// <summary>Generates token grids (MODEL.md section 4).</summary>
+    /// <summary>Generates token grids (docs/model.md#decode-schedule).</summary>
     /// <param name="request">Count, seed and schedule.</param>
     /// <param name="progress">After each step: the steps done over all chunks, of chunks x steps.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
@@ -146,9 +146,7 @@ public sealed class MageEngine : IAsyncDisposable
             var rows = new DecodeRow[count];
             for (var i = 0; i < count; i++)
             {
-                var initial = new long[MageTokens.Count];
-                Array.Fill(initial, MageTokens.MaskId);
-                rows[i] = new DecodeRow(initial, request.Seed, request.FirstIndex + start + i);
+                rows[i] = DecodeRow.AllMasked(request.Seed, request.FirstIndex + start + i);
             }
 
             var chunkProgress = OffsetProgress.Create(progress, start / Options.GenerateChunk * request.Steps, chunks * request.Steps);

@@ -1,4 +1,5 @@
 using Mage.Inference.Batching;
+using Mage.Inference.Decoding;
 using Mage.Inference.Imaging;
 
 namespace Mage.Inference.Engine;

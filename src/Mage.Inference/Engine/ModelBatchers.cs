@@ -1,6 +1,6 @@
 using System.Buffers;
 using Mage.Inference.Batching;
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
 using Microsoft.Extensions.Logging;
@@ -22,7 +22,7 @@ internal sealed class ModelBatchers : IAsyncDisposable
     private readonly RequestBatcher<float[], long[]> tokenizeBatcher;
     private readonly RequestBatcher<FeatureRequest, float[]> featureBatcher;
     private readonly RequestBatcher<LogitsRow, bool> logitsBatcher;
-    private readonly RequestBatcher<DecodeJob, long[]> decodeBatcher;
+    private readonly RequestBatcher<DecodeRequest, long[]> decodeBatcher;
     private readonly RequestBatcher<long[], float[]> detokenizeBatcher;
 
     /// <param name="model">The model every batch runs on.</param>
@@ -80,13 +80,13 @@ internal sealed class ModelBatchers : IAsyncDisposable
     {
         if (!DecodesOnDevice)
         {
-            return await IterativeDecoder.DecodeAsync(rows, options, BatchedLogitsAsync, progress, cancellationToken).ConfigureAwait(false);
+            return await HostDecodeLoop.DecodeAsync(rows, options, BatchedLogitsAsync, progress, cancellationToken).ConfigureAwait(false);
         }
 
         var pending = new Task<long[]>[rows.Length];
         for (var i = 0; i < rows.Length; i++)
         {
-            pending[i] = decodeBatcher.SubmitAsync(new DecodeJob(rows[i], options, i == 0 ? progress : null), cancellationToken);
+            pending[i] = decodeBatcher.SubmitAsync(new DecodeRequest(rows[i], options, i == 0 ? progress : null), cancellationToken);
         }
 
         return await Task.WhenAll(pending).ConfigureAwait(false);
@@ -225,14 +225,14 @@ internal sealed class ModelBatchers : IAsyncDisposable
         }
     }
 
-    private ValueTask<IReadOnlyList<BatchItemResult<long[]>>> DecodeBatch(IReadOnlyList<DecodeJob> jobs, CancellationToken cancellationToken)
+    private ValueTask<IReadOnlyList<BatchItemResult<long[]>>> DecodeBatch(IReadOnlyList<DecodeRequest> requests, CancellationToken cancellationToken)
     {
-        var results = new BatchItemResult<long[]>[jobs.Count];
-        foreach (var group in jobs.Select((job, index) => (job, index)).GroupBy(x => x.job.Options))
+        var results = new BatchItemResult<long[]>[requests.Count];
+        foreach (var group in requests.Select((request, index) => (request, index)).GroupBy(x => x.request.Options))
         {
             var members = group.ToArray();
-            var progress = FanOutProgress.Create(members.Select(m => m.job.Progress));
-            var decoded = Model.Decode(members.Select(m => m.job.Row).ToArray(), group.Key, progress, cancellationToken);
+            var progress = FanOutProgress.Create(members.Select(m => m.request.Progress));
+            var decoded = Model.Decode(members.Select(m => m.request.Row).ToArray(), group.Key, progress, cancellationToken);
             for (var k = 0; k < members.Length; k++)
             {
                 results[members[k].index] = BatchItemResult<long[]>.Success(decoded[k]);

@@ -75,9 +75,14 @@ public static class ImageLoader
         return LoadCore<Rgb24>(buffer, limits, sourceName);
     }
 
-    internal static Image<TPixel> LoadCore<TPixel>(ReadOnlyMemory<byte> data, ImageLimits limits, string? sourceName)
+    /// <summary>
+    /// The loader itself. <paramref name="configuration"/> (ImageSharp's default when null) supplies
+    /// the memory allocator every pixel buffer comes from; tests pass one that counts.
+    /// </summary>
+    internal static Image<TPixel> LoadCore<TPixel>(ReadOnlyMemory<byte> data, ImageLimits limits, string? sourceName, Configuration? configuration = null)
         where TPixel : unmanaged, IPixel<TPixel>
     {
+        configuration ??= Configuration.Default;
         ArgumentNullException.ThrowIfNull(limits);
         var subject = Subject(sourceName);
         var bytes = data.Span;
@@ -92,7 +97,7 @@ public static class ImageLoader
             throw TooManyBytes(subject, $"{bytes.Length} bytes", limits);
         }
 
-        var format = Image.DetectFormat(Configuration.Default, bytes);
+        var format = Image.DetectFormat(configuration, bytes);
         if (format is null)
         {
             throw new ImageDecodeException(
@@ -108,14 +113,14 @@ public static class ImageLoader
         CheckContainer(format, bytes, limits, subject);
 
         using var stream = AsReadOnlyStream(data);
-        var info = Identify(decoder, stream, subject, format);
+        var info = Identify(configuration, decoder, stream, subject, format);
         CheckDimensions(info.Width, info.Height, limits, subject);
 
         stream.Position = 0;
         Image<TPixel> image;
         try
         {
-            image = Image.Load<TPixel>(Configuration.Default, stream, decoder);
+            image = Image.Load<TPixel>(configuration, stream, decoder);
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
         {
@@ -184,12 +189,12 @@ public static class ImageLoader
         }
     }
 
-    private static IImageInfo Identify(IImageDecoder decoder, Stream stream, string subject, IImageFormat format)
+    private static IImageInfo Identify(Configuration configuration, IImageDecoder decoder, Stream stream, string subject, IImageFormat format)
     {
         try
         {
             // Reads headers only; no pixel buffers are allocated.
-            var info = ((IImageInfoDetector)decoder).Identify(Configuration.Default, stream, CancellationToken.None);
+            var info = ((IImageInfoDetector)decoder).Identify(configuration, stream, CancellationToken.None);
             return info ?? throw new ImageDecodeException(
                 ImageDecodeFailure.Corrupt,
                 $"{subject} looks like {format.Name} but its header could not be read.");

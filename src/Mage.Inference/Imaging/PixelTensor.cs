@@ -1,5 +1,4 @@
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace Mage.Inference.Imaging;
@@ -109,21 +108,6 @@ public static class PixelTensor
 
         return image;
     }
-
-    /// <summary>Encodes <paramref name="image"/> as a PNG (24-bit RGB, default compression).</summary>
-    public static byte[] EncodePng(Image<Rgb24> image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        using var stream = new MemoryStream();
-        image.Save(stream, PngEncoderInstance);
-        return stream.ToArray();
-    }
-
-    private static readonly PngEncoder PngEncoderInstance = new()
-    {
-        ColorType = PngColorType.Rgb,
-        BitDepth = PngBitDepth.Bit8,
-    };
 
     internal static byte ToByte(float value)
     {

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Numpy;
 using Mage.Inference.Runtime;
 
@@ -30,12 +30,17 @@ public static class GoldenCheck
 
     /// <summary>
     /// Smallest cosine similarity of a feature row to PyTorch's for int8 packages (the
-    /// transformer's matrix products in int8; tools/export/mage_export/int8.py).
+    /// transformer's matrix products in int8; tools/export/mage_export/int8.py): about twice the
+    /// largest measured distance, 1 - 0.99988 (vit-base, cls; the tiny fixture's is 1 - 0.99997;
+    /// docs/benchmarks.md), so a quantization that got twice as coarse fails.
     /// </summary>
-    public const double Int8FeatureCosine = 0.995;
+    public const double Int8FeatureCosine = 0.99975;
 
-    /// <summary>Relative L2 bound of the logits for int8 packages.</summary>
-    public const double Int8LogitsRelativeL2Tolerance = 0.15;
+    /// <summary>
+    /// Relative L2 bound of the logits for int8 packages: about twice the largest measured error,
+    /// 2.7e-2 (vit-base; the tiny fixture's is 1.8e-2).
+    /// </summary>
+    public const double Int8LogitsRelativeL2Tolerance = 0.055;
 
     /// <summary>
     /// Share of ids of a deterministic schedule run that must equal PyTorch's for int8 packages:
@@ -122,13 +127,12 @@ public static class GoldenCheck
         if (golden.ContainsKey("generate_steps"))
         {
             var options = new DecodeOptions((int)Need("generate_steps").AsInt64()[0], 0, Deterministic: true);
-            var allMasked = Enumerable.Repeat(MageTokens.MaskId, MageTokens.Count).ToArray();
-            var edit = Need("edit_ids").ToInt64Array()[1..];
-            foreach (var (name, initial, key) in new[] { ("generation", allMasked, "generated"), ("edit", edit, "edited") })
+            var edit = new DecodeRow(Need("edit_ids").ToInt64Array()[1..], 0, 0);
+            foreach (var (name, row, key) in new[] { ("generation", DecodeRow.AllMasked(0, 0), "generated"), ("edit", edit, "edited") })
             {
-                DecodeRow[] rows = [new DecodeRow(initial, 0, 0)];
+                DecodeRow[] rows = [row];
                 var expected = Need(key).ToInt64Array();
-                var host = IterativeDecoder.DecodeAsync(rows, options, model.LogitsAsync, cancellationToken: cancellationToken).AsTask().GetAwaiter().GetResult();
+                var host = HostDecodeLoop.DecodeAsync(rows, options, model.LogitsAsync, cancellationToken: cancellationToken).AsTask().GetAwaiter().GetResult();
                 checks.Add(MatchCheck($"{name} schedule (host)", host[0], expected, bounds.Schedule));
                 var device = model.Decode(rows, options, cancellationToken: cancellationToken);
                 checks.Add(MatchCheck($"{name} schedule (sampler graph)", device[0], expected, bounds.Schedule));

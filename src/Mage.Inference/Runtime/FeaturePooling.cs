@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Mage.Inference.Runtime;
 
 /// <summary>
-/// Which pooled feature the encoder returns (MODEL.md section 3). The wire names are also the
+/// Which pooled feature the encoder returns (docs/model.md#pooling-modes). The wire names are also the
 /// names of the encoder graph's outputs.
 /// </summary>
 [JsonConverter(typeof(WireNameConverter<FeaturePooling>))]

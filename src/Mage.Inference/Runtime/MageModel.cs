@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using Mage.Inference.Decoding;
 using Mage.Inference.Packages;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -10,7 +11,7 @@ namespace Mage.Inference.Runtime;
 /// <summary>
 /// The MAGE graphs of one model package on ONNX Runtime: tokenizer, encoder, decoder and
 /// detokenizer, plus the package-independent sampler of the decoding schedule (see
-/// <see cref="Decode(IReadOnlyList{Generation.DecodeRow}, Generation.DecodeOptions, IProgress{int}?, CancellationToken)"/>), each one <see cref="InferenceSession"/> created at load and shared.
+/// <see cref="Decode(IReadOnlyList{DecodeRow}, DecodeOptions, IProgress{int}?, CancellationToken)"/>), each one <see cref="InferenceSession"/> created at load and shared.
 /// </summary>
 /// <remarks>
 /// Thread-safe: any number of callers may run any method at once (ONNX Runtime sessions are
@@ -175,12 +176,12 @@ public sealed partial class MageModel : IDisposable
             Detokenize(tokens, size, pixels);
         }
 
-        var allMasked = new Generation.DecodeRow(Enumerable.Repeat(MageTokens.MaskId, MageTokens.Count).ToArray(), 0, 0);
+        var allMasked = new DecodeRow(Enumerable.Repeat(MageTokens.MaskId, MageTokens.Count).ToArray(), 0, 0);
         foreach (var size in transformerPlan.Sizes)
         {
             // One step of the device loop runs the encoder, the decoder and the sampler at this size:
             // the shapes the host loop's logits calls use too.
-            Decode(Enumerable.Repeat(allMasked, size).ToList(), new Generation.DecodeOptions(1, 0, Deterministic: true));
+            Decode(Enumerable.Repeat(allMasked, size).ToList(), new DecodeOptions(1, 0, Deterministic: true));
         }
 
         logger.LogInformation("Warmed up the graphs at batch sizes {Buckets} (transformer {TransformerBuckets}) in {Elapsed} ms",
@@ -256,10 +257,10 @@ public sealed partial class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(pixels.Length, batch * (long)PixelsPerRow, nameof(pixels));
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
-        InPieces(shapePlan, batch, pixels, PixelsPerRow, tokens, MageTokens.Count, static row => row.Clear(), (pieceIn, rows, pieceOut) =>
+        ForEachRun(shapePlan, batch, pixels, PixelsPerRow, tokens, MageTokens.Count, static row => row.Clear(), (runIn, rows, runOut) =>
         {
-            using var input = Tensor(pieceIn, rows, 3, MageTokens.ImageSize, MageTokens.ImageSize);
-            using var output = Tensor(pieceOut, rows, MageTokens.Count);
+            using var input = Tensor(runIn, rows, 3, MageTokens.ImageSize, MageTokens.ImageSize);
+            using var output = Tensor(runOut, rows, MageTokens.Count);
             Run(tokenizer, ["pixels"], [input], ["tokens"], [output], cancellationToken);
         });
     }
@@ -276,14 +277,14 @@ public sealed partial class MageModel : IDisposable
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
         CheckLength(features.Length, batch * (long)FeatureDim, nameof(features));
         CodebookIds.Check(tokens.Span[..(batch * MageTokens.Count)]);
-        InPieces(shapePlan, batch, tokens, MageTokens.Count, features, FeatureDim, static row => row.Clear(), (pieceIn, rows, pieceOut) =>
+        ForEachRun(shapePlan, batch, tokens, MageTokens.Count, features, FeatureDim, static row => row.Clear(), (runIn, rows, runOut) =>
         {
             var ids = ArrayPool<long>.Shared.Rent(rows * MageTokens.SequenceLength);
             try
             {
-                WriteSequences(pieceIn.Span, rows, ids);
+                SequenceRow.WriteMany(runIn.Span, rows, ids);
                 using var input = Tensor(ids.AsMemory(0, rows * MageTokens.SequenceLength), rows, MageTokens.SequenceLength);
-                using var output = Tensor(pieceOut, rows, FeatureDim);
+                using var output = Tensor(runOut, rows, FeatureDim);
                 // The encoder's pooled outputs are named like the poolings on the wire.
                 Run(encoder, ["ids"], [input], [WireNames.Of(pooling)], [output], cancellationToken);
             }
@@ -304,15 +305,15 @@ public sealed partial class MageModel : IDisposable
         CheckBatch(batch);
         CheckLength(ids.Length, batch * (long)MageTokens.SequenceLength, nameof(ids));
         CheckLength(logits.Length, batch * (long)MageTokens.Count * MageTokens.CodebookSize, nameof(logits));
-        InPieces(transformerPlan, batch, ids, MageTokens.SequenceLength, logits, MageTokens.Count * MageTokens.CodebookSize, WritePaddingRow, (pieceIds, rows, pieceLogits) =>
+        ForEachRun(transformerPlan, batch, ids, MageTokens.SequenceLength, logits, MageTokens.Count * MageTokens.CodebookSize, SequenceRow.WriteAllMasked, (runIds, rows, runLogits) =>
         {
             if (Device.IsCuda)
             {
-                LogitsOnDevice(pieceIds, rows, pieceLogits, cancellationToken);
+                LogitsOnDevice(runIds, rows, runLogits, cancellationToken);
             }
             else
             {
-                LogitsOnCpu(pieceIds, rows, pieceLogits, cancellationToken);
+                LogitsOnCpu(runIds, rows, runLogits, cancellationToken);
             }
         });
     }
@@ -337,36 +338,36 @@ public sealed partial class MageModel : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="run"/> over the pieces that <paramref name="plan"/> cuts a call of
-    /// <paramref name="batch"/> rows into. A piece at its own size runs on the caller's buffers; a
-    /// padded one runs on pooled copies whose extra rows <paramref name="pad"/> fills, and only its
-    /// real rows come back.
+    /// Runs <paramref name="graph"/> over the runs (<see cref="BatchRun"/>) that <paramref name="plan"/>
+    /// cuts a call of <paramref name="batch"/> rows into. A run at its own size works on the caller's
+    /// buffers; a padded one on pooled copies whose extra rows <paramref name="pad"/> fills, and only
+    /// its real rows come back.
     /// </summary>
-    private static void InPieces<TIn, TOut>(
-        BatchPlan plan, int batch, ReadOnlyMemory<TIn> input, int inPerRow, Memory<TOut> output, int outPerRow, RowPadding<TIn> pad, PieceRun<TIn, TOut> run)
+    private static void ForEachRun<TIn, TOut>(
+        BatchPlan plan, int batch, ReadOnlyMemory<TIn> input, int inPerRow, Memory<TOut> output, int outPerRow, RowPadding<TIn> pad, GraphRun<TIn, TOut> graph)
         where TIn : unmanaged
         where TOut : unmanaged
     {
-        foreach (var piece in plan.Split(batch))
+        foreach (var batchRun in plan.Split(batch))
         {
-            if (!piece.Padded)
+            if (!batchRun.Padded)
             {
-                run(input.Slice(piece.Start * inPerRow, piece.Rows * inPerRow), piece.Rows, output.Slice(piece.Start * outPerRow, piece.Rows * outPerRow));
+                graph(input.Slice(batchRun.Start * inPerRow, batchRun.Rows * inPerRow), batchRun.Rows, output.Slice(batchRun.Start * outPerRow, batchRun.Rows * outPerRow));
                 continue;
             }
 
-            var paddedIn = ArrayPool<TIn>.Shared.Rent(piece.Size * inPerRow);
-            var paddedOut = ArrayPool<TOut>.Shared.Rent(piece.Size * outPerRow);
+            var paddedIn = ArrayPool<TIn>.Shared.Rent(batchRun.Size * inPerRow);
+            var paddedOut = ArrayPool<TOut>.Shared.Rent(batchRun.Size * outPerRow);
             try
             {
-                input.Span.Slice(piece.Start * inPerRow, piece.Rows * inPerRow).CopyTo(paddedIn);
-                for (var r = piece.Rows; r < piece.Size; r++)
+                input.Span.Slice(batchRun.Start * inPerRow, batchRun.Rows * inPerRow).CopyTo(paddedIn);
+                for (var r = batchRun.Rows; r < batchRun.Size; r++)
                 {
                     pad(paddedIn.AsSpan(r * inPerRow, inPerRow));
                 }
 
-                run(paddedIn.AsMemory(0, piece.Size * inPerRow), piece.Size, paddedOut.AsMemory(0, piece.Size * outPerRow));
-                paddedOut.AsSpan(0, piece.Rows * outPerRow).CopyTo(output.Span[(piece.Start * outPerRow)..]);
+                graph(paddedIn.AsMemory(0, batchRun.Size * inPerRow), batchRun.Size, paddedOut.AsMemory(0, batchRun.Size * outPerRow));
+                paddedOut.AsSpan(0, batchRun.Rows * outPerRow).CopyTo(output.Span[(batchRun.Start * outPerRow)..]);
             }
             finally
             {
@@ -376,15 +377,8 @@ public sealed partial class MageModel : IDisposable
         }
     }
 
-    /// <summary>A row that only fills a fixed-size call: the fake class and every position unknown.</summary>
-    internal static void WritePaddingRow(Span<long> row)
-    {
-        row[0] = MageTokens.FakeClassId;
-        row[1..].Fill(MageTokens.MaskId);
-    }
-
     /// <summary>
-    /// <see cref="Logits"/> in the shape of <see cref="Generation.LogitsFunction"/>, for the
+    /// <see cref="Logits"/> in the shape of <see cref="Decoding.LogitsFunction"/>, for the
     /// iterative decoder. Runs on the calling thread: ONNX Runtime blocks while it computes.
     /// </summary>
     internal ValueTask LogitsAsync(ReadOnlyMemory<long> ids, int rows, Memory<float> logits, CancellationToken cancellationToken = default)
@@ -422,32 +416,22 @@ public sealed partial class MageModel : IDisposable
         CheckLength(tokens.Length, batch * (long)MageTokens.Count, nameof(tokens));
         CheckLength(pixels.Length, batch * (long)PixelsPerRow, nameof(pixels));
         CodebookIds.Check(tokens.Span[..(batch * MageTokens.Count)]);
-        InPieces(shapePlan, batch, tokens, MageTokens.Count, pixels, PixelsPerRow, static row => row.Clear(), (pieceIn, rows, pieceOut) =>
+        ForEachRun(shapePlan, batch, tokens, MageTokens.Count, pixels, PixelsPerRow, static row => row.Clear(), (runIn, rows, runOut) =>
         {
-            using var input = Tensor(pieceIn, rows, MageTokens.Count);
-            using var output = Tensor(pieceOut, rows, 3, MageTokens.ImageSize, MageTokens.ImageSize);
+            using var input = Tensor(runIn, rows, MageTokens.Count);
+            using var output = Tensor(runOut, rows, 3, MageTokens.ImageSize, MageTokens.ImageSize);
             Run(detokenizer, ["tokens"], [input], ["pixels"], [output], cancellationToken);
         });
-    }
-
-    /// <summary>Writes rows of [1100, tokens...] for the transformer; the caller has checked the ids (<see cref="CodebookIds"/>).</summary>
-    internal static void WriteSequences(ReadOnlySpan<long> tokens, int batch, Span<long> ids)
-    {
-        for (var r = 0; r < batch; r++)
-        {
-            ids[r * MageTokens.SequenceLength] = MageTokens.FakeClassId;
-            tokens.Slice(r * MageTokens.Count, MageTokens.Count).CopyTo(ids.Slice((r * MageTokens.SequenceLength) + 1));
-        }
     }
 
     /// <summary>Floats of one image: 3 planes of 256 x 256.</summary>
     private const int PixelsPerRow = 3 * MageTokens.ImageSize * MageTokens.ImageSize;
 
-    /// <summary>Fills one padding row of a piece's input.</summary>
+    /// <summary>Fills one padding row of a run's input.</summary>
     private delegate void RowPadding<T>(Span<T> row);
 
-    /// <summary>Runs a graph on one piece: its input, its number of rows, its output.</summary>
-    private delegate void PieceRun<TIn, TOut>(ReadOnlyMemory<TIn> input, int rows, Memory<TOut> output);
+    /// <summary>Runs a graph on one batch run: its input, its number of rows, its output.</summary>
+    private delegate void GraphRun<TIn, TOut>(ReadOnlyMemory<TIn> input, int rows, Memory<TOut> output);
 
     private static void CheckBatch(int batch) => ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
 
@@ -459,7 +443,8 @@ public sealed partial class MageModel : IDisposable
         }
     }
 
-    private static OrtValue Tensor<T>(ReadOnlyMemory<T> data, params long[] shape)
+    /// <summary>A tensor over caller memory (no copy); the caller disposes it.</summary>
+    internal static OrtValue Tensor<T>(ReadOnlyMemory<T> data, params long[] shape)
         where T : unmanaged
     {
         var count = 1L;
@@ -473,7 +458,8 @@ public sealed partial class MageModel : IDisposable
         return OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory, shape);
     }
 
-    private static OrtValue Tensor<T>(Memory<T> data, params long[] shape)
+    /// <inheritdoc cref="Tensor{T}(ReadOnlyMemory{T}, long[])"/>
+    internal static OrtValue Tensor<T>(Memory<T> data, params long[] shape)
         where T : unmanaged => Tensor((ReadOnlyMemory<T>)data, shape);
 
     private void Run(InferenceSession session, string[] inputNames, OrtValue[] inputs, string[] outputNames, OrtValue[] outputs, CancellationToken cancellationToken)

@@ -56,7 +56,7 @@ public sealed class MageModelOptions
     /// <summary>
     /// Batch sizes that graph runs are padded up to: <c>auto</c> (1, 2, 4, ... 64 on CUDA; natural
     /// batches on the CPU, whose kernels do not depend on the shape), <c>none</c>, or a comma list
-    /// such as <c>8,64</c>. Larger calls run in pieces of the largest size. The tokenizer, the
+    /// such as <c>8,64</c>. Larger calls are cut into runs of the largest size. The tokenizer, the
     /// encoder's features and the detokenizer always follow it; transformer calls of the decoding
     /// schedule follow it unless <see cref="FixedTransformerBatch"/> fixes their size.
     /// </summary>

@@ -40,7 +40,7 @@ public sealed class LimitSettings
     public int MaxGenerateCount { get; set; } = 64;
 
     /// <summary>Largest outpainting margin on any side, in pixels.</summary>
-    [Range(1, 8192)]
+    [Range(1, MageDefaults.MaxOutpaintMargin)]
     public int MaxOutpaintMargin { get; set; } = 1024;
 
     /// <summary>Longest blob name accepted, in characters (Azure allows 1024).</summary>

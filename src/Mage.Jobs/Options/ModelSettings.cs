@@ -53,7 +53,7 @@ public sealed class ModelSettings : IValidatableObject
     public bool AllowSpinning { get; set; } = Inference.Runtime.MageModelOptions.DefaultAllowSpinning;
 
     /// <summary>Where the decoding schedule runs: <c>Auto</c> (on the GPU when on CUDA), <c>Host</c> or <c>Device</c>.</summary>
-    public Inference.Engine.DecodeLoop DecodeLoop { get; set; } = Inference.Engine.DecodeLoop.Auto;
+    public Inference.Decoding.DecodeLoop DecodeLoop { get; set; } = Inference.Decoding.DecodeLoop.Auto;
 
     /// <summary>The engine's model options for the package in <paramref name="folder"/>: the one mapping of these settings.</summary>
     public Inference.Runtime.MageModelOptions ToModelOptions(string folder) => new()

@@ -140,9 +140,9 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
 
     private static string? ValidateUncrop(EditMessage r)
     {
-        if (r.Scale is not { } scale || !double.IsFinite(scale) || scale <= 0 || scale >= 1)
+        if (r.Scale is not { } scale || !double.IsFinite(scale) || scale < MageDefaults.MinUncropScale || scale >= 1)
         {
-            return $"scale {r.Scale} must be a number above 0 and below 1 (the size of the original on the new canvas).";
+            return $"scale {r.Scale} must be at least {MageDefaults.MinUncropScale} and below 1 (the size of the original on the new canvas).";
         }
 
         return r.Position is not null && r.Position.Count != 2 ? "position must be [x, y] in pixels." : null;

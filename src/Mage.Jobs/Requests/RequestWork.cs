@@ -1,3 +1,4 @@
+using Mage.Inference.Imaging;
 using Mage.Inference.Numpy;
 using Mage.Jobs.Coordination;
 using Mage.Jobs.Storage;
@@ -23,13 +24,8 @@ internal sealed class RequestWork<T>(RequestLifecycle lifecycle, RequestChannel 
     public RequestTarget Target => target;
 
     /// <summary>Writes image <paramref name="index"/> as PNG and returns its container/name path.</summary>
-    public async Task<string> WritePngAsync(int index, Image<Rgb24> image, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        using var stream = new MemoryStream();
-        await image.SaveAsPngAsync(stream, cancellationToken).ConfigureAwait(false);
-        return await work.WriteAsync(ResultsLayout.RequestImage(target.Folder, index), BinaryData.FromBytes(stream.ToArray()), "image/png", cancellationToken).ConfigureAwait(false);
-    }
+    public Task<string> WritePngAsync(int index, Image<Rgb24> image, CancellationToken cancellationToken) =>
+        work.WriteAsync(ResultsLayout.RequestImage(target.Folder, index), BinaryData.FromBytes(PngEncoding.Encode(image)), "image/png", cancellationToken);
 
     /// <summary>Writes token grids (<see cref="TokenFile"/>: int64 [n, 256]) and returns the container/name path.</summary>
     public Task<string> WriteTokensAsync(IReadOnlyList<long[]> tokens, CancellationToken cancellationToken) =>

@@ -185,6 +185,13 @@ public sealed class OutpaintPlanTests
     }
 
     [Fact]
+    public void Margins_are_capped_by_MageDefaults()
+    {
+        var error = Assert.Throws<InvalidRequestException>(() => OutpaintPlan.Create(256, 256, 0, 0, MageDefaults.MaxOutpaintMargin + 1, 0));
+        Assert.Equal($"top is {MageDefaults.MaxOutpaintMargin + 1}; it must be between 0 and {MageDefaults.MaxOutpaintMargin} pixels.", error.Message);
+    }
+
+    [Fact]
     public void Only_the_model_window_is_accepted()
     {
         var error = Assert.Throws<InvalidRequestException>(() => OutpaintPlan.Create(512, 512, 64, 0, 0, 0, window: 512));

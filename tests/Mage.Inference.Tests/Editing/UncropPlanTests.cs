@@ -54,6 +54,14 @@ public sealed class UncropPlanTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_smallest_scale_is_MageDefaults_and_named_in_the_refusal()
+    {
+        Assert.Equal(MageTokens.GridSize, UncropPlan.Create(MageDefaults.MinUncropScale).Size);
+        var error = Assert.Throws<InvalidRequestException>(() => UncropPlan.Create(MageDefaults.MinUncropScale * 0.99));
+        Assert.EndsWith("it must be at least 0.0625 and below 1.", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(129, 0)]
     [InlineData(0, -1)]

@@ -1,3 +1,4 @@
+using Mage.Inference.Decoding;
 using Mage.Inference.Editing;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
@@ -52,7 +53,7 @@ public abstract class EngineTests : IClassFixture<TinyModelFixture>, IAsyncLifet
         return image;
     }
 
-    private static byte[] Png(Image<Rgb24> image) => PixelTensor.EncodePng(image);
+    private static byte[] Png(Image<Rgb24> image) => PngEncoding.Encode(image);
 
     [Fact]
     public async Task Embedding_equals_the_model_run_directly()

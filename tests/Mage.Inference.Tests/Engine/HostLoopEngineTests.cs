@@ -1,4 +1,4 @@
-using Mage.Inference.Engine;
+using Mage.Inference.Decoding;
 using Mage.Inference.Tests.Runtime;
 
 namespace Mage.Inference.Tests.Engine;

@@ -3,6 +3,7 @@ using Mage.Inference.Numpy;
 using Mage.Inference.Packages;
 using Mage.Inference.Runtime;
 using Mage.Inference.Tests.Numpy;
+using Xunit.Abstractions;
 
 namespace Mage.Inference.Tests.Packages;
 
@@ -12,7 +13,7 @@ namespace Mage.Inference.Tests.Packages;
 /// export the tiny architecture afresh and read ONNX Runtime's own profile of the CPU provider:
 /// which kernels actually ran, not which nodes the file holds.
 /// </summary>
-public sealed class FusedAttentionTests
+public sealed class FusedAttentionTests(ITestOutputHelper output)
 {
     // The tiny architecture (tools/export/mage_export/archs.py): 2 encoder and 2 decoder blocks.
     private const int EncoderBlocks = 2;
@@ -61,6 +62,7 @@ public sealed class FusedAttentionTests
         using var model = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = "cpu" });
         Assert.Equal(ModelPackage.Float16, model.Package.Manifest.Precision);
         var checks = GoldenCheck.Run(model, NpzFile.Read(model.Package.GoldenPath!));
+        GoldenCheckLog.Write(output, checks);
 
         Assert.All(checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Measured} (bound {c.Tolerance})"));
         Assert.Contains(FormattableString.Invariant($"{GoldenCheck.HalfRelativeL2Tolerance:G3}"), checks.Single(c => c.Name == "logits").Tolerance, StringComparison.Ordinal);

@@ -3,6 +3,7 @@ using Mage.Inference.Numpy;
 using Mage.Inference.Packages;
 using Mage.Inference.Runtime;
 using Mage.Inference.Tests.Numpy;
+using Xunit.Abstractions;
 
 namespace Mage.Inference.Tests.Packages;
 
@@ -10,7 +11,7 @@ namespace Mage.Inference.Tests.Packages;
 /// Int8 packages (export.py --precision int8) on ONNX Runtime's CPU provider, against the PyTorch
 /// float32 outputs the exporter stores in golden.npz.
 /// </summary>
-public sealed class Int8PackageTests
+public sealed class Int8PackageTests(ITestOutputHelper output)
 {
     [PythonFact]
     public void An_int8_export_holds_the_int8_bounds_against_the_float32_PyTorch_model()
@@ -21,6 +22,9 @@ public sealed class Int8PackageTests
         using var model = MageModel.Load(new MageModelOptions { PackagePath = folder, Device = "cpu" });
         Assert.Equal(ModelPackage.Int8, model.Package.Manifest.Precision);
         var checks = GoldenCheck.Run(model, NpzFile.Read(model.Package.GoldenPath!));
+
+        // The int8 bounds are set at about twice the error measured here and on vit-base.
+        GoldenCheckLog.Write(output, checks);
 
         Assert.All(checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Measured} (bound {c.Tolerance})"));
         // The int8 bounds are the ones applied: features by cosine, looser logits and schedules.

@@ -1,6 +1,7 @@
 using Mage.Inference.Numpy;
 using Mage.Inference.Packages;
 using Mage.Inference.Runtime;
+using Xunit.Abstractions;
 
 namespace Mage.Inference.Tests.Packages;
 
@@ -8,7 +9,7 @@ namespace Mage.Inference.Tests.Packages;
 /// The golden-check bounds of each precision mode: chosen from the package precision and the mode
 /// together, and applied by <see cref="GoldenCheck.Run"/> to a model loaded in that mode.
 /// </summary>
-public sealed class PrecisionModeBoundsTests
+public sealed class PrecisionModeBoundsTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(ModelPackage.Float32, PrecisionMode.Exact, GoldenCheck.RelativeL2Tolerance, GoldenCheck.PixelTolerance)]
@@ -46,6 +47,7 @@ public sealed class PrecisionModeBoundsTests
         using var model = MageModel.Load(new MageModelOptions { PackagePath = Fixtures.TinyPackage, Device = "cpu", Precision = mode });
 
         var checks = GoldenCheck.Run(model, NpzFile.Read(model.Package.GoldenPath!));
+        GoldenCheckLog.Write(output, checks);
 
         Assert.Equal(logitsTolerance, checks.Single(c => c.Name == "logits").Tolerance);
         Assert.All(checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Measured} (bound {c.Tolerance})"));

@@ -1,4 +1,4 @@
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Packages;
 using Mage.Inference.Runtime;
 
@@ -89,8 +89,8 @@ public sealed class BatchConsistencyTests(TinyModelFixture fixture) : IClassFixt
             .Append(new DecodeRow(Enumerable.Repeat(MageTokens.MaskId, 256).ToArray(), Seed: 21, ImageIndex: 9))
             .ToArray();
         var options = new DecodeOptions(6, 4.5, Deterministic: false);
-        var reference = await IterativeDecoder.DecodeAsync(rows, options, natural.LogitsAsync);
+        var reference = await HostDecodeLoop.DecodeAsync(rows, options, natural.LogitsAsync);
         Assert.Equal(reference, fixedModel.Decode(rows, options));
-        Assert.Equal(reference, await IterativeDecoder.DecodeAsync(rows, options, fixedModel.LogitsAsync));
+        Assert.Equal(reference, await HostDecodeLoop.DecodeAsync(rows, options, fixedModel.LogitsAsync));
     }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Packages;
 using Mage.Inference.Runtime;
 
@@ -104,7 +104,7 @@ public sealed class BucketTests
             .Select(i => new DecodeRow(ids.AsSpan((i * MageTokens.SequenceLength) + 1, MageTokens.Count).ToArray(), Seed: 5, ImageIndex: i))
             .ToArray();
         var options = new DecodeOptions(5, 4.5, Deterministic: false);
-        var reference = await IterativeDecoder.DecodeAsync(rows, options, natural.LogitsAsync);
+        var reference = await HostDecodeLoop.DecodeAsync(rows, options, natural.LogitsAsync);
         Assert.Equal(reference, bucketed.Decode(rows, options));
     }
 

@@ -1,4 +1,4 @@
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Imaging;
 using Mage.Inference.Numpy;
 using Mage.Inference.Packages;
@@ -109,7 +109,7 @@ public sealed class GoldenTests : IClassFixture<TinyModelFixture>
         var options = new DecodeOptions(steps, 0, Deterministic: true);
         var result = samplerGraph
             ? Model.Decode(rows, options)
-            : await IterativeDecoder.DecodeAsync(rows, options, Model.LogitsAsync);
+            : await HostDecodeLoop.DecodeAsync(rows, options, Model.LogitsAsync);
         var expected = Golden[key].AsInt64();
         var same = 0;
         for (var i = 0; i < 256; i++)

@@ -23,6 +23,7 @@ public sealed class SettingsValidationTests
     [InlineData(nameof(LimitSettings.MaxBlobNameLength), 1025)]
     [InlineData(nameof(LimitSettings.ShardConcurrency), 0)]
     [InlineData(nameof(LimitSettings.ListPageSize), 5001)]
+    [InlineData(nameof(LimitSettings.MaxOutpaintMargin), 4097)]
     public void Limit_out_of_range_is_refused_naming_it(string property, int value)
     {
         var limits = new LimitSettings();

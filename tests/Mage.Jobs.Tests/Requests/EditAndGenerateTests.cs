@@ -63,6 +63,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
     [InlineData("""{ "requestId": "g-steps", "count": 1, "steps": 0 }""", "generate", "steps 0")]
     [InlineData("""{ "requestId": "g-temp", "count": 1, "temperature": -1 }""", "generate", "temperature -1")]
     [InlineData("""{ "requestId": "e-scale", "kind": "uncrop", "source": { "container": "uploads", "name": "a.png" }, "scale": 5 }""", "edit", "scale 5")]
+    [InlineData("""{ "requestId": "e-tiny", "kind": "uncrop", "source": { "container": "uploads", "name": "a.png" }, "scale": 0.01 }""", "edit", "scale 0.01 must be at least 0.0625")]
     [InlineData("""{ "requestId": "e-kind", "kind": "paint", "source": { "container": "uploads", "name": "a.png" } }""", "edit", "kind 'paint'")]
     [InlineData("""{ "requestId": "e-trav", "kind": "inpaint", "source": { "container": "uploads", "name": "../x.png" }, "boxes": [[0,0,8,8]] }""", "edit", "'..'")]
     [InlineData("""{ "requestId": "e-both", "kind": "inpaint", "source": { "container": "uploads", "name": "a.png" } }""", "edit", "exactly one of mask")]

@@ -61,7 +61,7 @@ def export_graphs(model: MageModel, folder: Path, opset: int) -> None:
          ["tokens"], ["pixels"]),
     ]
     for name, module, args, inputs, outputs in specs:
-        # torch.onnx.export restores the training flag it found, recursively (MODEL.md section 6):
+        # torch.onnx.export restores the training flag it found, recursively (docs/model.md#export-notes):
         # the wrapper must be in eval mode too, or the model comes back in training mode.
         module.eval()
         path = folder / GRAPH_FILES[name]

@@ -2,8 +2,8 @@
 
 The graph is the same for every model package (it only knows 256 positions and 1024 codebook ids),
 so it ships inside Mage.Inference (src/Mage.Inference/Runtime/sampler.onnx) rather than in
-packages. It follows MODEL.md section 4 and Mage.Inference's host implementation
-(IterativeDecoder) operation by operation, so on the CPU provider both give the same ids:
+packages. It follows docs/model.md#decode-schedule and Mage.Inference's host implementation
+(HostDecodeLoop) operation by operation, so on the CPU provider both give the same ids:
 
 - weights w = exp(double(logits) - double(max)), their running sum in index order, total = the
   last running sum;

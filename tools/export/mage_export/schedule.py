@@ -1,4 +1,4 @@
-"""A plain reference of the deterministic MaskGIT schedule (MODEL.md section 4 with argmax and no
+"""A plain reference of the deterministic MaskGIT schedule (docs/model.md#decode-schedule with argmax and no
 Gumbel noise), used only to compute golden outputs."""
 import math
 

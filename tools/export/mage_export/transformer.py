@@ -1,4 +1,4 @@
-"""The MAGE token transformer at inference (MODEL.md section 2).
+"""The MAGE token transformer at inference (docs/model.md#transformer).
 
 Parameter names follow the official checkpoint so that its state dict loads as is. Dropout and
 token dropping exist only in training and are absent here.
@@ -157,7 +157,7 @@ class MageTransformer(nn.Module):
         return x, self.norm(x)
 
     def features(self, hidden: torch.Tensor, encoded: torch.Tensor):
-        """The three pooled features of MODEL.md section 3: (linprobe, cls, mean), each [N,D]."""
+        """The three pooled features of docs/model.md#pooling-modes: (linprobe, cls, mean), each [N,D]."""
         pooled = hidden[:, 1:].mean(dim=1)
         # No affine parameters; explicit ones/zeros because opset 17's LayerNormalization needs a scale.
         linprobe = F.layer_norm(pooled, (self.dim,), self._unit_scale, self._zero_shift, eps=1e-6)

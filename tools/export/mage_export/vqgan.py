@@ -1,4 +1,4 @@
-"""The MaskGIT VQGAN tokenizer as MAGE uses it (MODEL.md section 1).
+"""The MaskGIT VQGAN tokenizer as MAGE uses it (docs/model.md#tokenizer-vqgan).
 
 Parameter names follow the official checkpoint's `vqgan.*` keys so that a state dict loads as is.
 """

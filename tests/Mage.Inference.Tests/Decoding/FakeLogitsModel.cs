@@ -1,6 +1,6 @@
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 
-namespace Mage.Inference.Tests.Generation;
+namespace Mage.Inference.Tests.Decoding;
 
 /// <summary>
 /// A stand-in for the transformer whose logits for a row depend only on that row's 257 ids:

@@ -1,22 +1,22 @@
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 using Mage.Inference.Runtime;
-using Mage.Inference.Tests.Generation;
+using Mage.Inference.Tests.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
 
-namespace Mage.Inference.Tests.Runtime;
+namespace Mage.Inference.Tests.Decoding;
 
 /// <summary>
 /// The schedule with its state on the model's device (<see cref="MageModel.Decode(IReadOnlyList{DecodeRow}, DecodeOptions, IProgress{int}?, CancellationToken)"/>,
 /// the sampler graph), run here on the CPU provider, against the plain reference decoder and the
 /// host decoder: the same ids, case for case.
 /// </summary>
-public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
+public sealed class DeviceDecodeLoopTests : IClassFixture<TinyModelFixture>
 {
     private readonly TinyModelFixture fixture;
     private readonly ITestOutputHelper output;
 
-    public DeviceDecodeTests(TinyModelFixture fixture, ITestOutputHelper output)
+    public DeviceDecodeLoopTests(TinyModelFixture fixture, ITestOutputHelper output)
     {
         this.fixture = fixture;
         this.output = output;
@@ -24,7 +24,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
 
     private MageModel Model => fixture.Model;
 
-    public static TheoryData<int, int, bool> ReferenceCases() => IterativeDecoderTests.ReferenceCases();
+    public static TheoryData<int, int, bool> ReferenceCases() => HostDecodeLoopTests.ReferenceCases();
 
     [Theory]
     [MemberData(nameof(ReferenceCases))]
@@ -35,8 +35,8 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
         var options = new DecodeOptions(steps, Temperature: 4.5, deterministic);
         var rows = new[]
         {
-            IterativeDecoderTests.MakeRow(unknown, seed: 11, imageIndex: 0, layoutSeed: steps),
-            IterativeDecoderTests.MakeRow(unknown, seed: 12, imageIndex: 5, layoutSeed: steps + 100),
+            HostDecodeLoopTests.MakeRow(unknown, seed: 11, imageIndex: 0, layoutSeed: steps),
+            HostDecodeLoopTests.MakeRow(unknown, seed: 12, imageIndex: 5, layoutSeed: steps + 100),
         };
 
         var actual = Model.Decode(rows, options, FakeOnDevice(fake), progress: null, CancellationToken.None);
@@ -54,10 +54,10 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
         var fake = new FakeLogitsModel(seed: 4, coarse: false);
         var options = new DecodeOptions(3, Temperature: 4.5, Deterministic: false);
         var rows = Enumerable.Range(0, 90)
-            .Select(i => IterativeDecoderTests.MakeRow(i % 5 == 0 ? 0 : 30 + i, seed: 8, imageIndex: i, layoutSeed: i))
+            .Select(i => HostDecodeLoopTests.MakeRow(i % 5 == 0 ? 0 : 30 + i, seed: 8, imageIndex: i, layoutSeed: i))
             .ToArray();
 
-        var expected = await IterativeDecoder.DecodeAsync(rows, options, fake.Function);
+        var expected = await HostDecodeLoop.DecodeAsync(rows, options, fake.Function);
         var calls = 0;
         var actual = Model.Decode(rows, options, (ids, device, run) => { calls++; return FakeOnDevice(fake)(ids, device, run); }, null, CancellationToken.None);
 
@@ -105,7 +105,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
         }
 
         var options = new DecodeOptions(12, 4.5, Deterministic: false);
-        var host = await IterativeDecoder.DecodeAsync(rows, options, Model.LogitsAsync);
+        var host = await HostDecodeLoop.DecodeAsync(rows, options, Model.LogitsAsync);
         var device = Model.Decode(rows, options);
 
         for (var r = 0; r < rows.Count; r++)
@@ -127,8 +127,8 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
         var fake = new FakeLogitsModel(seed: 1, coarse: false);
         var rows = new[]
         {
-            IterativeDecoderTests.MakeRow(10, seed: 1, imageIndex: 0, layoutSeed: 1),
-            IterativeDecoderTests.MakeRow(10, seed: 1, imageIndex: 1, layoutSeed: 2),
+            HostDecodeLoopTests.MakeRow(10, seed: 1, imageIndex: 0, layoutSeed: 1),
+            HostDecodeLoopTests.MakeRow(10, seed: 1, imageIndex: 1, layoutSeed: 2),
         };
         var unknownOfRowOne = Array.IndexOf(rows[1].InitialTokens, MageTokens.MaskId);
 
@@ -142,7 +142,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
     public void A_non_finite_logit_at_a_known_position_is_ignored_like_the_host_does()
     {
         var fake = new FakeLogitsModel(seed: 1, coarse: false);
-        var row = IterativeDecoderTests.MakeRow(10, seed: 1, imageIndex: 0, layoutSeed: 1);
+        var row = HostDecodeLoopTests.MakeRow(10, seed: 1, imageIndex: 0, layoutSeed: 1);
         var known = Array.FindIndex(row.InitialTokens, id => id != MageTokens.MaskId);
         var options = new DecodeOptions(4, 4.5, false);
 
@@ -154,7 +154,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
     [Fact]
     public void Rows_without_unknown_positions_never_reach_the_model()
     {
-        var row = IterativeDecoderTests.MakeRow(0, seed: 1, imageIndex: 0, layoutSeed: 1);
+        var row = HostDecodeLoopTests.MakeRow(0, seed: 1, imageIndex: 0, layoutSeed: 1);
         var calls = 0;
         var result = Model.Decode([row], new DecodeOptions(4, 4.5, false), (_, _, _) => throw new InvalidOperationException($"called {++calls}"), null, CancellationToken.None);
         Assert.Equal(row.InitialTokens, result[0]);
@@ -187,7 +187,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
         var fake = new FakeLogitsModel(seed: 2, coarse: false);
         var logits = FakeOnDevice(fake);
         var calls = 0;
-        MageModel.DeviceLogitsFunction cancelling = (ids, device, runOptions) =>
+        DeviceLogitsFunction cancelling = (ids, device, runOptions) =>
         {
             if (++calls == 2)
             {
@@ -198,7 +198,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
 
             return logits(ids, device, runOptions);
         };
-        var rows = new[] { IterativeDecoderTests.MakeRow(40, seed: 1, imageIndex: 0, layoutSeed: 1) };
+        var rows = new[] { HostDecodeLoopTests.MakeRow(40, seed: 1, imageIndex: 0, layoutSeed: 1) };
 
         var error = Assert.ThrowsAny<OperationCanceledException>(() => Model.Decode(rows, new DecodeOptions(6, 4.5, false), cancelling, null, cancellation.Token));
         Assert.Equal(cancellation.Token, error.CancellationToken);
@@ -214,7 +214,7 @@ public sealed class DeviceDecodeTests : IClassFixture<TinyModelFixture>
     }
 
     /// <summary>Stand-in logits in host memory (the CPU provider's device), computed from the ids the sampler left there.</summary>
-    private static MageModel.DeviceLogitsFunction FakeOnDevice(FakeLogitsModel fake, (int Row, int Position)? poison = null) =>
+    private static DeviceLogitsFunction FakeOnDevice(FakeLogitsModel fake, (int Row, int Position)? poison = null) =>
         (ids, _, _) =>
         {
             var values = ids.GetTensorDataAsSpan<long>().ToArray();

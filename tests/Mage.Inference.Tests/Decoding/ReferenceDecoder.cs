@@ -1,9 +1,9 @@
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 
-namespace Mage.Inference.Tests.Generation;
+namespace Mage.Inference.Tests.Decoding;
 
 /// <summary>
-/// A deliberately plain transcription of the schedule (MODEL.md section 4, tools/export/README.md):
+/// A deliberately plain transcription of the schedule (docs/model.md#decode-schedule, tools/export/README.md):
 /// one row, fresh arrays every step, the confidences of all 256 positions sorted with Array.Sort.
 /// The optimised decoder must agree with it exactly.
 /// </summary>

@@ -1,6 +1,6 @@
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 
-namespace Mage.Inference.Tests.Generation;
+namespace Mage.Inference.Tests.Decoding;
 
 public sealed class CounterRandomTests
 {
@@ -15,25 +15,26 @@ public sealed class CounterRandomTests
         Assert.Equal((x0, x1, x2, x3), CounterRandom.Philox4x32x10(c0, c1, c2, c3, k0, k1));
     }
 
-    [Fact]
-    public void Same_key_gives_the_same_value()
+    // Uniform's key layout and unit mapping, computed by an independent Python implementation of
+    // Philox4x32-10 (written from the paper's round function and checked against the three
+    // known answers above) with exact fractions: u = (2 * (bits >> 12) + 1) / 2^53. The rows after
+    // the first change one key component each: the seed's high word, the image index's high word,
+    // the step, the position and the stream.
+    [Theory]
+    [InlineData(42ul, 7L, 3, 100, 1, 0.21573289744497604)]
+    [InlineData(43ul, 7L, 3, 100, 1, 0.7775325177663793)]
+    [InlineData(42ul | (1ul << 40), 7L, 3, 100, 1, 0.606184775602801)]
+    [InlineData(42ul, 8L, 3, 100, 1, 0.7653988233787575)]
+    [InlineData(42ul, 7L | (1L << 40), 3, 100, 1, 0.3923986642413947)]
+    [InlineData(42ul, 7L, 4, 100, 1, 0.34806258615545393)]
+    [InlineData(42ul, 7L, 3, 101, 1, 0.19806783489547974)]
+    [InlineData(42ul, 7L, 3, 100, 0, 0.19173621670664087)]
+    [InlineData(0ul, 0L, 0, 0, 0, 0.8805201978886142)]
+    [InlineData(12345ul, -1L, 19, 255, 1, 0.7611855322855589)]
+    [InlineData(ulong.MaxValue, long.MinValue, int.MaxValue, CounterRandom.MaxPosition, CounterRandom.MaxStream, 0.20526136535167738)]
+    public void Uniform_matches_an_independent_reference(ulong seed, long imageIndex, int step, int position, int stream, double expected)
     {
-        Assert.Equal(
-            CounterRandom.Uniform(42, 7, 3, 100, 1),
-            CounterRandom.Uniform(42, 7, 3, 100, 1));
-    }
-
-    [Fact]
-    public void Changing_any_key_component_changes_the_value()
-    {
-        double baseline = CounterRandom.Uniform(42, 7, 3, 100, 1);
-        Assert.NotEqual(baseline, CounterRandom.Uniform(43, 7, 3, 100, 1));
-        Assert.NotEqual(baseline, CounterRandom.Uniform(42 | (1UL << 40), 7, 3, 100, 1));
-        Assert.NotEqual(baseline, CounterRandom.Uniform(42, 8, 3, 100, 1));
-        Assert.NotEqual(baseline, CounterRandom.Uniform(42, 7 | (1L << 40), 3, 100, 1));
-        Assert.NotEqual(baseline, CounterRandom.Uniform(42, 7, 4, 100, 1));
-        Assert.NotEqual(baseline, CounterRandom.Uniform(42, 7, 3, 101, 1));
-        Assert.NotEqual(baseline, CounterRandom.Uniform(42, 7, 3, 100, 0));
+        Assert.Equal(expected, CounterRandom.Uniform(seed, imageIndex, step, position, stream));
     }
 
     [Fact]
@@ -85,10 +86,11 @@ public sealed class CounterRandomTests
     [Fact]
     public void Extreme_generator_outputs_stay_strictly_inside_the_unit_interval()
     {
-        // The mapping (2k + 1) / 2^53 of the smallest and largest 52-bit k.
-        Assert.True(((0UL * 2) + 1) * (1.0 / (1UL << 53)) > 0);
-        Assert.True(((((1UL << 52) - 1) * 2) + 1) * (1.0 / (1UL << 53)) < 1);
-        Assert.True(CounterRandom.Uniform(ulong.MaxValue, long.MinValue, int.MaxValue, CounterRandom.MaxPosition, CounterRandom.MaxStream) is > 0 and < 1);
+        // The smallest and largest generator outputs land half a grid step inside the interval,
+        // exactly (a mapping like (k + 0.5) / 2^53 would round the largest up to 1).
+        Assert.Equal(Math.ScaleB(1, -53), CounterRandom.ToUnitInterval(0));
+        Assert.Equal(1 - Math.ScaleB(1, -53), CounterRandom.ToUnitInterval(ulong.MaxValue));
+        Assert.Equal(0.5 + Math.ScaleB(1, -53), CounterRandom.ToUnitInterval(1UL << 63));
     }
 
     [Fact]

@@ -1,7 +1,7 @@
-namespace Mage.Inference.Generation;
+namespace Mage.Inference.Decoding;
 
 /// <summary>
-/// Settings shared by every row of one <see cref="IterativeDecoder.DecodeAsync"/> call.
+/// Settings shared by every row of one decode call, on either loop (<see cref="DecodeLoop"/>).
 /// Immutable; validated when the decode starts.
 /// </summary>
 /// <param name="Steps">Number of decoding iterations T, 1 .. <see cref="MageDefaults.MaxSteps"/>.</param>

@@ -1,8 +1,10 @@
+using Mage.Inference.Decoding;
 using Mage.Inference.Editing;
 using Mage.Inference.Engine;
+using Mage.Inference.Tests.Engine;
 using Mage.Inference.Tests.Runtime;
 
-namespace Mage.Inference.Tests.Engine;
+namespace Mage.Inference.Tests.Decoding;
 
 /// <summary>The two places the schedule can run give the same images; the device loop merges concurrent requests.</summary>
 public sealed class DecodeLoopTests(TinyModelFixture fixture) : IClassFixture<TinyModelFixture>

@@ -1,4 +1,4 @@
-namespace Mage.Inference.Generation;
+namespace Mage.Inference.Decoding;
 
 /// <summary>
 /// Computes codebook logits for a batch of transformer rows; the decoder's only link to a model.

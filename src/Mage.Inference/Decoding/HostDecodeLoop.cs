@@ -1,9 +1,9 @@
 using System.Runtime.ExceptionServices;
 
-namespace Mage.Inference.Generation;
+namespace Mage.Inference.Decoding;
 
 /// <summary>
-/// MAGE's iterative parallel decoding (the MaskGIT schedule, shared/mage/MODEL.md section 4) over
+/// MAGE's iterative parallel decoding (the MaskGIT schedule, docs/model.md#decode-schedule) over
 /// a batch of rows, driven by a <see cref="LogitsFunction"/>.
 /// </summary>
 /// <remarks>
@@ -23,11 +23,8 @@ namespace Mage.Inference.Generation;
 /// </para>
 /// <para>Thread safety: stateless; concurrent calls are independent.</para>
 /// </remarks>
-internal static class IterativeDecoder
+internal static class HostDecodeLoop
 {
-    /// <summary>Most rows one call accepts; larger requests are split by the caller.</summary>
-    public const int MaxRows = DecodeSchedule.MaxRows;
-
     private const int LogitsPerRow = MageTokens.Count * MageTokens.CodebookSize;
 
     /// <summary>
@@ -35,7 +32,7 @@ internal static class IterativeDecoder
     /// that have unknown positions. Rows without unknown positions are returned unchanged and never
     /// reach the model.
     /// </summary>
-    /// <param name="rows">The images to decode; at most <see cref="MaxRows"/>.</param>
+    /// <param name="rows">The images to decode; at most <see cref="DecodeSchedule.MaxRows"/>.</param>
     /// <param name="options">Steps, temperature and mode, shared by all rows.</param>
     /// <param name="logits">The model; called once per step with the active rows only.</param>
     /// <returns>For each input row, in order, a new array of 256 codebook ids (0..1023).</returns>
@@ -64,9 +61,7 @@ internal static class IterativeDecoder
         var logitBuffer = new float[n * LogitsPerRow];
         for (int i = 0; i < n; i++)
         {
-            int offset = i * MageTokens.SequenceLength;
-            ids[offset] = MageTokens.FakeClassId;
-            active[i].Result.CopyTo(ids.AsSpan(offset + 1, MageTokens.Count));
+            SequenceRow.Write(active[i].Result, SequenceRow.Of(ids, i));
         }
 
         for (int step = 0; step < options.Steps; step++)
@@ -113,7 +108,7 @@ internal static class IterativeDecoder
     private static void StepRow(DecodeSchedule schedule, RowState row, long[] ids, float[] logits, int index, int step)
     {
         var options = schedule.Options;
-        Span<long> current = ids.AsSpan(index * MageTokens.SequenceLength + 1, MageTokens.Count);
+        Span<long> current = SequenceRow.Tokens(ids, index);
         ReadOnlySpan<float> rowLogits = logits.AsSpan(index * LogitsPerRow, LogitsPerRow);
         long[] sampled = row.Result;
         float[] confidence = row.Confidence;

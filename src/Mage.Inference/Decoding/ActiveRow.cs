@@ -1,4 +1,4 @@
-namespace Mage.Inference.Generation;
+namespace Mage.Inference.Decoding;
 
 /// <summary>A row of a decode call that has unknown positions (the only rows that reach the model).</summary>
 /// <param name="Index">Its index in the call, or -1 for a row that only pads a fixed-size batch.</param>

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
-using Mage.Inference.Generation;
+using Mage.Inference.Decoding;
 
-namespace Mage.Inference.Tests.Generation;
+namespace Mage.Inference.Tests.Decoding;
 
-public sealed class IterativeDecoderTests
+public sealed class HostDecodeLoopTests
 {
     private const long Mask = MageTokens.MaskId;
 
@@ -35,7 +35,7 @@ public sealed class IterativeDecoderTests
             MakeRow(unknown, seed: 12, imageIndex: 5, layoutSeed: steps + 100),
         };
 
-        long[][] actual = await IterativeDecoder.DecodeAsync(rows, options, model.Function);
+        long[][] actual = await HostDecodeLoop.DecodeAsync(rows, options, model.Function);
 
         for (int r = 0; r < rows.Length; r++)
         {
@@ -65,7 +65,7 @@ public sealed class IterativeDecoderTests
             batch[probes[k]] = MakeRow(unknownCounts[k % unknownCounts.Length], seed: 500 + (ulong)k, imageIndex: k, layoutSeed: k);
         }
 
-        long[][] batched = await IterativeDecoder.DecodeAsync(batch, options, model.Function);
+        long[][] batched = await HostDecodeLoop.DecodeAsync(batch, options, model.Function);
 
         for (int i = 0; i < batch.Length; i++)
         {
@@ -74,7 +74,7 @@ public sealed class IterativeDecoderTests
 
         foreach (int probe in probes)
         {
-            long[][] alone = await IterativeDecoder.DecodeAsync([batch[probe]], options, model.Function);
+            long[][] alone = await HostDecodeLoop.DecodeAsync([batch[probe]], options, model.Function);
             Assert.Equal(alone[0], batched[probe]);
         }
     }
@@ -88,8 +88,8 @@ public sealed class IterativeDecoderTests
         var options = new DecodeOptions(Steps: 8, Temperature: 4.5, deterministic);
         DecodeRow[] rows = [MakeRow(256, 1, 0, 1), MakeRow(40, 2, 1, 2)];
 
-        long[][] first = await IterativeDecoder.DecodeAsync(rows, options, model.Function);
-        long[][] second = await IterativeDecoder.DecodeAsync(rows, options, model.Function);
+        long[][] first = await HostDecodeLoop.DecodeAsync(rows, options, model.Function);
+        long[][] second = await HostDecodeLoop.DecodeAsync(rows, options, model.Function);
 
         Assert.Equal(first, second);
     }
@@ -101,7 +101,7 @@ public sealed class IterativeDecoderTests
         var options = new DecodeOptions(Steps: 4, Temperature: 4.5, Deterministic: false);
         long[] allUnknown = Enumerable.Repeat(Mask, 256).ToArray();
 
-        long[][] results = await IterativeDecoder.DecodeAsync(
+        long[][] results = await HostDecodeLoop.DecodeAsync(
             [new DecodeRow(allUnknown, 1, 0), new DecodeRow(allUnknown, 2, 0), new DecodeRow(allUnknown, 1, 1)],
             options,
             model.Function);
@@ -123,7 +123,7 @@ public sealed class IterativeDecoderTests
         var model = new FakeLogitsModel(seed: 6, coarse: false);
         var options = new DecodeOptions(steps, Temperature: 4.5, deterministic);
 
-        await IterativeDecoder.DecodeAsync([MakeRow(unknown, 9, 0, 9)], options, model.Function);
+        await HostDecodeLoop.DecodeAsync([MakeRow(unknown, 9, 0, 9)], options, model.Function);
 
         Assert.Equal(steps, model.Calls);
         int expected = unknown;
@@ -141,12 +141,12 @@ public sealed class IterativeDecoderTests
         var model = new FakeLogitsModel(seed: 7, coarse: false);
         DecodeRow known = MakeRow(0, 1, 0, 1);
 
-        long[][] alone = await IterativeDecoder.DecodeAsync([known], new DecodeOptions(5, 1, false), model.Function);
+        long[][] alone = await HostDecodeLoop.DecodeAsync([known], new DecodeOptions(5, 1, false), model.Function);
         Assert.Equal(0, model.Calls);
         Assert.Equal(known.InitialTokens, alone[0]);
         Assert.NotSame(known.InitialTokens, alone[0]);
 
-        long[][] mixed = await IterativeDecoder.DecodeAsync([known, MakeRow(10, 2, 1, 2), known], new DecodeOptions(5, 1, false), model.Function);
+        long[][] mixed = await HostDecodeLoop.DecodeAsync([known, MakeRow(10, 2, 1, 2), known], new DecodeOptions(5, 1, false), model.Function);
         Assert.Equal(5, model.Calls);
         Assert.All(model.UnknownCounts, counts => Assert.Single(counts));
         Assert.Equal(known.InitialTokens, mixed[0]);
@@ -169,7 +169,7 @@ public sealed class IterativeDecoderTests
             return model.Function(ids, rows, logits, ct);
         };
 
-        await IterativeDecoder.DecodeAsync([MakeRow(256, 1, 0, 1), MakeRow(30, 1, 1, 2)], new DecodeOptions(10, 2, false), recording);
+        await HostDecodeLoop.DecodeAsync([MakeRow(256, 1, 0, 1), MakeRow(30, 1, 1, 2)], new DecodeOptions(10, 2, false), recording);
 
         Assert.Equal(2, arrays.Count);
     }
@@ -180,7 +180,7 @@ public sealed class IterativeDecoderTests
         var model = new FakeLogitsModel(seed: 9, coarse: false);
         var reported = new List<int>();
 
-        await IterativeDecoder.DecodeAsync([MakeRow(50, 1, 0, 1)], new DecodeOptions(6, 1, true), model.Function, new SynchronousProgress<int>(reported.Add));
+        await HostDecodeLoop.DecodeAsync([MakeRow(50, 1, 0, 1)], new DecodeOptions(6, 1, true), model.Function, new SynchronousProgress<int>(reported.Add));
 
         Assert.Equal([1, 2, 3, 4, 5, 6], reported);
     }
@@ -201,7 +201,7 @@ public sealed class IterativeDecoderTests
         };
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
-            await IterativeDecoder.DecodeAsync([MakeRow(256, 1, 0, 1)], new DecodeOptions(12, 1, false), cancelling, cancellationToken: cancellation.Token));
+            await HostDecodeLoop.DecodeAsync([MakeRow(256, 1, 0, 1)], new DecodeOptions(12, 1, false), cancelling, cancellationToken: cancellation.Token));
         Assert.Equal(3, calls);
     }
 
@@ -215,7 +215,7 @@ public sealed class IterativeDecoderTests
     {
         var model = new FakeLogitsModel(seed: 11, coarse: false);
         var error = await Assert.ThrowsAsync<InvalidRequestException>(async () =>
-            await IterativeDecoder.DecodeAsync([MakeRow(10, 1, 0, 1)], new DecodeOptions(steps, temperature, false), model.Function));
+            await HostDecodeLoop.DecodeAsync([MakeRow(10, 1, 0, 1)], new DecodeOptions(steps, temperature, false), model.Function));
         Assert.Contains(steps is < 1 or > 256 ? "Steps" : "Temperature", error.Message, StringComparison.Ordinal);
     }
 
@@ -228,15 +228,15 @@ public sealed class IterativeDecoderTests
         badId[17] = 1500;
 
         var tooShort = await Assert.ThrowsAsync<InvalidRequestException>(async () =>
-            await IterativeDecoder.DecodeAsync([new DecodeRow(new long[255], 1, 0)], options, model.Function));
+            await HostDecodeLoop.DecodeAsync([new DecodeRow(new long[255], 1, 0)], options, model.Function));
         Assert.Contains("255", tooShort.Message, StringComparison.Ordinal);
 
         var outOfRange = await Assert.ThrowsAsync<InvalidRequestException>(async () =>
-            await IterativeDecoder.DecodeAsync([MakeRow(3, 1, 0, 1), new DecodeRow(badId, 1, 0)], options, model.Function));
+            await HostDecodeLoop.DecodeAsync([MakeRow(3, 1, 0, 1), new DecodeRow(badId, 1, 0)], options, model.Function));
         Assert.Contains("Row 1 position 17 holds id 1500", outOfRange.Message, StringComparison.Ordinal);
 
         await Assert.ThrowsAsync<InvalidRequestException>(async () =>
-            await IterativeDecoder.DecodeAsync([null!], options, model.Function));
+            await HostDecodeLoop.DecodeAsync([null!], options, model.Function));
         Assert.Equal(0, model.Calls);
     }
 
@@ -251,16 +251,16 @@ public sealed class IterativeDecoderTests
         };
 
         await Assert.ThrowsAsync<InvalidOperationException>(async () =>
-            await IterativeDecoder.DecodeAsync([MakeRow(256, 1, 0, 1)], new DecodeOptions(4, 1, true), broken));
+            await HostDecodeLoop.DecodeAsync([MakeRow(256, 1, 0, 1)], new DecodeOptions(4, 1, true), broken));
         await Assert.ThrowsAsync<InvalidOperationException>(async () =>
-            await IterativeDecoder.DecodeAsync([MakeRow(256, 1, 0, 1), MakeRow(9, 1, 1, 2)], new DecodeOptions(4, 1, false), broken));
+            await HostDecodeLoop.DecodeAsync([MakeRow(256, 1, 0, 1), MakeRow(9, 1, 1, 2)], new DecodeOptions(4, 1, false), broken));
     }
 
     [Fact]
     public async Task An_empty_request_returns_no_rows()
     {
         var model = new FakeLogitsModel(seed: 13, coarse: false);
-        Assert.Empty(await IterativeDecoder.DecodeAsync([], new DecodeOptions(4, 1, true), model.Function));
+        Assert.Empty(await HostDecodeLoop.DecodeAsync([], new DecodeOptions(4, 1, true), model.Function));
     }
 
     /// <summary>

@@ -1,8 +1,8 @@
-namespace Mage.Inference.Generation;
+namespace Mage.Inference.Decoding;
 
 /// <summary>
-/// The decoding schedule of one decode call (MODEL.md section 4), the one owner shared by the host
-/// loop (<see cref="IterativeDecoder"/>) and the device loop (<c>MageModel.Decode</c>): the
+/// The decoding schedule of one decode call (docs/model.md#decode-schedule), the one owner shared by the host
+/// loop (<see cref="HostDecodeLoop"/>) and the device loop (<see cref="DeviceDecodeLoop"/>): the
 /// validated rows, the ratio (t+1)/T of step t, the mask lengths, and the counter-based random
 /// draws keyed by (seed, image index, step, position, stream).
 /// </summary>

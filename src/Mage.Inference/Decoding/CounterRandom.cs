@@ -1,4 +1,4 @@
-namespace Mage.Inference.Generation;
+namespace Mage.Inference.Decoding;
 
 /// <summary>
 /// Stateless counter-based uniform random numbers: every draw is a pure function of its key
@@ -52,9 +52,11 @@ internal static class CounterRandom
             (uint)position | ((uint)stream << 24),
             (uint)seed,
             (uint)(seed >> 32));
-        ulong bits = ((ulong)x1 << 32) | x0;
-        return ((bits >> 12) * 2 + 1) * (1.0 / (1UL << 53));
+        return ToUnitInterval(((ulong)x1 << 32) | x0);
     }
+
+    /// <summary>The top 52 bits k of a generator output as (2k + 1) / 2^53.</summary>
+    internal static double ToUnitInterval(ulong bits) => ((bits >> 12) * 2 + 1) * (1.0 / (1UL << 53));
 
     /// <summary>The raw Philox4x32-10 block function (counter c0..c3, key k0..k1).</summary>
     internal static (uint X0, uint X1, uint X2, uint X3) Philox4x32x10(
