@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Mage.Inference;
@@ -172,21 +171,17 @@ public sealed partial class ProcessShardService(
         byte[] bytes;
         try
         {
-            var response = await source.GetBlobClient(item.Name).DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            using var download = response.Value;
-            row.Etag = download.Details.ETag.ToString();
-            if (download.Details.ContentLength > limits.Value.MaxImageBytes)
-            {
-                row.Error = ErrorReasons.Format(ErrorReason.TooLarge, $"the blob has {download.Details.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.");
-                return row;
-            }
-
-            bytes = new byte[download.Details.ContentLength];
-            await download.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            (bytes, var etag) = await SourceReads.DownloadAsync(source.GetBlobClient(item.Name), "image", limits.Value.MaxImageBytes, null, cancellationToken).ConfigureAwait(false);
+            row.Etag = etag.ToString();
         }
-        catch (RequestFailedException e) when (BlobWrites.IsNotFound(e))
+        catch (ImageDecodeException e)
         {
-            row.Error = ErrorReasons.Format(ErrorReason.Missing, $"{source.Name}/{item.Name} does not exist.");
+            row.Error = ErrorReasons.Format(ErrorReasons.From(e.Reason), e.Message);
+            return row;
+        }
+        catch (MissingBlobException e)
+        {
+            row.Error = ErrorReasons.Format(ErrorReason.Missing, e.Message);
             return row;
         }
 

@@ -54,7 +54,7 @@ public sealed partial class SubmitJobService(
         {
             return await SubmitOnceAsync(message, cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException e) when (StorageErrors.IsContainerNotFound(e))
+        catch (RequestFailedException e) when (StorageFailures.IsContainerNotFound(e))
         {
             // Every record of a job lives in the jobs container: without it, retrying only ends in the poison queue.
             var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);

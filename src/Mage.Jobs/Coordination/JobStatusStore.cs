@@ -124,7 +124,7 @@ public sealed class JobStatusStore(BlobServiceClient blobs, IOptions<StorageSett
                     Metadata = after.ToMetadata(),
                 }, cancellationToken).ConfigureAwait(false);
             }
-            catch (RequestFailedException e) when (BlobWrites.IsNotFound(e))
+            catch (RequestFailedException e) when (StorageFailures.IsNotFound(e))
             {
                 return null; // deleted since it was read
             }
@@ -151,7 +151,7 @@ public sealed class JobStatusStore(BlobServiceClient blobs, IOptions<StorageSett
                 stripes.Add(JobStripe.FromMetadata(item.Metadata) ?? throw Unreadable(item.Name));
             }
         }
-        catch (RequestFailedException e) when (BlobWrites.IsNotFound(e))
+        catch (RequestFailedException e) when (StorageFailures.IsNotFound(e))
         {
             return [];
         }
@@ -193,7 +193,7 @@ public sealed class JobStatusStore(BlobServiceClient blobs, IOptions<StorageSett
             {
                 return await attempt().ConfigureAwait(false);
             }
-            catch (RequestFailedException e) when (BlobWrites.IsConditionFailed(e) && n < MaxAttempts)
+            catch (RequestFailedException e) when (StorageFailures.IsConditionFailed(e) && n < MaxAttempts)
             {
                 await Task.Delay(Random.Shared.Next(5, 20 * Math.Min(n, 10)), cancellationToken).ConfigureAwait(false);
             }

@@ -56,7 +56,7 @@ internal sealed class WorkClaim : IAsyncDisposable
                     Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
                 }, cancellationToken).ConfigureAwait(false);
             }
-            catch (RequestFailedException e) when (BlobWrites.IsConditionFailed(e))
+            catch (RequestFailedException e) when (StorageFailures.IsConditionFailed(e))
             {
                 // The marker exists: claimed now, or left by a claimer that died.
             }

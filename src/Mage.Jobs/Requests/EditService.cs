@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Azure;
 using Azure.Storage.Blobs;
 using Mage.Inference;
 using Mage.Inference.Editing;
@@ -164,22 +163,6 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
     private async Task<byte[]> DownloadAsync(BlobRef blob, string field, CancellationToken cancellationToken)
     {
         var client = blobs.GetBlobContainerClient(blob.Container).GetBlobClient(blob.Name);
-        try
-        {
-            var response = await client.DownloadStreamingAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            using var download = response.Value;
-            if (download.Details.ContentLength > limits.Value.MaxImageBytes)
-            {
-                throw new ImageDecodeException(ImageDecodeFailure.TooLarge, $"{field} {blob.Container}/{blob.Name} has {download.Details.ContentLength} bytes; at most {limits.Value.MaxImageBytes} are accepted.");
-            }
-
-            var bytes = new byte[download.Details.ContentLength];
-            await download.Content.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
-            return bytes;
-        }
-        catch (RequestFailedException e) when (BlobWrites.IsNotFound(e))
-        {
-            throw new MissingBlobException($"{field} {blob.Container}/{blob.Name} does not exist.");
-        }
+        return (await SourceReads.DownloadAsync(client, field, limits.Value.MaxImageBytes, null, cancellationToken).ConfigureAwait(false)).Bytes;
     }
 }

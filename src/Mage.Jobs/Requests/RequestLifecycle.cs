@@ -115,7 +115,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
                 ? commits.CommitRecordAsync(blob, record, announce, cancellationToken)
                 : work.FailAsync(record, announce, cancellationToken)).ConfigureAwait(false);
         }
-        catch (Azure.RequestFailedException e) when (BlobWrites.IsNotFound(e))
+        catch (Azure.RequestFailedException e) when (StorageFailures.IsNotFound(e))
         {
             // The requested output container does not exist: nowhere to put error.json; the event still tells.
             var data = new MageEventData(null, target.RequestId, Outcome.Failed, [], $"{text} (output container '{target.Container}' does not exist)");

@@ -1,4 +1,3 @@
-using System.Net;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -31,7 +30,7 @@ internal static class BlobWrites
             }, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (RequestFailedException e) when (IsAlreadyExists(e))
+        catch (RequestFailedException e) when (StorageFailures.IsAlreadyExists(e))
         {
             return false;
         }
@@ -55,7 +54,7 @@ internal static class BlobWrites
         {
             return (await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
         }
-        catch (RequestFailedException e) when (IsNotFound(e))
+        catch (RequestFailedException e) when (StorageFailures.IsNotFound(e))
         {
             return null;
         }
@@ -69,17 +68,9 @@ internal static class BlobWrites
         {
             return (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
         }
-        catch (RequestFailedException e) when (IsNotFound(e))
+        catch (RequestFailedException e) when (StorageFailures.IsNotFound(e))
         {
             return null;
         }
     }
-
-    public static bool IsNotFound(RequestFailedException e) => e.Status == (int)HttpStatusCode.NotFound;
-
-    public static bool IsAlreadyExists(RequestFailedException e) =>
-        e.Status == (int)HttpStatusCode.Conflict || e.ErrorCode == BlobErrorCode.BlobAlreadyExists;
-
-    public static bool IsConditionFailed(RequestFailedException e) =>
-        e.Status == (int)HttpStatusCode.PreconditionFailed || IsAlreadyExists(e);
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Azure;
 using Azure.Identity;
-using Azure.Storage.Blobs.Models;
 using Mage.Jobs.Options;
 
 namespace Mage.Jobs.Storage;
@@ -15,9 +14,6 @@ internal static class StorageErrors
 {
     private const string CreateMissingSetting = "Mage__Storage__CreateMissing";
     private const string Provisioned = "infra/bicep creates every container and queue";
-
-    public static bool IsContainerNotFound(RequestFailedException e) =>
-        e.Status == 404 && e.ErrorCode == BlobErrorCode.ContainerNotFound;
 
     /// <summary>With <see cref="StorageSettings.CreateMissing"/> off: the resource is not there.</summary>
     public static string Missing(StorageResource resource)
@@ -95,9 +91,7 @@ internal static class StorageErrors
 
     private static string FirstLine(string text)
     {
-        var line = text.AsSpan().Trim();
-        var end = line.IndexOfAny('\r', '\n');
-        var first = (end < 0 ? line : line[..end]).TrimEnd().ToString();
+        var first = StorageFailures.FirstLine(text);
         return first.EndsWith('.') ? first : first + ".";
     }
 }

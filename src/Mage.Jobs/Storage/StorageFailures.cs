@@ -1,6 +1,8 @@
+using System.Net;
 using System.Net.Sockets;
 using Azure;
 using Azure.Identity;
+using Azure.Storage.Blobs.Models;
 
 namespace Mage.Jobs.Storage;
 
@@ -9,8 +11,9 @@ namespace Mage.Jobs.Storage;
 /// answer (refused connection, reset, timeout) as <see cref="RequestFailedException"/> with status
 /// 0, or, once its retry policy gives up, as an <see cref="AggregateException"/> of those
 /// ("Retry failed after 6 tries"); an answer that is an error is a
-/// <see cref="RequestFailedException"/> with the HTTP status. The one owner of that sorting: the
-/// job services, the start-up check, <c>mage worker</c> and the CLI's error messages use it.
+/// <see cref="RequestFailedException"/> with the HTTP status. The one owner of that sorting (which
+/// answer means what: missing, already there, a lost condition, unavailable): the job services, the
+/// start-up check, <c>mage worker</c> and the CLI use it; <see cref="StorageErrors"/> words them.
 /// </summary>
 /// <remarks>Stateless and thread-safe.</remarks>
 public static class StorageFailures
@@ -53,5 +56,27 @@ public static class StorageFailures
         _ => FirstLine(exception.Message),
     };
 
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+    /// <summary>The first line of an exception message (the SDK appends headers and content after it), trimmed.</summary>
+    public static string FirstLine(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var line = message.AsSpan().Trim();
+        var end = line.IndexOfAny('\r', '\n');
+        return (end < 0 ? line : line[..end]).TrimEnd().ToString();
+    }
+
+    /// <summary>Storage answered 404: the blob, container or queue is not there.</summary>
+    internal static bool IsNotFound(RequestFailedException e) => e.Status == (int)HttpStatusCode.NotFound;
+
+    /// <summary>Storage answered that the container itself is not there.</summary>
+    internal static bool IsContainerNotFound(RequestFailedException e) =>
+        e.Status == (int)HttpStatusCode.NotFound && e.ErrorCode == BlobErrorCode.ContainerNotFound;
+
+    /// <summary>A create-only write found the blob there (409, or BlobAlreadyExists).</summary>
+    internal static bool IsAlreadyExists(RequestFailedException e) =>
+        e.Status == (int)HttpStatusCode.Conflict || e.ErrorCode == BlobErrorCode.BlobAlreadyExists;
+
+    /// <summary>A conditional write lost: the ETag moved (412) or the blob already exists.</summary>
+    internal static bool IsConditionFailed(RequestFailedException e) =>
+        e.Status == (int)HttpStatusCode.PreconditionFailed || IsAlreadyExists(e);
 }

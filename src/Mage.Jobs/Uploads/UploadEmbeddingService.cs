@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Azure;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Mage.Inference;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
@@ -95,14 +94,12 @@ public sealed partial class UploadEmbeddingService(
         }
 
         var downloadTimer = Stopwatch.StartNew();
-        BinaryData bytes;
+        byte[] bytes;
         try
         {
-            var download = await blob.DownloadContentAsync(
-                new BlobDownloadOptions { Conditions = new BlobRequestConditions { IfMatch = properties.ETag } }, cancellationToken).ConfigureAwait(false);
-            bytes = download.Value.Content;
+            bytes = (await SourceReads.DownloadAsync(blob, "upload", limits.Value.MaxImageBytes, properties.ETag, cancellationToken).ConfigureAwait(false)).Bytes;
         }
-        catch (RequestFailedException e) when (BlobWrites.IsNotFound(e) || e.Status == 412)
+        catch (Exception e) when (e is MissingBlobException || (e is RequestFailedException r && r.Status == 412))
         {
             // Deleted or overwritten since the properties were read: the new version has its own event.
             LogGone(logger, blob.BlobContainerName, blob.Name);
@@ -110,12 +107,12 @@ public sealed partial class UploadEmbeddingService(
         }
 
         var downloadTime = downloadTimer.Elapsed;
-        source = source with { Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes.ToMemory().Span)) };
+        source = source with { Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)) };
         var engine = await engines.GetEngineAsync(cancellationToken).ConfigureAwait(false);
         ImageEmbedding embedding;
         try
         {
-            embedding = await engine.EmbedAsync(bytes.ToMemory(), Embed, blob.Name, cancellationToken).ConfigureAwait(false);
+            embedding = await engine.EmbedAsync(bytes, Embed, blob.Name, cancellationToken).ConfigureAwait(false);
         }
         catch (ImageDecodeException e)
         {
