@@ -24,6 +24,9 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
 {
     private const int Rows = 3;
     private const int FailedRows = 1;
+
+    /// <summary>How long all deliveries of a test may take, retries included: generous (they take a few seconds), but finite.</summary>
+    private static readonly TimeSpan RetryDeadline = TimeSpan.FromMinutes(2);
     private MageTestHost host = null!;
 
     private JobStatusStore Statuses => host.Get<JobStatusStore>();
@@ -40,23 +43,38 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(6, (await Statuses.GetDocumentAsync("many"))!.Value.Status.Stripes);
         var service = host.Get<ProcessShardService>();
         var outcomes = new ConcurrentBag<Outcome>();
+        var waiting = new ConcurrentDictionary<int, int>(); // shard -> copies now waiting for its claim
 
         // Every message twice, 32 deliveries at a time; a copy that finds its shard claimed comes back later, as the host retries it.
-        await Parallel.ForEachAsync(messages.Concat(messages), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (message, ct) =>
+        // A claim that is never released (a leak) would keep a copy retrying forever: the deadline turns that hang into a failure.
+        using var deadline = new CancellationTokenSource(RetryDeadline);
+        try
         {
-            while (true)
+            await Parallel.ForEachAsync(Enumerable.Range(0, 2 * shards), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = deadline.Token }, async (delivery, ct) =>
             {
-                try
+                var shard = delivery % shards;
+                while (true)
                 {
-                    outcomes.Add((await service.ProcessAsync(message, null, ct)).Status);
-                    return;
+                    try
+                    {
+                        outcomes.Add((await service.ProcessAsync(messages[shard], null, ct)).Status);
+                        return;
+                    }
+                    catch (WorkClaimedException)
+                    {
+                        waiting.AddOrUpdate(shard, 1, (_, n) => n + 1);
+                        await Task.Delay(20, ct);
+                        waiting.AddOrUpdate(shard, 0, (_, n) => n - 1);
+                    }
                 }
-                catch (WorkClaimedException)
-                {
-                    await Task.Delay(20, ct);
-                }
-            }
-        });
+            });
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            var stuck = waiting.Where(w => w.Value > 0).Select(w => w.Key).Order();
+            Assert.Fail($"After {RetryDeadline.TotalSeconds} s, {(2 * shards) - outcomes.Count} of {2 * shards} deliveries were still unfinished; "
+                + $"copies of shards [{string.Join(", ", stuck)}] were waiting for the shard's claim to be released (a claim that is never freed?).");
+        }
 
         Assert.Equal(2 * shards, outcomes.Count);
         Assert.All(outcomes, o => Assert.True(o is Outcome.AlreadyCommitted or Outcome.AlreadyCounted, $"unexpected outcome {o}"));

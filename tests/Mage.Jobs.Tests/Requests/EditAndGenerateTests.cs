@@ -1,9 +1,15 @@
 using System.Text.Json;
+using Mage.Inference;
+using Mage.Inference.Editing;
+using Mage.Inference.Engine;
+using Mage.Inference.Imaging;
 using Mage.Inference.Numpy;
+using Mage.Jobs.Hosting;
 using Mage.Jobs.Requests;
 using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace Mage.Jobs.Tests.Requests;
 
@@ -12,10 +18,12 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
 {
     private MageTestHost host = null!;
 
+    private static readonly byte[] SourcePng = MageTestHost.RandomPng(9, 64, 64);
+
     public async Task InitializeAsync()
     {
         host = await MageTestHost.StartAsync(azurite);
-        await host.Container(host.Storage.UploadsContainer).GetBlobClient("edit/src.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(9, 64, 64)));
+        await host.Container(host.Storage.UploadsContainer).GetBlobClient("edit/src.png").UploadAsync(BinaryData.FromBytes(SourcePng));
     }
 
     public async Task DisposeAsync() => await host.DisposeAsync();
@@ -37,12 +45,14 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
 
         Assert.Equal(Outcome.Completed, outcome.Status);
         Assert.Equal("edits/inp-1/", outcome.Folder);
-        var results = host.Container(host.Storage.ResultsContainer);
         Assert.Equal(["edits/inp-1/image-0.png", "edits/inp-1/result.json", "edits/inp-1/tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, "edits/inp-1/")).Order(StringComparer.Ordinal));
-        using var png = Image.Load((await results.GetBlobClient("edits/inp-1/image-0.png").DownloadContentAsync()).Value.Content.ToArray());
-        Assert.Equal(256, png.Width);
-        var tokens = NpyFile.Read((await results.GetBlobClient("edits/inp-1/tokens.npy").DownloadContentAsync()).Value.Content.ToStream());
-        Assert.Equal([1, 256], tokens.Shape);
+
+        // The same edit by the services' engine: the source as EditService prepares it, the message's
+        // fields as engine options (temperature, blend and dilation left to their defaults).
+        var engine = await GetEngineAsync();
+        using var image = Prepare(engine);
+        using var expected = await engine.InpaintAsync(image, [new PixelBox(64, 64, 64, 64)], 0, new EditOptions(2, MageDefaults.EditTemperature, Deterministic: false, Seed: 7, Blend: true));
+        await AssertFilesAsync("edits/inp-1/", [expected.Image], expected.Tokens);
         Assert.Equal(Outcome.Skipped, (await host.Get<EditService>().ProcessAsync(message)).Status);
     }
 
@@ -54,8 +64,52 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(Outcome.Completed, outcome.Status);
         var names = await host.ListAsync(host.Storage.ResultsContainer, "generate/gen-1/");
         Assert.Equal(["generate/gen-1/image-0.png", "generate/gen-1/image-1.png", "generate/gen-1/result.json", "generate/gen-1/tokens.npy"], names.Order(StringComparer.Ordinal));
-        var tokens = NpyFile.Read((await host.Container(host.Storage.ResultsContainer).GetBlobClient("generate/gen-1/tokens.npy").DownloadContentAsync()).Value.Content.ToStream());
-        Assert.Equal([2, 256], tokens.Shape);
+
+        var engine = await GetEngineAsync();
+        var expected = await engine.GenerateAsync(new GenerateRequest(2, 3, 2, MageDefaults.GenerateTemperature, Deterministic: true));
+        try
+        {
+            await AssertFilesAsync("generate/gen-1/", [.. expected.Select(g => g.Image)], [.. expected.Select(g => g.Tokens)]);
+        }
+        finally
+        {
+            foreach (var generated in expected)
+            {
+                generated.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Outpaint_writes_what_the_engine_paints_with_the_message_margins()
+    {
+        var outcome = await host.Get<EditService>().ProcessAsync(JsonSerializer.Serialize(new
+        {
+            requestId = "out-1", kind = "outpaint", source = new { container = host.Storage.UploadsContainer, name = "edit/src.png" },
+            left = 64, bottom = 32, steps = 2, seed = 11, temperature = 2.0, blend = false,
+        }));
+
+        Assert.Equal(Outcome.Completed, outcome.Status);
+        var engine = await GetEngineAsync();
+        using var image = Prepare(engine);
+        using var expected = await engine.OutpaintAsync(image, 64, 0, 0, 32, new EditOptions(2, 2.0, Deterministic: false, Seed: 11, Blend: false));
+        await AssertFilesAsync("edits/out-1/", [expected.Image], expected.Tokens);
+    }
+
+    [Fact]
+    public async Task Uncrop_writes_what_the_engine_paints_with_the_message_scale_and_position()
+    {
+        var outcome = await host.Get<EditService>().ProcessAsync(JsonSerializer.Serialize(new
+        {
+            requestId = "unc-1", kind = "uncrop", source = new { container = host.Storage.UploadsContainer, name = "edit/src.png" },
+            scale = 0.5, position = new[] { 16, 96 }, steps = 3, deterministic = true,
+        }));
+
+        Assert.Equal(Outcome.Completed, outcome.Status);
+        var engine = await GetEngineAsync();
+        using var image = Prepare(engine);
+        using var expected = await engine.UncropAsync(image, 0.5, (16, 96), new EditOptions(3, MageDefaults.EditTemperature, Deterministic: true));
+        await AssertFilesAsync("edits/unc-1/", [expected.Image], expected.Tokens);
     }
 
     [Theory]
@@ -124,5 +178,44 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
         var outcome = await host.Get<GenerateService>().ProcessAsync("[1, 2, 3]");
         Assert.Equal(Outcome.Failed, outcome.Status);
         Assert.StartsWith("generate/_rejected/", outcome.Folder, StringComparison.Ordinal);
+    }
+
+    private Task<MageEngine> GetEngineAsync() => host.Get<IMageEngineSource>().GetEngineAsync();
+
+    /// <summary>The source as EditService hands it to the engine: decoded, then the default edit preprocessing.</summary>
+    private static Image<Rgb24> Prepare(MageEngine engine)
+    {
+        using var decoded = engine.LoadImage(SourcePng, "edit/src.png");
+        return ImagePreprocessor.Apply(decoded, MageDefaults.EditPreprocess);
+    }
+
+    /// <summary>
+    /// tokens.npy holds the engine's token grids, one row each, and image-{i}.png exactly the engine's
+    /// pixels (PNG is lossless and decoding on the CPU is repeatable for a seed, so no tolerance).
+    /// </summary>
+    private async Task AssertFilesAsync(string folder, IReadOnlyList<Image<Rgb24>> images, IReadOnlyList<long[]> tokens)
+    {
+        var results = host.Container(host.Storage.ResultsContainer);
+        var written = NpyFile.Read((await results.GetBlobClient(folder + "tokens.npy").DownloadContentAsync()).Value.Content.ToStream());
+        Assert.Equal([tokens.Count, 256], written.Shape);
+        Assert.Equal(tokens.SelectMany(t => t), written.ToInt64Array());
+        for (var i = 0; i < images.Count; i++)
+        {
+            using var png = Image.Load<Rgb24>((await results.GetBlobClient($"{folder}image-{i}.png").DownloadContentAsync()).Value.Content.ToArray());
+            AssertSamePixels(images[i], png, $"{folder}image-{i}.png");
+        }
+    }
+
+    private static void AssertSamePixels(Image<Rgb24> expected, Image<Rgb24> actual, string what)
+    {
+        Assert.Equal((expected.Width, expected.Height), (actual.Width, actual.Height));
+        var want = new Rgb24[expected.Width * expected.Height];
+        var got = new Rgb24[want.Length];
+        expected.CopyPixelDataTo(want);
+        actual.CopyPixelDataTo(got);
+        var differing = Enumerable.Range(0, want.Length).Where(i => want[i] != got[i]).ToList();
+        Assert.True(
+            differing.Count == 0,
+            differing.Count == 0 ? null : $"{what}: {differing.Count} of {want.Length} pixels differ from the engine's; the first at ({differing[0] % expected.Width}, {differing[0] / expected.Width}) is {got[differing[0]]}, the engine gives {want[differing[0]]}.");
     }
 }

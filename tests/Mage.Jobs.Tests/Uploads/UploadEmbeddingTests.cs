@@ -1,6 +1,10 @@
 using System.Text.Json;
 using Azure.Storage.Blobs;
+using Mage.Inference;
+using Mage.Inference.Engine;
 using Mage.Inference.Numpy;
+using Mage.Inference.Runtime;
+using Mage.Jobs.Hosting;
 using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Uploads;
 using Mage.Jobs.Vocabulary;
@@ -21,7 +25,8 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         var uploads = host.Container(host.Storage.UploadsContainer);
         var blob = uploads.GetBlobClient("photos/cat.png");
-        await blob.UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(1, 300, 200)));
+        var png = MageTestHost.RandomPng(1, 300, 200);
+        await blob.UploadAsync(BinaryData.FromBytes(png));
         var service = host.Get<UploadEmbeddingService>();
 
         var first = await service.ProcessAsync(blob);
@@ -34,12 +39,17 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var results = host.Container(host.Storage.ResultsContainer);
         var embedding = NpyFile.Read((await results.GetBlobClient(first.Folder + "embedding.npy").DownloadContentAsync()).Value.Content.ToStream());
-        Assert.Equal(NpyDType.Float32, embedding.DType);
-        Assert.Single(embedding.Shape);
         var tokens = NpyFile.Read((await results.GetBlobClient(first.Folder + "tokens.npy").DownloadContentAsync()).Value.Content.ToStream());
+
+        // The files hold what the services' own engine computes for the same bytes with an upload's options.
+        var engine = await host.Get<IMageEngineSource>().GetEngineAsync();
+        var expected = await engine.EmbedAsync(png, new EmbedOptions(FeaturePooling.Linprobe, Normalize: false, MageDefaults.EmbedPreprocess), "photos/cat.png");
         Assert.Equal(NpyDType.Int64, tokens.DType);
         Assert.Equal([256], tokens.Shape);
-        Assert.All(tokens.ToInt64Array(), t => Assert.InRange(t, 0, 1023));
+        Assert.Equal(expected.Tokens, tokens.ToInt64Array());
+        Assert.Equal(NpyDType.Float32, embedding.DType);
+        Assert.Equal([expected.Features.Length], embedding.Shape);
+        AssertClose(expected.Features, embedding.ToFloat32Array(), 1e-6);
 
         using var record = JsonDocument.Parse((await results.GetBlobClient(first.Folder + "record.json").DownloadContentAsync()).Value.Content);
         var root = record.RootElement;
@@ -117,6 +127,20 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         Assert.Equal(Outcome.Failed, outcome.Status);
         Assert.StartsWith("tooLarge: ", outcome.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Each element within <paramref name="relative"/> of the largest expected magnitude: the same
+    /// engine on the same input, so only float reassociation (e.g. another batch size) may differ.
+    /// </summary>
+    private static void AssertClose(float[] expected, float[] actual, double relative)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        var tolerance = relative * expected.Max(MathF.Abs);
+        var worst = Enumerable.Range(0, expected.Length).MaxBy(i => Math.Abs(expected[i] - actual[i]));
+        Assert.True(
+            Math.Abs(expected[worst] - actual[worst]) <= tolerance,
+            $"embedding[{worst}] is {actual[worst]:R}, the engine gives {expected[worst]:R}: more than {relative} of the largest feature magnitude ({tolerance:R}) apart.");
     }
 
     private static async Task<List<string>> SnapshotAsync(BlobContainerClient container, string prefix)
