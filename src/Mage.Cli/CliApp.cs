@@ -114,7 +114,7 @@ internal static class CliApp
         root.Subcommands.Add(EditCommands.Uncrop(context, common));
         root.Subcommands.Add(DecodeCommand.Create(context, common));
         root.Subcommands.Add(ModelCommands.Create(context, common));
-        var storage = new Jobs.StorageOptions();
+        var storage = new StorageOptions();
         root.Subcommands.Add(JobCommands.Create(context, storage));
         root.Subcommands.Add(WorkerCommand.Create(context, common, storage));
         root.Subcommands.Add(StorageCommands.Blob(context, storage));
