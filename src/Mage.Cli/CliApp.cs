@@ -81,7 +81,8 @@ internal static class CliApp
         }
         catch (Azure.Identity.AuthenticationFailedException e)
         {
-            context.WriteError($"sign-in failed (DefaultAzureCredential): {FirstLine(e.Message)}");
+            // Describe gives an exception that is not a storage answer as its message's first line.
+            context.WriteError($"sign-in failed (DefaultAzureCredential): {Mage.Jobs.Storage.StorageFailures.Describe(e)}");
             return ExitCodes.Failure;
         }
         catch (Microsoft.Extensions.Options.OptionsValidationException e)
@@ -121,8 +122,6 @@ internal static class CliApp
         root.Subcommands.Add(StorageCommands.Queue(context, storage));
         return root;
     }
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     /// <summary>"mage tokenize", "mage model verify": the command words the user typed.</summary>
     private static string CommandPath(ParseResult parse)
