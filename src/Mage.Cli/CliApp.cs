@@ -81,7 +81,8 @@ internal static class CliApp
         }
         catch (Azure.Identity.AuthenticationFailedException e)
         {
-            context.WriteError($"sign-in failed (DefaultAzureCredential): {FirstLine(e.Message)}");
+            // Describe gives an exception that is not a storage answer as its message's first line.
+            context.WriteError($"sign-in failed (DefaultAzureCredential): {Mage.Jobs.Storage.StorageFailures.Describe(e)}");
             return ExitCodes.Failure;
         }
         catch (Microsoft.Extensions.Options.OptionsValidationException e)
@@ -114,15 +115,13 @@ internal static class CliApp
         root.Subcommands.Add(EditCommands.Uncrop(context, common));
         root.Subcommands.Add(DecodeCommand.Create(context, common));
         root.Subcommands.Add(ModelCommands.Create(context, common));
-        var storage = new Jobs.StorageOptions();
+        var storage = new StorageOptions();
         root.Subcommands.Add(JobCommands.Create(context, storage));
         root.Subcommands.Add(WorkerCommand.Create(context, common, storage));
         root.Subcommands.Add(StorageCommands.Blob(context, storage));
         root.Subcommands.Add(StorageCommands.Queue(context, storage));
         return root;
     }
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     /// <summary>"mage tokenize", "mage model verify": the command words the user typed.</summary>
     private static string CommandPath(ParseResult parse)

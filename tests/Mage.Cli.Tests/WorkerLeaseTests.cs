@@ -5,7 +5,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using Azure.Storage.Queues;
-using Mage.Cli.Jobs;
+using Mage.Cli.Worker;
 using Mage.Inference.Imaging;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;

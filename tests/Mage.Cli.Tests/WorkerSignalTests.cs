@@ -1,6 +1,6 @@
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
-using Mage.Cli.Jobs;
+using Mage.Cli.Worker;
 
 namespace Mage.Cli.Tests;
 

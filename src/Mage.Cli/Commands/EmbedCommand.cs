@@ -10,7 +10,7 @@ internal static class EmbedCommand
 {
     public static Command Create(CliContext context, CommonOptions common)
     {
-        var inputs = new Argument<string[]>("images") { Description = "Image files and folders (folders are searched recursively for png, jpg, jpeg, webp, bmp, gif).", Arity = ArgumentArity.OneOrMore };
+        var inputs = PerImageCommand.Images();
         var pooling = CommonOptions.Choice("--pooling", "Which feature: linprobe (the linear-probe representation), cls or mean.", MageDefaults.Pooling);
         var normalize = new Option<bool>("--normalize") { Description = "Scale each embedding to unit L2 norm." };
         var preprocess = CommonOptions.Preprocess(MageDefaults.EmbedPreprocess);
@@ -28,49 +28,32 @@ internal static class EmbedCommand
             }
 
             var options = new EmbedOptions(parse.GetValue(pooling), parse.GetValue(normalize), parse.GetValue(preprocess));
-            var failures = new InputFailures();
-            var files = InputFiles.Expand(parse.GetValue(inputs)!, failures);
-            var argumentFailures = failures.Count;
-            if (files.Count == 0)
-            {
-                failures.Report(context, argumentFailures);
-                return ExitCodes.Failure;
-            }
-
-            var batchSize = parse.GetValue(common.BatchSize);
-            await using var host = LocalModel.Load(parse, common, batchSize, context, common.ImageLimits(parse));
-            var results = await ImageBatch.RunAsync(context, files, failures, host.Engine.Options.Limits.MaxBytes, batchSize, "Embedding",
-                (file, bytes, ct) => host.Engine.EmbedAsync(bytes, options, file.Name, ct), cancellationToken);
-
-            var rows = files.Zip(results).Where(x => x.Second is not null).ToList();
-            if (rows.Count > 0)
-            {
-                var names = rows.Select(r => r.First.Name).ToList();
-                var features = rows.Select(r => r.Second!.Features).ToList();
-                if (parquet)
+            return await PerImageCommand.RunAsync(context, parse, common, inputs, "Embedding",
+                (engine, file, bytes, ct) => engine.EmbedAsync(bytes, options, file.Name, ct),
+                async (host, rows) =>
                 {
-                    var metadata = new Dictionary<string, string>
+                    var names = rows.Select(r => r.File.Name).ToList();
+                    var features = rows.Select(r => r.Result.Features).ToList();
+                    var what = $"{rows.Count} embeddings of {host.Model.FeatureDim} floats";
+                    if (parquet)
                     {
-                        ["mage.model"] = host.Model.Package.Folder,
-                        ["mage.model_hash"] = host.Model.Package.ContentHash,
-                        ["mage.pooling"] = WireNames.Of(options.Pooling),
-                        ["mage.normalize"] = options.Normalize ? "true" : "false",
-                        ["mage.preprocess"] = WireNames.Of(options.Preprocess),
-                    };
-                    await EmbeddingsFile.WriteAsync(outPath, names, features, metadata, cancellationToken);
-                    context.Out.WriteLine($"Wrote {rows.Count} embeddings of {host.Model.FeatureDim} floats to {outPath}.");
-                }
-                else
-                {
-                    ArrayFiles.WriteFloatRows(outPath, features, host.Model.FeatureDim);
-                    var index = ArrayFiles.IndexPathFor(outPath);
-                    ArrayFiles.WriteIndex(index, names);
-                    context.Out.WriteLine($"Wrote {rows.Count} embeddings of {host.Model.FeatureDim} floats to {outPath} (row order: {index}).");
-                }
-            }
-
-            failures.Report(context, files.Count + argumentFailures);
-            return failures.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
+                        var metadata = new Dictionary<string, string>
+                        {
+                            ["mage.model"] = host.Model.Package.Folder,
+                            ["mage.model_hash"] = host.Model.Package.ContentHash,
+                            ["mage.pooling"] = WireNames.Of(options.Pooling),
+                            ["mage.normalize"] = options.Normalize ? "true" : "false",
+                            ["mage.preprocess"] = WireNames.Of(options.Preprocess),
+                        };
+                        await EmbeddingsFile.WriteAsync(outPath, names, features, metadata, cancellationToken);
+                        context.Out.WriteLine($"Wrote {what} to {outPath}.");
+                    }
+                    else
+                    {
+                        PerImageCommand.WriteArrayAndIndex(context, outPath, names, path => ArrayFiles.WriteFloatRows(path, features, host.Model.FeatureDim), what);
+                    }
+                },
+                cancellationToken);
         }, cancellationToken));
         return command;
     }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
-using Mage.Cli.Jobs;
+using Mage.Cli.Worker;
 using Mage.Inference;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
-using Mage.Cli.Jobs;
+using Mage.Cli.Worker;
 using Mage.Inference;
 using Mage.Jobs.Options;
 using Microsoft.Extensions.Logging;

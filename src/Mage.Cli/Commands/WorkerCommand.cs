@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Mage.Cli.Jobs;
+using Mage.Cli.Worker;
 using Mage.Inference;
 using Mage.Jobs.Options;
 using Microsoft.Extensions.Logging;

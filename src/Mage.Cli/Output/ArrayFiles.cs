@@ -1,6 +1,7 @@
 using System.Text;
 using Mage.Inference;
 using Mage.Inference.Numpy;
+using Mage.Jobs.Outputs;
 
 namespace Mage.Cli.Output;
 
@@ -36,18 +37,13 @@ internal static class ArrayFiles
         TokenFile.Write(stream, rows);
     }
 
-    /// <summary>Writes rows of D floats as float32 [N, D].</summary>
+    /// <summary>Writes rows of D floats as float32 [N, D], built by the .npy builder the jobs use (<see cref="Npy.Float32Rows"/>).</summary>
     public static void WriteFloatRows(string path, IReadOnlyList<float[]> rows, int width)
     {
-        var data = new float[rows.Count * width];
-        for (var r = 0; r < rows.Count; r++)
-        {
-            rows[r].CopyTo(data, r * width);
-        }
-
+        var npy = Npy.Float32Rows(rows, width);
         CreateParent(path);
         using var stream = File.Create(path);
-        NpyFile.Write<float>(stream, data, [rows.Count, width]);
+        stream.Write(npy.ToMemory().Span);
     }
 
     /// <summary>Reads an int32 or int64 [N, 256] token array.</summary>

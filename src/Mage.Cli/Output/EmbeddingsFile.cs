@@ -1,11 +1,12 @@
-using Parquet.Serialization;
+using Mage.Jobs.Outputs;
 
 namespace Mage.Cli.Output;
 
 /// <summary>
-/// Writes <c>mage embed</c>'s Parquet file: columns <c>name</c> (string) and <c>embedding</c>
-/// (list&lt;float&gt;). Unlike a job's parts (Mage.Jobs' <c>EmbeddingParquet</c>) it has no etag
-/// or error column: failed files are reported on stderr, not stored.
+/// Writes <c>mage embed</c>'s Parquet file through Mage's one table writer
+/// (<see cref="ParquetTable"/>): columns <c>name</c> (string) and <c>embedding</c>
+/// (list&lt;float&gt;). Unlike a job's parts (Mage.Jobs' <c>EmbeddingRow</c>) it has no etag or
+/// error column: failed files are reported on stderr, not stored.
 /// </summary>
 internal static class EmbeddingsFile
 {
@@ -14,6 +15,6 @@ internal static class EmbeddingsFile
         var rows = names.Select((name, i) => new EmbeddingFileRow { Name = name, Embedding = [.. embeddings[i]] });
         ArrayFiles.CreateParent(path);
         await using var stream = File.Create(path);
-        await ParquetSerializer.SerializeAsync(rows, stream, null, metadata, cancellationToken);
+        await ParquetTable.WriteAsync(stream, rows, metadata, cancellationToken);
     }
 }

@@ -1,9 +1,9 @@
 using System.CommandLine;
 
-namespace Mage.Cli.Jobs;
+namespace Mage.Cli.Commands;
 
 /// <summary>
-/// <c>--connection</c> and <c>--account-url</c>: which storage account the job and worker commands
+/// <c>--connection</c> and <c>--account-url</c>: which storage account the job, worker, blob and queue commands
 /// talk to. Option instances are shared by those commands.
 /// </summary>
 internal sealed class StorageOptions

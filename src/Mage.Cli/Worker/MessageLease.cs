@@ -3,7 +3,7 @@ using Azure.Storage.Queues.Models;
 using Mage.Jobs.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace Mage.Cli.Jobs;
+namespace Mage.Cli.Worker;
 
 /// <summary>
 /// Keeps one received queue message hidden while <see cref="QueueWorker"/> runs it: every

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Mage.Cli.Jobs;
+namespace Mage.Cli.Worker;
 
 /// <summary>
 /// The Functions app's own service registration (<see cref="MageServiceExtensions.AddMage"/>)

@@ -1,5 +1,5 @@
 
-namespace Mage.Cli.Jobs;
+namespace Mage.Cli.Worker;
 
 /// <summary>
 /// The lease numbers of <c>mage worker</c> (<see cref="QueueWorker"/>), in one place for

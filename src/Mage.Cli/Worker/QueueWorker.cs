@@ -14,7 +14,7 @@ using Mage.Jobs.Uploads;
 using Mage.Jobs.Vocabulary;
 using Microsoft.Extensions.Logging;
 
-namespace Mage.Cli.Jobs;
+namespace Mage.Cli.Worker;
 
 /// <summary>
 /// Runs the Functions app's job services without the Functions host: polls the jobs, shards,

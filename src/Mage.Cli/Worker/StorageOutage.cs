@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Mage.Jobs.Storage;
 using Microsoft.Extensions.Logging;
 
-namespace Mage.Cli.Jobs;
+namespace Mage.Cli.Worker;
 
 /// <summary>
 /// What the worker knows of storage being down: the first failure of an outage logs one warning,

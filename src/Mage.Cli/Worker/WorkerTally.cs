@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Mage.Cli.Jobs;
+namespace Mage.Cli.Worker;
 
 /// <summary>What one <see cref="QueueWorker"/> run did.</summary>
 internal sealed class WorkerTally
