@@ -54,8 +54,9 @@ internal sealed class LocalModel : IAsyncDisposable
     /// <exception cref="Inference.Packages.ModelPackageException">The package is missing or invalid.</exception>
     public static LocalModel Load(ParseResult parse, CommonOptions common, int batchSize, CliContext context, ImageLimits? limits = null)
     {
-        var folder = ResolvePackage(parse.GetValue(common.Model), context);
-        return Load(common.ModelOptions(parse, folder), DecodeLoop.Auto, batchSize, context, limits);
+        var model = parse.GetValue(common.Model);
+        var folder = ResolvePackage(model, context);
+        return Load(common.ModelOptions(parse, folder), DecodeLoop.Auto, batchSize, context, string.IsNullOrWhiteSpace(model), limits);
     }
 
     /// <summary>
@@ -65,14 +66,17 @@ internal sealed class LocalModel : IAsyncDisposable
     /// caller has said which package it is (<see cref="ResolvePackage"/> or the worker's settings).
     /// </summary>
     /// <exception cref="Inference.Packages.ModelPackageException">The package is missing or invalid.</exception>
-    public static LocalModel Load(MageModelOptions modelOptions, DecodeLoop loop, int batchSize, CliContext context, ImageLimits? limits = null)
+    /// <param name="modelOptions">The package and how to run it.</param>
+    /// <param name="loop">Where the decoding schedule runs.</param>
+    /// <param name="batchSize">The engine's batch size.</param>
+    /// <param name="context">Where warnings go.</param>
+    /// <param name="bundledNoticeShown">True when the caller printed <see cref="BundledNotice"/>: the library's own warning about random weights would repeat it.</param>
+    /// <param name="limits">The image limits.</param>
+    public static LocalModel Load(MageModelOptions modelOptions, DecodeLoop loop, int batchSize, CliContext context, bool bundledNoticeShown, ImageLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(modelOptions);
 
-        // The bundled notice already says the weights are random; the library's own warning
-        // about random weights would repeat it.
-        var bundled = Path.GetFullPath(modelOptions.PackagePath) == Path.GetFullPath(BundledPackage);
-        var logger = new StderrLogger(context.Error, bundled ? m => m.Contains("random weights", StringComparison.Ordinal) : null);
+        var logger = new StderrLogger(context.Error, bundledNoticeShown ? m => m.Contains("random weights", StringComparison.Ordinal) : null);
         var loaded = MageModel.Load(modelOptions, logger);
         var options = new MageEngineOptions
         {

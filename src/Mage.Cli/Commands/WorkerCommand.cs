@@ -44,12 +44,13 @@ internal static class WorkerCommand
             }
 
             var folder = modelSettings.PackagePath!;
-            if (folder == LocalModel.BundledPackage)
+            var bundled = folder == LocalModel.BundledPackage;
+            if (bundled)
             {
                 context.Error.WriteLine(LocalModel.BundledNotice);
             }
 
-            await using var model = LocalModel.Load(modelSettings.ToModelOptions(folder), modelSettings.DecodeLoop, parse.GetValue(common.BatchSize), context, limits.ToImageLimits());
+            await using var model = LocalModel.Load(modelSettings.ToModelOptions(folder), modelSettings.DecodeLoop, parse.GetValue(common.BatchSize), context, bundled, limits.ToImageLimits());
             using var host = JobsHost.Create(settings, context.Error, parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information, model.Engine);
             var logger = host.Get<ILoggerFactory>().CreateLogger("Mage.Cli.Worker");
             var worker = new QueueWorker(host, host.CreateRawQueues(), host.CreateWorkerBlobs(), logger, TimeSpan.FromSeconds(parse.GetValue(lease)));
