@@ -24,6 +24,7 @@ public sealed partial class WireNameTests
         Assert.Equal(["listing", "running", "completed", "failed"], WireNames.All<JobState>());
         Assert.Equal(["invalidMessage", "invalidRequest", "invalidName", "missing", "empty", "notAnImage", "unsupported", "tooLarge", "corrupt"], WireNames.All<ErrorReason>());
         Assert.Equal(["jobs", "shards", "edits", "generate"], WireNames.All<WorkQueue>());
+        Assert.Equal(["embeddings", "tokens"], WireNames.All<JobKind>());
         Assert.Equal(["exact", "pytorch", "fast"], WireNames.All<PrecisionMode>());
         Assert.Equal(["exhaustive", "heuristic", "default"], WireNames.All<ConvAlgorithmSearch>());
     }
@@ -39,6 +40,7 @@ public sealed partial class WireNameTests
             .Select(l => l.Split('|', StringSplitOptions.TrimEntries))
             .ToDictionary(cells => cells[1], cells => Quoted().Matches(cells[3]).Select(m => m.Groups[1].Value).ToArray());
 
+        Assert.Equal(WireNames.All<JobKind>(), rows["job kind"]);
         Assert.Equal(WireNames.All<FeaturePooling>(), rows["pooling"]);
         Assert.Equal(WireNames.All<PreprocessMode>(), rows["preprocessing"]);
         Assert.Equal(WireNames.All<RequestKind>(), rows["request kind"]);
@@ -48,7 +50,7 @@ public sealed partial class WireNameTests
         Assert.Equal(WireNames.All<WorkQueue>(), rows["work queue"]);
         Assert.Equal(WireNames.All<PrecisionMode>(), rows["precision mode"]);
         Assert.Equal(WireNames.All<ConvAlgorithmSearch>(), rows["convolution algorithm search"]);
-        Assert.Equal(9, rows.Count);
+        Assert.Equal(10, rows.Count);
     }
 
     [Theory]
