@@ -12,7 +12,7 @@ from conftest import EXPORT_DIR, run_export
 from mage_export.archs import ARCHS
 from mage_export.model import MageModel, guess_arch, load_state
 
-SMOKE = ["--arch", "tiny", "--vq-steps", "4", "--vq-batch", "2", "--vq-crop", "32", "--token-images", "4",
+SMOKE = ["--arch", "tiny", "--vq-steps", "4", "--vq-batch", "2", "--vq-crop", "32", "--token-scenes", "4",
          "--mage-steps", "4", "--mage-batch", "4", "--seed", "3"]
 
 
