@@ -62,7 +62,7 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--vq-steps", type=int, default=6000)
     p.add_argument("--vq-batch", type=int, default=8)
-    p.add_argument("--vq-crop", type=int, default=128,
+    p.add_argument("--vq-crop", type=int, default=96,
                    help="crop side in pixels (a multiple of 16 x the arch's vq_pool, at most 256)")
     p.add_argument("--vq-lr", type=float, default=1e-3)
     p.add_argument("--vq-plain-steps", type=int, default=None,
