@@ -107,8 +107,9 @@ def plan(arch_name: str, minutes: float, seconds: float, crop: int, vq_batch: in
     budget = minutes * 60 * 0.9
     token_scenes = int(min(3000, tokenize * budget * 0.06) // 100 * 100)  # two views (images) each
     rest = budget - 2 * token_scenes / tokenize
-    vq_steps = int(vq_steps_s * rest * 0.5 // 100 * 100)
-    mage_steps = int(mage_steps_s * rest * 0.5 // 100 * 100)
+    # At least 100 steps each: on an oversubscribed machine the rates can round a stage to zero.
+    vq_steps = max(100, int(vq_steps_s * rest * 0.5 // 100 * 100))
+    mage_steps = max(100, int(mage_steps_s * rest * 0.5 // 100 * 100))
     print(f"{arch_name} now: stage 1 {vq_steps_s:.3f} steps/s ({vq_batch} crops of {crop}px), "
           f"tokenize {tokenize:.2f} images/s, stage 2 {mage_steps_s:.3f} steps/s ({mage_batch} sequences)")
     return (f"/usr/bin/python3 tools/train/train.py --out runs/{arch_name} --arch {arch_name} "
@@ -121,7 +122,7 @@ def main():
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--plan", type=float, metavar="MINUTES", help="print a train.py command for this budget")
     p.add_argument("--arch", default="mini-half", choices=sorted(ARCHS))
-    p.add_argument("--crop", type=int, default=128)
+    p.add_argument("--crop", type=int, default=96)
     p.add_argument("--vq-batch", type=int, default=8)
     p.add_argument("--mage-batch", type=int, default=32)
     args = p.parse_args()
