@@ -3,6 +3,7 @@ the checkpoint has the official layout the exporter reads, and a stopped run res
 weights as an uninterrupted one. CI never trains for real."""
 import csv
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -12,7 +13,7 @@ from conftest import EXPORT_DIR, run_export
 from mage_export.archs import ARCHS
 from mage_export.model import MageModel, guess_arch, load_state
 
-SMOKE = ["--arch", "tiny", "--vq-steps", "4", "--vq-batch", "2", "--vq-crop", "32", "--token-images", "4",
+SMOKE = ["--arch", "tiny", "--vq-steps", "4", "--vq-batch", "2", "--vq-crop", "32", "--token-scenes", "4",
          "--mage-steps", "4", "--mage-batch", "4", "--seed", "3"]
 
 
@@ -40,6 +41,11 @@ def test_a_run_writes_an_official_layout_checkpoint_logs_and_curves(smoke_run):
     assert guess_arch(ckpt["model"]) == "tiny"
     assert [s for s, _ in _losses(smoke_run / "vq_log.csv")] == ["4"]
     assert [s for s, _ in _losses(smoke_run / "mage_log.csv")] == ["4"]
+    tokens = np.load(smoke_run / "tokens.npy")  # two views of each of the 4 scenes
+    assert tokens.shape == (4, 2, 256) and not np.array_equal(tokens[:, 0], tokens[:, 1])
+    with (smoke_run / "mage_log.csv").open() as f:
+        row = next(csv.DictReader(f))
+    assert float(row["contrastive"]) > 0 and 0 <= float(row["box"]) <= 1
     with Image.open(smoke_run / "loss.png") as im:
         assert im.format == "PNG" and im.size[0] > 100
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Measure a trained MAGE checkpoint on held-out procedural images, beside the random `tiny` fixture.
 
-    /usr/bin/python3 tools/train/evaluate.py --checkpoint runs/mini/mage-mini.pth --arch mini
+    nice -n 19 /usr/bin/python3 tools/train/evaluate.py --checkpoint runs/mini-half/mage-mini-half.pth \
+        --arch mini-half --data simple --json runs/mini-half/eval-simple.json
 
-Prints one table (and writes --json if given) with, for each model: tokenize->detokenize PSNR,
+Prints one table (and writes --json if given) with, for each model: tokenize->detokenize PSNR
+(beside the no-learning tokenizer: each 16x16 patch's mean colour, upsampled bicubically),
 leave-one-out 5-NN cosine accuracy of `linprobe` features on the shape class (and chance),
-inpainting MAE inside a 96x96 box against filling it with the box border's mean colour, and the
-fraction of generated images whose total variation and colour statistics fall inside the training
-images' 1st-99th percentiles. The baseline is the random-weight `tiny` model that
+inpainting MAE inside a 96x96 box against filling it with the box border's mean colour (and the
+share of boxes where the model wins), and for generations the Frechet distance of their
+`linprobe` features to real held-out images' (beside the distance between two real sets), the
+distinct codes per image (generated, real) and the share inside the training images' 1st-99th
+percentiles of total variation and colour. The baseline is the random-weight `tiny` model that
 tests/fixtures/mage-tiny was exported from (export.py --random-init --arch tiny --seed 0).
 """
 import argparse
@@ -25,14 +29,19 @@ import torch  # noqa: E402
 
 from mage_export.archs import ARCHS  # noqa: E402
 from mage_export.model import MageModel, load_state, random_init  # noqa: E402
+from mage_train import datasets  # noqa: E402
 from mage_train.metrics import evaluate  # noqa: E402
 
-TARGETS = {"psnr_db": ">= 24", "knn5_accuracy": ">= 0.90", "inpaint_mae": "< border_fill_mae",
-           "gen_all_inside": "high (1.0 = every generated image inside the training range)"}
+# The bars a trained model must hold to ship as the default (docs/model-card.md).
+TARGETS = {"psnr_db": ">= 24", "knn5_accuracy": ">= 0.45 and >= 2.3 x knn5_chance",
+           "inpaint_mae": "< border_fill_mae", "inpaint_wins": ">= 0.5",
+           "gen_frechet": "near real_frechet; below the random model's",
+           "gen_distinct_codes": "near real_distinct_codes"}
 
 
 def load(path: Path, arch: str) -> MageModel:
-    data = torch.load(str(path), map_location="cpu", weights_only=True)
+    # state.pt of a stopped run holds optimiser state and numbers besides the weights: pickle.
+    data = torch.load(str(path), map_location="cpu", weights_only=path.suffix == ".pth")
     model = MageModel(ARCHS[arch])
     load_state(model, data["model"])
     return model.eval()
@@ -41,12 +50,13 @@ def load(path: Path, arch: str) -> MageModel:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", type=Path, help="a checkpoint in the official layout ({'model': ...})")
-    p.add_argument("--arch", default="mini", choices=sorted(ARCHS))
+    p.add_argument("--arch", default="mini-half", choices=sorted(ARCHS))
     p.add_argument("--no-baseline", action="store_true", help="skip the random tiny baseline")
-    p.add_argument("--recon-images", type=int, default=32)
+    p.add_argument("--data", default=datasets.DEFAULT, choices=datasets.DISTRIBUTIONS)
+    p.add_argument("--recon-images", type=int, default=300)
     p.add_argument("--knn-images", type=int, default=300)
-    p.add_argument("--inpaint-images", type=int, default=16)
-    p.add_argument("--generate", type=int, default=16)
+    p.add_argument("--inpaint-images", type=int, default=64)
+    p.add_argument("--generate", type=int, default=64)
     p.add_argument("--json", type=Path, help="also write the results here")
     a = p.parse_args(argv)
     torch.set_num_threads(os.cpu_count() or 1)
@@ -62,7 +72,8 @@ def main(argv=None) -> int:
     results = {}
     for name, model in models.items():
         start = time.perf_counter()
-        results[name] = evaluate(model, a.recon_images, a.knn_images, a.inpaint_images, a.generate)
+        results[name] = evaluate(model, a.recon_images, a.knn_images, a.inpaint_images, a.generate,
+                                 distribution=a.data)
         print(f"evaluate: {name} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     keys = list(next(iter(results.values())))
     names = list(results)
@@ -70,7 +81,7 @@ def main(argv=None) -> int:
     for k in keys:
         print(f"{k:<20}" + "".join(f"{results[n][k]:>28.4g}" for n in names) + f"   {TARGETS.get(k, '')}")
     if a.json:
-        a.json.write_text(json.dumps(results, indent=2) + "\n")
+        a.json.write_text(json.dumps({"data": a.data, "results": results}, indent=2) + "\n")
     return 0
 
 

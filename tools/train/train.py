@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
 """Train a small MAGE on procedural images: the VQGAN tokenizer, then the token transformer.
 
-    /usr/bin/python3 tools/train/train.py --out runs/mini            # the recommended mini run
-    /usr/bin/python3 tools/train/train.py --out runs/mini            # again: resumes where it stopped
+    nice -n 19 /usr/bin/python3 tools/train/train.py --out runs/mini-half   # the recommended run
+    nice -n 19 /usr/bin/python3 tools/train/train.py --out runs/mini-half   # again: resumes
 
-Stages: `vq` (tokenizer on random crops) -> `tokens` (tokenize the stage-2 images at 256x256) ->
-`mage` (masked token modelling) -> `done`. Everything is a function of --seed and the step, so a
-resumed run matches an uninterrupted one. The run stops cleanly (checkpoint written, exit 0) at
---max-minutes or on Ctrl-C/SIGTERM; rerunning with the same --out continues. Arguments are stored
-in the run folder on the first start; later starts must agree with them except --max-minutes and
---checkpoint-minutes.
+Stages: `vq` (tokenizer on random crops) -> `tokens` (two views of every stage-2 scene tokenized
+once at 256x256) -> `mage` (masked token modelling, box masks in some batches, and the optional
+MAGE-C contrastive term between the two views) -> `done`. Everything is a function of --seed and
+the step, so a resumed run matches an uninterrupted one (on the CPU; CUDA kernels are not bitwise
+deterministic). The run stops cleanly (checkpoint written, exit 0) at --max-minutes or on
+Ctrl-C/SIGTERM; rerunning with the same --out continues. Arguments are stored in the run folder on
+the first start; later starts must agree with them except those in RESUMABLE_FREELY: budgets,
+--device (a run started on the CPU may continue on a GPU) and --mage-steps (a longer stage 2; the
+learning-rate schedule then follows the new length from the current step on).
 
 Outputs in --out: state.pt (everything needed to resume), tokens.npy (stage-2 tokens),
 vq_log.csv and mage_log.csv (losses), loss.png (curves), and at the end mage-<arch>.pth: the model
 in the official checkpoint layout ({"model": state dict}), which tools/export/export.py reads.
 """
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -35,43 +39,74 @@ from torch import nn  # noqa: E402
 
 from mage_export.archs import ARCHS  # noqa: E402
 from mage_export.model import MageModel  # noqa: E402
-from mage_train import data, plot, shapes  # noqa: E402
-from mage_train.masking import make_masks, masked_forward, sample_mask_ratio  # noqa: E402
+from mage_train import data, datasets, plot  # noqa: E402
+from mage_train.contrastive import Projection, info_nce  # noqa: E402
+from mage_train.masking import make_box_masks, make_masks, masked_forward, sample_mask_ratio  # noqa: E402
 from mage_train.tokenizer import CodebookUsage, latent_vectors, reinit_codes, vq_step  # noqa: E402
 
-RESUMABLE_FREELY = {"max_minutes", "checkpoint_minutes", "stop_after", "out"}
+RESUMABLE_FREELY = {"max_minutes", "checkpoint_minutes", "stop_after", "out", "device", "mage_steps"}
+VIEWS = 2  # tokenized views per stage-2 scene
 VQ_COLUMNS = ["step", "elapsed_s", "lr", "loss", "l1", "mse", "codebook", "commit", "psnr", "perplexity", "reinit"]
-MAGE_COLUMNS = ["step", "elapsed_s", "lr", "loss", "accuracy", "mask_ratio"]
+MAGE_COLUMNS = ["step", "elapsed_s", "lr", "loss", "mlm", "contrastive", "accuracy", "mask_ratio", "box"]
 LOG_EVERY = 10  # steps; each CSV row holds the means over those steps
 
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, type=Path, help="run folder (created, or resumed if it exists)")
-    p.add_argument("--arch", default="mini", choices=sorted(ARCHS))
+    p.add_argument("--arch", default="mini-half", choices=sorted(ARCHS))
+    p.add_argument("--data", default=datasets.DEFAULT, choices=datasets.DISTRIBUTIONS,
+                   help="image distribution (mage_train/datasets.py)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: mixed precision (bfloat16 autocast; the nearest-code search stays float32)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--vq-steps", type=int, default=1800)
+    p.add_argument("--vq-steps", type=int, default=6000)
     p.add_argument("--vq-batch", type=int, default=8)
-    p.add_argument("--vq-crop", type=int, default=128, help="crop side in pixels (a multiple of 16, at most 256)")
-    p.add_argument("--vq-lr", type=float, default=5e-4)
-    p.add_argument("--vq-plain-steps", type=int, default=0,
+    p.add_argument("--vq-crop", type=int, default=96,
+                   help="crop side in pixels (a multiple of 16 x the arch's vq_pool, at most 256)")
+    p.add_argument("--vq-lr", type=float, default=1e-3)
+    p.add_argument("--vq-plain-steps", type=int, default=None,
                    help="first train the VQGAN as a plain autoencoder for this many steps, then draw the "
-                        "codebook from its encoder outputs (a remedy for early codebook collapse; not piloted)")
-    p.add_argument("--token-images", type=int, default=3000, help="training images tokenized for stage 2")
-    p.add_argument("--mage-steps", type=int, default=1000)
-    p.add_argument("--mage-batch", type=int, default=32)
+                        "codebook from its encoder outputs, which keeps every code in use (default: 40%% "
+                        "of --vq-steps, the proportion of the first full run)")
+    p.add_argument("--token-scenes", type=int, default=3000,
+                   help=f"training scenes tokenized for stage 2 ({VIEWS} views each)")
+    p.add_argument("--mage-steps", type=int, default=3000)
+    p.add_argument("--mage-batch", type=int, default=32, help="sequences per step: half the scenes' first "
+                   "views, half their second")
     p.add_argument("--mage-lr", type=float, default=1e-3)
+    p.add_argument("--box-fraction", type=float, default=0.25,
+                   help="share of stage-2 batches masked in a box of tokens with nothing dropped (masking.py)")
+    p.add_argument("--contrastive-weight", type=float, default=0.1,
+                   help="weight of the MAGE-C InfoNCE term between two views of a scene (0: off)")
+    p.add_argument("--contrastive-temperature", type=float, default=0.2)
     p.add_argument("--max-minutes", type=float, default=0, help="stop (resumably) after this long; 0 = no limit")
     p.add_argument("--checkpoint-minutes", type=float, default=5)
     p.add_argument("--stop-after", type=int, default=0,
                    help="stop (resumably) after this many steps of this start; 0 = no limit (tests use it)")
     a = p.parse_args(argv)
-    if a.vq_crop % 16 or not 16 <= a.vq_crop <= 256:
-        p.error(f"--vq-crop {a.vq_crop} must be a multiple of 16 in 16..256")
-    for name in ("vq_steps", "vq_batch", "token_images", "mage_steps", "mage_batch"):
+    unit = 16 * ARCHS[a.arch].vq_pool
+    if a.vq_crop % unit or not unit <= a.vq_crop <= 256:
+        p.error(f"--vq-crop {a.vq_crop} must be a multiple of {unit} in {unit}..256 for --arch {a.arch}")
+    for name in ("vq_steps", "vq_batch", "token_scenes", "mage_steps", "mage_batch"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if a.mage_batch % 2:
+        p.error(f"--mage-batch {a.mage_batch} must be even (two views per scene)")
+    if a.vq_plain_steps is None:
+        a.vq_plain_steps = int(a.vq_steps * 0.4)
+    if not 0 <= a.box_fraction <= 1:
+        p.error(f"--box-fraction {a.box_fraction} must be in 0..1")
+    if a.device == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: no CUDA device is visible to PyTorch")
     return a
+
+
+def autocast(device: torch.device):
+    """Mixed precision on CUDA (bfloat16: no loss scaling needed); plain float32 on the CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def warmup_cosine(step: int, total: int, peak: float, warmup_frac: float = 0.05, floor: float = 0.1) -> float:
@@ -153,7 +188,8 @@ class CsvLog:
 class Run:
     def __init__(self, args):
         self.args, self.out = args, args.out
-        self.model = MageModel(ARCHS[args.arch])
+        self.device = torch.device(args.device)
+        self.model = MageModel(ARCHS[args.arch]).to(self.device)
         self.stop_requested = False
         self.steps_this_start = 0
         self.started = time.monotonic()
@@ -178,7 +214,9 @@ class Run:
     def load(self) -> dict:
         if not self.state_path.is_file():
             return {"stage": "vq", "step": 0, "elapsed": 0.0}
-        state = torch.load(str(self.state_path), map_location="cpu")
+        # weights_only=False: the state holds optimiser state and Python numbers (newer PyTorch
+        # defaults to True); it is this run's own file.
+        state = torch.load(str(self.state_path), map_location="cpu", weights_only=False)
         self.model.load_state_dict(state["model"])
         self.elapsed_before = state["elapsed"]
         return state
@@ -199,7 +237,8 @@ class Run:
         plot.draw(self.out / "loss.png", [
             (self.out / "vq_log.csv", "stage 1: VQGAN tokenizer loss (log)", ["loss", "mse", "codebook"], True),
             (self.out / "vq_log.csv", "stage 1: training-crop PSNR (dB)", ["psnr"], False),
-            (self.out / "mage_log.csv", "stage 2: masked-token cross entropy (log)", ["loss"], True),
+            (self.out / "mage_log.csv", "stage 2: loss, masked-token cross entropy, contrastive (log)",
+             ["loss", "mlm", "contrastive"], True),
             (self.out / "mage_log.csv", "stage 2: masked-token accuracy", ["accuracy"], False),
         ])
 
@@ -222,7 +261,7 @@ class Run:
             usage.load(state["vq_usage"])
             g.set_state(state["vq_gen"])
         log = CsvLog(self.out / "vq_log.csv", VQ_COLUMNS, state["step"])
-        batches = data.CropBatches(a.seed, a.vq_batch, a.vq_crop)
+        batches = data.CropBatches(a.seed, a.vq_batch, a.vq_crop, a.data)
         step, reinit, window = state["step"], state.get("reinit", 0), Window(state.get("window"))
 
         def snapshot(s):
@@ -234,13 +273,14 @@ class Run:
             if self.should_stop():
                 return snapshot(step)
             lr = set_lr(opt, step, a.vq_steps, a.vq_lr)
-            pixels = batches(step)
+            pixels = batches(step).to(self.device)
             quantize = step >= a.vq_plain_steps
             if step == a.vq_plain_steps:  # codebook from encoder outputs, so no code starts out of reach
                 with torch.no_grad():
                     reinit_codes(vq, torch.arange(vq.quantize.embedding.num_embeddings), vq.encoder(pixels), g)
                 usage.last_used.fill_(step)
-            loss, parts, ids, z = vq_step(vq, pixels, quantize)
+            with autocast(self.device):
+                loss, parts, ids, z = vq_step(vq, pixels, quantize)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -267,24 +307,26 @@ class Run:
     def stage_tokens(self, state: dict) -> dict:
         a, vq = self.args, self.model.vqgan
         path = self.out / "tokens.npy"
-        tokens = np.load(path) if path.is_file() else np.zeros((a.token_images, 256), np.int16)
-        seeds = data.token_image_seeds(a.seed, a.token_images)
+        tokens = np.load(path) if path.is_file() else np.zeros((a.token_scenes, VIEWS, 256), np.int16)
+        seeds = data.token_image_seeds(a.seed, a.token_scenes)
         done = state["step"]
         vq.eval()
         chunk = 32
-        while done < a.token_images:
+        while done < a.token_scenes:
             if self.should_stop():
                 np.save(path, tokens)
                 return {"stage": "tokens", "step": done}
-            n = min(chunk, a.token_images - done)
-            imgs, _ = shapes.images(seeds[done:done + n])
-            with torch.no_grad():
-                ids = self.model.tokenize(torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 255.0)
-            tokens[done:done + n] = ids.numpy().astype(np.int16)
+            n = min(chunk, a.token_scenes - done)
+            for view in range(VIEWS):
+                # The busy distribution has no views: both rows then hold the same image.
+                imgs, _ = datasets.images(a.data, seeds[done:done + n], view if a.data == "simple" else 0)
+                pixels = torch.from_numpy(imgs).permute(0, 3, 1, 2).float() / 255.0
+                ids = self.model.tokenize(pixels.to(self.device)).cpu()
+                tokens[done:done + n, view] = ids.numpy().astype(np.int16)
             done += n
-            if done % (chunk * 10) == 0 or done == a.token_images:
+            if done % (chunk * 10) == 0 or done == a.token_scenes:
                 used = len(np.unique(tokens[:done]))
-                print(f"tokens {done}/{a.token_images} ({used} distinct codes)", flush=True)
+                print(f"tokens {done}/{a.token_scenes} scenes ({used} distinct codes)", flush=True)
         np.save(path, tokens)
         torch.manual_seed(a.seed + 22)
         init_transformer(self.model)
@@ -293,7 +335,12 @@ class Run:
     def stage_mage(self, state: dict) -> dict:
         a = self.args
         tokens = np.load(self.out / "tokens.npy")
-        params = transformer_parameters(self.model)
+        torch.manual_seed(a.seed + 33)
+        proj = Projection(self.model.arch.dim)  # training-only (contrastive.py)
+        if "proj" in state:
+            proj.load_state_dict(state["proj"])
+        proj.to(self.device)
+        params = transformer_parameters(self.model) + list(proj.parameters())
         opt = torch.optim.AdamW(params, lr=a.mage_lr, betas=(0.9, 0.95), weight_decay=0.05)
         if "mage_opt" in state:
             opt.load_state_dict(state["mage_opt"])
@@ -301,7 +348,8 @@ class Run:
         step, window = state["step"], Window(state.get("window"))
 
         def snapshot(s):
-            return {"stage": "mage", "step": s, "mage_opt": opt.state_dict(), "window": window.state()}
+            return {"stage": "mage", "step": s, "mage_opt": opt.state_dict(), "window": window.state(),
+                    "proj": proj.state_dict()}
 
         self.model.train()
         while step < a.mage_steps:
@@ -309,20 +357,35 @@ class Run:
                 return snapshot(step)
             lr = set_lr(opt, step, a.mage_steps, a.mage_lr)
             rows, rng, g = data.token_batch(a.seed, step, tokens, a.mage_batch)
-            ratio = sample_mask_ratio(rng)
-            drop, masked = make_masks(rows.shape[0], rows.shape[1], ratio, g)
-            loss, accuracy = masked_forward(self.model, rows, drop, masked)
+            box = rng.uniform() < a.box_fraction
+            if box:
+                drop, masked = make_box_masks(rows.shape[0], 16, g)
+                ratio = float(masked.float().mean())
+            else:
+                ratio = sample_mask_ratio(rng)
+                drop, masked = make_masks(rows.shape[0], rows.shape[1], ratio, g)
+            dev = self.device
+            with autocast(dev):
+                mlm, accuracy, pooled = masked_forward(self.model, rows.to(dev), drop.to(dev), masked.to(dev))
+                contrastive = torch.zeros((), device=dev)
+                if a.contrastive_weight > 0:
+                    z = proj(pooled)
+                    half = rows.shape[0] // 2
+                    contrastive = info_nce(z[:half], z[half:], a.contrastive_temperature)
+                loss = mlm + a.contrastive_weight * contrastive
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 3.0)
             opt.step()
             self.steps_this_start += 1
             step += 1
-            window.add({"loss": loss, "accuracy": accuracy, "mask_ratio": ratio})
+            window.add({"loss": loss, "mlm": mlm, "contrastive": contrastive, "accuracy": accuracy,
+                        "mask_ratio": ratio, "box": float(box)})
             if step % LOG_EVERY == 0 or step == a.mage_steps:
                 parts = window.take()
                 log.write(dict(parts, step=step, elapsed_s=self.elapsed(), lr=lr))
-                print(f"mage {step}/{a.mage_steps} loss {parts['loss']:.4f} acc {parts['accuracy']:.3f}", flush=True)
+                print(f"mage {step}/{a.mage_steps} loss {parts['loss']:.4f} mlm {parts['mlm']:.4f} "
+                      f"contrastive {parts['contrastive']:.4f} acc {parts['accuracy']:.3f}", flush=True)
             if self.due():
                 self.save(snapshot(step))
         return {"stage": "done", "step": 0}
@@ -331,9 +394,11 @@ class Run:
         final = self.out / f"mage-{self.args.arch}.pth"
         self.model.eval()
         # Strings and ints only: PyTorch 1.13's weights_only loader (which export.py uses) refuses floats.
-        meta = {"arch": self.args.arch, "seed": self.args.seed, "trainer": "tools/train/train.py"}
+        meta = {"arch": self.args.arch, "seed": self.args.seed, "data": self.args.data,
+                "trainer": "tools/train/train.py"}
         tmp = final.with_suffix(".tmp")
-        torch.save({"model": self.model.state_dict(), "meta": meta}, str(tmp))
+        model = {k: v.cpu() for k, v in self.model.state_dict().items()}
+        torch.save({"model": model, "meta": meta}, str(tmp))
         os.replace(tmp, final)
         return final
 

@@ -32,11 +32,18 @@ class Arch:
     # network cannot carry an image's colours (a plain autoencoder of that kind stalls below the
     # PSNR of predicting each crop's mean colour). `mini` keeps 4 channels per group instead.
     vq_groups: int = 32
+    # The VQGAN works at IMAGE_SIZE / vq_pool inside: the encoder average-pools its input by
+    # vq_pool and the decoder resizes its output bilinearly by vq_pool, so the package keeps 256x256
+    # pixels and the 16x16 token grid (the encoder then needs one 2x pooling fewer per factor 2).
+    # The full-resolution convolutions are most of a small VQGAN's cost; at 2 they cost a quarter.
+    vq_pool: int = 1
 
 
 ARCHS = {
     "tiny": Arch("tiny", 32, (1, 1, 1, 1, 2), 1, 32, 64, 2, 2, 64, 2, 2),
     "mini": Arch("mini", 32, (1, 1, 2, 2, 2), 1, 64, 128, 4, 2, 128, 2, 2, vq_groups=8),
+    # `mini` with a tokenizer at 128x128 inside and narrower convolutions (tools/train/README.md).
+    "mini-half": Arch("mini-half", 16, (1, 2, 4, 4), 1, 64, 128, 4, 2, 128, 2, 2, vq_groups=4, vq_pool=2),
     "vit-base": Arch("vit-base", 128, (1, 1, 2, 2, 4), 2, 256, 768, 12, 12, 768, 8, 16),
     "vit-large": Arch("vit-large", 128, (1, 1, 2, 2, 4), 2, 256, 1024, 24, 16, 1024, 8, 16),
 }

@@ -17,7 +17,7 @@ class MageModel(MageTransformer):
                          vocab=VOCAB_SIZE, positions=NUM_TOKENS + 1, mask_id=MASK_ID, codebook_size=CODEBOOK_SIZE)
         self.arch = arch
         self.vqgan = VQGAN(arch.vq_ch, arch.vq_ch_mult, arch.vq_res_blocks, arch.vq_z, CODEBOOK_SIZE,
-                          arch.vq_groups)
+                          arch.vq_groups, arch.vq_pool)
 
     # The operations the graphs expose, in PyTorch, for golden outputs and the benchmarks.
     @torch.no_grad()

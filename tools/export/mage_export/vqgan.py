@@ -67,8 +67,9 @@ class _Upsample(nn.Module):
 
 class Encoder(nn.Module):
     def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int,
-                 groups: int = OFFICIAL_GROUPS):
+                 groups: int = OFFICIAL_GROUPS, pool: int = 1):
         super().__init__()
+        self.pool = pool  # Arch.vq_pool
         self.conv_in = nn.Conv2d(3, ch, 3, padding=1, bias=False)
         self.down = nn.ModuleList()
         in_ch = ch
@@ -84,6 +85,8 @@ class Encoder(nn.Module):
         self.conv_out = nn.Conv2d(in_ch, z_channels, 1, bias=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pool > 1:
+            x = F.avg_pool2d(x, kernel_size=self.pool, stride=self.pool)
         h = self.conv_in(x)
         last = len(self.down) - 1
         for i, level in enumerate(self.down):
@@ -97,8 +100,9 @@ class Encoder(nn.Module):
 
 class Decoder(nn.Module):
     def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int,
-                 groups: int = OFFICIAL_GROUPS):
+                 groups: int = OFFICIAL_GROUPS, upscale: int = 1):
         super().__init__()
+        self.upscale = upscale  # Arch.vq_pool
         widths = [ch * m for m in ch_mult]
         top = widths[-1]
         self.conv_in = nn.Conv2d(z_channels, top, 3, padding=1, bias=True)
@@ -127,7 +131,10 @@ class Decoder(nn.Module):
                 h = block(h)
             if i != 0:
                 h = level.upsample(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        out = self.conv_out(F.silu(self.norm_out(h)))
+        if self.upscale > 1:
+            out = F.interpolate(out, scale_factor=float(self.upscale), mode="bilinear", align_corners=False)
+        return out
 
 
 class Quantizer(nn.Module):
@@ -166,8 +173,8 @@ class Quantizer(nn.Module):
 
 class VQGAN(nn.Module):
     def __init__(self, ch: int, ch_mult: Sequence[int], num_res_blocks: int, z_channels: int, n_codes: int,
-                 groups: int = OFFICIAL_GROUPS):
+                 groups: int = OFFICIAL_GROUPS, pool: int = 1):
         super().__init__()
-        self.encoder = Encoder(ch, ch_mult, num_res_blocks, z_channels, groups)
-        self.decoder = Decoder(ch, ch_mult, num_res_blocks, z_channels, groups)
+        self.encoder = Encoder(ch, ch_mult, num_res_blocks, z_channels, groups, pool)
+        self.decoder = Decoder(ch, ch_mult, num_res_blocks, z_channels, groups, pool)
         self.quantize = Quantizer(n_codes, z_channels)

@@ -3,7 +3,7 @@ run sees exactly the batches an uninterrupted one would."""
 import numpy as np
 import torch
 
-from . import shapes
+from . import datasets, shapes
 
 # Stage 1 reuses each group of generated images for this many consecutive steps (new random crops
 # each time): drawing a 256x256 image costs about as much as a training step on one crop.
@@ -17,8 +17,8 @@ def _rng(seed: int, stage: int, step: int) -> np.random.Generator:
 class CropBatches:
     """Stage 1: random crops (with flips and quarter turns) of freshly generated training images."""
 
-    def __init__(self, seed: int, batch: int, crop: int):
-        self.seed, self.batch, self.crop = seed, batch, crop
+    def __init__(self, seed: int, batch: int, crop: int, distribution: str = datasets.DEFAULT):
+        self.seed, self.batch, self.crop, self.distribution = seed, batch, crop, distribution
         self._group, self._images = -1, None
 
     def images_for(self, step: int) -> np.ndarray:
@@ -26,7 +26,7 @@ class CropBatches:
         if group != self._group:
             # Seeds of a group are offset by the run seed so that two seeds see different images.
             start = (self.seed * 7_919 + group * self.batch) % (len(shapes.TRAIN_SEEDS) - self.batch)
-            self._images, _ = shapes.images(shapes.train_seeds(start, self.batch))
+            self._images, _ = datasets.images(self.distribution, shapes.train_seeds(start, self.batch))
             self._group = group
         return self._images
 
@@ -50,8 +50,12 @@ def token_image_seeds(seed: int, count: int) -> range:
 
 
 def token_batch(seed: int, step: int, tokens: np.ndarray, batch: int):
-    """Stage 2: (rows [B,256] int64, mask ratio, torch generator for the masks) of one step."""
+    """Stage 2: (rows [B,256] int64, numpy generator for the step's other draws, torch generator
+    for the masks) of one step. `tokens` is [scenes, views, 256]; B/2 scenes are drawn and rows
+    0..B/2-1 hold their first view, rows B/2..B-1 their second, in the same order."""
     rng = _rng(seed, 2, step)
-    rows = rng.choice(tokens.shape[0], size=batch, replace=tokens.shape[0] < batch)
+    scenes = batch // 2
+    pick = rng.choice(tokens.shape[0], size=scenes, replace=tokens.shape[0] < scenes)
+    rows = np.concatenate([tokens[pick, 0], tokens[pick, 1]])
     g = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
-    return torch.from_numpy(tokens[rows].astype(np.int64)), rng, g
+    return torch.from_numpy(rows.astype(np.int64)), rng, g

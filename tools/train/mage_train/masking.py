@@ -9,6 +9,11 @@ decoder position embedding, and predicts codebook ids; the loss is label-smoothe
 entropy over the 1024 codebook logits at masked positions only. As in the official code the
 prediction head reads the word embeddings detached (gradient reaches them only as inputs).
 
+Box batches (not in the official training): inpainting asks the model to fill a box of tokens
+with everything else known and nothing dropped, which the random >= 50% masks never show it. A
+fraction of batches (train.py --box-fraction) therefore masks, in every row, a random subset of a
+random rectangle of tokens (make_box_masks), drops nothing, and is scored on those positions.
+
 Note on the numbers: loc 0.55 is the Gaussian's centre before truncation; truncating at 0.5 cuts
 most of its lower half, so the ratios drawn have mean ~0.694 (TRUNCATED_MEAN).
 """
@@ -55,19 +60,44 @@ def make_masks(batch: int, seq: int, ratio: float, generator: torch.Generator):
     return rank < n_drop, rank < n_mask
 
 
+BOX_SIDE = (3, 10)  # tokens; the evaluation's 96x96-pixel box touches 6-7 tokens per side
+
+
+def make_box_masks(batch: int, grid: int, generator: torch.Generator):
+    """-> (drop [B,grid*grid] all False, masked [B,grid*grid]): per row a rectangle of BOX_SIDE
+    sides at a random place, of which a random fraction in [0.3, 1] of positions (at least one) is
+    masked, as the iterative schedule leaves a box part filled."""
+    seq = grid * grid
+    masked = torch.zeros(batch, grid, grid, dtype=torch.bool)
+    for r in range(batch):
+        h, w = (int(v) for v in torch.randint(BOX_SIDE[0], BOX_SIDE[1] + 1, (2,), generator=generator))
+        y = int(torch.randint(0, grid - h + 1, (1,), generator=generator))
+        x = int(torch.randint(0, grid - w + 1, (1,), generator=generator))
+        keep_frac = 0.3 + 0.7 * float(torch.rand(1, generator=generator))
+        inside = torch.rand(h, w, generator=generator) < keep_frac
+        inside.view(-1)[int(torch.randint(0, h * w, (1,), generator=generator))] = True
+        masked[r, y:y + h, x:x + w] = inside
+    return torch.zeros(batch, seq, dtype=torch.bool), masked.view(batch, seq)
+
+
 def masked_forward(model: MageTransformer, tokens: torch.Tensor, drop: torch.Tensor, masked: torch.Tensor):
-    """tokens [B,256] codebook ids -> (loss, accuracy on masked positions)."""
+    """tokens [B,256] codebook ids -> (loss, accuracy on masked positions, pooled [B,D]). Every row
+    must drop the same number of positions. `pooled` is the package's `linprobe` feature of what
+    the encoder saw (mean of the kept positions after the blocks, LayerNorm without affine), for
+    the contrastive term."""
     b, seq = tokens.shape
     ids = torch.where(masked, torch.full_like(tokens, MASK_ID), tokens)
-    ids = torch.cat([torch.full((b, 1), FAKE_CLASS_ID, dtype=torch.long), ids], dim=1)
-    keep = torch.cat([torch.ones(b, 1, dtype=torch.bool), ~drop], dim=1)
-    all_masked = torch.cat([torch.zeros(b, 1, dtype=torch.bool), masked], dim=1)
+    dev = tokens.device
+    ids = torch.cat([torch.full((b, 1), FAKE_CLASS_ID, dtype=torch.long, device=dev), ids], dim=1)
+    keep = torch.cat([torch.ones(b, 1, dtype=torch.bool, device=dev), ~drop], dim=1)
+    all_masked = torch.cat([torch.zeros(b, 1, dtype=torch.bool, device=dev), masked], dim=1)
 
     x = model.token_emb(ids)
     d = x.shape[-1]
     x = x[keep].reshape(b, -1, d)  # every row keeps the same count, so this stays rectangular
     for block in model.blocks:
         x = block(x)
+    pooled = F.layer_norm(x[:, 1:].mean(1), (d,), eps=1e-6)
     x = model.norm(x)
 
     x = model.decoder_embed(x)
@@ -89,4 +119,4 @@ def masked_forward(model: MageTransformer, tokens: torch.Tensor, drop: torch.Ten
     target = tokens[masked]
     loss = F.cross_entropy(picked, target, label_smoothing=LABEL_SMOOTHING)
     accuracy = float((picked.argmax(-1) == target).float().mean())
-    return loss, accuracy
+    return loss, accuracy, pooled

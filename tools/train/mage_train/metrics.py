@@ -1,7 +1,8 @@
-"""The quality measures issue 14's tests will assert, computed with the exporter's PyTorch modules.
+"""The trained model's quality measures (tools/train/evaluate.py), computed with the exporter's
+PyTorch modules, and the no-learning baselines they are read against.
 
-All inputs are held-out procedural images (shapes.HELDOUT_SEEDS). Every measure is deterministic
-for a given model and seed.
+All inputs are held-out procedural images (shapes.HELDOUT_SEEDS) of one distribution
+(datasets.py). Every measure is deterministic for a given model and seed.
 """
 import math
 from typing import Dict
@@ -13,7 +14,7 @@ from mage_export.archs import CODEBOOK_SIZE, FAKE_CLASS_ID, MASK_ID, NUM_TOKENS,
 from mage_export.model import MageModel
 from mage_export.schedule import decode_deterministic
 
-from . import shapes
+from . import datasets, shapes
 
 BOX = 96
 PATCH = 256 // TOKEN_GRID
@@ -45,6 +46,14 @@ def reconstruction_psnr(model: MageModel, images: np.ndarray) -> float:
     """Mean over images of the PSNR of detokenize(tokenize(image)) against the image."""
     tokens = batched(model.tokenize, to_pixels(images))
     return float(psnr(to_images(batched(model.detokenize, tokens)), images).mean())
+
+
+def patch_mean_psnr(images: np.ndarray) -> float:
+    """The no-learning tokenizer: each 16x16 patch's mean colour, upsampled bicubically."""
+    x = to_pixels(images)
+    up = torch.nn.functional.interpolate(torch.nn.functional.avg_pool2d(x, PATCH), scale_factor=PATCH,
+                                         mode="bicubic", align_corners=False).clamp(0, 1)
+    return float(psnr(to_images(up), images).mean())
 
 
 def knn_accuracy(features: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
@@ -99,7 +108,8 @@ def inpaint_errors(model: MageModel, images: np.ndarray, seeds, steps: int = 12)
 
 @torch.no_grad()
 def generate(model: MageModel, count: int, seed: int, steps: int = 20, temperature: float = 6.0) -> torch.Tensor:
-    """MODEL.md section 4 with sampling: categorical draws and Gumbel-perturbed confidences."""
+    """The decoding schedule of docs/model.md with sampling: categorical draws and Gumbel-perturbed
+    confidences."""
     g = torch.Generator().manual_seed(seed)
     cur = torch.full((count, NUM_TOKENS), MASK_ID, dtype=torch.long)
     sampled = cur
@@ -146,19 +156,54 @@ def within_training_range(generated: np.ndarray, training: np.ndarray) -> Dict[s
     return out
 
 
-def evaluate(model: MageModel, n_recon: int = 32, n_knn: int = 300, n_inpaint: int = 16, n_gen: int = 16,
-             n_train_stats: int = 200, seed: int = 0) -> Dict[str, float]:
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """||mu_a - mu_b||^2 + tr(S_a + S_b - 2 (S_a S_b)^1/2) of two feature sets [N,D] (FID's formula,
+    here on the model's own features; the trace of the square root from the eigenvalues of
+    S_a S_b, which are real and non-negative up to rounding)."""
+    ma, mb = a.mean(0), b.mean(0)
+    sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = np.sqrt(np.clip(np.linalg.eigvals(sa @ sb).real, 0, None)).sum()
+    return float(((ma - mb) ** 2).sum() + np.trace(sa) + np.trace(sb) - 2 * root)
+
+
+def distinct_codes(tokens: torch.Tensor) -> float:
+    """Mean number of distinct codebook ids per image."""
+    return float(np.mean([len(torch.unique(t)) for t in tokens]))
+
+
+def evaluate(model: MageModel, n_recon: int = 300, n_knn: int = 300, n_inpaint: int = 64, n_gen: int = 64,
+             n_train_stats: int = 200, seed: int = 0, distribution: str = datasets.DEFAULT) -> Dict[str, float]:
+    """Every measure on held-out images of `distribution`. Generation is judged against real
+    held-out images by two class-free statistics: the Frechet distance between the `linprobe`
+    features of generated and real images (with, for scale, the same distance from as many other
+    real images), and the distinct codes per image."""
     model.eval()
     result: Dict[str, float] = {}
-    recon_imgs, _ = shapes.images(shapes.heldout_seeds(0, n_recon))
+
+    def draw(seeds):
+        return datasets.images(distribution, seeds)
+
+    recon_imgs, _ = draw(shapes.heldout_seeds(0, n_recon))
     result["psnr_db"] = reconstruction_psnr(model, recon_imgs)
-    knn_imgs, labels = shapes.images(shapes.heldout_seeds(0, n_knn))
-    result["knn5_accuracy"] = knn_accuracy(linprobe_features(model, knn_imgs), labels)
+    result["patch_mean_psnr_db"] = patch_mean_psnr(recon_imgs)
+    knn_imgs, labels = draw(shapes.heldout_seeds(0, n_knn))
+    real_tokens = batched(model.tokenize, to_pixels(knn_imgs))
+    real = batched(lambda t: model.encode_features(with_class(t))[1], real_tokens).numpy()
+    result["knn5_accuracy"] = knn_accuracy(real, labels)
     result["knn5_chance"] = float(np.bincount(labels).max() / len(labels))
     seeds = shapes.heldout_seeds(10_000, n_inpaint)
-    inp_imgs, _ = shapes.images(seeds)
+    inp_imgs, _ = draw(seeds)
     result.update(inpaint_errors(model, inp_imgs, seeds))
-    gen = to_images(batched(model.detokenize, generate(model, n_gen, seed)))
-    train_imgs, _ = shapes.images(shapes.train_seeds(0, n_train_stats))
+    gen_tokens = generate(model, n_gen, seed)
+    gen = to_images(batched(model.detokenize, gen_tokens))
+    gen_again = batched(model.tokenize, to_pixels(gen))  # the images, as a user would feed them back
+    gen_features = batched(lambda t: model.encode_features(with_class(t))[1], gen_again).numpy()
+    other_imgs, _ = draw(shapes.heldout_seeds(20_000, n_gen))
+    other = linprobe_features(model, other_imgs)
+    result["gen_frechet"] = frechet_distance(gen_features, real)
+    result["real_frechet"] = frechet_distance(other, real)
+    result["gen_distinct_codes"] = distinct_codes(gen_tokens)
+    result["real_distinct_codes"] = distinct_codes(real_tokens)
+    train_imgs, _ = draw(shapes.train_seeds(0, n_train_stats))
     result.update(within_training_range(gen, train_imgs))
     return result

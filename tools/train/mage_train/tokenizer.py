@@ -10,6 +10,8 @@ Codebook collapse is handled by re-initialising dead codes: every 50 steps, code
 vector chose during the last DEAD_AFTER steps take encoder outputs drawn from the current batch.
 The codebook itself starts from encoder outputs (as k-means would), not from a random normal.
 """
+import contextlib
+
 import torch
 import torch.nn.functional as F
 
@@ -29,7 +31,7 @@ class CodebookUsage:
         self.last_used = torch.zeros(n_codes, dtype=torch.long)
 
     def update(self, ids: torch.Tensor, step: int) -> None:
-        counts = torch.bincount(ids.reshape(-1), minlength=self.ema.numel()).float()
+        counts = torch.bincount(ids.reshape(-1).cpu(), minlength=self.ema.numel()).float()
         self.ema.mul_(self.decay).add_(counts / counts.sum(), alpha=1 - self.decay)
         self.last_used[counts > 0] = step
 
@@ -59,17 +61,20 @@ def reinit_codes(vq: VQGAN, codes: torch.Tensor, z: torch.Tensor, generator: tor
     """Codes `codes` take randomly chosen encoder outputs of this batch, slightly perturbed."""
     if codes.numel() == 0:
         return
-    vectors = latent_vectors(z.detach())
+    vectors = latent_vectors(z.detach().float())
     pick = torch.randint(0, vectors.shape[0], (codes.numel(),), generator=generator)
-    noise = torch.randn(codes.numel(), vectors.shape[1], generator=generator) * 0.01 * vectors.std()
-    vq.quantize.embedding.weight[codes] = vectors[pick] + noise
+    noise = torch.randn(codes.numel(), vectors.shape[1], generator=generator).to(vectors.device) * 0.01 * vectors.std()
+    weight = vq.quantize.embedding.weight
+    weight[codes.to(weight.device)] = vectors[pick.to(vectors.device)] + noise
 
 
 def vq_step(vq: VQGAN, pixels: torch.Tensor, quantize: bool = True):
     """One forward pass. -> (loss, dict of scalar parts, ids, z). quantize=False skips the codebook
     (a plain autoencoder step, for the optional warm-up before the codebook exists)."""
     z = vq.encoder(pixels)
-    ids = vq.quantize.nearest(z.detach())
+    # The nearest-code search in float32 even under mixed precision: ids decide near-ties.
+    with (torch.autocast("cuda", enabled=False) if z.is_cuda else contextlib.nullcontext()):
+        ids = vq.quantize.nearest(z.detach().float())
     n, c, h, w = z.shape
     e = vq.quantize.embedding(ids).reshape(n, h, w, c).permute(0, 3, 1, 2)
     codebook = F.mse_loss(e, z.detach())
@@ -81,6 +86,6 @@ def vq_step(vq: VQGAN, pixels: torch.Tensor, quantize: bool = True):
     l1 = (recon - pixels).abs().mean()
     mse = F.mse_loss(recon, pixels)
     loss = l1 + mse + codebook + BETA * commit
-    psnr = float(-10 * torch.log10(F.mse_loss(recon.detach().clamp(0, 1), pixels).clamp_min(1e-10)))
+    psnr = float(-10 * torch.log10(F.mse_loss(recon.detach().float().clamp(0, 1), pixels).clamp_min(1e-10)))
     return loss, {"loss": float(loss), "l1": float(l1), "mse": float(mse), "codebook": float(codebook),
                   "commit": float(commit), "psnr": psnr}, ids, z
