@@ -70,7 +70,7 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
     {
         if (!BlobNames.IsId(jobId))
         {
-            return new ApiResult(HttpStatusCode.BadRequest, new { error = "jobId must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'." });
+            return new ApiResult(HttpStatusCode.BadRequest, new { error = $"jobId must be {BlobNames.IdRule}." });
         }
 
         using var deadline = Deadline(cancellationToken);

@@ -28,7 +28,7 @@ internal static class JobMessageParser
         spec = null;
         if (!BlobNames.IsId(r.JobId))
         {
-            return $"jobId '{r.JobId}' must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'.";
+            return $"jobId '{r.JobId}' must be {BlobNames.IdRule}.";
         }
 
         var jobId = r.JobId!;

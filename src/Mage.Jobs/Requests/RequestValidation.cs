@@ -13,7 +13,7 @@ internal static class RequestValidation
         ArgumentNullException.ThrowIfNull(limits);
         if (!BlobNames.IsId(requestId))
         {
-            error = $"requestId '{requestId}' must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'.";
+            error = $"requestId '{requestId}' must be {BlobNames.IdRule}.";
             return null;
         }
 

@@ -68,6 +68,9 @@ public static partial class BlobNames
     /// <summary>Azure container names: 3-63 lower-case letters, digits and single hyphens.</summary>
     public static bool IsContainerName(string? name) => name is not null && ContainerRegex().IsMatch(name);
 
+    /// <summary>What <see cref="IsId"/> accepts, in words, for every refusal of an id.</summary>
+    public const string IdRule = "1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'";
+
     /// <summary>Job and request ids: 1-64 of <c>[A-Za-z0-9._-]</c>, not "." or "..".</summary>
     public static bool IsId(string? id) => id is not null and not "." and not ".." && IdRegex().IsMatch(id);
 
