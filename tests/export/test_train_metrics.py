@@ -37,3 +37,27 @@ def test_inpainting_measure_runs_on_the_random_tiny_model():
     r = metrics.inpaint_errors(model.eval(), imgs, seeds, steps=2)
     assert set(r) == {"inpaint_mae", "border_fill_mae", "inpaint_wins"}
     assert 0 < r["border_fill_mae"] < 255 and 0 < r["inpaint_mae"] < 255
+
+
+def test_frechet_distance_is_zero_for_one_set_and_the_mean_shift_squared_for_a_shifted_one():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(200, 8))
+    assert abs(metrics.frechet_distance(a, a)) < 1e-6
+    assert abs(metrics.frechet_distance(a, a + 3.0) - 8 * 9.0) < 1e-6
+
+
+def test_patch_means_reconstruct_patch_constant_images_exactly():
+    rng = np.random.default_rng(1)
+    coarse = rng.integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
+    flat = coarse.repeat(16, axis=1).repeat(16, axis=2)
+    assert metrics.patch_mean_psnr(np.full((1, 256, 256, 3), 77, np.uint8)) > 90
+    assert metrics.patch_mean_psnr(flat) < 40  # bicubic upsampling blurs the patch edges
+
+
+def test_the_fft_descriptor_ignores_where_the_shape_is():
+    import knn_baselines
+    img = np.zeros((2, 256, 256, 3), np.uint8)
+    img[0, 32:96, 32:96] = 200
+    img[1, 128:192, 64:128] = 200   # the same square moved by whole patches
+    d = knn_baselines.fft_descriptor(img)
+    assert np.allclose(d[0], d[1])

@@ -60,7 +60,7 @@ def parse_args(argv):
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="cuda: mixed precision (bfloat16 autocast; the nearest-code search stays float32)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--vq-steps", type=int, default=6000)
+    p.add_argument("--vq-steps", type=int, default=12000)
     p.add_argument("--vq-batch", type=int, default=8)
     p.add_argument("--vq-crop", type=int, default=96,
                    help="crop side in pixels (a multiple of 16 x the arch's vq_pool, at most 256)")
