@@ -7,7 +7,7 @@ namespace Mage.Cli.Tests;
 /// it moves it: a worker killed between the move and a log line written after it (the chaos
 /// suite caught one under <c>kill -9</c>) left an entry no log explained. Here the move itself
 /// fails (the generation queue's name is so long that <c>{queue}-poison</c> is not a valid queue
-/// name), which before the fix left no reason anywhere.
+/// name), which must still leave its reason in the log.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class WorkerPoisonTests(AzuriteFixture azurite)

@@ -186,13 +186,13 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
 
         var worked = 0;
         var service = host.Get<UploadEmbeddingService>();
-        var outcomes = new ConcurrentBag<(string Key, Outcome? Status)>();
+        var outcomes = new ConcurrentBag<(string Key, WorkOutcome? Status)>();
         await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = UploadParallelism, CancellationToken = cancellationToken }, async (upload, ct) =>
         {
             try
             {
                 var outcome = await service.ProcessAsync(container.GetBlobClient(upload.Name), ct).ConfigureAwait(false);
-                if (outcome.Status != Outcome.Skipped)
+                if (outcome.Status != WorkOutcome.Skipped)
                 {
                     LogUpload(logger, upload.Name, WireNames.Of(outcome.Status), outcome.Folder ?? "-");
                     Tally.Add($"upload {WireNames.Of(outcome.Status)}");
@@ -281,7 +281,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
         LogMessageStarted(logger, label, message.MessageId, message.DequeueCount);
         var timer = Stopwatch.StartNew();
         var held = MessageLease.Start(queue, label, message, lease, outage, logger);
-        Outcome status = default;
+        WorkOutcome status = default;
         Exception? failure = null;
         try
         {
@@ -507,7 +507,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
     private static partial void LogPoisoned(ILogger logger, string label, string messageId, string poisonQueue);
 
     /// <summary>One queue's slots: the messages of it this worker is running, at most <see cref="Slots"/>. Used by the poll loop only.</summary>
-    private sealed class Lane(QueueClient queue, string label, int slots, Func<string, CancellationToken, Task<Outcome>> handle)
+    private sealed class Lane(QueueClient queue, string label, int slots, Func<string, CancellationToken, Task<WorkOutcome>> handle)
     {
         public QueueClient Queue => queue;
 
@@ -515,7 +515,7 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
 
         public int Slots => slots;
 
-        public Func<string, CancellationToken, Task<Outcome>> Handle => handle;
+        public Func<string, CancellationToken, Task<WorkOutcome>> Handle => handle;
 
         /// <summary>The tasks of the messages received; finished ones are dropped by <see cref="Free"/>.</summary>
         public List<Task> Running { get; } = [];

@@ -7,7 +7,7 @@ namespace Mage.Jobs.BulkJobs;
 /// <summary>
 /// The status document of a bulk job, <c>jobs/{jobId}/status.json</c> in the jobs container.
 /// Updated with optimistic concurrency (ETag If-Match) by the submitter and, for shards, by the
-/// worker that completes a stripe (<see cref="Stripes"/>; every shard worker when there are none).
+/// worker that completes a stripe (<see cref="Stripes"/>).
 /// <see cref="DoneShards"/> is a base64 bitmap of shards already counted, so a redelivered shard
 /// never counts twice.
 /// </summary>
@@ -50,30 +50,17 @@ public sealed record JobStatus
 
     /// <summary>
     /// How many stripe documents count this job's shards (<see cref="JobStripe"/>); set when the
-    /// job starts running. 0: every shard is counted in this document itself, as jobs started before
-    /// 2026-11-29 were.
+    /// job starts running (0 while the job is listing).
     /// </summary>
     public int Stripes { get; init; }
 
     /// <summary>
-    /// Bitmap of shards already counted (bit n = shard n), base64. With stripes, a shard's bit is set
-    /// here when its whole stripe is folded in; until then it is set in the stripe.
+    /// Bitmap of shards already counted (bit n = shard n), base64. A shard's bit is set here when
+    /// its whole stripe is folded in; until then it is set in the stripe.
     /// </summary>
     public string DoneShards { get; init; } = "";
 
     public bool IsShardCounted(int shard) => ShardBitmap.IsSet(DoneShards, shard);
-
-    /// <summary>This status with shard <paramref name="shard"/> counted as done (or failed).</summary>
-    public JobStatus WithShard(int shard, long imagesOk, long imagesFailed, bool shardFailed, DateTimeOffset now) =>
-        (this with
-        {
-            DoneShards = ShardBitmap.With(DoneShards, ShardsTotal, [shard]),
-            ShardsDone = ShardsDone + (shardFailed ? 0 : 1),
-            ShardsFailed = ShardsFailed + (shardFailed ? 1 : 0),
-            ImagesDone = ImagesDone + imagesOk,
-            ImagesFailed = ImagesFailed + imagesFailed,
-            UpdatedAt = now,
-        }).Counted(now);
 
     /// <summary>
     /// Whether stripe <paramref name="stripe"/> has been folded into this document. Folding sets the
@@ -92,7 +79,7 @@ public sealed record JobStatus
     /// </summary>
     internal JobStatus WithUnfolded(IEnumerable<JobStripe> stripes)
     {
-        if (Stripes == 0 || State != JobState.Running)
+        if (State != JobState.Running)
         {
             return this;
         }

@@ -65,13 +65,13 @@ public sealed partial class ProcessShardService(
         if (invalid is not null)
         {
             LogBadMessage(logger, invalid);
-            return new ShardOutcome(Outcome.Ignored);
+            return new ShardOutcome(WorkOutcome.Ignored);
         }
 
         if (shard is null || !BlobNames.IsId(shard.JobId) || shard.Shard < 0)
         {
             LogBadMessage(logger, "no valid jobId or shard");
-            return new ShardOutcome(Outcome.Ignored);
+            return new ShardOutcome(WorkOutcome.Ignored);
         }
 
         // The status document alone: its stripes are read only for this shard's (one read per message, never a listing).
@@ -79,13 +79,13 @@ public sealed partial class ProcessShardService(
         if (status is null || status.State is JobState.Failed or JobState.Listing || shard.Shard >= status.ShardsTotal)
         {
             LogNotRunnable(logger, shard.JobId, shard.Shard, status is null ? "unknown" : WireNames.Of(status.State));
-            return new ShardOutcome(Outcome.Ignored);
+            return new ShardOutcome(WorkOutcome.Ignored);
         }
 
         if (await Counter.FindCountedAsync(status, shard.Shard, cancellationToken).ConfigureAwait(false) is { } counted)
         {
             await EnsureCompletionAsync(counted, cancellationToken).ConfigureAwait(false);
-            return new ShardOutcome(Outcome.AlreadyCounted);
+            return new ShardOutcome(WorkOutcome.AlreadyCounted);
         }
 
         // Claimed before anything is read or counted, so a copy never embeds or counts a shard another is working on.
@@ -107,7 +107,7 @@ public sealed partial class ProcessShardService(
         {
             LogShardMissing(logger, shard.JobId, shard.Shard);
             await CountAsync(status, shard.Shard, 0, 0, shardFailed: true, cancellationToken).ConfigureAwait(false);
-            return new ShardOutcome(Outcome.Failed);
+            return new ShardOutcome(WorkOutcome.Failed);
         }
 
         var output = blobs.GetBlobContainerClient(doc.OutputContainer);
@@ -117,7 +117,7 @@ public sealed partial class ProcessShardService(
         {
             var (okRows, failedRows) = ReadCounts(existing.Metadata);
             await CountAsync(status, shard.Shard, okRows, failedRows, shardFailed: false, cancellationToken).ConfigureAwait(false);
-            return new ShardOutcome(Outcome.AlreadyCommitted, okRows + failedRows, failedRows);
+            return new ShardOutcome(WorkOutcome.AlreadyCommitted, okRows + failedRows, failedRows);
         }
 
         var rows = await ComputeAsync(doc, progress, cancellationToken).ConfigureAwait(false);
@@ -137,12 +137,12 @@ public sealed partial class ProcessShardService(
             var winner = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
             (var ok, failed) = winner is null ? (0, 0) : ReadCounts(winner.Metadata);
             await CountAsync(status, shard.Shard, ok, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
-            return new ShardOutcome(Outcome.AlreadyCommitted, ok + failed, failed);
+            return new ShardOutcome(WorkOutcome.AlreadyCommitted, ok + failed, failed);
         }
 
         LogCommitted(logger, doc.JobId, doc.Shard, rows.Length, failed);
         await CountAsync(status, shard.Shard, rows.Length - failed, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
-        return new ShardOutcome(Outcome.Committed, rows.Length, failed);
+        return new ShardOutcome(WorkOutcome.Committed, rows.Length, failed);
     }
 
     private async Task<PartRow[]> ComputeAsync(ShardDocument doc, IProgress<int>? progress, CancellationToken cancellationToken)
@@ -258,7 +258,7 @@ public sealed partial class ProcessShardService(
         }
 
         var announce = new MageEventDraft(MageEventTypes.JobCompleted, $"jobs/{status.JobId}", status.JobId,
-            new MageEventData(status.JobId, null, Outcome.Completed, [$"{status.OutputContainer}/{unit.Record.Name}", .. partOutputs]));
+            new MageEventData(status.JobId, null, RecordStatus.Completed, [$"{status.OutputContainer}/{unit.Record.Name}", .. partOutputs]));
         if (await work.CompleteAsync(manifest, announce, cancellationToken).ConfigureAwait(false))
         {
             LogCompleted(logger, status.JobId, status.ImagesDone, status.ImagesFailed);

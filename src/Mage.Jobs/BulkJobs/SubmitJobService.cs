@@ -338,7 +338,7 @@ public sealed partial class SubmitJobService(
 
         var hash = MessageJson.Hash(message);
         var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
-        var record = new RejectedJobRecord(Outcome.Failed, ErrorReason.InvalidMessage, reason, message.Length > 4096 ? message[..4096] : message);
+        var record = new RejectedJobRecord(RecordStatus.Failed, ErrorReason.InvalidMessage, reason, message.Length > 4096 ? message[..4096] : message);
         await commits.CommitRecordAsync(jobs.GetBlobClient(ResultsLayout.RejectedJob(hash)), record, FailedEvent(null, $"jobs/_rejected/{hash}", reason), cancellationToken).ConfigureAwait(false);
 
         return null;
@@ -352,7 +352,7 @@ public sealed partial class SubmitJobService(
         blobs.GetBlobContainerClient(storage.Value.JobsContainer).GetBlobClient(ResultsLayout.JobStatus(jobId));
 
     private static MageEventDraft FailedEvent(string? jobId, string subject, string reason) =>
-        new(MageEventTypes.JobFailed, subject, "failed", new MageEventData(jobId, null, Outcome.Failed, [], reason));
+        new(MageEventTypes.JobFailed, subject, "failed", new MageEventData(jobId, null, RecordStatus.Failed, [], reason));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} already exists in state {State}; duplicate message ignored")]
     private static partial void LogDuplicate(ILogger logger, string jobId, string state);

@@ -4,11 +4,10 @@ using Mage.Jobs.Storage;
 namespace Mage.Jobs.Coordination;
 
 /// <summary>
-/// Counts each shard of a job exactly once. With stripes (<see cref="JobStatus.Stripes"/> &gt; 0) a
-/// shard is counted in its stripe (<see cref="JobStripe"/>), and the worker that completes a stripe
-/// folds it into the status document and deletes it, so the status document takes K writes per job
-/// instead of one per shard, and each stripe a K-th of the shard commits. Without stripes (a job
-/// started before 2026-11-29) the shard is counted in the status document itself.
+/// Counts each shard of a job exactly once. A shard is counted in its stripe (<see cref="JobStripe"/>;
+/// a job has <see cref="JobStatus.Stripes"/> of them), and the worker that completes a stripe folds
+/// it into the status document and deletes it, so the status document takes K writes per job
+/// instead of one per shard, and each stripe a K-th of the shard commits.
 /// </summary>
 /// <remarks>
 /// Thread-safe. Exactly once: a stripe's bitmap and its ETag keep one shard from counting twice in
@@ -31,11 +30,6 @@ internal sealed class ShardCounter(JobStatusStore statuses, TimeProvider time)
             return status;
         }
 
-        if (status.Stripes == 0)
-        {
-            return null;
-        }
-
         var stripe = await statuses.GetStripeAsync(status.JobId, JobStripe.IndexOf(shard, status.Stripes), cancellationToken).ConfigureAwait(false);
         if (stripe is null || !stripe.IsCounted(shard))
         {
@@ -52,12 +46,6 @@ internal sealed class ShardCounter(JobStatusStore statuses, TimeProvider time)
     /// </summary>
     public async Task<JobStatus?> CountAsync(JobStatus status, int shard, long imagesOk, long imagesFailed, bool shardFailed, CancellationToken cancellationToken)
     {
-        if (status.Stripes == 0)
-        {
-            var updated = await statuses.UpdateAsync(status.JobId, s => s.IsShardCounted(shard) || s.State.IsFinal() ? null : s.WithShard(shard, imagesOk, imagesFailed, shardFailed, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-            return updated?.After;
-        }
-
         var index = JobStripe.IndexOf(shard, status.Stripes);
         while (true)
         {

@@ -21,6 +21,6 @@ public sealed class WorkDispatcher(SubmitJobService jobs, ProcessShardService sh
     internal GenerateService Generate => generate;
 
     /// <summary>Handles one message of <paramref name="queue"/>. Bad input ends in an error record; what throws is transient.</summary>
-    public Task<Outcome> HandleAsync(WorkQueue queue, string message, CancellationToken cancellationToken = default) =>
+    public Task<WorkOutcome> HandleAsync(WorkQueue queue, string message, CancellationToken cancellationToken = default) =>
         WorkQueues.Of(queue).HandleAsync(this, message, cancellationToken);
 }

@@ -7,10 +7,10 @@ namespace Mage.Jobs.Options;
 public sealed class WorkQueueEntry
 {
     private readonly Func<StorageSettings, string> name;
-    private readonly Func<WorkDispatcher, string, CancellationToken, Task<Outcome>> handle;
+    private readonly Func<WorkDispatcher, string, CancellationToken, Task<WorkOutcome>> handle;
 
     internal WorkQueueEntry(
-        WorkQueue queue, string setting, string label, int slots, Func<StorageSettings, string> name, Func<WorkDispatcher, string, CancellationToken, Task<Outcome>> handle)
+        WorkQueue queue, string setting, string label, int slots, Func<StorageSettings, string> name, Func<WorkDispatcher, string, CancellationToken, Task<WorkOutcome>> handle)
     {
         Queue = queue;
         Setting = setting;
@@ -40,5 +40,5 @@ public sealed class WorkQueueEntry
     }
 
     /// <summary>Hands one message to the queue's service.</summary>
-    internal Task<Outcome> HandleAsync(WorkDispatcher dispatcher, string message, CancellationToken cancellationToken) => handle(dispatcher, message, cancellationToken);
+    internal Task<WorkOutcome> HandleAsync(WorkDispatcher dispatcher, string message, CancellationToken cancellationToken) => handle(dispatcher, message, cancellationToken);
 }

@@ -32,11 +32,11 @@ public static class WorkQueues
     public static WorkQueueEntry Of(WorkQueue queue) =>
         All.FirstOrDefault(e => e.Queue == queue) ?? throw new ArgumentOutOfRangeException(nameof(queue), queue, "Unknown work queue.");
 
-    private static Vocabulary.Outcome OutcomeOf(JobStatus? status) => status?.State switch
+    private static Vocabulary.WorkOutcome OutcomeOf(JobStatus? status) => status?.State switch
     {
-        null => Vocabulary.Outcome.Rejected,
-        JobState.Failed => Vocabulary.Outcome.Failed,
-        JobState.Completed => Vocabulary.Outcome.Completed,
-        _ => Vocabulary.Outcome.Running,
+        null => Vocabulary.WorkOutcome.Rejected,
+        JobState.Failed => Vocabulary.WorkOutcome.Failed,
+        JobState.Completed => Vocabulary.WorkOutcome.Completed,
+        _ => Vocabulary.WorkOutcome.Running,
     };
 }

@@ -70,7 +70,7 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
                 await work.WritePngAsync(0, edit.Image, cancellationToken).ConfigureAwait(false),
                 await work.WriteTokensAsync(edit.Tokens, cancellationToken).ConfigureAwait(false),
             };
-            var record = new RequestRecord(work.Target.RequestId, Outcome.Completed, request.Kind, outputs, ModelInfo.Of(engine.Model),
+            var record = new RequestRecord(work.Target.RequestId, RecordStatus.Completed, request.Kind, outputs, ModelInfo.Of(engine.Model),
                 request with { RequestId = null }, timer.Elapsed.TotalMilliseconds, null, null);
             return await work.CompleteAsync(record, cancellationToken).ConfigureAwait(false);
         }

@@ -60,7 +60,7 @@ public sealed class GenerateService(IMageEngineSource engines, RequestLifecycle 
             }
 
             outputs.Add(await work.WriteTokensAsync([.. images.Select(x => x.Tokens)], cancellationToken).ConfigureAwait(false));
-            var record = new RequestRecord(work.Target.RequestId, Outcome.Completed, RequestKind.Generate, outputs, ModelInfo.Of(engine.Model),
+            var record = new RequestRecord(work.Target.RequestId, RecordStatus.Completed, RequestKind.Generate, outputs, ModelInfo.Of(engine.Model),
                 generateRequest, timer.Elapsed.TotalMilliseconds, null, null);
             return await work.CompleteAsync(record, cancellationToken).ConfigureAwait(false);
         }

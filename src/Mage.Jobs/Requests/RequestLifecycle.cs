@@ -58,7 +58,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
         // Settled, not done: a leftover event is published under the claim, not while its holder may be publishing it.
         if (target is not null && await commits.IsSettledAsync(Unit(target), cancellationToken).ConfigureAwait(false))
         {
-            return new RequestOutcome(Outcome.Skipped, target.Folder);
+            return new RequestOutcome(WorkOutcome.Skipped, target.Folder);
         }
 
         if (target is null || request is null)
@@ -76,7 +76,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
         var claimed = await commits.ClaimAsync(Unit(target), cancellationToken).ConfigureAwait(false);
         if (claimed is null)
         {
-            return new RequestOutcome(Outcome.Skipped, target.Folder);
+            return new RequestOutcome(WorkOutcome.Skipped, target.Folder);
         }
 
         await using (claimed.ConfigureAwait(false))
@@ -88,13 +88,13 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
     /// <summary>Commits result.json and publishes the completion event.</summary>
     internal async Task<RequestOutcome> CompleteAsync(RequestChannel channel, RequestTarget target, ClaimedWork work, RequestRecord record, CancellationToken cancellationToken)
     {
-        var data = new MageEventData(null, target.RequestId, Outcome.Completed, [.. record.Outputs, $"{target.Container}/{work.Unit.Record.Name}"]);
+        var data = new MageEventData(null, target.RequestId, RecordStatus.Completed, [.. record.Outputs, $"{target.Container}/{work.Unit.Record.Name}"]);
         if (await work.CompleteAsync(record, Announce(channel.CompletedEvent, target, data), cancellationToken).ConfigureAwait(false))
         {
             LogCompleted(logger, target.RequestId, target.Container, target.Folder);
         }
 
-        return new RequestOutcome(Outcome.Completed, target.Folder);
+        return new RequestOutcome(WorkOutcome.Completed, target.Folder);
     }
 
     /// <summary>
@@ -105,12 +105,12 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
         RequestChannel channel, RequestTarget target, RequestKind? kind, ErrorReason reason, string error, ClaimedWork? work, CancellationToken cancellationToken)
     {
         LogFailed(logger, target.RequestId, reason, error);
-        var record = new RequestRecord(target.RequestId, Outcome.Failed, kind, [], null, null, null, reason, error);
+        var record = new RequestRecord(target.RequestId, RecordStatus.Failed, kind, [], null, null, null, reason, error);
         var blob = blobs.GetBlobContainerClient(target.Container).GetBlobClient(ResultsLayout.Error(target.Folder));
         var text = ErrorReasons.Format(reason, error);
         try
         {
-            var announce = Announce(channel.FailedEvent, target, new MageEventData(null, target.RequestId, Outcome.Failed, [$"{target.Container}/{blob.Name}"], text));
+            var announce = Announce(channel.FailedEvent, target, new MageEventData(null, target.RequestId, RecordStatus.Failed, [$"{target.Container}/{blob.Name}"], text));
             await (work is null
                 ? commits.CommitRecordAsync(blob, record, announce, cancellationToken)
                 : work.FailAsync(record, announce, cancellationToken)).ConfigureAwait(false);
@@ -118,11 +118,11 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
         catch (Azure.RequestFailedException e) when (StorageFailures.IsNotFound(e))
         {
             // The requested output container does not exist: nowhere to put error.json; the event still tells.
-            var data = new MageEventData(null, target.RequestId, Outcome.Failed, [], $"{text} (output container '{target.Container}' does not exist)");
+            var data = new MageEventData(null, target.RequestId, RecordStatus.Failed, [], $"{text} (output container '{target.Container}' does not exist)");
             await commits.PublishAsync(Announce(channel.FailedEvent, target, data), cancellationToken).ConfigureAwait(false);
         }
 
-        return new RequestOutcome(Outcome.Failed, target.Folder, text);
+        return new RequestOutcome(WorkOutcome.Failed, target.Folder, text);
     }
 
     /// <summary>The request as a unit of work: result.json, error.json and the claim, all in its folder.</summary>

@@ -4,7 +4,7 @@ namespace Mage.Jobs.Requests;
 
 /// <summary>The result.json (or error.json) of an edit or generation request.</summary>
 /// <param name="RequestId">The request.</param>
-/// <param name="Status"><see cref="Outcome.Completed"/> or <see cref="Outcome.Failed"/>.</param>
+/// <param name="Status"><see cref="RecordStatus.Completed"/> or <see cref="RecordStatus.Failed"/>.</param>
 /// <param name="Kind">What was asked for, when the message said.</param>
 /// <param name="Outputs">container/name paths of the files written.</param>
 /// <param name="Model">The model that produced them.</param>
@@ -14,7 +14,7 @@ namespace Mage.Jobs.Requests;
 /// <param name="Message">Why it failed, for people: names the offending value.</param>
 public sealed record RequestRecord(
     string RequestId,
-    Outcome Status,
+    RecordStatus Status,
     RequestKind? Kind,
     IReadOnlyList<string> Outputs,
     ModelInfo? Model,

@@ -46,7 +46,7 @@ public sealed partial class UploadEmbeddingService(
         if (properties is null)
         {
             LogGone(logger, blob.BlobContainerName, blob.Name);
-            return new UploadOutcome(Outcome.Gone, null);
+            return new UploadOutcome(WorkOutcome.Gone, null);
         }
 
         var etag = properties.ETag.ToString();
@@ -77,7 +77,7 @@ public sealed partial class UploadEmbeddingService(
         if (claimed is null)
         {
             LogSkipped(logger, blob.Name, etag);
-            return new UploadOutcome(Outcome.Skipped, folder);
+            return new UploadOutcome(WorkOutcome.Skipped, folder);
         }
 
         await using var work = claimed;
@@ -103,7 +103,7 @@ public sealed partial class UploadEmbeddingService(
         {
             // Deleted or overwritten since the properties were read: the new version has its own event.
             LogGone(logger, blob.BlobContainerName, blob.Name);
-            return new UploadOutcome(Outcome.Gone, null);
+            return new UploadOutcome(WorkOutcome.Gone, null);
         }
 
         var downloadTime = downloadTimer.Elapsed;
@@ -129,7 +129,7 @@ public sealed partial class UploadEmbeddingService(
         var embeddingPath = await work.WriteAsync(embeddingName, Npy.Float32(embedding.Features, embedding.Features.Length), "application/octet-stream", cancellationToken).ConfigureAwait(false);
         var tokensPath = await work.WriteAsync(tokensName, BinaryData.FromBytes(TokenFile.ToBytes(embedding.Tokens)), "application/octet-stream", cancellationToken).ConfigureAwait(false);
         var record = new UploadRecord(
-            Outcome.Completed,
+            RecordStatus.Completed,
             ModelInfo.Of(engine.Model),
             Embed.Pooling,
             Embed.Normalize,
@@ -144,25 +144,25 @@ public sealed partial class UploadEmbeddingService(
 
         // The record is the commit: written last, and only once.
         var announce = new MageEventDraft(MageEventTypes.UploadCompleted, $"{blob.BlobContainerName}/{blob.Name}", etag,
-            new MageEventData(null, null, Outcome.Completed, [$"{results.Name}/{unit.Record.Name}", embeddingPath, tokensPath]));
+            new MageEventData(null, null, RecordStatus.Completed, [$"{results.Name}/{unit.Record.Name}", embeddingPath, tokensPath]));
         if (!await work.CompleteAsync(record, announce, cancellationToken).ConfigureAwait(false))
         {
-            return new UploadOutcome(Outcome.Skipped, folder);
+            return new UploadOutcome(WorkOutcome.Skipped, folder);
         }
 
         LogEmbedded(logger, blob.Name, etag, folder, total.Elapsed.TotalMilliseconds);
-        return new UploadOutcome(Outcome.Completed, folder);
+        return new UploadOutcome(WorkOutcome.Completed, folder);
     }
 
     private async Task<UploadOutcome> FailAsync(ClaimedWork work, string folder, UploadSource source, ErrorReason reason, string message, CancellationToken cancellationToken)
     {
-        var record = new UploadRecord(Outcome.Failed, null, null, null, null, source, null, null, reason, message);
+        var record = new UploadRecord(RecordStatus.Failed, null, null, null, null, source, null, null, reason, message);
         var text = ErrorReasons.Format(reason, message);
         LogRejected(logger, source.Name, text);
         var announce = new MageEventDraft(MageEventTypes.UploadFailed, $"{source.Container}/{source.Name}", source.Etag,
-            new MageEventData(null, null, Outcome.Failed, [$"{storage.Value.ResultsContainer}/{work.Unit.Error!.Name}"], text));
+            new MageEventData(null, null, RecordStatus.Failed, [$"{storage.Value.ResultsContainer}/{work.Unit.Error!.Name}"], text));
         await work.FailAsync(record, announce, cancellationToken).ConfigureAwait(false);
-        return new UploadOutcome(Outcome.Failed, folder, text);
+        return new UploadOutcome(WorkOutcome.Failed, folder, text);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Container}/{Name} no longer exists in the version that triggered; nothing to do")]

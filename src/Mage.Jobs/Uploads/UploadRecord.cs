@@ -6,7 +6,7 @@ namespace Mage.Jobs.Uploads;
 
 /// <summary>The record.json (or error.json) of one upload version.</summary>
 public sealed record UploadRecord(
-    Outcome Status,
+    RecordStatus Status,
     ModelInfo? Model,
     FeaturePooling? Pooling,
     bool? Normalized,

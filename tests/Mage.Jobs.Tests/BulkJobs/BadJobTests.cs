@@ -108,9 +108,9 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task Malformed_shard_messages_are_ignored()
     {
         var shards = host.Get<ProcessShardService>();
-        Assert.Equal(Outcome.Ignored, (await shards.ProcessAsync("nonsense")).Status);
-        Assert.Equal(Outcome.Ignored, (await shards.ProcessAsync("""{ "jobId": "../x", "shard": 0 }""")).Status);
-        Assert.Equal(Outcome.Ignored, (await shards.ProcessAsync("""{ "jobId": "unknown-job", "shard": 0 }""")).Status);
+        Assert.Equal(WorkOutcome.Ignored, (await shards.ProcessAsync("nonsense")).Status);
+        Assert.Equal(WorkOutcome.Ignored, (await shards.ProcessAsync("""{ "jobId": "../x", "shard": 0 }""")).Status);
+        Assert.Equal(WorkOutcome.Ignored, (await shards.ProcessAsync("""{ "jobId": "unknown-job", "shard": 0 }""")).Status);
     }
 
     [Fact]

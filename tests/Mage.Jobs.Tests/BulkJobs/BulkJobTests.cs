@@ -64,11 +64,11 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
 
         foreach (var m in messages)
         {
-            Assert.Equal(Outcome.Committed, (await shards.ProcessAsync(m)).Status);
+            Assert.Equal(WorkOutcome.Committed, (await shards.ProcessAsync(m)).Status);
         }
 
         // Redelivery after commit: acknowledged, nothing recounted.
-        Assert.Equal(Outcome.AlreadyCounted, (await shards.ProcessAsync(messages[0])).Status);
+        Assert.Equal(WorkOutcome.AlreadyCounted, (await shards.ProcessAsync(messages[0])).Status);
 
         var final = (await host.Get<Mage.Jobs.Coordination.JobStatusStore>().GetAsync("bulk-1"))!.Value.Status;
         Assert.Equal(JobState.Completed, final.State);

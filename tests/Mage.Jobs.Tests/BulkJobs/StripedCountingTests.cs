@@ -42,7 +42,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         var messages = await SubmitCommittedAsync("many", shards);
         Assert.Equal(6, (await Statuses.GetDocumentAsync("many"))!.Value.Status.Stripes);
         var service = host.Get<ProcessShardService>();
-        var outcomes = new ConcurrentBag<Outcome>();
+        var outcomes = new ConcurrentBag<WorkOutcome>();
         var waiting = new ConcurrentDictionary<int, int>(); // shard -> copies now waiting for its claim
 
         // Every message twice, 32 deliveries at a time; a copy that finds its shard claimed comes back later, as the host retries it.
@@ -77,7 +77,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         }
 
         Assert.Equal(2 * shards, outcomes.Count);
-        Assert.All(outcomes, o => Assert.True(o is Outcome.AlreadyCommitted or Outcome.AlreadyCounted, $"unexpected outcome {o}"));
+        Assert.All(outcomes, o => Assert.True(o is WorkOutcome.AlreadyCommitted or WorkOutcome.AlreadyCounted, $"unexpected outcome {o}"));
         Assert.Equal(0, host.Get<CountingEngineSource>().Computations);
         await AssertCompletedOnceAsync("many", shards);
     }
@@ -92,7 +92,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         var isCounted = counted.ToHashSet();
         foreach (var n in counted)
         {
-            Assert.Equal(Outcome.AlreadyCommitted, (await service.ProcessAsync(messages[n])).Status);
+            Assert.Equal(WorkOutcome.AlreadyCommitted, (await service.ProcessAsync(messages[n])).Status);
         }
 
         // The document counts the folded stripe only; the API adds the one still counting.
@@ -109,7 +109,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.NotNull(status.EtaSeconds);
 
         // A redelivered shard of the stripe still counting is acknowledged, not recounted.
-        Assert.Equal(Outcome.AlreadyCounted, (await service.ProcessAsync(messages[3])).Status);
+        Assert.Equal(WorkOutcome.AlreadyCounted, (await service.ProcessAsync(messages[3])).Status);
         Assert.Equal(23, (await Statuses.GetAsync("mid"))!.Value.Status.ShardsDone);
 
         foreach (var n in Enumerable.Range(0, shards).Except(counted))
@@ -138,25 +138,8 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         var pending = (await Statuses.GetAsync("fold"))!.Value.Status;
         Assert.Equal((JobState.Running, shards), (pending.State, pending.ShardsDone));
 
-        Assert.Equal(Outcome.AlreadyCounted, (await service.ProcessAsync(messages[shards - 1])).Status);
+        Assert.Equal(WorkOutcome.AlreadyCounted, (await service.ProcessAsync(messages[shards - 1])).Status);
         await AssertCompletedOnceAsync("fold", shards);
-    }
-
-    [Fact]
-    public async Task A_job_started_without_stripes_counts_in_its_status_document_as_before()
-    {
-        const int shards = 20;
-        var messages = await SubmitCommittedAsync("legacy", shards);
-        await Statuses.UpdateAsync("legacy", s => s with { Stripes = 0 });
-        var service = host.Get<ProcessShardService>();
-        foreach (var message in messages)
-        {
-            await service.ProcessAsync(message);
-            Assert.Empty(await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobStripesFolder("legacy")));
-        }
-
-        Assert.Equal(Outcome.AlreadyCounted, (await service.ProcessAsync(messages[0])).Status);
-        await AssertCompletedOnceAsync("legacy", shards);
     }
 
     [Fact]

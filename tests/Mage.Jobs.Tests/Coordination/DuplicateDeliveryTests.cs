@@ -108,13 +108,13 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
         var copies = await DeliverTogetherAsync(2, async () => (await edits.ProcessAsync(message)).Status);
 
         Assert.Equal(1, Engine.Computations);
-        Assert.Single(copies, Outcome.Completed);
-        Assert.All(copies, c => Assert.True(c is Outcome.Completed or Outcome.Skipped or null, $"unexpected outcome {c}"));
+        Assert.Single(copies, WorkOutcome.Completed);
+        Assert.All(copies, c => Assert.True(c is WorkOutcome.Completed or WorkOutcome.Skipped or null, $"unexpected outcome {c}"));
         Assert.Equal(["edits/dup-edit/image-0.png", "edits/dup-edit/result.json", "edits/dup-edit/tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, "edits/dup-edit/")).Order(StringComparer.Ordinal));
         Assert.Equal([MageEventTypes.EditCompleted], await EventTypesAsync());
 
         // The retry of a busy copy finds the result.
-        Assert.Equal(Outcome.Skipped, (await edits.ProcessAsync(message)).Status);
+        Assert.Equal(WorkOutcome.Skipped, (await edits.ProcessAsync(message)).Status);
         Assert.Equal(1, Engine.Computations);
     }
 
@@ -127,8 +127,8 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
         var copies = await DeliverTogetherAsync(2, async () => (await shards.ProcessAsync(shard)).Status);
 
         Assert.Equal(1, Engine.Computations);
-        Assert.Single(copies, Outcome.Committed);
-        Assert.All(copies, c => Assert.True(c is Outcome.Committed or Outcome.AlreadyCounted or Outcome.AlreadyCommitted or null, $"unexpected outcome {c}"));
+        Assert.Single(copies, WorkOutcome.Committed);
+        Assert.All(copies, c => Assert.True(c is WorkOutcome.Committed or WorkOutcome.AlreadyCounted or WorkOutcome.AlreadyCommitted or null, $"unexpected outcome {c}"));
         Assert.Equal(["jobs/dup-shard/shards/000000.json", "jobs/dup-shard/status.json"], (await host.ListAsync(host.Storage.JobsContainer, "jobs/dup-shard/")).Order(StringComparer.Ordinal));
         Assert.Equal([MageEventTypes.JobCompleted], await EventTypesAsync());
     }
@@ -143,11 +143,11 @@ public sealed class DuplicateDeliveryTests(AzuriteFixture azurite) : IAsyncLifet
         var copies = await DeliverTogetherAsync(3, async () => (await uploads.ProcessAsync(blob)).Status);
 
         Assert.Equal(1, Engine.Computations);
-        Assert.Single(copies, Outcome.Completed);
-        Assert.All(copies, c => Assert.True(c is Outcome.Completed or Outcome.Skipped or null, $"unexpected outcome {c}"));
+        Assert.Single(copies, WorkOutcome.Completed);
+        Assert.All(copies, c => Assert.True(c is WorkOutcome.Completed or WorkOutcome.Skipped or null, $"unexpected outcome {c}"));
 
         // The retry of a busy copy finds the record.
-        Assert.Equal(Outcome.Skipped, (await uploads.ProcessAsync(blob)).Status);
+        Assert.Equal(WorkOutcome.Skipped, (await uploads.ProcessAsync(blob)).Status);
         Assert.Equal([folder + "embedding.npy", folder + "record.json", folder + "tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, folder)).Order(StringComparer.Ordinal));
         Assert.Equal([MageEventTypes.UploadCompleted], await EventTypesAsync());
     }

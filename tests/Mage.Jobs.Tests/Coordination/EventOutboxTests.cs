@@ -64,10 +64,10 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
         await held.WaitAsync(TimeSpan.FromSeconds(60));
         await Assert.ThrowsAsync<WorkClaimedException>(() => service.ProcessAsync(blob));
         release.SetResult();
-        Assert.Equal(Outcome.Completed, (await committer).Status);
+        Assert.Equal(WorkOutcome.Completed, (await committer).Status);
 
         await AssertPublishedOnceAsync(MageEventTypes.UploadCompleted, IdOf(MageEventTypes.UploadCompleted, $"{uploads.Name}/set/b.png", etag));
-        Assert.Equal(Outcome.Skipped, (await service.ProcessAsync(blob)).Status);
+        Assert.Equal(WorkOutcome.Skipped, (await service.ProcessAsync(blob)).Status);
         Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
     }
 
@@ -134,7 +134,7 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
 
     /// <summary>The id every copy of an event must carry: it depends only on type, subject and version key.</summary>
     private static string IdOf(string type, string subject, string versionKey) =>
-        MageEvent.Create(type, subject, versionKey, new MageEventData(null, null, Outcome.Completed, []), DateTimeOffset.UnixEpoch).Id;
+        MageEvent.Create(type, subject, versionKey, new MageEventData(null, null, RecordStatus.Completed, []), DateTimeOffset.UnixEpoch).Id;
 
     /// <summary>
     /// Delivers a message three times: the first dies after committing <paramref name="record"/>

@@ -8,7 +8,7 @@ public sealed class MageEventTests
 {
     private static readonly DateTimeOffset Time = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
-    private static readonly MageEventData JobData = new("j1", null, Outcome.Completed, ["results/jobs/j1/manifest.json"]);
+    private static readonly MageEventData JobData = new("j1", null, RecordStatus.Completed, ["results/jobs/j1/manifest.json"]);
 
     [Fact]
     public void Id_is_the_sha256_of_type_subject_and_version_key()
@@ -92,7 +92,7 @@ public sealed class MageEventTests
     [Fact]
     public void Failed_request_event_carries_the_request_id_and_error()
     {
-        var e = MageEvent.Create(MageEventTypes.EditFailed, "edits/r1", "r1", new MageEventData(null, "r1", Outcome.Failed, [], "mask is required"), Time);
+        var e = MageEvent.Create(MageEventTypes.EditFailed, "edits/r1", "r1", new MageEventData(null, "r1", RecordStatus.Failed, [], "mask is required"), Time);
 
         using var doc = JsonDocument.Parse(e.ToJsonBytes());
         var data = doc.RootElement.GetProperty("data");
@@ -108,7 +108,7 @@ public sealed class MageEventTests
     public void An_event_read_back_from_its_json_is_the_same_event()
     {
         // The outbox stores ToJsonBytes and a later delivery publishes what FromJson reads.
-        var e = MageEvent.Create(MageEventTypes.EditFailed, "requests/r1", "edits/r1/", new MageEventData(null, "r1", Outcome.Failed, ["results/edits/r1/error.json"], "mask is required"), Time);
+        var e = MageEvent.Create(MageEventTypes.EditFailed, "requests/r1", "edits/r1/", new MageEventData(null, "r1", RecordStatus.Failed, ["results/edits/r1/error.json"], "mask is required"), Time);
 
         var back = MageEvent.FromJson(BinaryData.FromBytes(e.ToJsonBytes()));
 

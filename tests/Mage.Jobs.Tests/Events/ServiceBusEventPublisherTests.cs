@@ -13,7 +13,7 @@ public sealed class ServiceBusEventPublisherTests
     {
         var sender = new CapturingSender();
         var publisher = new ServiceBusEventPublisher(sender, NullLogger<ServiceBusEventPublisher>.Instance);
-        var data = new MageEventData("job-7", null, Outcome.Completed, ["results/jobs/job-7/manifest.json"]);
+        var data = new MageEventData("job-7", null, RecordStatus.Completed, ["results/jobs/job-7/manifest.json"]);
         var first = MageEvent.Create(MageEventTypes.JobCompleted, "jobs/job-7", "job-7", data, new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero));
         var retried = MageEvent.Create(MageEventTypes.JobCompleted, "jobs/job-7", "job-7", data, DateTimeOffset.UnixEpoch);
         var other = MageEvent.Create(MageEventTypes.JobCompleted, "jobs/job-8", "job-8", data, DateTimeOffset.UnixEpoch);
@@ -51,7 +51,7 @@ public sealed class ServiceBusEventPublisherTests
     {
         var sender = new CapturingSender { Fail = true };
         var publisher = new ServiceBusEventPublisher(sender, NullLogger<ServiceBusEventPublisher>.Instance);
-        var e = MageEvent.Create(MageEventTypes.UploadFailed, "uploads/x", "etag", new MageEventData(null, null, Outcome.Failed, [], "notAnImage: ..."), DateTimeOffset.UnixEpoch);
+        var e = MageEvent.Create(MageEventTypes.UploadFailed, "uploads/x", "etag", new MageEventData(null, null, RecordStatus.Failed, [], "notAnImage: ..."), DateTimeOffset.UnixEpoch);
 
         var thrown = await Assert.ThrowsAsync<ServiceBusException>(() => publisher.PublishAsync(e));
         Assert.True(thrown.IsTransient);

@@ -43,7 +43,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var outcome = await host.Get<EditService>().ProcessAsync(message);
 
-        Assert.Equal(Outcome.Completed, outcome.Status);
+        Assert.Equal(WorkOutcome.Completed, outcome.Status);
         Assert.Equal("edits/inp-1/", outcome.Folder);
         Assert.Equal(["edits/inp-1/image-0.png", "edits/inp-1/result.json", "edits/inp-1/tokens.npy"], (await host.ListAsync(host.Storage.ResultsContainer, "edits/inp-1/")).Order(StringComparer.Ordinal));
 
@@ -53,7 +53,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
         using var image = Prepare(engine);
         using var expected = await engine.InpaintAsync(image, [new PixelBox(64, 64, 64, 64)], 0, new EditOptions(2, MageDefaults.EditTemperature, Deterministic: false, Seed: 7, Blend: true));
         await AssertFilesAsync("edits/inp-1/", [expected.Image], expected.Tokens);
-        Assert.Equal(Outcome.Skipped, (await host.Get<EditService>().ProcessAsync(message)).Status);
+        Assert.Equal(WorkOutcome.Skipped, (await host.Get<EditService>().ProcessAsync(message)).Status);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         var outcome = await host.Get<GenerateService>().ProcessAsync("""{ "requestId": "gen-1", "count": 2, "seed": 3, "steps": 2, "deterministic": true }""");
 
-        Assert.Equal(Outcome.Completed, outcome.Status);
+        Assert.Equal(WorkOutcome.Completed, outcome.Status);
         var names = await host.ListAsync(host.Storage.ResultsContainer, "generate/gen-1/");
         Assert.Equal(["generate/gen-1/image-0.png", "generate/gen-1/image-1.png", "generate/gen-1/result.json", "generate/gen-1/tokens.npy"], names.Order(StringComparer.Ordinal));
 
@@ -89,7 +89,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
             left = 64, bottom = 32, steps = 2, seed = 11, temperature = 2.0, blend = false,
         }));
 
-        Assert.Equal(Outcome.Completed, outcome.Status);
+        Assert.Equal(WorkOutcome.Completed, outcome.Status);
         var engine = await GetEngineAsync();
         using var image = Prepare(engine);
         using var expected = await engine.OutpaintAsync(image, 64, 0, 0, 32, new EditOptions(2, 2.0, Deterministic: false, Seed: 11, Blend: false));
@@ -105,7 +105,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
             scale = 0.5, position = new[] { 16, 96 }, steps = 3, deterministic = true,
         }));
 
-        Assert.Equal(Outcome.Completed, outcome.Status);
+        Assert.Equal(WorkOutcome.Completed, outcome.Status);
         var engine = await GetEngineAsync();
         using var image = Prepare(engine);
         using var expected = await engine.UncropAsync(image, 0.5, (16, 96), new EditOptions(3, MageDefaults.EditTemperature, Deterministic: true));
@@ -132,7 +132,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
             ? await host.Get<EditService>().ProcessAsync(message)
             : await host.Get<GenerateService>().ProcessAsync(message);
 
-        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.Equal(WorkOutcome.Failed, outcome.Status);
         Assert.Contains(reasonPart, outcome.Error, StringComparison.Ordinal);
         var error = await host.Container(host.Storage.ResultsContainer).GetBlobClient(outcome.Folder + "error.json").DownloadContentAsync();
         Assert.Contains(reasonPart.Replace("'", "\\u0027", StringComparison.Ordinal), error.Value.Content.ToString(), StringComparison.Ordinal);
@@ -161,7 +161,7 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         var outcome = await host.Get<EditService>().ProcessAsync("""{ "requestId": "e-own", "kind": "paint" }""");
 
-        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.Equal(WorkOutcome.Failed, outcome.Status);
         Assert.Equal("edits/e-own/", outcome.Folder);
         Assert.StartsWith("invalidMessage: ", outcome.Error, StringComparison.Ordinal);
         using var error = JsonDocument.Parse((await host.Container(host.Storage.ResultsContainer).GetBlobClient("edits/e-own/error.json").DownloadContentAsync()).Value.Content);
@@ -169,14 +169,14 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal("failed", error.RootElement.GetProperty("status").GetString());
 
         // A second copy finds the record and does nothing.
-        Assert.Equal(Outcome.Skipped, (await host.Get<EditService>().ProcessAsync("""{ "requestId": "e-own", "kind": "paint" }""")).Status);
+        Assert.Equal(WorkOutcome.Skipped, (await host.Get<EditService>().ProcessAsync("""{ "requestId": "e-own", "kind": "paint" }""")).Status);
     }
 
     [Fact]
     public async Task Message_without_a_request_id_goes_to_rejected()
     {
         var outcome = await host.Get<GenerateService>().ProcessAsync("[1, 2, 3]");
-        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.Equal(WorkOutcome.Failed, outcome.Status);
         Assert.StartsWith("generate/_rejected/", outcome.Folder, StringComparison.Ordinal);
     }
 

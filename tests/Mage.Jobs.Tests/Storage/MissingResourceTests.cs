@@ -143,7 +143,7 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
             }))
             : await host.Get<GenerateService>().ProcessAsync(JsonSerializer.Serialize(new { requestId = "out-1", count = 1, steps = 2, output }));
 
-        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.Equal(WorkOutcome.Failed, outcome.Status);
         Assert.Equal("mine/out-1/", outcome.Folder);
         Assert.StartsWith("missing: output container 'no-such-output' in storage account 'devstoreaccount1' does not exist.", outcome.Error, StringComparison.Ordinal);
         Assert.Equal(["mine/out-1/error.json"], await host.ListAsync(host.Storage.ResultsContainer, "mine/"));
@@ -158,7 +158,7 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
         var again = service == "edit"
             ? await host.Get<EditService>().ProcessAsync(JsonSerializer.Serialize(new { requestId = "out-1", kind = "uncrop", scale = 0.5, source = new { container = "a-b", name = "x.png" }, output }))
             : await host.Get<GenerateService>().ProcessAsync(JsonSerializer.Serialize(new { requestId = "out-1", count = 1, output }));
-        Assert.Equal(Outcome.Failed, again.Status);
+        Assert.Equal(WorkOutcome.Failed, again.Status);
         Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
     }
 
@@ -169,7 +169,7 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var outcome = await host.Get<GenerateService>().ProcessAsync("""{ "requestId": "res-1", "count": 1, "steps": 2 }""");
 
-        Assert.Equal(Outcome.Completed, outcome.Status);
+        Assert.Equal(WorkOutcome.Completed, outcome.Status);
         Assert.Contains("generate/res-1/result.json", await host.ListAsync(host.Storage.ResultsContainer, "generate/res-1/"));
     }
 

@@ -31,7 +31,7 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var first = await service.ProcessAsync(blob);
 
-        Assert.Equal(Outcome.Completed, first.Status);
+        Assert.Equal(WorkOutcome.Completed, first.Status);
         var etag = (await blob.GetPropertiesAsync()).Value.ETag.ToString();
         Assert.StartsWith("uploads/photos/cat.png/", first.Folder, StringComparison.Ordinal);
         var written = await host.ListAsync(host.Storage.ResultsContainer, first.Folder!);
@@ -62,7 +62,7 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var before = await SnapshotAsync(results, first.Folder!);
         var second = await service.ProcessAsync(blob);
-        Assert.Equal(Outcome.Skipped, second.Status);
+        Assert.Equal(WorkOutcome.Skipped, second.Status);
         Assert.Equal(before, await SnapshotAsync(results, first.Folder!));
 
         var events = await host.DrainAsync(host.Storage.EventsQueue);
@@ -81,7 +81,7 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
         await blob.UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(3)), overwrite: true);
         var second = await host.Get<UploadEmbeddingService>().ProcessAsync(blob);
 
-        Assert.Equal(Outcome.Completed, second.Status);
+        Assert.Equal(WorkOutcome.Completed, second.Status);
         Assert.NotEqual(first.Folder, second.Folder);
     }
 
@@ -93,14 +93,14 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var outcome = await host.Get<UploadEmbeddingService>().ProcessAsync(blob);
 
-        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.Equal(WorkOutcome.Failed, outcome.Status);
         var written = await host.ListAsync(host.Storage.ResultsContainer, outcome.Folder!);
         Assert.Equal([outcome.Folder + "error.json"], written);
         using var error = JsonDocument.Parse((await host.Container(host.Storage.ResultsContainer).GetBlobClient(outcome.Folder + "error.json").DownloadContentAsync()).Value.Content);
         Assert.Equal("failed", error.RootElement.GetProperty("status").GetString());
         Assert.Equal("notAnImage", error.RootElement.GetProperty("reason").GetString()); // persisted reasons are lower camel case
         Assert.False(string.IsNullOrEmpty(error.RootElement.GetProperty("message").GetString()));
-        Assert.Equal(Outcome.Skipped, (await host.Get<UploadEmbeddingService>().ProcessAsync(blob)).Status);
+        Assert.Equal(WorkOutcome.Skipped, (await host.Get<UploadEmbeddingService>().ProcessAsync(blob)).Status);
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var outcome = await host.Get<UploadEmbeddingService>().ProcessAsync(blob);
 
-        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.Equal(WorkOutcome.Failed, outcome.Status);
         Assert.StartsWith("uploads/_invalid/", outcome.Folder, StringComparison.Ordinal);
         Assert.Contains("control character", outcome.Error, StringComparison.Ordinal);
     }
@@ -125,7 +125,7 @@ public sealed class UploadEmbeddingTests(AzuriteFixture azurite) : IAsyncLifetim
 
         var outcome = await small.Get<UploadEmbeddingService>().ProcessAsync(blob);
 
-        Assert.Equal(Outcome.Failed, outcome.Status);
+        Assert.Equal(WorkOutcome.Failed, outcome.Status);
         Assert.StartsWith("tooLarge: ", outcome.Error, StringComparison.Ordinal);
     }
 

@@ -20,7 +20,8 @@ public sealed partial class WireNameTests
     public void Every_jobs_enum_has_the_documented_names()
     {
         Assert.Equal(["inpaint", "outpaint", "uncrop", "generate"], WireNames.All<RequestKind>());
-        Assert.Equal(["completed", "failed", "skipped", "gone", "committed", "alreadyCommitted", "alreadyCounted", "ignored", "rejected", "running"], WireNames.All<Outcome>());
+        Assert.Equal(["completed", "failed", "skipped", "gone", "committed", "alreadyCommitted", "alreadyCounted", "ignored", "rejected", "running"], WireNames.All<WorkOutcome>());
+        Assert.Equal(["completed", "failed"], WireNames.All<RecordStatus>());
         Assert.Equal(["listing", "running", "completed", "failed"], WireNames.All<JobState>());
         Assert.Equal(["invalidMessage", "invalidRequest", "invalidName", "missing", "empty", "notAnImage", "unsupported", "tooLarge", "corrupt"], WireNames.All<ErrorReason>());
         Assert.Equal(["jobs", "shards", "edits", "generate"], WireNames.All<WorkQueue>());
@@ -44,13 +45,14 @@ public sealed partial class WireNameTests
         Assert.Equal(WireNames.All<FeaturePooling>(), rows["pooling"]);
         Assert.Equal(WireNames.All<PreprocessMode>(), rows["preprocessing"]);
         Assert.Equal(WireNames.All<RequestKind>(), rows["request kind"]);
-        Assert.Equal(WireNames.All<Outcome>(), rows["outcome"]);
+        Assert.Equal(WireNames.All<RecordStatus>(), rows["record status"]);
+        Assert.Equal(WireNames.All<WorkOutcome>(), rows["work outcome"]);
         Assert.Equal(WireNames.All<JobState>(), rows["job state"]);
         Assert.Equal(WireNames.All<ErrorReason>(), rows["error reason"]);
         Assert.Equal(WireNames.All<WorkQueue>(), rows["work queue"]);
         Assert.Equal(WireNames.All<PrecisionMode>(), rows["precision mode"]);
         Assert.Equal(WireNames.All<ConvAlgorithmSearch>(), rows["convolution algorithm search"]);
-        Assert.Equal(10, rows.Count);
+        Assert.Equal(11, rows.Count);
     }
 
     [Theory]
@@ -74,7 +76,7 @@ public sealed partial class WireNameTests
     [Fact]
     public void Records_write_the_wire_names()
     {
-        var record = new RequestRecord("r1", Outcome.Failed, RequestKind.Uncrop, [], null, null, null, ErrorReason.TooLarge, "too big");
+        var record = new RequestRecord("r1", RecordStatus.Failed, RequestKind.Uncrop, [], null, null, null, ErrorReason.TooLarge, "too big");
         using var json = JsonDocument.Parse(JsonDefaults.ToDocument(record).ToString());
 
         Assert.Equal("failed", json.RootElement.GetProperty("status").GetString());

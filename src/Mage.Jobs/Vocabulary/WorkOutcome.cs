@@ -4,11 +4,11 @@ using Mage.Inference;
 namespace Mage.Jobs.Vocabulary;
 
 /// <summary>
-/// What handling one message or upload came to: returned by every job service, counted by
-/// <c>mage worker</c>, and (completed or failed) the <c>status</c> of records and events.
+/// What handling one message or upload came to: returned by every job service and tallied by
+/// <c>mage worker</c>'s logs. Never written to a record; records carry a <see cref="RecordStatus"/>.
 /// </summary>
-[JsonConverter(typeof(WireNameConverter<Outcome>))]
-public enum Outcome
+[JsonConverter(typeof(WireNameConverter<WorkOutcome>))]
+public enum WorkOutcome
 {
     /// <summary>Done now: results written and the event published.</summary>
     [JsonStringEnumMemberName("completed")]
