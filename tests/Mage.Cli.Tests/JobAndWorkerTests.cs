@@ -64,7 +64,7 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
         Assert.Contains("submit-1", submit.Out);
         Assert.Contains("mage job status submit-1", submit.Out);
         var peeked = (await Queue("mage-jobs").PeekMessagesAsync(32)).Value.Select(m => m.Body.ToString()).Single(b => b.Contains("submit-1", StringComparison.Ordinal));
-        var parsed = JobMessageParser.Parse(peeked, new Mage.Jobs.Options.LimitSettings(), "results");
+        var parsed = JobMessageParser.Parse(peeked, new Mage.Jobs.Options.LimitSettings(), new Mage.Jobs.Options.StorageSettings { SourceContainers = "photos" });
         Assert.True(parsed.IsValid, parsed.Error);
         Assert.Equal("photos", parsed.Spec!.SourceContainer);
         Assert.Equal(["set1/img-00.png", "set1/img-01.png", "set1/img-02.png"], parsed.Spec.Blobs!);

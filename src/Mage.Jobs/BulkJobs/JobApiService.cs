@@ -23,7 +23,7 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
             return new ApiResult(HttpStatusCode.RequestEntityTooLarge, new { error = $"The job is larger than {MaxBodyBytes} bytes; list many images with source.prefix instead of source.blobs." });
         }
 
-        var parsed = JobMessageParser.Parse(body, limits.Value, storage.Value.ResultsContainer);
+        var parsed = JobMessageParser.Parse(body, limits.Value, storage.Value);
         if (!parsed.IsValid)
         {
             return new ApiResult(HttpStatusCode.BadRequest, new { error = parsed.Error });

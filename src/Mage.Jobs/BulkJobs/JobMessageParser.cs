@@ -9,9 +9,10 @@ namespace Mage.Jobs.BulkJobs;
 internal static class JobMessageParser
 {
     /// <summary>Parses <paramref name="json"/>; never throws for bad input.</summary>
-    public static JobParseResult Parse(string json, LimitSettings limits, string defaultOutputContainer)
+    public static JobParseResult Parse(string json, LimitSettings limits, StorageSettings storage)
     {
         ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(storage);
         var salvagedId = MessageJson.SalvageId(json, "jobId");
         var request = MessageJson.Deserialize<JobMessage>(json, "job message", out var invalid);
         if (request is null)
@@ -19,11 +20,11 @@ internal static class JobMessageParser
             return new(null, invalid, salvagedId);
         }
 
-        var error = Validate(request, limits, defaultOutputContainer, out var spec);
+        var error = Validate(request, limits, storage, out var spec);
         return new(spec, error, BlobNames.IsId(request.JobId) ? request.JobId : null);
     }
 
-    private static string? Validate(JobMessage r, LimitSettings limits, string defaultOutputContainer, out JobSpec? spec)
+    private static string? Validate(JobMessage r, LimitSettings limits, StorageSettings storage, out JobSpec? spec)
     {
         spec = null;
         if (!BlobNames.IsId(r.JobId))
@@ -40,6 +41,11 @@ internal static class JobMessageParser
         if (!BlobNames.IsContainerName(r.Source.Container))
         {
             return $"source.container '{r.Source.Container}' is not a valid container name (3-63 lower-case letters, digits and single hyphens).";
+        }
+
+        if (storage.CheckSource(r.Source.Container!, "source.container") is { } sourceNotAllowed)
+        {
+            return sourceNotAllowed;
         }
 
         if (r.Source.Prefix is not null && r.Source.Blobs is not null)
@@ -78,7 +84,7 @@ internal static class JobMessageParser
             }
         }
 
-        var outputContainer = r.Output?.Container ?? defaultOutputContainer;
+        var outputContainer = r.Output?.Container ?? storage.ResultsContainer;
         if (!BlobNames.IsContainerName(outputContainer))
         {
             return $"output.container '{outputContainer}' is not a valid container name.";
@@ -88,6 +94,11 @@ internal static class JobMessageParser
         if (outputPrefix.Length == 0 || BlobNames.CheckPrefix(outputPrefix, limits.MaxBlobNameLength) is not null)
         {
             return $"output.prefix '{outputPrefix}' must be a non-empty folder without '..', empty segments or control characters.";
+        }
+
+        if (ResultsLayout.CheckOutput(storage, outputContainer, BlobNames.AsFolder(outputPrefix), "output") is { } outputNotAllowed)
+        {
+            return outputNotAllowed;
         }
 
         var shardSize = r.ShardSize ?? Math.Min(LimitSettings.DefaultShardSize, limits.MaxShardSize);

@@ -113,6 +113,11 @@ public sealed partial class ProcessShardService(
         var output = blobs.GetBlobContainerClient(doc.OutputContainer);
         var part = output.GetBlobClient(ResultsLayout.JobPart(doc.OutputPrefix, doc.Shard));
         var existing = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && !OutputClaims.IsOf(existing.Metadata, doc.JobId))
+        {
+            return await ForeignPartAsync(status, doc, part, cancellationToken).ConfigureAwait(false);
+        }
+
         if (existing is not null)
         {
             var (okRows, failedRows) = ReadCounts(existing.Metadata);
@@ -125,7 +130,7 @@ public sealed partial class ProcessShardService(
         var bytes = await doc.Recipe.WritePartAsync(rows, cancellationToken).ConfigureAwait(false);
         var metadata = new Dictionary<string, string>
         {
-            ["jobid"] = doc.JobId,
+            [OutputClaims.JobIdKey] = doc.JobId,
             [RowsKey] = (rows.Length - failed).ToString(CultureInfo.InvariantCulture),
             [FailedKey] = failed.ToString(CultureInfo.InvariantCulture),
         };
@@ -135,6 +140,11 @@ public sealed partial class ProcessShardService(
         if (!committed)
         {
             var winner = await BlobWrites.TryGetPropertiesAsync(part, cancellationToken).ConfigureAwait(false);
+            if (winner is not null && !OutputClaims.IsOf(winner.Metadata, doc.JobId))
+            {
+                return await ForeignPartAsync(status, doc, part, cancellationToken).ConfigureAwait(false);
+            }
+
             (var ok, failed) = winner is null ? (0, 0) : ReadCounts(winner.Metadata);
             await CountAsync(status, shard.Shard, ok, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
             return new ShardOutcome(WorkOutcome.AlreadyCommitted, ok + failed, failed);
@@ -143,6 +153,14 @@ public sealed partial class ProcessShardService(
         LogCommitted(logger, doc.JobId, doc.Shard, rows.Length, failed);
         await CountAsync(status, shard.Shard, rows.Length - failed, failed, shardFailed: false, cancellationToken).ConfigureAwait(false);
         return new ShardOutcome(WorkOutcome.Committed, rows.Length, failed);
+    }
+
+    /// <summary>A part at this shard's path written by another job: never this job's result; the shard counts as failed.</summary>
+    private async Task<ShardOutcome> ForeignPartAsync(JobStatus status, ShardDocument doc, BlobClient part, CancellationToken cancellationToken)
+    {
+        LogForeignPart(logger, doc.JobId, doc.Shard, part.Name);
+        await CountAsync(status, doc.Shard, 0, doc.Blobs.Count, shardFailed: true, cancellationToken).ConfigureAwait(false);
+        return new ShardOutcome(WorkOutcome.Failed, doc.Blobs.Count, doc.Blobs.Count);
     }
 
     private async Task<PartRow[]> ComputeAsync(ShardDocument doc, IProgress<int>? progress, CancellationToken cancellationToken)
@@ -231,7 +249,8 @@ public sealed partial class ProcessShardService(
             output.GetBlobClient(ResultsLayout.JobManifest(status.OutputPrefix)),
             null,
             jobs.GetBlobClient(ResultsLayout.JobCompletionClaim(status.JobId)),
-            $"The completion of job {status.JobId}");
+            $"The completion of job {status.JobId}",
+            JobOwner(status.JobId));
         var claimed = await commits.ClaimAsync(unit, cancellationToken).ConfigureAwait(false);
         if (claimed is null)
         {
@@ -245,6 +264,12 @@ public sealed partial class ProcessShardService(
         var parts = new List<ManifestPart>();
         await foreach (var item in output.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, ResultsLayout.JobPartsFolder(status.OutputPrefix), cancellationToken).ConfigureAwait(false))
         {
+            if (!OutputClaims.IsOf(item.Metadata, status.JobId))
+            {
+                LogForeignPart(logger, status.JobId, -1, item.Name);
+                continue; // another job's part: never listed as this job's
+            }
+
             var (ok, failed) = ReadCounts(item.Metadata);
             parts.Add(new ManifestPart(item.Name, ok, failed));
         }
@@ -265,6 +290,9 @@ public sealed partial class ProcessShardService(
         }
     }
 
+    /// <summary>The owner (<see cref="WorkUnit.Owner"/>) of the files a job writes.</summary>
+    private static string JobOwner(string jobId) => $"job:{jobId}";
+
     private static (int Ok, int Failed) ReadCounts(IDictionary<string, string>? metadata)
     {
         static int Read(IDictionary<string, string>? m, string key) =>
@@ -283,6 +311,9 @@ public sealed partial class ProcessShardService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Committed shard {Shard} of job {JobId}: {Rows} rows, {Failed} failed")]
     private static partial void LogCommitted(ILogger logger, string jobId, int shard, int rows, int failed);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}, shard {Shard}: {Part} was written by another job; not counted as this job's")]
+    private static partial void LogForeignPart(ILogger logger, string jobId, int shard, string part);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} completed: {ImagesDone} images done, {ImagesFailed} failed")]
     private static partial void LogCompleted(ILogger logger, string jobId, long imagesDone, long imagesFailed);

@@ -65,7 +65,7 @@ public sealed partial class SubmitJobService(
 
             if (await ContainerRepair.EnsureAsync(jobs, storage.Value.CreateMissing, cancellationToken).ConfigureAwait(false) is { } problem)
             {
-                var jobId = JobMessageParser.Parse(message, limits.Value, storage.Value.ResultsContainer).JobId;
+                var jobId = JobMessageParser.Parse(message, limits.Value, storage.Value).JobId;
                 LogFailed(logger, jobId ?? "(none)", problem);
                 // Nowhere to keep a record (or an outbox): the event is all the user gets.
                 await commits.PublishAsync(FailedEvent(jobId, jobId is null ? "jobs" : $"jobs/{jobId}", $"the job cannot be recorded: {problem}"), cancellationToken).ConfigureAwait(false);
@@ -79,7 +79,7 @@ public sealed partial class SubmitJobService(
 
     private async Task<JobStatus?> SubmitOnceAsync(string message, CancellationToken cancellationToken)
     {
-        var parsed = JobMessageParser.Parse(message, limits.Value, storage.Value.ResultsContainer);
+        var parsed = JobMessageParser.Parse(message, limits.Value, storage.Value);
         if (!parsed.IsValid)
         {
             return await RejectAsync(message, parsed.JobId, parsed.Error!, cancellationToken).ConfigureAwait(false);
@@ -135,17 +135,23 @@ public sealed partial class SubmitJobService(
             }
 
             LogResuming(logger, spec.JobId);
+            if (await CheckContainersAsync(spec, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                return await FailAsync(spec.JobId, problem, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var (shards, images) = await ListAsync(spec, cancellationToken).ConfigureAwait(false);
         if (images == 0)
         {
+            await OutputClaims.ReleaseAsync(blobs.GetBlobContainerClient(spec.OutputContainer), spec.OutputPrefix, spec.JobId, cancellationToken).ConfigureAwait(false);
             return await FailAsync(spec.JobId, "no images: the source matched no blobs.", cancellationToken).ConfigureAwait(false);
         }
 
         if (images > limits.Value.MaxImagesPerJob)
         {
             await DeleteShardsAsync(spec.JobId, cancellationToken).ConfigureAwait(false);
+            await OutputClaims.ReleaseAsync(blobs.GetBlobContainerClient(spec.OutputContainer), spec.OutputPrefix, spec.JobId, cancellationToken).ConfigureAwait(false);
             return await FailAsync(spec.JobId, $"too many images: the source has {images} blobs; at most {limits.Value.MaxImagesPerJob} are allowed per job.", cancellationToken).ConfigureAwait(false);
         }
 
@@ -176,13 +182,8 @@ public sealed partial class SubmitJobService(
             return $"output container '{spec.OutputContainer}' does not exist.";
         }
 
-        // Parts are committed by existence: a prefix that already holds parts would be mistaken for this job's.
-        await foreach (var _ in output.GetBlobsAsync(BlobTraits.None, BlobStates.None, spec.OutputPrefix, cancellationToken).ConfigureAwait(false))
-        {
-            return $"output prefix '{spec.OutputPrefix}' in '{spec.OutputContainer}' is not empty; give each job its own prefix.";
-        }
-
-        return null;
+        // Claimed before anything is written: no other job's parts, manifest or claim may share it.
+        return await OutputClaims.ClaimAsync(output, spec.OutputPrefix, spec.JobId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Writes the shard lists while within the limit, and counts every image. Returns the shard and image counts.</summary>

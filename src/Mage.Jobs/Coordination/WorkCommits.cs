@@ -1,16 +1,17 @@
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Specialized;
 using Mage.Jobs.Events;
+using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
 using Mage.Jobs.Vocabulary;
+using Microsoft.Extensions.Options;
 
 namespace Mage.Jobs.Coordination;
 
 /// <summary>
 /// The commit protocol every service follows: settled? → claim (<see cref="ClaimAsync"/>) → work →
 /// data files → record → event. Results are committed and announced through an outbox: the event (with its
-/// deterministic id, <see cref="MageEvent.Create"/>, and its time) is written next to the record
-/// (<see cref="ResultsLayout.Outbox"/>); then the record (result, error, upload record, manifest)
+/// deterministic id, <see cref="MageEvent.Create"/>, and its time) is written to the record's outbox
+/// in the jobs container (<see cref="ResultsLayout.Outbox"/>); then the record (result, error, upload record, manifest)
 /// is created with If-None-Match: *, and its existence marks the work done; then the event is
 /// published and the outbox blob deleted. A worker that dies between the record and the publish
 /// leaves the outbox blob, and the next delivery, finding the record, publishes it
@@ -21,7 +22,7 @@ namespace Mage.Jobs.Coordination;
 /// Thread-safe singleton. Public only because the job services take it in their public
 /// constructors (dependency injection); its members are internal.
 /// </remarks>
-public sealed class WorkCommits(IEventPublisher events, TimeProvider time)
+public sealed class WorkCommits(IEventPublisher events, BlobServiceClient blobs, IOptions<StorageSettings> storage, TimeProvider time)
 {
     /// <summary>
     /// True when a record of <paramref name="unit"/> exists and its outbox is empty: the work is
@@ -96,7 +97,7 @@ public sealed class WorkCommits(IEventPublisher events, TimeProvider time)
     /// also the way to record a refusal that needs no claim (a message that cannot be read).
     /// </summary>
     /// <exception cref="Azure.RequestFailedException">Storage failed, or the container does not exist (404).</exception>
-    internal async Task<bool> CommitRecordAsync<T>(BlobClient blob, T record, MageEventDraft announce, CancellationToken cancellationToken)
+    internal async Task<bool> CommitRecordAsync<T>(BlobClient blob, T record, MageEventDraft announce, CancellationToken cancellationToken, IDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(blob);
 
@@ -110,7 +111,7 @@ public sealed class WorkCommits(IEventPublisher events, TimeProvider time)
         // A concurrent copy that commits first may find our staged event in place of its own before
         // it publishes, so CommittedBefore publishes rather than drops it: at worst a second copy with the same id.
         return await CommitAsync(blob, announce, async ct =>
-            await BlobWrites.TryCreateAsync(blob, JsonDefaults.ToDocument(record), "application/json", cancellationToken: ct).ConfigureAwait(false)
+            await BlobWrites.TryCreateAsync(blob, JsonDefaults.ToDocument(record), "application/json", metadata, ct).ConfigureAwait(false)
                 ? CommitResult.Committed
                 : CommitResult.CommittedBefore, cancellationToken).ConfigureAwait(false);
     }
@@ -190,12 +191,13 @@ public sealed class WorkCommits(IEventPublisher events, TimeProvider time)
     /// Deletes the outbox blob of <paramref name="record"/>. Unconditional: any copy there has the
     /// id of the event already published (or of one that must not be).
     /// </summary>
-    private static Task DiscardAsync(BlobClient record, CancellationToken cancellationToken) =>
+    private Task DiscardAsync(BlobClient record, CancellationToken cancellationToken) =>
         Outbox(record).DeleteIfExistsAsync(cancellationToken: cancellationToken);
 
     private MageEvent Create(MageEventDraft announce) =>
         MageEvent.Create(announce.Type, announce.Subject, announce.VersionKey, announce.Data, time.GetUtcNow());
 
-    private static BlobClient Outbox(BlobClient record) =>
-        record.GetParentBlobContainerClient().GetBlobClient(ResultsLayout.Outbox(record.Name));
+    /// <summary>The outbox blob of a record: in the jobs container, which only the service writes, so only events it staged are ever published.</summary>
+    private BlobClient Outbox(BlobClient record) =>
+        blobs.GetBlobContainerClient(storage.Value.JobsContainer).GetBlobClient(ResultsLayout.Outbox(record.BlobContainerName, record.Name));
 }

@@ -27,4 +27,9 @@ public sealed record EditMessage(
     bool? Deterministic,
     bool? Blend,
     PreprocessMode? Preprocess,
-    OutputRequest? Output) : IRequestMessage;
+    OutputRequest? Output) : IRequestMessage
+{
+    /// <summary>The source image and, for a mask inpaint, the mask.</summary>
+    IEnumerable<(BlobRef Blob, string Field)> IRequestMessage.Reads =>
+        new (BlobRef? Blob, string Field)[] { (Source, "source"), (Mask, "mask") }.Where(r => r.Blob is not null).Select(r => (r.Blob!, r.Field));
+}

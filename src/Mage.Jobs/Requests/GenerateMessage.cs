@@ -17,4 +17,7 @@ public sealed record GenerateMessage(
 {
     /// <summary>Always generation: the message has no kind field.</summary>
     RequestKind? IRequestMessage.Kind => RequestKind.Generate;
+
+    /// <summary>Generation reads no blob.</summary>
+    IEnumerable<(BlobRef Blob, string Field)> IRequestMessage.Reads => [];
 }

@@ -11,4 +11,7 @@ internal interface IRequestMessage
 
     /// <summary>What the message asks for; null when it names no kind.</summary>
     RequestKind? Kind { get; }
+
+    /// <summary>The blobs the request reads, with the field that names each (null ones left out).</summary>
+    IEnumerable<(BlobRef Blob, string Field)> Reads { get; }
 }

@@ -12,7 +12,8 @@ namespace Mage.Jobs.Requests;
 /// <summary>
 /// The life of an edit or generation message, the same for every request channel: read it, work
 /// out where its records go, skip it when it is settled, refuse it (error.json) when it cannot be
-/// read, addressed or validated, claim it, and hand it to the service as a <see cref="RequestWork{T}"/>
+/// read, addressed or validated, refuse it in the service's own refusals folder when it may not
+/// write where it asked (<see cref="ResultsLayout.RefusedRequestFolder"/>), claim it, and hand it to the service as a <see cref="RequestWork{T}"/>
 /// whose steps write its files and commit result.json or error.json through <see cref="WorkCommits"/>.
 /// </summary>
 /// <remarks>
@@ -49,14 +50,14 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
             ? SalvagedTarget(message, channel, l)
             : RequestValidation.Target(request.RequestId, request.Output, ResultsContainer, channel.DefaultPrefix, l, out error);
         var kind = channel.KindOf(request);
-        if (target is not null && await MissingOutputAsync(target, cancellationToken).ConfigureAwait(false) is { } missing)
+        if (target is not null && await RefuseOutputAsync(target, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
-            // Its output container does not exist: record the error in the same folder of the default results container.
-            return await FailAsync(channel, target with { Container = ResultsContainer }, kind, ErrorReason.Missing, missing, null, cancellationToken).ConfigureAwait(false);
+            // Nothing may be written where it asked: the error goes to the service's own refusals folder.
+            return await FailAsync(channel, Refused(channel, target, message), kind, refusal.Reason, refusal.Message, null, cancellationToken).ConfigureAwait(false);
         }
 
         // Settled, not done: a leftover event is published under the claim, not while its holder may be publishing it.
-        if (target is not null && await commits.IsSettledAsync(Unit(target), cancellationToken).ConfigureAwait(false))
+        if (target is not null && await commits.IsSettledAsync(Unit(target, message), cancellationToken).ConfigureAwait(false))
         {
             return new RequestOutcome(WorkOutcome.Skipped, target.Folder);
         }
@@ -73,7 +74,12 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
             return await FailAsync(channel, target, kind, ErrorReason.InvalidRequest, problem, null, cancellationToken).ConfigureAwait(false);
         }
 
-        var claimed = await commits.ClaimAsync(Unit(target), cancellationToken).ConfigureAwait(false);
+        if (request.Reads.Select(r => storage.Value.CheckSource(r.Blob.Container!, $"{r.Field}.container")).FirstOrDefault(p => p is not null) is { } notReadable)
+        {
+            return await FailAsync(channel, target, kind, ErrorReason.NotAllowed, notReadable, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        var claimed = await commits.ClaimAsync(Unit(target, message), cancellationToken).ConfigureAwait(false);
         if (claimed is null)
         {
             return new RequestOutcome(WorkOutcome.Skipped, target.Folder);
@@ -81,9 +87,25 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
 
         await using (claimed.ConfigureAwait(false))
         {
-            return await run(new RequestWork<T>(this, channel, request, target, claimed)).ConfigureAwait(false);
+            if (await claimed.FindForeignAsync(target.Folder, cancellationToken).ConfigureAwait(false) is { } foreign)
+            {
+                return await FailAsync(channel, Refused(channel, target, message), kind, ErrorReason.OutputInUse, InUse(target, foreign), null, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                return await run(new RequestWork<T>(this, channel, request, target, claimed)).ConfigureAwait(false);
+            }
+            catch (OutputInUseException e)
+            {
+                // A blob appeared in the folder while the request ran: what it wrote stays, and nothing of anyone else's is touched.
+                return await FailAsync(channel, Refused(channel, target, message), kind, ErrorReason.OutputInUse, e.Message, null, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
+
+    private static string InUse(RequestTarget target, string foreign) =>
+        $"output folder '{target.Folder}' in '{target.Container}' holds {foreign}, which this request did not write; nothing was written there. Give the request its own requestId or prefix.";
 
     /// <summary>Commits result.json and publishes the completion event.</summary>
     internal async Task<RequestOutcome> CompleteAsync(RequestChannel channel, RequestTarget target, ClaimedWork work, RequestRecord record, CancellationToken cancellationToken)
@@ -125,32 +147,49 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
         return new RequestOutcome(WorkOutcome.Failed, target.Folder, text);
     }
 
-    /// <summary>The request as a unit of work: result.json, error.json and the claim, all in its folder.</summary>
-    private WorkUnit Unit(RequestTarget target)
+    /// <summary>
+    /// The request as a unit of work: result.json and error.json in its folder, its claim in the
+    /// jobs container (so claiming writes nothing into a folder that may turn out to be someone
+    /// else's), and its files owned by the message (a redelivery of the same message recognises them).
+    /// </summary>
+    private WorkUnit Unit(RequestTarget target, string message)
     {
         var container = blobs.GetBlobContainerClient(target.Container);
         return new WorkUnit(
             container.GetBlobClient(ResultsLayout.RequestResult(target.Folder)),
             container.GetBlobClient(ResultsLayout.Error(target.Folder)),
-            container.GetBlobClient(ResultsLayout.Claim(target.Folder)),
-            $"Request {target.RequestId}");
+            blobs.GetBlobContainerClient(storage.Value.JobsContainer).GetBlobClient(ResultsLayout.RequestClaim(target.Container, target.Folder)),
+            $"Request {target.RequestId}",
+            $"request:{MessageJson.Hash(message)}");
     }
 
+    /// <summary>Where a request refused before it may write anything records its error: the channel's refusals folder in the results container.</summary>
+    private RequestTarget Refused(RequestChannel channel, RequestTarget target, string message) =>
+        target with { Container = ResultsContainer, Folder = ResultsLayout.RefusedRequestFolder(channel.DefaultPrefix, target.RequestId, MessageJson.Hash(message)) };
+
     /// <summary>
-    /// Null when the target's container exists (the default results container is created again if
-    /// it vanished and <see cref="StorageSettings.CreateMissing"/> allows), else why it does not.
+    /// Null when the request may write in its target folder, else why not: an output container or
+    /// folder it may not use (<see cref="ResultsLayout.CheckOutput"/>), or an output container that
+    /// does not exist (the default results container is created again if it vanished and
+    /// <see cref="StorageSettings.CreateMissing"/> allows).
     /// </summary>
-    private async Task<string?> MissingOutputAsync(RequestTarget target, CancellationToken cancellationToken)
+    private async Task<(ErrorReason Reason, string Message)?> RefuseOutputAsync(RequestTarget target, CancellationToken cancellationToken)
     {
+        if (ResultsLayout.CheckOutput(storage.Value, target.Container, target.Folder, "output") is { } notAllowed)
+        {
+            return (ErrorReason.NotAllowed, notAllowed);
+        }
+
         var container = blobs.GetBlobContainerClient(target.Container);
         if (await container.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
 
-        return target.Container == ResultsContainer
+        var missing = target.Container == ResultsContainer
             ? await ContainerRepair.EnsureAsync(container, storage.Value.CreateMissing, cancellationToken).ConfigureAwait(false)
-            : $"output {StorageErrors.NotFound(StorageResource.Of(container))} This error is recorded in the default results container '{ResultsContainer}'.";
+            : $"output {StorageErrors.NotFound(StorageResource.Of(container))}";
+        return missing is null ? null : (ErrorReason.Missing, missing);
     }
 
     /// <summary>The target of a message that could not be read, when its requestId still can be: its error goes where its sender looks.</summary>

@@ -75,8 +75,11 @@ public static partial class BlobNames
     public static bool IsId(string? id) => id is not null and not "." and not ".." && IdRegex().IsMatch(id);
 
     /// <summary>A short, path-safe digest of a string (hex SHA-256, first 16 characters).</summary>
-    public static string ShortHash(string value) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..16];
+    public static string ShortHash(string value) => LongHash(value)[..16];
+
+    /// <summary>A path-safe digest of a string where a collision must never happen (hex SHA-256, 64 characters).</summary>
+    public static string LongHash(string value) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 
     /// <summary>A prefix with exactly one trailing '/' (or empty).</summary>
     public static string AsFolder(string? prefix) =>

@@ -1,4 +1,5 @@
 using Mage.Jobs.Coordination;
+using Mage.Jobs.Options;
 
 namespace Mage.Jobs.Storage;
 
@@ -15,8 +16,31 @@ public static class ResultsLayout
     /// </summary>
     public static string UploadFolder(string name, string etag, bool nameIsValid) =>
         nameIsValid
-            ? $"uploads/{name}/{BlobNames.ShortHash(etag)}/"
-            : $"uploads/_invalid/{BlobNames.ShortHash(name)}/{BlobNames.ShortHash(etag)}/";
+            ? $"{UploadsArea}{name}/{BlobNames.ShortHash(etag)}/"
+            : $"{UploadsArea}_invalid/{BlobNames.ShortHash(name)}/{BlobNames.ShortHash(etag)}/";
+
+    /// <summary>
+    /// Null when a message may write its outputs under <paramref name="folder"/> of
+    /// <paramref name="container"/>, else why not: the container must be one of
+    /// <see cref="StorageSettings.Outputs"/>, and in the results container the upload results
+    /// (<c>uploads/</c>) and every folder whose name starts with '_' (refusals) are the service's own.
+    /// </summary>
+    public static string? CheckOutput(StorageSettings storage, string container, string folder, string field)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(folder);
+        if (storage.CheckOutput(container, $"{field}.container") is { } notAllowed)
+        {
+            return notAllowed;
+        }
+
+        return container == storage.ResultsContainer && (folder.StartsWith(UploadsArea, StringComparison.Ordinal) || folder.Split('/').Any(s => s.StartsWith('_')))
+            ? $"{field} '{folder}' in '{container}' is the service's own area (the upload results under '{UploadsArea}' and folders starting with '_'); choose another prefix."
+            : null;
+    }
+
+    /// <summary>The top folder of upload results in the results container.</summary>
+    private const string UploadsArea = "uploads/";
 
     /// <summary>Job status document in the jobs container.</summary>
     public static string JobStatus(string jobId) => $"jobs/{jobId}/status.json";
@@ -43,6 +67,12 @@ public static class ResultsLayout
     internal static string Claim(string folder) => folder + "claim";
 
     /// <summary>
+    /// The claim marker of an edit or generation request, in the jobs container: named by the hash
+    /// of its output <c>container/folder</c>, so claiming writes nothing where the request writes.
+    /// </summary>
+    internal static string RequestClaim(string container, string folder) => $"claims/requests/{BlobNames.LongHash($"{container}/{folder}")}";
+
+    /// <summary>
     /// Stripe <paramref name="stripe"/> of a job's shard counts (<see cref="JobStripe"/>), in
     /// the jobs container; present from its first count until it is folded into the status document.
     /// </summary>
@@ -59,6 +89,12 @@ public static class ResultsLayout
 
     /// <summary>A rejected job message that named no usable job id, by the hash of its body.</summary>
     public static string RejectedJob(string bodyHash) => $"rejected/{bodyHash}.json";
+
+    /// <summary>The file name of a job's output claim.</summary>
+    internal const string JobOutputClaimName = "job.json";
+
+    /// <summary>A job's claim on its output prefix (<see cref="OutputClaims"/>): <c>{prefix}job.json</c>, carrying the job id.</summary>
+    public static string JobOutputClaim(string outputPrefix) => BlobNames.AsFolder(outputPrefix) + JobOutputClaimName;
 
     /// <summary>A shard's Parquet part in the output container.</summary>
     public static string JobPart(string outputPrefix, int shard) => $"{BlobNames.AsFolder(outputPrefix)}out/part-{shard:D6}.parquet";
@@ -78,6 +114,13 @@ public static class ResultsLayout
     /// </summary>
     public static string RejectedRequestFolder(string defaultPrefix, string bodyHash) => $"{BlobNames.AsFolder(defaultPrefix)}_rejected/{bodyHash}/";
 
+    /// <summary>
+    /// Folder (in the results container) of a request refused before anything could be written
+    /// where it asked (an output it may not use, a missing output container, a folder that holds
+    /// blobs it did not write): <c>{defaultPrefix}_refused/{requestId}/{hash}/</c>, by the hash of its body.
+    /// </summary>
+    public static string RefusedRequestFolder(string defaultPrefix, string requestId, string bodyHash) => $"{BlobNames.AsFolder(defaultPrefix)}_refused/{requestId}/{bodyHash}/";
+
     /// <summary>The record that commits a finished request (its existence marks the request done).</summary>
     public static string RequestResult(string folder) => folder + "result.json";
 
@@ -94,12 +137,11 @@ public static class ResultsLayout
     public static string UploadRecord(string folder) => folder + "record.json";
 
     /// <summary>
-    /// The outbox of a record: the event that announces it, written before the record and deleted
-    /// once published, so a worker that dies in between leaves it for the next delivery.
-    /// <c>result.json</c> has <c>result.event.json</c> next to it (same container and folder).
+    /// The outbox of a record, in the jobs container: the event that announces it, written before
+    /// the record and deleted once published, so a worker that dies in between leaves it for the
+    /// next delivery. Named by the hash of the record's <c>container/name</c>; never in a container a caller can write to.
     /// </summary>
-    internal static string Outbox(string recordName) =>
-        (recordName.EndsWith(".json", StringComparison.Ordinal) ? recordName[..^".json".Length] : recordName) + ".event.json";
+    internal static string Outbox(string recordContainer, string recordName) => $"outbox/{BlobNames.LongHash($"{recordContainer}/{recordName}")}.event.json";
 
     /// <summary>The feature of an embedded upload (float32 [D]).</summary>
     public static string UploadEmbedding(string folder) => folder + "embedding.npy";

@@ -57,7 +57,8 @@ public sealed partial class UploadEmbeddingService(
             results.GetBlobClient(ResultsLayout.UploadRecord(folder)),
             results.GetBlobClient(ResultsLayout.Error(folder)),
             results.GetBlobClient(ResultsLayout.Claim(folder)),
-            $"Upload {blob.BlobContainerName}/{blob.Name} (etag {etag})");
+            $"Upload {blob.BlobContainerName}/{blob.Name} (etag {etag})",
+            $"upload:{BlobNames.ShortHash(etag)}");
 
         // Claimed before anything is computed: copies of the event (or workers listing the same
         // container) would each embed the upload. A busy copy throws, like a busy shard or edit,

@@ -46,4 +46,12 @@ public enum ErrorReason
     /// <summary>Damaged image data (<see cref="Inference.Imaging.ImageDecodeFailure.Corrupt"/>).</summary>
     [JsonStringEnumMemberName("corrupt")]
     Corrupt,
+
+    /// <summary>A container or folder the caller may not use (<see cref="Options.StorageSettings.Sources"/>, <see cref="Options.StorageSettings.Outputs"/>, the service's own areas).</summary>
+    [JsonStringEnumMemberName("notAllowed")]
+    NotAllowed,
+
+    /// <summary>The output already holds blobs this work did not write (another job's prefix, someone's files); nothing is overwritten.</summary>
+    [JsonStringEnumMemberName("outputInUse")]
+    OutputInUse,
 }

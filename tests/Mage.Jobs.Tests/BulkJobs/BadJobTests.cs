@@ -14,7 +14,11 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        host = await MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { ["Mage:Limits:MaxImagesPerJob"] = "50" });
+        host = await MageTestHost.StartAsync(azurite, new Dictionary<string, string?>
+        {
+            ["Mage:Limits:MaxImagesPerJob"] = "50",
+            ["Mage:Storage:SourceContainers"] = "{uploads},abc,does-not-exist-here",
+        });
         var uploads = host.Container(host.Storage.UploadsContainer);
         await Parallel.ForEachAsync(Enumerable.Range(0, 60), async (i, ct) =>
             await uploads.GetBlobClient($"many/{i:D3}.png").UploadAsync(BinaryData.FromString("x"), ct));

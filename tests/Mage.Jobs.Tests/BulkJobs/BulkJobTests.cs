@@ -60,7 +60,7 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => shards.ProcessAsync(messages[1], progress, cts.Token));
         }
 
-        Assert.Empty(await host.ListAsync(host.Storage.ResultsContainer, "jobs/bulk-1/"));
+        Assert.Equal(["jobs/bulk-1/job.json"], await host.ListAsync(host.Storage.ResultsContainer, "jobs/bulk-1/"));
 
         foreach (var m in messages)
         {

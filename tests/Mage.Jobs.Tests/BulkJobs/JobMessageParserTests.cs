@@ -9,8 +9,11 @@ public sealed class JobMessageParserTests
 {
     private static readonly LimitSettings Limits = new();
 
+    /// <summary>The deployment these tests parse for: photos and uploads may be read, results and archive written.</summary>
+    private static readonly StorageSettings Storage = new() { SourceContainers = "photos, uploads", OutputContainers = "results,embeddings" };
+
     private static JobParseResult Parse(string json, LimitSettings? limits = null) =>
-        JobMessageParser.Parse(json, limits ?? Limits, "results");
+        JobMessageParser.Parse(json, limits ?? Limits, Storage);
 
     private static string Refused(string json, LimitSettings? limits = null)
     {
@@ -369,5 +372,43 @@ public sealed class JobMessageParserTests
 
         Assert.False(result.IsValid);
         Assert.Null(result.JobId);
+    }
+
+    [Theory]
+    [InlineData("jobs")]
+    [InlineData("models")]
+    [InlineData("azure-webjobs-hosts")]
+    [InlineData("results")]
+    [InlineData("elsewhere")]
+    public void A_source_outside_the_allowed_containers_is_refused_naming_the_field_and_the_list(string container)
+    {
+        var error = Refused($$"""{ "jobId": "j1", "source": { "container": "{{container}}" } }""");
+
+        Assert.Equal($"source.container '{container}' is not a container this service reads from; allowed: photos, uploads.", error);
+    }
+
+    [Theory]
+    [InlineData("jobs")]
+    [InlineData("models")]
+    [InlineData("uploads")]
+    [InlineData("elsewhere")]
+    public void An_output_outside_the_allowed_containers_is_refused(string container)
+    {
+        var error = Refused($$"""{ "jobId": "j1", "source": { "container": "photos" }, "output": { "container": "{{container}}" } }""");
+
+        Assert.Equal($"output.container '{container}' is not a container this service writes to; allowed: results, embeddings.", error);
+    }
+
+    [Theory]
+    [InlineData("uploads/cat.png/")]
+    [InlineData("uploads/")]
+    [InlineData("runs/_refused/")]
+    [InlineData("_x/")]
+    public void An_output_prefix_in_the_services_own_area_of_the_results_container_is_refused(string prefix)
+    {
+        var error = Refused($$"""{ "jobId": "j1", "source": { "container": "photos" }, "output": { "prefix": "{{prefix}}" } }""");
+
+        Assert.StartsWith($"output '{prefix}' in 'results' is the service's own area", error, StringComparison.Ordinal);
+        Assert.True(Parse($$"""{ "jobId": "j1", "source": { "container": "photos" }, "output": { "container": "embeddings", "prefix": "{{prefix}}" } }""").IsValid);
     }
 }

@@ -180,6 +180,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
             {
                 Metadata = new Dictionary<string, string>
                 {
+                    ["jobid"] = jobId,
                     [ProcessShardService.RowsKey] = Rows.ToString(CultureInfo.InvariantCulture),
                     [ProcessShardService.FailedKey] = FailedRows.ToString(CultureInfo.InvariantCulture),
                 },

@@ -98,7 +98,7 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
             MageEventTypes.JobCompleted,
             IdOf(MageEventTypes.JobCompleted, "jobs/crash-1", "crash-1"));
 
-        Assert.Equal(["jobs/crash-1/manifest.json", "jobs/crash-1/out/part-000000.parquet"], (await host.ListAsync(host.Storage.ResultsContainer, "jobs/crash-1/")).Order(StringComparer.Ordinal));
+        Assert.Equal(["jobs/crash-1/job.json", "jobs/crash-1/manifest.json", "jobs/crash-1/out/part-000000.parquet"], (await host.ListAsync(host.Storage.ResultsContainer, "jobs/crash-1/")).Order(StringComparer.Ordinal));
         await host.Get<SubmitJobService>().SubmitAsync(job);
         Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
     }
@@ -139,13 +139,13 @@ public sealed class EventOutboxTests(AzuriteFixture azurite) : IAsyncLifetime
     /// <summary>
     /// Delivers a message three times: the first dies after committing <paramref name="record"/>
     /// but before publishing (the record exists, nothing was published, the event waits in the
-    /// outbox blob next to the record); the second publishes that event once, with the expected
+    /// outbox blob in the jobs container); the second publishes that event once, with the expected
     /// id, and removes the outbox blob; the third publishes nothing.
     /// </summary>
     private async Task AssertPublishedOnceAcrossACrashAsync(Func<Task> deliver, string container, string record, string type, string expectedId)
     {
         var blobs = host.Container(container);
-        var outbox = blobs.GetBlobClient(record[..^".json".Length] + ".event.json");
+        var outbox = host.Container(host.Storage.JobsContainer).GetBlobClient(ResultsLayout.Outbox(container, record));
 
         Publisher.CrashOnNextPublish();
         await Assert.ThrowsAsync<InvalidOperationException>(deliver);

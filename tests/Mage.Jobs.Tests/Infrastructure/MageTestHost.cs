@@ -44,7 +44,7 @@ public sealed class MageTestHost : IAsyncDisposable
     public BlobContainerClient Container(string name) => Blobs.GetBlobContainerClient(name);
 
     /// <param name="azurite">The storage emulator.</param>
-    /// <param name="overrides">Settings that replace the defaults.</param>
+    /// <param name="overrides">Settings that replace the defaults; <c>{uploads}</c> and <c>{results}</c> in a value name this host's containers.</param>
     /// <param name="services">Changes to the app's service registration, applied after <c>AddMage</c>.</param>
     public static async Task<MageTestHost> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
@@ -57,7 +57,10 @@ public sealed class MageTestHost : IAsyncDisposable
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
-            settings[key] = value;
+            // "{uploads}" and "{results}" in an allow-list stand for this host's own containers.
+            settings[key] = value?
+                .Replace("{uploads}", settings["Mage:Storage:UploadsContainer"], StringComparison.Ordinal)
+                .Replace("{results}", settings["Mage:Storage:ResultsContainer"], StringComparison.Ordinal);
         }
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -68,6 +68,41 @@ public sealed class SettingsValidationTests
     }
 
     [Fact]
+    public void The_allow_lists_default_to_the_uploads_and_results_containers()
+    {
+        var storage = new StorageSettings { UploadsContainer = "photos", ResultsContainer = "vectors" };
+
+        Assert.Equal(["photos"], storage.Sources);
+        Assert.Equal(["vectors"], storage.Outputs);
+        Assert.Equal(["a", "b"], new StorageSettings { SourceContainers = " a, ,b " }.Sources);
+    }
+
+    [Theory]
+    [InlineData(nameof(StorageSettings.SourceContainers), "uploads,jobs")]
+    [InlineData(nameof(StorageSettings.SourceContainers), "models")]
+    [InlineData(nameof(StorageSettings.SourceContainers), "azure-webjobs-hosts")]
+    [InlineData(nameof(StorageSettings.OutputContainers), "results,jobs")]
+    [InlineData(nameof(StorageSettings.OutputContainers), "azure-webjobs-secrets")]
+    public void The_services_own_containers_can_never_be_a_source_or_an_output(string setting, string list)
+    {
+        var storage = new StorageSettings();
+        typeof(StorageSettings).GetProperty(setting)!.SetValue(storage, list);
+
+        var message = OptionsValidation.SingleError(storage, setting);
+
+        Assert.StartsWith($"{setting} names '", message, StringComparison.Ordinal);
+        Assert.EndsWith("a container that holds the service's own state; it can never be a source or an output.", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_uploads_container_can_not_be_an_output()
+    {
+        var message = OptionsValidation.SingleError(new StorageSettings { OutputContainers = "results,uploads" }, nameof(StorageSettings.OutputContainers));
+
+        Assert.Contains("the uploads container 'uploads'", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bad_queue_name_is_refused_naming_the_setting()
     {
         var message = OptionsValidation.SingleError(new StorageSettings { ShardsQueue = "Mage.Shards" }, nameof(StorageSettings.ShardsQueue));

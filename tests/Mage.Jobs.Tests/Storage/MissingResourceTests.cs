@@ -17,7 +17,8 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
 {
     private MageTestHost host = null!;
 
-    public async Task InitializeAsync() => host = await MageTestHost.StartAsync(azurite);
+    public async Task InitializeAsync() =>
+        host = await MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { ["Mage:Storage:OutputContainers"] = "{results},no-such-output" });
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
@@ -136,29 +137,30 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
     public async Task Request_with_a_missing_output_container_leaves_an_error_record_naming_it(string service)
     {
         var output = new { container = "no-such-output", prefix = "mine/" };
-        var outcome = service == "edit"
-            ? await host.Get<EditService>().ProcessAsync(JsonSerializer.Serialize(new
-            {
-                requestId = "out-1", kind = "uncrop", scale = 0.5, steps = 2, source = new { container = host.Storage.UploadsContainer, name = "x.png" }, output,
-            }))
-            : await host.Get<GenerateService>().ProcessAsync(JsonSerializer.Serialize(new { requestId = "out-1", count = 1, steps = 2, output }));
+        var message = service == "edit"
+            ? JsonSerializer.Serialize(new { requestId = "out-1", kind = "uncrop", scale = 0.5, steps = 2, source = new { container = host.Storage.UploadsContainer, name = "x.png" }, output })
+            : JsonSerializer.Serialize(new { requestId = "out-1", count = 1, steps = 2, output });
+        Task<RequestOutcome> Deliver() => service == "edit" ? host.Get<EditService>().ProcessAsync(message) : host.Get<GenerateService>().ProcessAsync(message);
+        var outcome = await Deliver();
 
+        // Nowhere to write where it asked: the error goes to the channel's refusals folder in the results container.
+        var prefix = service == "edit" ? "edits/_refused/out-1/" : "generate/_refused/out-1/";
         Assert.Equal(WorkOutcome.Failed, outcome.Status);
-        Assert.Equal("mine/out-1/", outcome.Folder);
+        Assert.StartsWith(prefix, outcome.Folder, StringComparison.Ordinal);
         Assert.StartsWith("missing: output container 'no-such-output' in storage account 'devstoreaccount1' does not exist.", outcome.Error, StringComparison.Ordinal);
-        Assert.Equal(["mine/out-1/error.json"], await host.ListAsync(host.Storage.ResultsContainer, "mine/"));
-        using var error = JsonDocument.Parse((await host.Container(host.Storage.ResultsContainer).GetBlobClient("mine/out-1/error.json").DownloadContentAsync()).Value.Content);
+        Assert.Equal([outcome.Folder + "error.json"], await host.ListAsync(host.Storage.ResultsContainer, prefix));
+        Assert.Empty(await host.ListAsync(host.Storage.ResultsContainer, "mine/"));
+        using var error = JsonDocument.Parse((await host.Container(host.Storage.ResultsContainer).GetBlobClient(outcome.Folder + "error.json").DownloadContentAsync()).Value.Content);
         Assert.Equal("missing", error.RootElement.GetProperty("reason").GetString());
         Assert.Contains("'no-such-output'", error.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.False(await host.Container("no-such-output").ExistsAsync());
         using var evt = JsonDocument.Parse(Assert.Single(await host.DrainAsync(host.Storage.EventsQueue)));
         Assert.Equal($"mage.{service}.failed", evt.RootElement.GetProperty("type").GetString());
 
-        // A second copy writes and publishes nothing more.
-        var again = service == "edit"
-            ? await host.Get<EditService>().ProcessAsync(JsonSerializer.Serialize(new { requestId = "out-1", kind = "uncrop", scale = 0.5, source = new { container = "a-b", name = "x.png" }, output }))
-            : await host.Get<GenerateService>().ProcessAsync(JsonSerializer.Serialize(new { requestId = "out-1", count = 1, output }));
+        // A second copy of the message writes and publishes nothing more.
+        var again = await Deliver();
         Assert.Equal(WorkOutcome.Failed, again.Status);
+        Assert.Equal([outcome.Folder + "error.json"], await host.ListAsync(host.Storage.ResultsContainer, prefix));
         Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue));
     }
 

@@ -24,12 +24,11 @@ public sealed class ResultsLayoutTests
     }
 
     [Fact]
-    public void Outbox_sits_next_to_its_record()
+    public void Outbox_is_named_by_the_full_hash_of_its_records_path()
     {
-        Assert.Equal("edits/r1/result.event.json", ResultsLayout.Outbox("edits/r1/result.json"));
-        Assert.Equal("uploads/cat.jpg/4799e543705b7a62/record.event.json", ResultsLayout.Outbox("uploads/cat.jpg/4799e543705b7a62/record.json"));
-        Assert.Equal("jobs/j1/manifest.event.json", ResultsLayout.Outbox(ResultsLayout.JobManifest("jobs/j1/")));
-        Assert.Equal("jobs/j1/status.event.json", ResultsLayout.Outbox(ResultsLayout.JobStatus("j1")));
+        // SHA-256 of "results/edits/r1/result.json" and of "jobs/jobs/j1/status.json" (Python hashlib).
+        Assert.Equal("outbox/8c8b2bc5faf496018edf36f32406fbdcbbbc50b187a4cb8d63c4597f3605e3c8.event.json", ResultsLayout.Outbox("results", "edits/r1/result.json"));
+        Assert.Equal("outbox/558cce275fc03c3b312155ee585d434605edf16f5cdfd7e3d2f4da608ba2966c.event.json", ResultsLayout.Outbox("jobs", ResultsLayout.JobStatus("j1")));
     }
 
     [Fact]
