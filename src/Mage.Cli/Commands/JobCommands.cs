@@ -7,6 +7,7 @@ using Mage.Inference;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
 using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Http;
 using Mage.Jobs.Options;
 using Mage.Jobs.Requests;
 using Mage.Jobs.Vocabulary;
@@ -82,7 +83,7 @@ internal static class JobCommands
 
             using var host = JobsHost.Create(storage.Resolve(parse), context.Error, LogLevel.Warning);
             await host.Queues.GetQueueClient(host.Storage.JobsQueue).CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            var result = await host.Get<JobApiService>().SubmitAsync(body, cancellationToken);
+            var result = await host.Get<JobApiService>().SubmitAsync(body, ApiCaller.Operator, NewCorrelationId(), cancellationToken);
             switch (result.Status)
             {
                 case HttpStatusCode.Accepted:
@@ -112,7 +113,7 @@ internal static class JobCommands
         {
             var id = parse.GetValue(jobId)!;
             using var host = JobsHost.Create(storage.Resolve(parse), context.Error, LogLevel.Warning);
-            var result = await host.Get<JobApiService>().GetStatusAsync(id, cancellationToken);
+            var result = await host.Get<JobApiService>().GetStatusAsync(id, ApiCaller.Operator, NewCorrelationId(), cancellationToken);
             if (result is not { Status: HttpStatusCode.OK, Body: JobStatus status })
             {
                 switch (result.Status)
@@ -170,6 +171,12 @@ internal static class JobCommands
 
     private static string NewJobId() =>
         $"job-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6]}";
+
+    /// <summary>
+    /// The id the job API logs its storage trouble under (the log goes to stderr here). `mage job`
+    /// holds the account's rights, so it calls as <see cref="ApiCaller.Operator"/>.
+    /// </summary>
+    private static string NewCorrelationId() => Guid.NewGuid().ToString();
 
     private static string ConnectionHint(ParseResult parse, StorageOptions storage) =>
         parse.GetValue(storage.AccountUrl) is { } url ? $"--account-url {url}" : "--connection \"...\"";

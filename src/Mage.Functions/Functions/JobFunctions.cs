@@ -1,5 +1,5 @@
-using System.Net;
 using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 
@@ -27,7 +27,8 @@ public sealed class JobFunctions(SubmitJobService submit, ProcessShardService sh
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return await RespondAsync(request, await api.GetStatusAsync(jobId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var result = await api.GetStatusHttpAsync(jobId, request.Headers, request.FunctionContext.InvocationId, cancellationToken).ConfigureAwait(false);
+        return await RespondAsync(request, result, cancellationToken).ConfigureAwait(false);
     }
 
     [Function("SubmitJobHttp")]
@@ -36,12 +37,7 @@ public sealed class JobFunctions(SubmitJobService submit, ProcessShardService sh
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var reader = new StreamReader(request.Body);
-        var buffer = new char[JobApiService.MaxBodyBytes + 1];
-        var read = await reader.ReadBlockAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
-        var result = read > JobApiService.MaxBodyBytes
-            ? new ApiResult(HttpStatusCode.RequestEntityTooLarge, new { error = $"The job is larger than {JobApiService.MaxBodyBytes} bytes." })
-            : await api.SubmitAsync(new string(buffer, 0, read), cancellationToken).ConfigureAwait(false);
+        var result = await api.SubmitHttpAsync(request.Body, request.Headers, request.FunctionContext.InvocationId, cancellationToken).ConfigureAwait(false);
         return await RespondAsync(request, result, cancellationToken).ConfigureAwait(false);
     }
 
@@ -50,6 +46,7 @@ public sealed class JobFunctions(SubmitJobService submit, ProcessShardService sh
         var response = request.CreateResponse();
         await response.WriteAsJsonAsync(result.Body, cancellationToken).ConfigureAwait(false);
         response.StatusCode = result.Status; // after the write: WriteAsJsonAsync resets it to 200
+        response.Headers.Add(ApiResult.CorrelationHeader, result.CorrelationId);
         if (result.Location is not null)
         {
             response.Headers.Add("Location", new Uri(request.Url, "/api/" + result.Location).ToString());

@@ -1,32 +1,79 @@
 using System.Net;
+using System.Text.Json;
 using Azure.Storage.Queues;
 using Mage.Jobs.Coordination;
+using Mage.Jobs.Http;
 using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Mage.Jobs.BulkJobs;
 
-/// <summary>The HTTP side of jobs: validate and enqueue a job, read a job's status.</summary>
+/// <summary>
+/// The HTTP side of jobs: validate and enqueue a job, read a job's status, each for one
+/// <see cref="ApiCaller"/>. Answers name only the request's own fields; what went wrong with
+/// storage is logged under the answer's correlation id (docs/api.md, Errors).
+/// </summary>
 /// <remarks>Thread-safe singleton.</remarks>
-public sealed class JobApiService(QueueServiceClient queues, JobStatusStore statuses, IOptions<StorageSettings> storage, IOptions<LimitSettings> limits)
+public sealed partial class JobApiService(
+    QueueServiceClient queues,
+    JobStatusStore statuses,
+    IOptions<StorageSettings> storage,
+    IOptions<LimitSettings> limits,
+    IOptions<ApiSettings> api,
+    ILogger<JobApiService> logger)
 {
     /// <summary>Largest accepted body: a storage queue message holds 64 KiB, and base64 takes a quarter of it.</summary>
     public const int MaxBodyBytes = 48 * 1024;
 
-    /// <summary>Validates a job body and enqueues it for <see cref="SubmitJobService"/>.</summary>
-    public async Task<ApiResult> SubmitAsync(string body, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// An HTTP request to submit a job: the caller from <paramref name="headers"/>
+    /// (<see cref="ApiCaller.FromHeaders"/> with <see cref="ApiSettings.TrustAuthHeaders"/>), then
+    /// <paramref name="body"/>, read only when its Content-Length is within <see cref="MaxBodyBytes"/>
+    /// and never more than that, then as <see cref="SubmitAsync(string, ApiCaller, string, CancellationToken)"/>.
+    /// </summary>
+    public async Task<ApiResult> SubmitHttpAsync(Stream body, IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
+        if (Identify(headers, correlationId, out var refused) is not { } caller)
+        {
+            return refused!;
+        }
+
+        var text = await ApiBody.ReadAsync(body, headers, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        return text is null ? TooLarge(correlationId) : await SubmitAsync(text, caller, correlationId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Validates a job body and enqueues it for <see cref="SubmitJobService"/>, recording
+    /// <paramref name="caller"/> in it (<c>caller</c>; a body that names one itself is refused).
+    /// </summary>
+    public async Task<ApiResult> SubmitAsync(string body, ApiCaller caller, string correlationId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentException.ThrowIfNullOrEmpty(correlationId);
         if (System.Text.Encoding.UTF8.GetByteCount(body) > MaxBodyBytes)
         {
-            return new ApiResult(HttpStatusCode.RequestEntityTooLarge, new { error = $"The job is larger than {MaxBodyBytes} bytes; list many images with source.prefix instead of source.blobs." });
+            return TooLarge(correlationId);
         }
 
         var parsed = JobMessageParser.Parse(body, limits.Value, storage.Value);
         if (!parsed.IsValid)
         {
-            return new ApiResult(HttpStatusCode.BadRequest, new { error = parsed.Error });
+            return ApiResult.Error(HttpStatusCode.BadRequest, parsed.Error!, correlationId);
+        }
+
+        if (NamesCaller(body))
+        {
+            return ApiResult.Error(HttpStatusCode.BadRequest, "caller is set by the service from the request's credentials; leave it out.", correlationId);
+        }
+
+        var message = WithCaller(body, caller);
+        if (System.Text.Encoding.UTF8.GetByteCount(message) > MaxBodyBytes)
+        {
+            return TooLarge(correlationId);
         }
 
         var jobId = parsed.Spec!.JobId;
@@ -35,44 +82,55 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
         using var deadline = Deadline(cancellationToken);
         try
         {
-            if (await statuses.GetDocumentAsync(jobId, deadline.Token).ConfigureAwait(false) is not null)
+            if (await statuses.GetDocumentAsync(jobId, deadline.Token).ConfigureAwait(false) is { } existing)
             {
-                return new ApiResult(HttpStatusCode.Conflict, new { error = $"Job {jobId} already exists.", status = $"jobs/{jobId}" });
+                // 409 either way: the id is taken, and a 202 would queue a job that never runs. Only
+                // the job's own caller is told it is theirs.
+                return caller.MaySee(existing.Status.Caller)
+                    ? ApiResult.Error(HttpStatusCode.Conflict, $"Job {jobId} already exists; its status is at jobs/{jobId}.", correlationId)
+                    : ApiResult.Error(HttpStatusCode.Conflict, $"The job id {jobId} is taken; choose another.", correlationId);
             }
 
             resource = StorageResource.Of(queue);
-            await queue.SendMessageAsync(body, deadline.Token).ConfigureAwait(false);
+            await queue.SendMessageAsync(message, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // The message may have gone out with its answer lost; a job submitted twice runs once (see SubmitJobService).
-            return new ApiResult(HttpStatusCode.ServiceUnavailable, new { error = $"Job {jobId} may not have been accepted: {resource.Description} did not answer within {limits.Value.ApiTimeoutSeconds} s. Submitting it again is safe." });
+            LogStorageTrouble(logger, "submit", jobId, correlationId, StorageErrors.TimedOut(resource, ApiTimeout));
+            return ApiResult.Error(HttpStatusCode.ServiceUnavailable, $"Job {jobId} may not have been accepted: the service's storage did not answer in time. Submitting it again is safe. Correlation id {correlationId}.", correlationId);
         }
         catch (Exception e) when (StorageFailures.IsStorageFailure(e))
         {
-            // A missing queue or unreachable storage is the service's trouble, not the caller's: 503 naming it, not a bare 500.
-            return new ApiResult(HttpStatusCode.ServiceUnavailable, new { error = $"Job {jobId} was not accepted: {StorageErrors.Explain(resource, e, creating: false)}" });
+            // A missing queue or unreachable storage is the service's trouble, not the caller's: 503, not a bare 500.
+            LogStorageTrouble(logger, "submit", jobId, correlationId, StorageErrors.Explain(resource, e, creating: false));
+            return ApiResult.Error(HttpStatusCode.ServiceUnavailable, $"Job {jobId} was not accepted: the service cannot reach its storage now; try again later. Correlation id {correlationId}.", correlationId);
         }
 
-        return new ApiResult(HttpStatusCode.Accepted, new { jobId, status = $"jobs/{jobId}" }, $"jobs/{jobId}");
+        return new ApiResult(HttpStatusCode.Accepted, new { jobId, status = $"jobs/{jobId}" }, correlationId, $"jobs/{jobId}");
     }
 
-    /// <summary>A token that fires when the caller gives up or after <see cref="LimitSettings.ApiTimeoutSeconds"/>, whichever comes first.</summary>
-    private CancellationTokenSource Deadline(CancellationToken cancellationToken)
-    {
-        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(limits.Value.ApiTimeoutSeconds));
-        return deadline;
-    }
+    /// <summary>An HTTP request for a job's status: the caller from <paramref name="headers"/>, then as <see cref="GetStatusAsync(string, ApiCaller, string, CancellationToken)"/>.</summary>
+    public async Task<ApiResult> GetStatusHttpAsync(string jobId, IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, CancellationToken cancellationToken = default) =>
+        Identify(headers, correlationId, out var refused) is { } caller
+            ? await GetStatusAsync(jobId, caller, correlationId, cancellationToken).ConfigureAwait(false)
+            : refused!;
 
-    /// <summary>The status of a job: its status document with the counts of its stripes added (<see cref="JobStatusStore.GetAsync"/>).</summary>
-    public async Task<ApiResult> GetStatusAsync(string jobId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The status of a job: its status document with the counts of its stripes added
+    /// (<see cref="JobStatusStore.GetAsync"/>). A job <paramref name="caller"/> may not see
+    /// (<see cref="ApiCaller.MaySee"/>) is answered exactly as a job that does not exist.
+    /// </summary>
+    public async Task<ApiResult> GetStatusAsync(string jobId, ApiCaller caller, string correlationId, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentException.ThrowIfNullOrEmpty(correlationId);
         if (!BlobNames.IsId(jobId))
         {
-            return new ApiResult(HttpStatusCode.BadRequest, new { error = $"jobId must be {BlobNames.IdRule}." });
+            return ApiResult.Error(HttpStatusCode.BadRequest, $"jobId must be {BlobNames.IdRule}.", correlationId);
         }
 
+        var unavailable = ApiResult.Error(HttpStatusCode.ServiceUnavailable, $"The status of job {jobId} cannot be read now: the service cannot reach its storage; try again later. Correlation id {correlationId}.", correlationId);
         using var deadline = Deadline(cancellationToken);
         (JobStatus Status, Azure.ETag ETag)? status;
         try
@@ -81,11 +139,83 @@ public sealed class JobApiService(QueueServiceClient queues, JobStatusStore stat
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return new ApiResult(HttpStatusCode.ServiceUnavailable, new { error = $"The status of job {jobId} cannot be read now: {StorageResource.Of(statuses.Container).Description} did not answer within {limits.Value.ApiTimeoutSeconds} s." });
+            LogStorageTrouble(logger, "status", jobId, correlationId, StorageErrors.TimedOut(StorageResource.Of(statuses.Container), ApiTimeout));
+            return unavailable;
+        }
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
+        {
+            LogStorageTrouble(logger, "status", jobId, correlationId, StorageErrors.Explain(StorageResource.Of(statuses.Container), e, creating: false));
+            return unavailable;
+        }
+
+        if (status is { } found && !caller.MaySee(found.Status.Caller))
+        {
+            LogHidden(logger, correlationId, jobId, caller.ToString());
+            status = null;
         }
 
         return status is null
-            ? new ApiResult(HttpStatusCode.NotFound, new { error = $"No job {jobId}." })
-            : new ApiResult(HttpStatusCode.OK, status.Value.Status);
+            ? ApiResult.Error(HttpStatusCode.NotFound, $"No job {jobId}.", correlationId)
+            : new ApiResult(HttpStatusCode.OK, status.Value.Status, correlationId);
     }
+
+    private TimeSpan ApiTimeout => TimeSpan.FromSeconds(limits.Value.ApiTimeoutSeconds);
+
+    /// <summary>The caller <paramref name="headers"/> name, or null and the 401 in <paramref name="refused"/>.</summary>
+    private ApiCaller? Identify(IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, out ApiResult? refused)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(correlationId);
+        var caller = ApiCaller.FromHeaders(headers, api.Value.TrustAuthHeaders, out var problem);
+        refused = null;
+        if (caller is null)
+        {
+            LogRefusedCaller(logger, correlationId, problem!);
+            refused = ApiResult.Error(HttpStatusCode.Unauthorized, problem!, correlationId);
+        }
+
+        return caller;
+    }
+
+    private static ApiResult TooLarge(string correlationId) =>
+        ApiResult.Error(HttpStatusCode.RequestEntityTooLarge, $"The job is larger than {MaxBodyBytes} bytes; list many images with source.prefix instead of source.blobs.", correlationId);
+
+    /// <summary>Whether the job body has a <c>caller</c> member at all (matched as the parser matches: ignoring case), even null.</summary>
+    private static bool NamesCaller(string body)
+    {
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.EnumerateObject().Any(p => string.Equals(p.Name, "caller", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>
+    /// The body with <c>caller</c> as its first member. Inserted rather than serialized again, so the
+    /// queue gets the job as it was sent (same escaping, same size plus the member); the body is a
+    /// valid job (an object with a jobId) with no caller member, checked before.
+    /// </summary>
+    private static string WithCaller(string body, ApiCaller caller)
+    {
+        if (caller.Name is null)
+        {
+            return body;
+        }
+
+        var open = body.IndexOf('{', StringComparison.Ordinal);
+        return string.Concat(body.AsSpan(0, open + 1), $"\"caller\":{JsonSerializer.Serialize(caller.Name)},", body.AsSpan(open + 1));
+    }
+
+    /// <summary>A token that fires when the caller gives up or after <see cref="LimitSettings.ApiTimeoutSeconds"/>, whichever comes first.</summary>
+    private CancellationTokenSource Deadline(CancellationToken cancellationToken)
+    {
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(ApiTimeout);
+        return deadline;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the {Request} request answered 503 (correlation id {CorrelationId}): {Problem}")]
+    private static partial void LogStorageTrouble(ILogger logger, string request, string jobId, string correlationId, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a request's caller headers (correlation id {CorrelationId}): {Problem}")]
+    private static partial void LogRefusedCaller(ILogger logger, string correlationId, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} answered as not found to caller {Caller}, who did not submit it (correlation id {CorrelationId})")]
+    private static partial void LogHidden(ILogger logger, string correlationId, string jobId, string caller);
 }

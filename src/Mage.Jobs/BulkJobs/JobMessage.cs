@@ -18,4 +18,11 @@ public sealed record JobMessage(
     FeaturePooling? Pooling,
     bool? Normalize,
     PreprocessMode? Preprocess,
-    int? ShardSize);
+    int? ShardSize)
+{
+    /// <summary>
+    /// Who submitted the job over HTTP (<see cref="Http.ApiCaller.Name"/>): set by the API, refused
+    /// in an HTTP body; queue senders may leave it out.
+    /// </summary>
+    public string? Caller { get; init; }
+}

@@ -1,4 +1,5 @@
 using Mage.Inference;
+using Mage.Jobs.Http;
 using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
 using Mage.Jobs.Vocabulary;
@@ -107,9 +108,15 @@ internal static class JobMessageParser
             return $"shardSize {shardSize} must be between 1 and {limits.MaxShardSize}.";
         }
 
+        if (ApiCaller.CheckRecorded(r.Caller) is { } callerProblem)
+        {
+            return callerProblem;
+        }
+
         var sourcePrefix = r.Source.Blobs is null ? r.Source.Prefix ?? "" : null;
         spec = new JobSpec(jobId, r.Source.Container!, sourcePrefix, r.Source.Blobs, outputContainer, BlobNames.AsFolder(outputPrefix),
             new JobRecipe(r.Kind ?? JobKind.Embeddings, r.Pooling ?? MageDefaults.Pooling, r.Normalize ?? false, r.Preprocess ?? MageDefaults.EmbedPreprocess), shardSize);
+        spec = spec with { Caller = r.Caller };
         return null;
     }
 }

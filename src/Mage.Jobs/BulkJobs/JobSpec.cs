@@ -9,4 +9,8 @@ internal sealed record JobSpec(
     string OutputContainer,
     string OutputPrefix,
     JobRecipe Recipe,
-    int ShardSize);
+    int ShardSize)
+{
+    /// <summary>The job's recorded caller (<see cref="Http.ApiCaller.Name"/>), or null when it was sent straight to the queue.</summary>
+    public string? Caller { get; init; }
+}

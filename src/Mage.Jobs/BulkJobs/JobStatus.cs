@@ -32,6 +32,13 @@ public sealed record JobStatus
     public bool Normalize { get; init; }
     public PreprocessMode? Preprocess { get; init; }
     public int ShardSize { get; init; }
+
+    /// <summary>
+    /// Who submitted the job over HTTP (<see cref="Http.ApiCaller.Name"/>: <c>key</c> or
+    /// <c>aad:{object id}</c>); null for a job sent straight to the queue. Only callers that
+    /// <see cref="Http.ApiCaller.MaySee"/> it get the job's status.
+    /// </summary>
+    public string? Caller { get; init; }
     public long ImagesTotal { get; init; }
     public int ShardsTotal { get; init; }
     public int ShardsDone { get; init; }

@@ -110,6 +110,7 @@ public sealed partial class SubmitJobService(
             Normalize = spec.Recipe.Normalize,
             Preprocess = spec.Recipe.Preprocess,
             ShardSize = spec.ShardSize,
+            Caller = spec.Caller,
         };
 
         if (await statuses.TryCreateAsync(fresh, cancellationToken).ConfigureAwait(false))

@@ -38,6 +38,7 @@ public static class MageServiceExtensions
         services.AddOptions<StorageSettings>().BindConfiguration(StorageSettings.Section, Strict).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<EventSettings>().BindConfiguration(EventSettings.Section, Strict).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LimitSettings>().BindConfiguration(LimitSettings.Section, Strict).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ApiSettings>().BindConfiguration(ApiSettings.Section, Strict).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddTimeProvider();
 
         var storageSection = configuration.GetSection(StorageSettings.Connection);

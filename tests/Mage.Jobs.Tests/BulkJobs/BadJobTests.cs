@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
+using Mage.Jobs.Http;
 using Mage.Jobs.Storage;
 using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
@@ -121,20 +122,21 @@ public sealed class BadJobTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task Http_submit_validates_and_enqueues_and_status_is_served()
     {
         var api = host.Get<JobApiService>();
-        var bad = await api.SubmitAsync("""{ "jobId": "h1", "source": { "container": "abc", "prefix": "" }, "pooling": "nope" }""");
+        var bad = await api.SubmitAsync("""{ "jobId": "h1", "source": { "container": "abc", "prefix": "" }, "pooling": "nope" }""", ApiCaller.Key, "c1");
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.Status);
         Assert.Empty(await host.DrainAsync(host.Storage.JobsQueue));
 
         var body = JsonSerializer.Serialize(new { jobId = "h2", source = new { container = host.Storage.UploadsContainer, prefix = "many/" } });
-        var accepted = await api.SubmitAsync(body);
+        var accepted = await api.SubmitAsync(body, ApiCaller.Key, "c2");
         Assert.Equal(System.Net.HttpStatusCode.Accepted, accepted.Status);
         Assert.Equal("jobs/h2", accepted.Location);
-        Assert.Equal([body], await host.DrainAsync(host.Storage.JobsQueue));
+        var message = Assert.Single(await host.DrainAsync(host.Storage.JobsQueue));
+        Assert.Equal("{\"caller\":\"key\"," + body[1..], message);
 
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await api.GetStatusAsync("h2")).Status);
-        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await api.GetStatusAsync("a/b")).Status);
-        await host.Get<SubmitJobService>().SubmitAsync(body);
-        var found = await api.GetStatusAsync("h2");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await api.GetStatusAsync("h2", ApiCaller.Key, "c3")).Status);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await api.GetStatusAsync("a/b", ApiCaller.Key, "c4")).Status);
+        await host.Get<SubmitJobService>().SubmitAsync(message);
+        var found = await api.GetStatusAsync("h2", ApiCaller.Key, "c5");
         Assert.Equal(System.Net.HttpStatusCode.OK, found.Status);
         Assert.Equal(JobState.Failed, Assert.IsType<JobStatus>(found.Body).State); // 60 > 50
     }

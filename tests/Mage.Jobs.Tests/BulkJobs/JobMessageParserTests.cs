@@ -37,6 +37,30 @@ public sealed class JobMessageParserTests
             result.Spec);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("key")]
+    [InlineData("aad:6f1c0d2e-3b4a-4c5d-9e8f-0a1b2c3d4e5f")]
+    public void The_caller_is_optional_and_carried_into_the_spec(string? caller)
+    {
+        var member = caller is null ? "" : $"\"caller\": \"{caller}\", ";
+
+        var spec = Parse($$"""{ {{member}}"jobId": "j1", "source": { "container": "photos" } }""").Spec;
+
+        Assert.Equal(caller, spec!.Caller);
+    }
+
+    [Theory]
+    [InlineData("operator")]
+    [InlineData("aad:someone")]
+    [InlineData("AAD:6f1c0d2e-3b4a-4c5d-9e8f-0a1b2c3d4e5f")]
+    public void A_caller_of_another_shape_is_refused_naming_it(string caller)
+    {
+        var error = Refused($$"""{ "caller": "{{caller}}", "jobId": "j1", "source": { "container": "photos" } }""");
+
+        Assert.StartsWith($"caller '{caller}' must be 'key' or 'aad:'", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Source_without_prefix_or_blobs_is_the_whole_container()
     {

@@ -6,6 +6,7 @@ using Azure.Storage.Blobs.Models;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
 using Mage.Jobs.Events;
+using Mage.Jobs.Http;
 using Mage.Jobs.Storage;
 using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
@@ -99,7 +100,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         var document = (await Statuses.GetDocumentAsync("mid"))!.Value.Status;
         Assert.Equal((JobState.Running, 20), (document.State, document.ShardsDone));
         Assert.Equal([ResultsLayout.JobStripe("mid", 1)], await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobStripesFolder("mid")));
-        var answer = await host.Get<JobApiService>().GetStatusAsync("mid");
+        var answer = await host.Get<JobApiService>().GetStatusAsync("mid", ApiCaller.Operator, "mid-status");
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         var status = Assert.IsType<JobStatus>(answer.Body);
         Assert.Equal(JobState.Running, status.State);

@@ -25,6 +25,7 @@ public sealed class StartupTests(AzuriteFixture azurite)
     [InlineData("Mage:Model:AllowTf32", "true", "AllowTf32")]
     [InlineData("Mage:Storage:ResultContainer", "results", "ResultContainer")]
     [InlineData("Mage:Limits:MaxImageByte", "1000", "MaxImageByte")]
+    [InlineData("Mage:Api:TrustAuthHeader", "true", "TrustAuthHeader")]
     public async Task A_setting_the_app_does_not_have_fails_the_start_and_is_named(string key, string value, string name)
     {
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { [key] = value }));

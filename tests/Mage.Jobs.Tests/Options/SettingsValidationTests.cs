@@ -43,6 +43,15 @@ public sealed class SettingsValidationTests
     }
 
     [Fact]
+    public void Default_api_settings_are_valid_and_trust_no_headers()
+    {
+        var api = new ApiSettings();
+
+        Assert.Empty(OptionsValidation.Errors(api));
+        Assert.False(api.TrustAuthHeaders);
+    }
+
+    [Fact]
     public void Default_storage_names_are_valid()
     {
         var storage = new StorageSettings();

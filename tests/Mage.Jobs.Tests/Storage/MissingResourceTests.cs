@@ -4,10 +4,13 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
+using Mage.Jobs.Http;
 using Mage.Jobs.Options;
 using Mage.Jobs.Requests;
 using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Mage.Jobs.Tests.Storage;
 
@@ -23,18 +26,23 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
     public async Task DisposeAsync() => await host.DisposeAsync();
 
     [Fact]
-    public async Task Http_submit_without_the_jobs_queue_answers_503_naming_it()
+    public async Task Http_submit_without_the_jobs_queue_answers_503_naming_nothing_of_storage_and_logs_what_is_missing()
     {
-        await host.Queues.GetQueueClient(host.Storage.JobsQueue).DeleteAsync();
+        var log = new LogRecorder();
+        await using var logged = await MageTestHost.StartAsync(azurite, services: services => services.AddSingleton<ILoggerProvider>(log));
+        await logged.Queues.GetQueueClient(logged.Storage.JobsQueue).DeleteAsync();
 
-        var result = await host.Get<JobApiService>().SubmitAsync(Job("http-1"));
+        var result = await logged.Get<JobApiService>().SubmitAsync(Job(logged, "http-1"), ApiCaller.Key, "corr-missing-queue");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, result.Status);
-        Assert.Contains($"queue '{host.Storage.JobsQueue}' in storage account 'devstoreaccount1' does not exist", Error(result), StringComparison.Ordinal);
+        AssertTellsNothingOfStorage(result, "corr-missing-queue", logged.Queues.Uri.Authority);
+        Assert.StartsWith("Job http-1 was not accepted: the service cannot reach its storage now; try again later.", Error(result), StringComparison.Ordinal);
+        var line = Assert.Single(log.Messages, m => m.Contains("corr-missing-queue", StringComparison.Ordinal));
+        Assert.Contains($"queue '{logged.Storage.JobsQueue}' in storage account 'devstoreaccount1' does not exist", line, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Http_submit_with_storage_unreachable_answers_503_naming_the_account()
+    public async Task Http_requests_with_storage_unreachable_answer_503_naming_nothing_of_storage_and_log_the_account()
     {
         var port = AzuriteFixture.FreePort();
         var down = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteFixture.AccountKey};" +
@@ -43,14 +51,21 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
         blobOptions.Retry.MaxRetries = 0;
         var queueOptions = new QueueClientOptions();
         queueOptions.Retry.MaxRetries = 0;
-        var storage = Microsoft.Extensions.Options.Options.Create(host.Storage);
-        var api = new JobApiService(
-            new QueueServiceClient(down, queueOptions), new JobStatusStore(new BlobServiceClient(down, blobOptions), storage), storage, Microsoft.Extensions.Options.Options.Create(new LimitSettings()));
+        var log = new LogRecorder();
+        var api = Api(new QueueServiceClient(down, queueOptions), new BlobServiceClient(down, blobOptions), new LimitSettings(), log);
 
-        var result = await api.SubmitAsync(Job("http-2"));
+        var submitted = await api.SubmitAsync(Job(host, "http-2"), ApiCaller.Key, "corr-down-submit");
+        var read = await api.GetStatusAsync("http-2", ApiCaller.Key, "corr-down-status");
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, result.Status);
-        Assert.Contains($"cannot reach storage account 'devstoreaccount1' at http://127.0.0.1:{port}", Error(result), StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable), (submitted.Status, read.Status));
+        AssertTellsNothingOfStorage(submitted, "corr-down-submit", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        AssertTellsNothingOfStorage(read, "corr-down-status", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.StartsWith("The status of job http-2 cannot be read now: the service cannot reach its storage; try again later.", Error(read), StringComparison.Ordinal);
+        foreach (var id in new[] { "corr-down-submit", "corr-down-status" })
+        {
+            var line = Assert.Single(log.Messages, m => m.Contains(id, StringComparison.Ordinal));
+            Assert.Contains($"cannot reach storage account 'devstoreaccount1' at http://127.0.0.1:{port}", line, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -71,19 +86,23 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
         var port = ((IPEndPoint)silent.LocalEndpoint).Port;
         var hung = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteFixture.AccountKey};" +
                    $"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-        var storage = Microsoft.Extensions.Options.Options.Create(host.Storage);
-        var api = new JobApiService(
-            new QueueServiceClient(hung), new JobStatusStore(new BlobServiceClient(hung), storage), storage,
-            Microsoft.Extensions.Options.Options.Create(new LimitSettings { ApiTimeoutSeconds = 2 }));
+        var log = new LogRecorder();
+        var api = Api(new QueueServiceClient(hung), new BlobServiceClient(hung), new LimitSettings { ApiTimeoutSeconds = 2 }, log);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        var submitted = await api.SubmitAsync(Job("http-3"));
-        var read = await api.GetStatusAsync("http-3");
+        var submitted = await api.SubmitAsync(Job(host, "http-3"), ApiCaller.Key, "corr-hung-submit");
+        var read = await api.GetStatusAsync("http-3", ApiCaller.Key, "corr-hung-status");
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed.TotalSeconds:F0} s");
         Assert.Equal((HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable), (submitted.Status, read.Status));
-        Assert.Equal($"Job http-3 may not have been accepted: container '{host.Storage.JobsContainer}' in storage account 'devstoreaccount1' did not answer within 2 s. Submitting it again is safe.", Error(submitted));
-        Assert.Contains("did not answer within 2 s", Error(read), StringComparison.Ordinal);
+        Assert.Equal("Job http-3 may not have been accepted: the service's storage did not answer in time. Submitting it again is safe. Correlation id corr-hung-submit.", Error(submitted));
+        AssertTellsNothingOfStorage(submitted, "corr-hung-submit", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        AssertTellsNothingOfStorage(read, "corr-hung-status", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains(
+            $"storage account 'devstoreaccount1' at http://127.0.0.1:{port} did not answer within 2 s (checking container '{host.Storage.JobsContainer}')",
+            Assert.Single(log.Messages, m => m.Contains("corr-hung-submit", StringComparison.Ordinal)),
+            StringComparison.Ordinal);
+        Assert.Contains("did not answer within 2 s", Assert.Single(log.Messages, m => m.Contains("corr-hung-status", StringComparison.Ordinal)), StringComparison.Ordinal);
         await stop.CancelAsync();
         await accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         accepted.ForEach(c => c.Dispose());
@@ -175,8 +194,37 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Contains("generate/res-1/result.json", await host.ListAsync(host.Storage.ResultsContainer, "generate/res-1/"));
     }
 
-    private string Job(string jobId) =>
-        JsonSerializer.Serialize(new { jobId, source = new { container = host.Storage.UploadsContainer, prefix = "set/" } });
+    private string Job(string jobId) => Job(host, jobId);
+
+    private static string Job(MageTestHost on, string jobId) =>
+        JsonSerializer.Serialize(new { jobId, source = new { container = on.Storage.UploadsContainer, prefix = "set/" } });
+
+    /// <summary>The job API over the given clients, with this class's storage names, logging into <paramref name="log"/>.</summary>
+    private JobApiService Api(QueueServiceClient queues, BlobServiceClient blobs, LimitSettings limits, LogRecorder log)
+    {
+        var storage = Microsoft.Extensions.Options.Options.Create(host.Storage);
+        return new JobApiService(
+            queues, new JobStatusStore(blobs, storage), storage, Microsoft.Extensions.Options.Options.Create(limits),
+            Microsoft.Extensions.Options.Options.Create(new ApiSettings()), log.For<JobApiService>());
+    }
+
+    /// <summary>
+    /// The answer is <c>{ error, correlationId }</c> with <paramref name="correlationId"/>, and names no
+    /// account, endpoint, role or setting (docs/api.md, Errors): those are for the log.
+    /// </summary>
+    private static void AssertTellsNothingOfStorage(ApiResult result, string correlationId, string endpointPart)
+    {
+        var json = JsonSerializer.Serialize(result.Body);
+        using var body = JsonDocument.Parse(json);
+        Assert.Equal(["correlationId", "error"], body.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(correlationId, body.RootElement.GetProperty("correlationId").GetString());
+        Assert.Equal(correlationId, result.CorrelationId);
+        Assert.Contains(correlationId, Error(result), StringComparison.Ordinal);
+        foreach (var secret in new[] { "devstoreaccount1", "127.0.0.1", "blob.core", "Storage Blob Data", "Storage Queue Data", "Mage__", "MageStorage", endpointPart })
+        {
+            Assert.DoesNotContain(secret, json, StringComparison.OrdinalIgnoreCase);
+        }
+    }
 
     private static string Error(ApiResult result)
     {
