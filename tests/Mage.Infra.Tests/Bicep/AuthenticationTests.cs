@@ -53,12 +53,7 @@ public sealed class AuthenticationTests(SnapshotFixture fixture)
     [Fact]
     public async Task Turning_authentication_off_turns_enforcement_and_header_trust_off()
     {
-        var parameters = new Dictionary<string, string>(SnapshotFixture.Parameters, StringComparer.Ordinal)
-        {
-            ["enableAuthentication"] = "false",
-            ["authClientId"] = "''",
-        };
-        var (result, snapshot) = await DeploymentSnapshot.CreateAsync(parameters);
+        var (result, snapshot) = await SnapshotFixture.VariantAsync(("enableAuthentication", "false"), ("authClientId", "''"));
         Assert.True(snapshot is not null, result.ToString());
         Assert.Equal("false", snapshot.AppSetting("Mage__Api__TrustAuthHeaders"));
         var auth = snapshot.Single("Microsoft.App/containerApps/authConfigs")["properties"]!;
@@ -69,8 +64,7 @@ public sealed class AuthenticationTests(SnapshotFixture fixture)
     [Fact]
     public async Task Authentication_without_a_client_id_fails_the_deployment()
     {
-        var parameters = new Dictionary<string, string>(SnapshotFixture.Parameters, StringComparer.Ordinal) { ["authClientId"] = "''" };
-        var (result, snapshot) = await DeploymentSnapshot.CreateAsync(parameters);
+        var (result, snapshot) = await SnapshotFixture.VariantAsync(("authClientId", "''"));
         Assert.Null(snapshot);
         Assert.Contains("enableAuthentication is true but authClientId is empty", result.StandardOutput + result.StandardError, StringComparison.Ordinal);
     }

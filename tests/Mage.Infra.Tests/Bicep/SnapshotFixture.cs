@@ -24,6 +24,18 @@ public sealed class SnapshotFixture : IAsyncLifetime
 
     internal DeploymentSnapshot Snapshot { get; private set; } = null!;
 
+    /// <summary>A fresh snapshot with <see cref="Parameters"/> changed by <paramref name="overrides"/> (Bicep literals).</summary>
+    internal static Task<(BicepResult Result, DeploymentSnapshot? Snapshot)> VariantAsync(params (string Name, string Value)[] overrides)
+    {
+        var parameters = new Dictionary<string, string>(Parameters, StringComparer.Ordinal);
+        foreach (var (name, value) in overrides)
+        {
+            parameters[name] = value;
+        }
+
+        return DeploymentSnapshot.CreateAsync(parameters);
+    }
+
     public async Task InitializeAsync()
     {
         var (result, snapshot) = await DeploymentSnapshot.CreateAsync(Parameters);
