@@ -34,6 +34,37 @@ param functionsImageName string = ''
 @description('Blob prefix of the model package inside the models container (e.g. mage-vit-base); empty = the package baked into the image at /models/mage.')
 param modelBlobPrefix string = ''
 
+@description('Containers callers may name as a source (the app gets Storage Blob Data Reader on each; created if absent). Never jobs, models or azure-webjobs-*.')
+param sourceContainers string[] = [
+  'uploads'
+]
+
+@description('Containers callers may name as an output (the app gets Storage Blob Data Contributor on each; created if absent). Never jobs, models or azure-webjobs-*.')
+param outputContainers string[] = [
+  'results'
+]
+
+@description('Days a deleted blob or container in the data account can be restored; blob versioning is on as well.')
+@minValue(1)
+@maxValue(365)
+param deleteRetentionDays int = 7
+
+@description('Largest HTTP request body the Functions host accepts, in bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT). The API caps job bodies lower itself.')
+@minValue(1)
+param requestBodySizeLimitBytes int = 1048576
+
+@description('Put Container Apps authentication with Microsoft Entra ID in front of the API (docs/deploy.md, Authentication). Needs authClientId.')
+param enableAuthentication bool = true
+
+@description('Application (client) id of the Entra app registration for the API; required when enableAuthentication is true.')
+param authClientId string = ''
+
+@description('Entra tenant that issues the tokens.')
+param authTenantId string = tenant().tenantId
+
+@description('Token audiences the API accepts; empty = api://<authClientId> and <authClientId>.')
+param authAllowedAudiences string[] = []
+
 @description('Name of the blob-triggered function that embeds uploads.')
 param blobTriggerFunctionName string = 'EmbedUpload'
 
@@ -70,6 +101,42 @@ var tags = {
   application: 'mage'
 }
 var gpuProfileName = 'gpu'
+
+// The service's own containers: a caller naming one could read or overwrite job state, the model
+// or the host's leases, so the caller lists may never include them.
+var serviceContainers = [
+  contract.containers[2]
+  contract.containers[3]
+]
+var hostContainerPrefix = 'azure-webjobs-'
+var refusedCallerContainers = filter(
+  union(sourceContainers, outputContainers),
+  c => contains(serviceContainers, c) || startsWith(c, hostContainerPrefix)
+)
+var callerContainers = empty(refusedCallerContainers)
+  ? {
+      source: sourceContainers
+      output: outputContainers
+    }
+  : fail('sourceContainers and outputContainers may not name the service\'s own containers (${join(serviceContainers, ', ')}, ${hostContainerPrefix}*): remove ${join(refusedCallerContainers, ', ')}')
+
+// Every data queue and its -poison twin, where the host and `mage worker` move failed messages:
+// with roles scoped to each queue, neither could create a missing one.
+var dataQueues = flatten(map(contract.queues, q => [q, '${q}-poison']))
+
+// The blobs extension's webhook: Event Grid calls it with the system key, so authentication
+// leaves exactly this path out.
+var blobsWebhookPath = '/runtime/webhooks/blobs'
+var auth = enableAuthentication && empty(authClientId)
+  ? fail('enableAuthentication is true but authClientId is empty: register an Entra app for the API and pass its client id (docs/deploy.md, Authentication), or set enableAuthentication=false')
+  : {
+      clientId: authClientId
+      openIdIssuer: '${az.environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+      allowedAudiences: !empty(authAllowedAudiences)
+        ? authAllowedAudiences
+        : empty(authClientId) ? [] : ['api://${authClientId}', authClientId]
+    }
+
 // Served before the first `azd deploy`; it has the Functions host but none of Mage's functions.
 var placeholderImage = 'mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0'
 
@@ -112,15 +179,50 @@ module registry 'modules/registry.bicep' = {
   }
 }
 
-module storage 'modules/storage.bicep' = {
-  name: 'storage'
+// Two accounts: the Functions host's own (AzureWebJobsStorage) and the data account with Mage's
+// containers and queues, on which the app holds only container- and queue-scoped roles.
+module hostStorageAccount 'modules/storageaccount.bicep' = {
+  name: 'hoststorage-account'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: 'sthost${resourceToken}'
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+    dataProtection: false
+  }
+}
+
+module hostStorage 'modules/hoststorage.bicep' = {
+  name: 'hoststorage'
+  scope: rg
+  params: {
+    accountName: hostStorageAccount.outputs.name
+    appPrincipalId: identity.outputs.principalId
+  }
+}
+
+module storageAccount 'modules/storageaccount.bicep' = {
+  name: 'storage-account'
   scope: rg
   params: {
     location: location
     tags: tags
     name: 'stmage${resourceToken}'
-    containerNames: contract.containers
-    queueNames: contract.queues
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+    dataProtection: true
+    deleteRetentionDays: deleteRetentionDays
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    accountName: storageAccount.outputs.name
+    readerContainers: union([contract.containers[0], contract.containers[3]], callerContainers.source)
+    contributorContainers: union([contract.containers[1], contract.containers[2]], callerContainers.output)
+    queueNames: dataQueues
     appPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
     userPrincipalType: principalType
@@ -135,6 +237,7 @@ module serviceBus 'modules/servicebus.bicep' = {
     tags: tags
     name: 'sb-mage-${resourceToken}'
     topicName: contract.topic
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
     exampleSubscriptionName: 'example'
     senderPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
@@ -172,9 +275,21 @@ module functionApp 'modules/functionapp.bicep' = {
     identityClientId: identity.outputs.clientId
     minReplicas: minReplicas
     maxReplicas: maxReplicas
-    blobEndpoint: storage.outputs.blobEndpoint
-    queueEndpoint: storage.outputs.queueEndpoint
-    tableEndpoint: storage.outputs.tableEndpoint
+    hostBlobEndpoint: hostStorageAccount.outputs.blobEndpoint
+    hostQueueEndpoint: hostStorageAccount.outputs.queueEndpoint
+    hostTableEndpoint: hostStorageAccount.outputs.tableEndpoint
+    dataBlobEndpoint: storageAccount.outputs.blobEndpoint
+    dataQueueEndpoint: storageAccount.outputs.queueEndpoint
+    sourceContainers: callerContainers.source
+    outputContainers: callerContainers.output
+    requestBodySizeLimitBytes: requestBodySizeLimitBytes
+    enableAuthentication: enableAuthentication
+    authClientId: auth.clientId
+    authOpenIdIssuer: auth.openIdIssuer
+    authAllowedAudiences: auth.allowedAudiences
+    authExcludedPaths: [
+      blobsWebhookPath
+    ]
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     eventsTopic: serviceBus.outputs.topicName
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
@@ -204,10 +319,11 @@ module eventGrid 'modules/eventgrid.bicep' = {
     location: location
     tags: tags
     systemTopicName: 'evgt-mage-${resourceToken}'
-    storageAccountName: storage.outputs.name
+    storageAccountName: storageAccount.outputs.name
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
     uploadsContainer: contract.containers[0]
     createSubscription: !empty(functionsImageName)
-    webhookUrl: 'https://${functionApp.outputs.fqdn}/runtime/webhooks/blobs?functionName=Host.Functions.${blobTriggerFunctionName}&code=${blobsExtensionKey}'
+    webhookUrl: 'https://${functionApp.outputs.fqdn}${blobsWebhookPath}?functionName=Host.Functions.${blobTriggerFunctionName}&code=${blobsExtensionKey}'
     subscriptionName: 'uploads-to-${toLower(blobTriggerFunctionName)}'
   }
 }
@@ -221,8 +337,10 @@ output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = environment.outputs.name
 output MAGE_FUNCTIONS_APP_NAME string = functionApp.outputs.name
 output MAGE_FUNCTIONS_FQDN string = functionApp.outputs.fqdn
 output MAGE_GPU_PROFILE_TYPE string = gpuProfileType
-output MAGE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
-output MAGE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output MAGE_STORAGE_ACCOUNT_NAME string = storageAccount.outputs.name
+output MAGE_STORAGE_BLOB_ENDPOINT string = storageAccount.outputs.blobEndpoint
+output MAGE_HOST_STORAGE_ACCOUNT_NAME string = hostStorageAccount.outputs.name
+output MAGE_AUTHENTICATION_ENABLED bool = enableAuthentication
 output MAGE_SERVICE_BUS_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output MAGE_EVENTS_TOPIC string = serviceBus.outputs.topicName
 output MAGE_IDENTITY_CLIENT_ID string = identity.outputs.clientId

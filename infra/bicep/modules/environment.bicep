@@ -2,6 +2,8 @@
 // serverless-GPU profile. Logs go to Log Analytics through diagnostic settings
 // (destination azure-monitor), so no workspace shared key passes through the template.
 
+import { allLogsTo } from 'diagnostics.bicep'
+
 @description('Azure region. Serverless GPU profiles exist only in some regions (docs/deploy.md).')
 param location string
 
@@ -48,15 +50,7 @@ resource environment 'Microsoft.App/managedEnvironments@2025-01-01' = {
 resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'logs-to-workspace'
   scope: environment
-  properties: {
-    workspaceId: logAnalyticsId
-    logs: [
-      {
-        categoryGroup: 'allLogs'
-        enabled: true
-      }
-    ]
-  }
+  properties: allLogsTo(logAnalyticsId)
 }
 
 output id string = environment.id

@@ -2,6 +2,9 @@
 // trigger: BlobCreated events under the uploads container go to the blobs extension's webhook.
 // Deployed after the Functions app, because the endpoint is the app's FQDN and Event Grid
 // validates the endpoint (the extension answers the handshake) when the subscription is created.
+// The system topic's logs (delivery failures among them) go to Log Analytics.
+
+import { allLogsTo } from 'diagnostics.bicep'
 
 @description('Azure region (the storage account\'s).')
 param location string
@@ -14,6 +17,9 @@ param systemTopicName string
 
 @description('Storage account name (the event source).')
 param storageAccountName string
+
+@description('Log Analytics workspace resource id for the system topic\'s logs.')
+param logAnalyticsId string
 
 @description('Blob container whose new blobs trigger the function.')
 param uploadsContainer string
@@ -40,6 +46,12 @@ resource systemTopic 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
     source: storage.id
     topicType: 'Microsoft.Storage.StorageAccounts'
   }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs-to-workspace'
+  scope: systemTopic
+  properties: allLogsTo(logAnalyticsId)
 }
 
 resource uploadsSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = if (createSubscription) {

@@ -1,6 +1,8 @@
 // The Mage Functions app: a container app of kind functionapp on the serverless-GPU workload
 // profile. No scale rules here on purpose: for kind functionapp the platform derives them from
 // the app's triggers and host.json; only the replica bounds are ours.
+// Container Apps authentication (authConfigs) stands in front of the API with Microsoft Entra ID
+// when enableAuthentication is on; the Event Grid webhook stays reachable with its system key.
 
 @description('Azure region.')
 param location string
@@ -47,14 +49,45 @@ param minReplicas int
 @minValue(1)
 param maxReplicas int
 
-@description('Storage blob endpoint (https://<account>.blob.<suffix>/).')
-param blobEndpoint string
+@description('Blob endpoint of the Functions host\'s own storage account (https://<account>.blob.<suffix>/).')
+param hostBlobEndpoint string
 
-@description('Storage queue endpoint.')
-param queueEndpoint string
+@description('Queue endpoint of the host\'s storage account.')
+param hostQueueEndpoint string
 
-@description('Storage table endpoint.')
-param tableEndpoint string
+@description('Table endpoint of the host\'s storage account.')
+param hostTableEndpoint string
+
+@description('Blob endpoint of the data storage account (Mage\'s containers).')
+param dataBlobEndpoint string
+
+@description('Queue endpoint of the data storage account (Mage\'s queues).')
+param dataQueueEndpoint string
+
+@description('Containers callers may name as a source (read only).')
+param sourceContainers string[]
+
+@description('Containers callers may name as an output.')
+param outputContainers string[]
+
+@description('Largest HTTP request body the Functions host accepts, in bytes.')
+@minValue(1)
+param requestBodySizeLimitBytes int
+
+@description('Put Container Apps authentication (Microsoft Entra ID) in front of the app.')
+param enableAuthentication bool
+
+@description('Application (client) id of the Entra app registration that represents the API.')
+param authClientId string
+
+@description('OpenID issuer of the tenant (https://login.microsoftonline.com/<tenant>/v2.0).')
+param authOpenIdIssuer string
+
+@description('Token audiences the app accepts.')
+param authAllowedAudiences string[]
+
+@description('Paths served without authentication: the Event Grid webhook, which presents its own system key.')
+param authExcludedPaths string[]
 
 @description('Service Bus fully qualified namespace (<ns>.servicebus.windows.net).')
 param serviceBusNamespace string
@@ -169,14 +202,15 @@ resource app 'Microsoft.App/containerApps@2025-02-02-preview' = {
           }
           // The settings contract: infra/bicep/app-settings.json lists these names.
           env: [
-            // Host storage and the MageStorage trigger/client connection, identity-based.
-            { name: 'AzureWebJobsStorage__blobServiceUri', value: blobEndpoint }
-            { name: 'AzureWebJobsStorage__queueServiceUri', value: queueEndpoint }
-            { name: 'AzureWebJobsStorage__tableServiceUri', value: tableEndpoint }
+            // Host storage (its own account) and the MageStorage trigger/client connection (the
+            // data account), identity-based.
+            { name: 'AzureWebJobsStorage__blobServiceUri', value: hostBlobEndpoint }
+            { name: 'AzureWebJobsStorage__queueServiceUri', value: hostQueueEndpoint }
+            { name: 'AzureWebJobsStorage__tableServiceUri', value: hostTableEndpoint }
             { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
             { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
-            { name: 'MageStorage__blobServiceUri', value: blobEndpoint }
-            { name: 'MageStorage__queueServiceUri', value: queueEndpoint }
+            { name: 'MageStorage__blobServiceUri', value: dataBlobEndpoint }
+            { name: 'MageStorage__queueServiceUri', value: dataQueueEndpoint }
             { name: 'MageStorage__credential', value: 'managedidentity' }
             { name: 'MageStorage__clientId', value: identityClientId }
             // Functions host.
@@ -189,6 +223,8 @@ resource app 'Microsoft.App/containerApps@2025-02-02-preview' = {
             // Host keys come from Container Apps secrets mounted as files (see docs/deploy.md).
             { name: 'AzureWebJobsSecretStorageType', value: 'containerapp' }
             { name: 'ASPNETCORE_URLS', value: 'http://+:${targetPort}' }
+            // The host refuses larger bodies before the worker sees them.
+            { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(requestBodySizeLimitBytes) }
             // Mage options (the app binds these at start-up).
             // The app takes exactly one model source: the image's folder unless a blob prefix is given.
             { name: 'Mage__Model__PackagePath', value: empty(modelBlobPrefix) ? '/models/mage' : '' }
@@ -203,6 +239,13 @@ resource app 'Microsoft.App/containerApps@2025-02-02-preview' = {
             { name: 'Mage__Storage__EditsQueue', value: storageNames.editsQueue }
             { name: 'Mage__Storage__GenerateQueue', value: storageNames.generateQueue }
             { name: 'Mage__Storage__EventsQueue', value: storageNames.eventsQueue }
+            { name: 'Mage__Storage__SourceContainers', value: join(sourceContainers, ',') }
+            { name: 'Mage__Storage__OutputContainers', value: join(outputContainers, ',') }
+            // The deployment creates every container and queue; the app's roles are scoped to
+            // each one and could not create a missing one anyway.
+            { name: 'Mage__Storage__CreateMissing', value: 'false' }
+            // Only behind Container Apps authentication may the app believe X-MS-CLIENT-PRINCIPAL*.
+            { name: 'Mage__Api__TrustAuthHeaders', value: enableAuthentication ? 'true' : 'false' }
             { name: 'Mage__Events__ServiceBusNamespace', value: serviceBusNamespace }
             { name: 'Mage__Events__Topic', value: eventsTopic }
           ]
@@ -238,6 +281,38 @@ resource app 'Microsoft.App/containerApps@2025-02-02-preview' = {
       scale: {
         minReplicas: minReplicas
         maxReplicas: maxReplicas
+      }
+    }
+  }
+}
+
+// Always deployed, so that turning the parameter off also turns enforcement off on an app
+// where it was on.
+resource authentication 'Microsoft.App/containerApps/authConfigs@2025-02-02-preview' = {
+  parent: app
+  name: 'current'
+  properties: {
+    platform: {
+      enabled: enableAuthentication
+    }
+    globalValidation: {
+      // An API, not a web site: no login redirect.
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: authExcludedPaths
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: enableAuthentication
+        registration: {
+          clientId: authClientId
+          openIdIssuer: authOpenIdIssuer
+        }
+        validation: {
+          allowedAudiences: authAllowedAudiences
+        }
       }
     }
   }

@@ -1,5 +1,7 @@
 // Service Bus for Mage's outbound events: Entra-only (local SAS auth off), one topic and an
-// example subscription that a consumer can read from.
+// example subscription that a consumer can read from. Its logs go to Log Analytics.
+
+import { allLogsTo } from 'diagnostics.bicep'
 
 @description('Azure region.')
 param location string
@@ -9,6 +11,9 @@ param tags object
 
 @description('Namespace name (globally unique).')
 param name string
+
+@description('Log Analytics workspace resource id for the namespace\'s logs.')
+param logAnalyticsId string
 
 @description('Topic the app publishes events to.')
 param topicName string
@@ -47,6 +52,12 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
     disableLocalAuth: true
     minimumTlsVersion: '1.2'
   }
+}
+
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs-to-workspace'
+  scope: namespace
+  properties: allLogsTo(logAnalyticsId)
 }
 
 resource topic 'Microsoft.ServiceBus/namespaces/topics@2022-10-01-preview' = {

@@ -1,19 +1,18 @@
-// The storage account for the Functions host (AzureWebJobsStorage) and the Mage data plane
-// (MageStorage): Entra-only (shared keys off), private blobs, TLS 1.2, HTTPS only.
+// The Mage data plane on its own storage account (storageaccount.bicep creates it): the blob
+// containers and queues, and the app's data roles scoped to each of them. Nothing is granted on
+// the account itself, so the app reaches exactly the containers and queues listed here; the
+// Functions host's own storage lives in another account (hoststorage.bicep).
 
-@description('Azure region.')
-param location string
+@description('Name of the data storage account (created by storageaccount.bicep).')
+param accountName string
 
-@description('Tags for every resource.')
-param tags object
+@description('Blob containers the app reads only (Storage Blob Data Reader on each): uploads, models, the allowed source containers.')
+param readerContainers string[]
 
-@description('Storage account name (3-24 lowercase alphanumerics, globally unique).')
-param name string
+@description('Blob containers the app writes (Storage Blob Data Contributor on each): results, jobs, the allowed output containers. A name in both lists gets Contributor only.')
+param contributorContainers string[]
 
-@description('Blob containers to create.')
-param containerNames string[]
-
-@description('Queues to create. The host adds the -poison twins itself.')
+@description('Queues to create, -poison twins included (Storage Queue Data Contributor on each): with queue-scoped roles neither the host nor the app could create a missing one.')
 param queueNames string[]
 
 @description('Principal id of the app identity.')
@@ -31,67 +30,47 @@ param userPrincipalId string = ''
 param userPrincipalType string = 'User'
 
 // Built-in roles.
-// Blob Data Owner, not Contributor: the Functions host's blob-trigger receipts and lease
-// management set blob metadata and manage container ACL-level operations that the docs list
-// under Owner ("Connecting to host storage with an identity").
-var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageBlobDataReader = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
-// Queue Data Contributor covers Message Processor and Sender and adds queue creation, which the
-// host needs for the -poison queues and the blob trigger's internal queue.
+// Covers Message Processor and Sender; the trigger listener also reads queue metadata.
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-// Table Data Contributor: the contract hands the host a table endpoint
-// (AzureWebJobsStorage__tableServiceUri), which the host uses for its diagnostic events.
-var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 
-var appRoles = [
-  storageBlobDataOwner
-  storageQueueDataContributor
-  storageTableDataContributor
-]
+// Each container once, with the one role the app gets on it.
+var writable = union(contributorContainers, [])
+var containerAccess = concat(
+  map(filter(union(readerContainers, []), c => !contains(writable, c)), c => {
+    name: c
+    role: storageBlobDataReader
+  }),
+  map(writable, c => {
+    name: c
+    role: storageBlobDataContributor
+  })
+)
 
-var userRoles = [
-  storageBlobDataContributor
-  storageQueueDataContributor
-]
-
-resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
-  name: name
-  location: location
-  tags: tags
-  kind: 'StorageV2'
-  sku: {
-    name: 'Standard_LRS'
-  }
-  properties: {
-    accessTier: 'Hot'
-    allowSharedKeyAccess: false
-    allowBlobPublicAccess: false
-    allowCrossTenantReplication: false
-    defaultToOAuthAuthentication: true
-    minimumTlsVersion: 'TLS1_2'
-    supportsHttpsTrafficOnly: true
-  }
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: accountName
 }
 
-resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
+  parent: account
+  name: 'default'
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
   parent: account
   name: 'default'
 }
 
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
-  for containerName in containerNames: {
+  for container in containerAccess: {
     parent: blobService
-    name: containerName
+    name: container.name
     properties: {
       publicAccess: 'None'
     }
   }
 ]
-
-resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
-  parent: account
-  name: 'default'
-}
 
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
   for queueName in queueNames: {
@@ -100,32 +79,52 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-
   }
 ]
 
-resource appRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in appRoles: {
-    name: guid(account.id, appPrincipalId, role)
-    scope: account
+resource appContainerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (container, i) in containerAccess: {
+    name: guid(containers[i].id, appPrincipalId, container.role)
+    scope: containers[i]
     properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', container.role)
       principalId: appPrincipalId
       principalType: 'ServicePrincipal'
     }
   }
 ]
 
-resource userRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in userRoles: if (!empty(userPrincipalId)) {
-    name: guid(account.id, userPrincipalId, role)
-    scope: account
+resource appQueueRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queueName, i) in queueNames: {
+    name: guid(queues[i].id, appPrincipalId, storageQueueDataContributor)
+    scope: queues[i]
     properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
+      principalId: appPrincipalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+// The deploying user uploads images and models and reads results, jobs and queues: Contributor
+// on every container and queue, still scoped to each one.
+resource userContainerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (container, i) in containerAccess: if (!empty(userPrincipalId)) {
+    name: guid(containers[i].id, userPrincipalId, storageBlobDataContributor)
+    scope: containers[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
       principalId: userPrincipalId
       principalType: userPrincipalType
     }
   }
 ]
 
-output id string = account.id
-output name string = account.name
-output blobEndpoint string = account.properties.primaryEndpoints.blob
-output queueEndpoint string = account.properties.primaryEndpoints.queue
-output tableEndpoint string = account.properties.primaryEndpoints.table
+resource userQueueRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (queueName, i) in queueNames: if (!empty(userPrincipalId)) {
+    name: guid(queues[i].id, userPrincipalId, storageQueueDataContributor)
+    scope: queues[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
+      principalId: userPrincipalId
+      principalType: userPrincipalType
+    }
+  }
+]

@@ -21,7 +21,10 @@ internal sealed partial class ArmTemplate(JsonObject root)
 
     private static readonly JsonSerializerOptions RawOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Every resource, depth first; Module is the nested deployment's name, or null at the top.</summary>
+    /// <summary>
+    /// Every resource the templates deploy, depth first; Module is the nested deployment's name, or
+    /// null at the top. References to existing resources (<c>"existing": true</c>) are left out.
+    /// </summary>
     public IEnumerable<ArmResource> Resources => Walk(Root, module: null, moduleDeployment: null);
 
     public IEnumerable<ArmResource> OfType(string type) =>
@@ -76,7 +79,7 @@ internal sealed partial class ArmTemplate(JsonObject root)
             _ => [],
         };
 
-        foreach (var resource in resources)
+        foreach (var resource in resources.Where(r => r["existing"]?.GetValue<bool>() != true))
         {
             var current = new ArmResource(resource, template, module, moduleDeployment);
             yield return current;

@@ -9,6 +9,7 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
     private static readonly Dictionary<string, string> KnownRoles = new(StringComparer.Ordinal)
     {
         ["b7e6dc6d-f1e8-4753-8033-0f276bb0955b"] = "Storage Blob Data Owner",
+        ["2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"] = "Storage Blob Data Reader",
         ["ba92f5b4-2d11-453d-a403-e96b0029c9fe"] = "Storage Blob Data Contributor",
         ["974c5e8b-45b9-4653-ba55-5f855dd0fb88"] = "Storage Queue Data Contributor",
         ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = "Storage Table Data Contributor",
@@ -35,18 +36,23 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public void Storage_account_is_entra_only_with_no_anonymous_blob_access_tls12_and_https_only()
+    public void Storage_accounts_are_entra_only_with_no_anonymous_blob_access_tls12_and_https_only()
     {
         // This checks anonymous (public) blob access only; network access is not restricted
         // (no networkAcls or private endpoints: the Functions app reaches storage over its
-        // public endpoint with Entra tokens).
-        var properties = Template.Single("Microsoft.Storage/storageAccounts").Properties!;
-        Assert.False((bool)properties["allowSharedKeyAccess"]!);
-        Assert.False((bool)properties["allowBlobPublicAccess"]!);
+        // public endpoint with Entra tokens). Both accounts (host and data) come from one module.
+        var accounts = Template.OfType("Microsoft.Storage/storageAccounts").ToList();
+        Assert.Equal(["hoststorage-account", "storage-account"], accounts.Select(a => a.Module).Order(StringComparer.Ordinal));
+        foreach (var properties in accounts.Select(a => a.Properties!))
+        {
+            Assert.False((bool)properties["allowSharedKeyAccess"]!);
+            Assert.False((bool)properties["allowBlobPublicAccess"]!);
+            Assert.Equal("TLS1_2", (string)properties["minimumTlsVersion"]!);
+            Assert.True((bool)properties["supportsHttpsTrafficOnly"]!);
+        }
+
         var containers = Template.Single("Microsoft.Storage/storageAccounts/blobServices/containers").Properties!;
         Assert.Equal("None", (string)containers["publicAccess"]!);
-        Assert.Equal("TLS1_2", (string)properties["minimumTlsVersion"]!);
-        Assert.True((bool)properties["supportsHttpsTrafficOnly"]!);
     }
 
     [Fact]
@@ -116,9 +122,7 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
         Assert.Equal("functionapp", (string)App.Node["kind"]!);
         Assert.Equal("[parameters('workloadProfileName')]", (string)App.Properties!["workloadProfileName"]!);
         var module = Template.Module("functionapp");
-        Assert.Equal(
-            "[reference(extensionResourceId(format('/subscriptions/{0}/resourceGroups/{1}', subscription().subscriptionId, format('rg-{0}', parameters('environmentName'))), 'Microsoft.Resources/deployments', 'environment'), '2025-04-01').outputs.gpuProfileName.value]",
-            (string)module.ModuleParameter("workloadProfileName")!);
+        Assert.Equal("[reference('environment').outputs.gpuProfileName.value]", (string)module.ModuleParameter("workloadProfileName")!);
         Assert.Equal("[parameters('gpuProfileType')]", (string)module.ModuleParameter("gpuProfileType")!);
 
         Assert.Equal("UserAssigned", (string)App.Node["identity"]!["type"]!);
@@ -177,14 +181,15 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
         var credentials = env.Where(e => e.Key.EndsWith("__credential", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, credentials.Count);
         Assert.All(credentials, e => Assert.Equal("managedidentity", (string)e.Value["value"]!));
-        foreach (var prefix in new[] { "AzureWebJobsStorage", "MageStorage" })
+        // Host storage and Mage's data are different accounts (StorageAccessTests).
+        foreach (var (prefix, account) in new[] { ("AzureWebJobsStorage", "host"), ("MageStorage", "data") })
         {
             Assert.Equal("[parameters('identityClientId')]", (string)env[$"{prefix}__clientId"]["value"]!);
-            Assert.Equal("[parameters('blobEndpoint')]", (string)env[$"{prefix}__blobServiceUri"]["value"]!);
-            Assert.Equal("[parameters('queueEndpoint')]", (string)env[$"{prefix}__queueServiceUri"]["value"]!);
+            Assert.Equal($"[parameters('{account}BlobEndpoint')]", (string)env[$"{prefix}__blobServiceUri"]["value"]!);
+            Assert.Equal($"[parameters('{account}QueueEndpoint')]", (string)env[$"{prefix}__queueServiceUri"]["value"]!);
         }
 
-        Assert.Equal("[parameters('tableEndpoint')]", (string)env["AzureWebJobsStorage__tableServiceUri"]["value"]!);
+        Assert.Equal("[parameters('hostTableEndpoint')]", (string)env["AzureWebJobsStorage__tableServiceUri"]["value"]!);
         Assert.Equal("[parameters('identityClientId')]", (string)env["AZURE_CLIENT_ID"]["value"]!);
         Assert.Equal("dotnet-isolated", (string)env["FUNCTIONS_WORKER_RUNTIME"]["value"]!);
         Assert.Equal("cuda", (string)env["Mage__Model__Device"]["value"]!);
@@ -267,13 +272,15 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
         Assert.Equal("[variables('contract').containers[0]]", (string)module.ModuleParameter("uploadsContainer")!);
         Assert.Equal("uploads", fixture.ContractContainers[0]);
         var webhook = (string)module.ModuleParameter("webhookUrl")!;
-        Assert.StartsWith("[format('https://{0}/runtime/webhooks/blobs?functionName=Host.Functions.{1}&code={2}'", webhook, StringComparison.Ordinal);
-        Assert.Contains("'functionapp'", webhook, StringComparison.Ordinal);
-        Assert.Contains(".outputs.fqdn.value", webhook, StringComparison.Ordinal);
+        Assert.StartsWith("[format('https://{0}{1}?functionName=Host.Functions.{2}&code={3}'", webhook, StringComparison.Ordinal);
+        Assert.Contains("variables('blobsWebhookPath')", webhook, StringComparison.Ordinal);
+        Assert.Equal("/runtime/webhooks/blobs", (string)Template.Root["variables"]!["blobsWebhookPath"]!);
+        // Main compiles to symbolic names (languageVersion 2.0): modules are referenced by symbol.
+        Assert.Contains("reference('functionApp').outputs.fqdn.value", webhook, StringComparison.Ordinal);
         Assert.Contains("parameters('blobTriggerFunctionName')", webhook, StringComparison.Ordinal);
         Assert.Contains("parameters('blobsExtensionKey')", webhook, StringComparison.Ordinal);
         Assert.Equal("EmbedUpload", (string)Template.Root["parameters"]!["blobTriggerFunctionName"]!["defaultValue"]!);
-        Assert.Contains(module.Node["dependsOn"]!.AsArray(), d => ((string)d!).Contains("'functionapp')", StringComparison.Ordinal));
+        Assert.Contains(module.Node["dependsOn"]!.AsArray(), d => (string)d! == "functionApp");
     }
 
     [Fact]
@@ -293,7 +300,8 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
         Assert.All(used, g => Assert.True(KnownRoles.ContainsKey(g), $"Unexpected role definition {g}."));
         foreach (var required in new[]
         {
-            "Storage Blob Data Owner", "Storage Queue Data Contributor", "Storage Table Data Contributor",
+            "Storage Blob Data Owner", "Storage Blob Data Reader", "Storage Blob Data Contributor",
+            "Storage Queue Data Contributor", "Storage Table Data Contributor",
             "Azure Service Bus Data Sender", "AcrPull", "Monitoring Metrics Publisher",
         })
         {
@@ -310,14 +318,17 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
         Assert.Equal(["uploads", "results", "jobs", "models"], fixture.ContractContainers);
         Assert.Equal(["mage-jobs", "mage-shards", "mage-edits", "mage-generate", "mage-events"], fixture.ContractQueues);
 
+        // Which containers and queues exist, with which roles: StorageAccessTests, on the
+        // evaluated deployment. Here: the storage module gets them from the contract.
         var storage = Template.Module("storage");
-        Assert.Equal("[variables('contract').containers]", (string)storage.ModuleParameter("containerNames")!);
-        Assert.Equal("[variables('contract').queues]", (string)storage.ModuleParameter("queueNames")!);
-
-        var containers = Template.Single("Microsoft.Storage/storageAccounts/blobServices/containers");
-        Assert.Equal("[length(parameters('containerNames'))]", (string)containers.Node["copy"]!["count"]!);
-        var queues = Template.Single("Microsoft.Storage/storageAccounts/queueServices/queues");
-        Assert.Equal("[length(parameters('queueNames'))]", (string)queues.Node["copy"]!["count"]!);
+        Assert.Equal(
+            "[union(createArray(variables('contract').containers[0], variables('contract').containers[3]), variables('callerContainers').source)]",
+            (string)storage.ModuleParameter("readerContainers")!);
+        Assert.Equal(
+            "[union(createArray(variables('contract').containers[1], variables('contract').containers[2]), variables('callerContainers').output)]",
+            (string)storage.ModuleParameter("contributorContainers")!);
+        Assert.Equal("[variables('dataQueues')]", (string)storage.ModuleParameter("queueNames")!);
+        Assert.Contains("variables('contract').queues", (string)Template.Root["variables"]!["dataQueues"]!, StringComparison.Ordinal);
         Assert.DoesNotContain(fixture.ContractQueues, q => q.EndsWith("-poison", StringComparison.Ordinal));
     }
 
@@ -345,6 +356,14 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
             var key = value["[parameters('storageNames').".Length..^1];
             Assert.Equal(source, (string)names[key]!);
         }
+    }
+
+    [Fact]
+    public void Host_caps_request_bodies_at_a_parameter_defaulting_to_one_mebibyte()
+    {
+        Assert.Equal("[string(parameters('requestBodySizeLimitBytes'))]", (string)AppEnvByName["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]["value"]!);
+        Assert.Equal("[parameters('requestBodySizeLimitBytes')]", (string)Template.Module("functionapp").ModuleParameter("requestBodySizeLimitBytes")!);
+        Assert.Equal(1048576, (int)Template.Root["parameters"]!["requestBodySizeLimitBytes"]!["defaultValue"]!);
     }
 
     [Fact]

@@ -17,17 +17,26 @@ public sealed class FunctionsDockerfileTests
     {
         Assert.Equal(2, Parsed.Stages.Count);
         var build = Parsed.Stages[0];
-        Assert.Equal("mcr.microsoft.com/dotnet/sdk:10.0", build.BaseImage);
+        Assert.Equal("mcr.microsoft.com/dotnet/sdk:10.0", DefaultImage(build));
         Assert.Equal("build", build.Name);
         Assert.Contains(build.Instructions, i => i.Keyword == "RUN"
             && i.Arguments.Contains("dotnet publish src/Mage.Functions -c Release -r linux-x64 --self-contained false", StringComparison.Ordinal));
-        Assert.Equal("mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0", Final.BaseImage);
+        Assert.Equal("mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0", DefaultImage(Final));
+    }
+
+    [Fact]
+    public void Every_base_image_is_a_build_arg_so_a_release_can_pin_it_by_digest()
+    {
+        // Defaults are tags (a clean clone builds); a release passes name@sha256:<digest>.
+        Assert.Equal("${SDK_IMAGE}", Parsed.Stages[0].BaseImage);
+        Assert.Equal("${BASE_IMAGE}", Final.BaseImage);
+        Assert.All(Parsed.Stages, stage => Assert.DoesNotContain("@sha256:", DefaultImage(stage), StringComparison.Ordinal));
     }
 
     [Fact]
     public void Final_stage_has_no_sdk_and_takes_only_the_publish_output_from_the_build()
     {
-        Assert.DoesNotContain("sdk", Final.BaseImage, StringComparison.Ordinal);
+        Assert.DoesNotContain("sdk", DefaultImage(Final), StringComparison.Ordinal);
         var fromBuild = Final.Instructions.Where(i => i.Keyword == "COPY" && i.Arguments.StartsWith("--from=", StringComparison.Ordinal)).ToList();
         var copy = Assert.Single(fromBuild);
         Assert.Equal("--from=build /out /home/site/wwwroot", copy.Arguments);
@@ -115,6 +124,20 @@ public sealed class FunctionsDockerfileTests
         {
             Assert.Contains(required, rules);
         }
+    }
+
+    /// <summary>A stage's base image as built without build args: the global ARG's default.</summary>
+    private static string DefaultImage(DockerStage stage)
+    {
+        var image = stage.BaseImage;
+        if (!image.StartsWith("${", StringComparison.Ordinal) || !image.EndsWith('}'))
+        {
+            return image;
+        }
+
+        var arg = image[2..^1];
+        Assert.True(Parsed.GlobalArgs.TryGetValue(arg, out var value), $"FROM {image} has no global ARG {arg} before the first FROM.");
+        return value;
     }
 
     private static string Env() =>
