@@ -109,7 +109,7 @@ public sealed class JobCallerTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         var api = plain.Get<JobApiService>();
 
-        Assert.Equal(HttpStatusCode.Accepted, (await SubmitAsync(api, "plain-1", Principal(A))).Status);
+        Assert.Equal(HttpStatusCode.Accepted, (await SubmitAsync(api, "plain-1", Principal(A), plain)).Status);
         var message = Assert.Single(await plain.DrainAsync(plain.Storage.JobsQueue));
         Assert.Equal("key", JsonDocument.Parse(message).RootElement.GetProperty("caller").GetString());
         Assert.Equal("key", (await plain.Get<SubmitJobService>().SubmitAsync(message))!.Caller);
@@ -151,11 +151,11 @@ public sealed class JobCallerTests(AzuriteFixture azurite) : IAsyncLifetime
     private static Dictionary<string, IEnumerable<string>> Principal(Guid objectId) =>
         ApiCallerTests.Headers(("X-MS-CLIENT-PRINCIPAL-ID", objectId.ToString()), ("X-MS-CLIENT-PRINCIPAL-IDP", "aad"), ("x-functions-key", "k"));
 
-    private string Job(string jobId) =>
-        JsonSerializer.Serialize(new { jobId, source = new { container = trusting.Storage.UploadsContainer, prefix = "set/" } });
+    private string Job(string jobId, MageTestHost? host = null) =>
+        JsonSerializer.Serialize(new { jobId, source = new { container = (host ?? trusting).Storage.UploadsContainer, prefix = "set/" } });
 
-    private Task<ApiResult> SubmitAsync(JobApiService api, string jobId, Dictionary<string, IEnumerable<string>> headers) =>
-        api.SubmitHttpAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Job(jobId))), headers, "submit-" + jobId);
+    private Task<ApiResult> SubmitAsync(JobApiService api, string jobId, Dictionary<string, IEnumerable<string>> headers, MageTestHost? host = null) =>
+        api.SubmitHttpAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Job(jobId, host))), headers, "submit-" + jobId);
 
     /// <summary>The answer's status and body with its job id and correlation id taken out: what tells one 404 from another.</summary>
     private static string Shape(ApiResult result, string jobId) =>
