@@ -35,7 +35,7 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
     private BlobServiceClient Blobs => new(azurite.ConnectionString);
 
     private MageProcess StartWorker(string prefix, int leaseSeconds = LeaseSeconds) =>
-        MageProcess.Start(StorageNames.Environment(prefix), "worker", "--lease", $"{leaseSeconds}", "--connection", azurite.ConnectionString, "--model", Cli.TinyPackage, "--device", "cpu");
+        MageProcess.Start(new Dictionary<string, string>(StorageNames.Environment(prefix)) { ["Mage__Storage__SourceContainers"] = $"{prefix}-src" }, "worker", "--lease", $"{leaseSeconds}", "--connection", azurite.ConnectionString, "--model", Cli.TinyPackage, "--device", "cpu");
 
     [Fact]
     public async Task A_worker_killed_mid_shard_delays_the_job_by_about_one_lease()

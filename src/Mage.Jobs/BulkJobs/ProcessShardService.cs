@@ -251,6 +251,13 @@ public sealed partial class ProcessShardService(
             jobs.GetBlobClient(ResultsLayout.JobCompletionClaim(status.JobId)),
             $"The completion of job {status.JobId}",
             JobOwner(status.JobId));
+        if (await BlobWrites.TryGetPropertiesAsync(unit.Record, cancellationToken).ConfigureAwait(false) is { } found && !unit.Owns(found.Metadata))
+        {
+            // Another's manifest at this job's path is never this job's success: no completion event is published for it.
+            LogForeignManifest(logger, status.JobId, unit.Record.Name);
+            return;
+        }
+
         var claimed = await commits.ClaimAsync(unit, cancellationToken).ConfigureAwait(false);
         if (claimed is null)
         {
@@ -311,6 +318,9 @@ public sealed partial class ProcessShardService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Committed shard {Shard} of job {JobId}: {Rows} rows, {Failed} failed")]
     private static partial void LogCommitted(ILogger logger, string jobId, int shard, int rows, int failed);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} is complete, but {Manifest} was not written by it; no completion event is published")]
+    private static partial void LogForeignManifest(ILogger logger, string jobId, string manifest);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}, shard {Shard}: {Part} was written by another job; not counted as this job's")]
     private static partial void LogForeignPart(ILogger logger, string jobId, int shard, string part);

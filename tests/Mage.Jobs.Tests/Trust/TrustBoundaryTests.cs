@@ -146,6 +146,21 @@ public sealed class TrustBoundaryTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_manifest_at_a_jobs_path_written_by_anyone_else_is_never_announced_as_its_completion()
+    {
+        var (_, shard) = await host.SubmitOneShardJobAsync("manifested", "pair/img-0.png");
+        var results = host.Container(host.Storage.ResultsContainer);
+        var planted = results.GetBlobClient(ResultsLayout.JobManifest("jobs/manifested/"));
+        await planted.UploadAsync(BinaryData.FromString("""{ "jobId": "manifested", "parts": [] }"""));
+        var etag = (await planted.GetPropertiesAsync()).Value.ETag;
+
+        Assert.Equal(WorkOutcome.Committed, (await host.Get<ProcessShardService>().ProcessAsync(shard)).Status);
+
+        Assert.Equal(etag, (await planted.GetPropertiesAsync()).Value.ETag);
+        Assert.DoesNotContain(await host.DrainAsync(host.Storage.EventsQueue), e => e.Contains("mage.job.completed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_edit_aimed_at_an_uploads_results_is_refused_and_the_upload_files_keep_their_etags()
     {
         var blob = host.Container(host.Storage.UploadsContainer).GetBlobClient("pair/img-0.png");
