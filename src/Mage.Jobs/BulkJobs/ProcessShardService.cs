@@ -164,7 +164,7 @@ public sealed partial class ProcessShardService(
         var row = new PartRow { Name = item.Name, Etag = item.Etag };
         if (BlobNames.CheckBlobName(item.Name, limits.Value.MaxBlobNameLength) is { } problem)
         {
-            row.Error = ErrorReasons.Format(ErrorReason.InvalidName, problem);
+            row.Error = ErrorReasons.Format(problem.Reason, problem.Message);
             return row;
         }
 

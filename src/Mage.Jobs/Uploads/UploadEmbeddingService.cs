@@ -50,7 +50,7 @@ public sealed partial class UploadEmbeddingService(
         }
 
         var etag = properties.ETag.ToString();
-        var nameProblem = BlobNames.CheckBlobName(blob.Name, limits.Value.MaxBlobNameLength);
+        var nameProblem = BlobNames.CheckBlobName(blob.Name, limits.Value.MaxBlobNameLength, ResultsLayout.UploadNameSuffix);
         var folder = ResultsLayout.UploadFolder(blob.Name, etag, nameProblem is null);
         var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
         var unit = new WorkUnit(
@@ -84,7 +84,7 @@ public sealed partial class UploadEmbeddingService(
         var source = new UploadSource(blob.BlobContainerName, blob.Name, etag, properties.ContentLength, null, null, null);
         if (nameProblem is not null)
         {
-            return await FailAsync(work, folder, source, ErrorReason.InvalidName, nameProblem, cancellationToken).ConfigureAwait(false);
+            return await FailAsync(work, folder, source, nameProblem.Reason, nameProblem.Message, cancellationToken).ConfigureAwait(false);
         }
 
         if (properties.ContentLength > limits.Value.MaxImageBytes)

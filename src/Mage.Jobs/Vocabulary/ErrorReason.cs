@@ -46,4 +46,11 @@ public enum ErrorReason
     /// <summary>Damaged image data (<see cref="Inference.Imaging.ImageDecodeFailure.Corrupt"/>).</summary>
     [JsonStringEnumMemberName("corrupt")]
     Corrupt,
+
+    /// <summary>
+    /// A blob name or prefix longer, or with more '/'-separated segments, than Azure takes once the
+    /// service's paths are built from it (<see cref="Storage.BlobNames.MaxPathLength"/>).
+    /// </summary>
+    [JsonStringEnumMemberName("nameTooLong")]
+    NameTooLong,
 }
