@@ -179,9 +179,9 @@ public sealed partial class ProcessShardService(
             row.Error = ErrorReasons.Format(ErrorReasons.From(e.Reason), e.Message);
             return row;
         }
-        catch (MissingBlobException e)
+        catch (SourceReadException e)
         {
-            row.Error = ErrorReasons.Format(ErrorReason.Missing, e.Message);
+            row.Error = ErrorReasons.Format(e.Reason, e.Message);
             return row;
         }
 

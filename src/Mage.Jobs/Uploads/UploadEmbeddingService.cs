@@ -99,11 +99,15 @@ public sealed partial class UploadEmbeddingService(
         {
             bytes = (await SourceReads.DownloadAsync(blob, "upload", limits.Value.MaxImageBytes, properties.ETag, cancellationToken).ConfigureAwait(false)).Bytes;
         }
-        catch (Exception e) when (e is MissingBlobException || (e is RequestFailedException r && r.Status == 412))
+        catch (Exception e) when (e is SourceReadException { Reason: ErrorReason.Missing } || (e is RequestFailedException r && r.Status == 412))
         {
             // Deleted or overwritten since the properties were read: the new version has its own event.
             LogGone(logger, blob.BlobContainerName, blob.Name);
             return new UploadOutcome(WorkOutcome.Gone, null);
+        }
+        catch (SourceReadException e)
+        {
+            return await FailAsync(work, folder, source, e.Reason, e.Message, cancellationToken).ConfigureAwait(false);
         }
 
         var downloadTime = downloadTimer.Elapsed;
