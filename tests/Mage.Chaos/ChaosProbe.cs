@@ -55,8 +55,8 @@ internal sealed class ChaosProbe(BlobServiceClient blobs, QueueServiceClient raw
     public async Task<bool> ExistsAsync(BlobContainerClient container, string name, CancellationToken cancellationToken) =>
         (await container.GetBlobClient(name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
 
-    /// <summary>The error record (<c>error.json</c>: a known <c>reason</c> and a <c>message</c>) in <paramref name="folder"/>, or why there is none.</summary>
-    public async Task<string?> ErrorRecordProblemAsync(string folder, CancellationToken cancellationToken)
+    /// <summary>The error record (<c>error.json</c>: a known <c>reason</c>, <paramref name="expected"/> when given, and a <c>message</c>) in <paramref name="folder"/>, or why there is none.</summary>
+    public async Task<string?> ErrorRecordProblemAsync(string folder, string? expected, CancellationToken cancellationToken)
     {
         using var doc = await JsonAsync(Results, ResultsLayout.Error(folder), cancellationToken).ConfigureAwait(false);
         if (doc is null)
@@ -66,7 +66,7 @@ internal sealed class ChaosProbe(BlobServiceClient blobs, QueueServiceClient raw
 
         var reason = Text(doc.RootElement, "reason");
         var message = Text(doc.RootElement, "message");
-        return reason is not null && Reasons.Contains(reason) && !string.IsNullOrWhiteSpace(message)
+        return reason is not null && Reasons.Contains(reason) && (expected is null || reason == expected) && !string.IsNullOrWhiteSpace(message)
             ? null
             : $"{names.ResultsContainer}/{ResultsLayout.Error(folder)} has reason '{reason}' and message '{message}'";
     }
@@ -74,23 +74,19 @@ internal sealed class ChaosProbe(BlobServiceClient blobs, QueueServiceClient raw
     /// <summary>Null when the malformed message is recorded with a reason where the services record its kind; else what is missing.</summary>
     public async Task<string?> MalformedProblemAsync(MalformedMessage message, string messageId, IReadOnlyList<WorkerProcess> everyWorker, CancellationToken cancellationToken)
     {
+        var poison = rawQueues.GetQueueClient(names.QueueName(message.Queue) + "-poison");
+        var poisoned = await InPoisonQueueAsync(poison, message, cancellationToken).ConfigureAwait(false);
         if (message.Raw)
         {
-            var poison = rawQueues.GetQueueClient(names.QueueName(message.Queue) + "-poison");
-            if ((await poison.ExistsAsync(cancellationToken).ConfigureAwait(false)).Value)
-            {
-                foreach (var peeked in (await poison.PeekMessagesAsync(32, cancellationToken).ConfigureAwait(false)).Value)
-                {
-                    if (peeked.Body.ToString() == message.Body)
-                    {
-                        // The poison queue keeps only the body; the reason is the mover's log line, written before the move.
-                        return everyWorker.Any(w => w.Error.Contains($"message {messageId} goes to {poison.Name}: ", StringComparison.Ordinal))
-                            ? null : $"in {poison.Name} but no worker logged why";
-                    }
-                }
-            }
+            // The poison queue keeps only the body; the reason is the mover's log line, written before the move.
+            return !poisoned ? $"not in {poison.Name}"
+                : everyWorker.Any(w => w.Error.Contains($"message {messageId} goes to {poison.Name}: ", StringComparison.Ordinal)) ? null
+                : $"in {poison.Name} but no worker logged why";
+        }
 
-            return $"not in {poison.Name}";
+        if (poisoned)
+        {
+            return $"in {poison.Name}: bad input must end in a record, never in a poison queue";
         }
 
         switch (message.Queue)
@@ -102,7 +98,8 @@ internal sealed class ChaosProbe(BlobServiceClient blobs, QueueServiceClient raw
             case WorkQueue.Jobs:
                 if (message.Id is { } jobId && await JobStatusAsync(jobId, cancellationToken).ConfigureAwait(false) is { } status)
                 {
-                    return status.State == JobState.Failed && !string.IsNullOrWhiteSpace(status.Reason) ? null : $"job {jobId} is {WireNames.Of(status.State)} with reason '{status.Reason}'";
+                    return status.State == JobState.Failed && !string.IsNullOrWhiteSpace(status.Reason) && (message.Reason is null || status.Reason.StartsWith(message.Reason + ": ", StringComparison.Ordinal))
+                        ? null : $"job {jobId} is {WireNames.Of(status.State)} with reason '{status.Reason}'";
                 }
 
                 using (var rejected = await JsonAsync(Jobs, ResultsLayout.RejectedJob(BodyHash(message.Body)), cancellationToken).ConfigureAwait(false))
@@ -114,9 +111,21 @@ internal sealed class ChaosProbe(BlobServiceClient blobs, QueueServiceClient raw
 
             default:
                 var prefix = message.Queue == WorkQueue.Edits ? EditService.DefaultPrefix : GenerateService.DefaultPrefix;
-                var own = message.Id is { } requestId ? await ErrorRecordProblemAsync(ResultsLayout.RequestFolder(prefix, requestId), cancellationToken).ConfigureAwait(false) : "no request id";
-                return own is null ? null : await ErrorRecordProblemAsync(ResultsLayout.RejectedRequestFolder(prefix, BodyHash(message.Body)), cancellationToken).ConfigureAwait(false) is null ? null : own;
+                var own = message.Id is { } requestId ? await ErrorRecordProblemAsync(ResultsLayout.RequestFolder(prefix, requestId), message.Reason, cancellationToken).ConfigureAwait(false) : "no request id";
+                return own is null ? null : await ErrorRecordProblemAsync(ResultsLayout.RejectedRequestFolder(prefix, BodyHash(message.Body)), message.Reason, cancellationToken).ConfigureAwait(false) is null ? null : own;
         }
+    }
+
+    /// <summary>Whether <paramref name="message"/>'s body is in <paramref name="poison"/> (as sent: raw, or base64 of the text).</summary>
+    private static async Task<bool> InPoisonQueueAsync(QueueClient poison, MalformedMessage message, CancellationToken cancellationToken)
+    {
+        if (!(await poison.ExistsAsync(cancellationToken).ConfigureAwait(false)).Value)
+        {
+            return false;
+        }
+
+        var sent = message.Raw ? message.Body : Convert.ToBase64String(Encoding.UTF8.GetBytes(message.Body));
+        return (await poison.PeekMessagesAsync(32, cancellationToken).ConfigureAwait(false)).Value.Any(peeked => peeked.Body.ToString() == sent);
     }
 
     /// <summary>Reads and deletes every message of the events queue (the run is over: nothing else reads it).</summary>

@@ -550,7 +550,7 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
             {
                 report.Violation($"upload {blob.Name} has both record.json and error.json in {folder}");
             }
-            else if (blob.Corrupt && (!error || await probe.ErrorRecordProblemAsync(folder, cancellationToken).ConfigureAwait(false) is not null))
+            else if (blob.Corrupt && (!error || await probe.ErrorRecordProblemAsync(folder, null, cancellationToken).ConfigureAwait(false) is not null))
             {
                 report.Violation($"corrupt upload {blob.Name} has no error record with a reason in {folder}");
             }

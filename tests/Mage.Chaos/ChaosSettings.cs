@@ -35,7 +35,7 @@ internal sealed record ChaosSettings(
 {
     /// <summary>The CI run (ChaosSuiteTests): a few minutes on two shared cores.</summary>
     public static ChaosSettings Bounded { get; } = new(
-        Workers: 3, Images: 96, CorruptImages: 4, ShardSize: 8, Kills: 2, OutageSeconds: [20, 60], Duplicates: 3, Malformed: 50,
+        Workers: 3, Images: 96, CorruptImages: 4, ShardSize: 8, Kills: 2, OutageSeconds: [20, 60], Duplicates: 3, Malformed: MalformedMessages.Count,
         StormUploads: 40, CorruptUploads: 3, LeaseSeconds: 5, StallTimeout: TimeSpan.FromSeconds(180), SettleTimeout: TimeSpan.FromMinutes(10));
 
     /// <summary>The longer run of <c>tests/chaos/run.sh --long</c>.</summary>

@@ -15,4 +15,5 @@ namespace Mage.Chaos;
 /// <param name="Id">The job or request id the services can still read from it, if any.</param>
 /// <param name="Raw">Sent as is, not base64: the worker cannot decode it.</param>
 /// <param name="What">What is wrong with it, for the report.</param>
-internal sealed record MalformedMessage(WorkQueue Queue, string Body, string? Id, bool Raw, string What);
+/// <param name="Reason">The error reason its record must give, when the catalogue expects one (<c>nameTooLong</c>); else any known reason.</param>
+internal sealed record MalformedMessage(WorkQueue Queue, string Body, string? Id, bool Raw, string What, string? Reason = null);

@@ -4,13 +4,20 @@ namespace Mage.Chaos;
 
 /// <summary>
 /// The catalogue of malformed messages: bad JSON, wrong types, unknown kinds and members, absurd
-/// parameters, hostile names, missing blobs and containers, bodies that are not base64; spread over
+/// parameters, hostile names, names and prefixes too long for Azure once the services' paths are
+/// built from them, missing blobs and containers, bodies that are not base64; spread over
 /// the four queues. Ids are unique per run (the run owns its Azurite).
 /// </summary>
 internal static class MalformedMessages
 {
     /// <summary>How many the catalogue holds.</summary>
-    public const int Count = 50;
+    public const int Count = 56;
+
+    /// <summary>1,000 characters: Azure takes it as a name, but not the paths the services build under it.</summary>
+    private static readonly string LongName = new('o', 1000);
+
+    /// <summary>260 '/'-separated segments: over Azure's 254.</summary>
+    private static readonly string DeepName = string.Join('/', Enumerable.Repeat("d", 260));
 
     /// <summary>
     /// The first <paramref name="count"/> messages, taken round-robin over the queues.
@@ -66,6 +73,8 @@ internal static class MalformedMessages
         yield return Job("""{ "jobId": "bad-j11", "source": { "container": "UPPER_case!!" } }""", "bad-j11", "invalid container name");
         yield return Job($$"""{ "jobId": "bad-j12", "source": { "container": "{{src}}", "prefix": "../../" } }""", "bad-j12", "'..' in the prefix");
         yield return new(WorkQueue.Jobs, "%%% not base64 %%%", null, true, "not base64");
+        yield return new(WorkQueue.Jobs, $$"""{ "jobId": "bad-j14", "source": { "container": "{{src}}" }, "output": { "prefix": "{{LongName}}/" } }""", "bad-j14", false, "a 1,000-character output prefix", "nameTooLong");
+        yield return new(WorkQueue.Jobs, $$"""{ "jobId": "bad-j15", "source": { "container": "{{src}}" }, "output": { "prefix": "{{DeepName}}/" } }""", "bad-j15", false, "a 260-segment output prefix", "nameTooLong");
     }
 
     private static IEnumerable<MalformedMessage> Edits(string src, string image, string corrupt)
@@ -84,6 +93,8 @@ internal static class MalformedMessages
         yield return Edit($$"""{ "requestId": "bad-e11", "kind": "inpaint", "source": {{Source(corrupt)}}, "boxes": [[0,0,8,8]], "steps": 2 }""", "bad-e11", "corrupt source image");
         yield return Edit($$"""{ "requestId": "bad-e12", "kind": "outpaint", "source": {{Source(image)}}, "left": 999999999 }""", "bad-e12", "absurd margin");
         yield return new(WorkQueue.Edits, "\u00ff\u00fe garbage", null, true, "not base64");
+        yield return new(WorkQueue.Edits, $$"""{ "requestId": "bad-e14", "kind": "inpaint", "source": {{Source(image)}}, "boxes": [[0,0,8,8]], "steps": 2, "output": { "prefix": "{{LongName}}" } }""", "bad-e14", false, "a 1,000-character output prefix", "nameTooLong");
+        yield return Edit($$"""{ "requestId": "bad-e15", "kind": "inpaint", "source": {{Source(new string('n', 1100))}}, "boxes": [[0,0,8,8]], "steps": 2 }""", "bad-e15", "a 1,100-character source name");
     }
 
     private static IEnumerable<MalformedMessage> Generate()
@@ -100,6 +111,8 @@ internal static class MalformedMessages
         yield return Gen("\"hello\"", null, "a JSON string");
         yield return Gen("""{ "requestId": "bad-g11", "count": 1, "output": { "prefix": "../../" } }""", "bad-g11", "'..' in the output prefix");
         yield return new(WorkQueue.Generate, "not*base64*at*all", null, true, "not base64");
+        yield return new(WorkQueue.Generate, $$"""{ "requestId": "bad-g13", "count": 1, "steps": 2, "output": { "prefix": "{{DeepName}}" } }""", "bad-g13", false, "a 260-segment output prefix", "nameTooLong");
+        yield return new(WorkQueue.Generate, $$"""{ "requestId": "bad-g14", "count": 1, "steps": 2, "output": { "prefix": "{{LongName}}" } }""", "bad-g14", false, "a 1,000-character output prefix", "nameTooLong");
     }
 
     private static IEnumerable<MalformedMessage> Shards(string jobId)

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -5,6 +6,8 @@ using Azure.Storage.Queues;
 using Mage.Inference.Imaging;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Outputs;
+using Mage.Jobs.Requests;
+using Mage.Jobs.Storage;
 using Mage.Jobs.Vocabulary;
 
 namespace Mage.Cli.Tests;
@@ -203,6 +206,97 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
         Assert.Equal(1, status.ExitCode);
         Assert.Contains("failed", status.Out);
         Assert.Contains("source", status.Out);
+    }
+
+    [Fact]
+    public async Task Names_too_long_for_Azure_and_reads_storage_refuses_end_in_error_records_never_in_a_poison_queue()
+    {
+        // Azurite stores all of these (it checks neither 1,024 characters nor 254 segments); Azure would refuse the results paths.
+        var longUpload = string.Join('/', Enumerable.Repeat(new string('w', 32), 29)) + "/" + new string('z', 39) + ".png"; // 1,000 characters, 30 segments
+        var deepUpload = "w5/" + string.Join('/', Enumerable.Repeat("d", 258)) + "/x.png"; // 260 segments
+        await UploadPngsAsync("w5src", "w5/", 1);
+        var source = Blobs.GetBlobContainerClient("w5src");
+        using var image = TestImages.Create(48, 48, seed: 7);
+        var png = BinaryData.FromBytes(PngEncoding.Encode(image));
+        await source.GetBlobClient("w5/archived.png").UploadAsync(png, overwrite: true);
+        await source.GetBlobClient("w5/archived.png").SetAccessTierAsync(AccessTier.Archive); // reads answer 409 BlobArchived
+        var uploads = Blobs.GetBlobContainerClient("uploads");
+        await uploads.CreateIfNotExistsAsync();
+        await uploads.GetBlobClient(longUpload).UploadAsync(png, overwrite: true);
+        await uploads.GetBlobClient(deepUpload).UploadAsync(png, overwrite: true);
+        var tooLong = "w5/" + new string('n', 1100);
+        File.WriteAllText(temp["job.json"], JsonSerializer.Serialize(new { jobId = "w5-job", source = new { container = "w5src", blobs = new[] { "w5/img-00.png", tooLong, "w5/archived.png" } } }));
+        File.WriteAllText(temp["long-out.json"], JsonSerializer.Serialize(new { jobId = "w5-long-out", source = new { container = "w5src", prefix = "w5/" }, output = new { prefix = new string('o', 1000) } }));
+        var editLong = JsonSerializer.Serialize(new { requestId = "w5-edit-long", kind = "uncrop", scale = 0.5, steps = 2, source = new { container = "w5src", name = "w5/img-00.png" }, output = new { prefix = new string('o', 950) } });
+        File.WriteAllText(temp["edit-long.json"], editLong);
+        File.WriteAllText(temp["edit-cold.json"], JsonSerializer.Serialize(new { requestId = "w5-edit-cold", kind = "uncrop", scale = 0.5, steps = 2, source = new { container = "w5src", name = "w5/archived.png" } }));
+        foreach (var (queue, file) in new[] { ("jobs", "job.json"), ("jobs", "long-out.json"), ("edits", "edit-long.json"), ("edits", "edit-cold.json") })
+        {
+            Assert.Equal(0, (await Cli.RunAsync("queue", "send", queue, temp[file], "--connection", Conn)).ExitCode);
+        }
+
+        var worker = await WorkerOnceAsync();
+
+        Assert.True(worker.ExitCode == 0, worker.ToString());
+        Assert.DoesNotContain("poisoned", worker.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("abandoned", worker.Out, StringComparison.Ordinal);
+        foreach (var poison in new[] { "mage-jobs-poison", "mage-shards-poison", "mage-edits-poison" })
+        {
+            var queue = Queue(poison, QueueMessageEncoding.None);
+            if ((await queue.ExistsAsync()).Value)
+            {
+                Assert.DoesNotContain((await queue.PeekMessagesAsync(32)).Value, m => Decoded(m.Body.ToString()).Contains("w5-", StringComparison.Ordinal));
+            }
+        }
+
+        // Each upload: error.json (nameTooLong) under uploads/_invalid/{name-hash}/{etag-hash}/.
+        var reasons = new Dictionary<string, string>();
+        foreach (var name in (await ListAsync("results", "uploads/_invalid/")).Where(n => n.EndsWith("/error.json", StringComparison.Ordinal)))
+        {
+            using var record = JsonDocument.Parse((await Blobs.GetBlobContainerClient("results").GetBlobClient(name).DownloadContentAsync()).Value.Content);
+            reasons[record.RootElement.GetProperty("source").GetProperty("name").GetString()!] = record.RootElement.GetProperty("reason").GetString()!;
+        }
+
+        Assert.Equal("nameTooLong", reasons[longUpload]);
+        Assert.Equal("nameTooLong", reasons[deepUpload]);
+
+        var job = await StatusJsonAsync("w5-job");
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        Assert.Equal(2, job.GetProperty("imagesFailed").GetInt64());
+        using (var stream = (await Blobs.GetBlobContainerClient("results").GetBlobClient("jobs/w5-job/out/part-000000.parquet").DownloadContentAsync()).Value.Content.ToStream())
+        {
+            var rows = (await ParquetTable.ReadAsync<EmbeddingRow>(stream)).ToDictionary(r => r.Name);
+            Assert.Null(rows["w5/img-00.png"].Error);
+            Assert.StartsWith("nameTooLong: ", rows[tooLong].Error, StringComparison.Ordinal);
+            Assert.StartsWith("invalidRequest: image w5src/w5/archived.png cannot be read: storage answered 409 BlobArchived", rows["w5/archived.png"].Error, StringComparison.Ordinal);
+        }
+
+        var longOut = await StatusJsonAsync("w5-long-out");
+        Assert.Equal("failed", longOut.GetProperty("state").GetString());
+        Assert.StartsWith("nameTooLong: output.prefix: ", longOut.GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+        // A prefix too long to hold the request's folder: error.json under edits/_rejected/{body-hash}/.
+        Assert.Equal("nameTooLong", await ReasonAsync(ResultsLayout.Error(ResultsLayout.RejectedRequestFolder(EditService.DefaultPrefix, MessageJson.Hash(editLong)))));
+        Assert.Equal("invalidRequest", await ReasonAsync(ResultsLayout.Error(ResultsLayout.RequestFolder(EditService.DefaultPrefix, "w5-edit-cold"))));
+    }
+
+    /// <summary>A poison queue's body as the worker received it: base64 text decoded, anything else as it is.</summary>
+    private static string Decoded(string body)
+    {
+        var bytes = new byte[body.Length];
+        return Convert.TryFromBase64String(body, bytes, out var length) ? Encoding.UTF8.GetString(bytes, 0, length) : body;
+    }
+
+    private async Task<string?> ReasonAsync(string errorJson)
+    {
+        using var record = JsonDocument.Parse((await Blobs.GetBlobContainerClient("results").GetBlobClient(errorJson).DownloadContentAsync()).Value.Content);
+        return record.RootElement.GetProperty("reason").GetString();
+    }
+
+    private async Task<JsonElement> StatusJsonAsync(string jobId)
+    {
+        using var status = JsonDocument.Parse((await Blobs.GetBlobContainerClient("jobs").GetBlobClient($"jobs/{jobId}/status.json").DownloadContentAsync()).Value.Content);
+        return status.RootElement.Clone();
     }
 
     [Fact]

@@ -56,7 +56,7 @@ internal static class JobMessageParser
 
         if (BlobNames.CheckPrefix(r.Source.Prefix, limits.MaxBlobNameLength) is { } prefixProblem)
         {
-            return $"source.prefix: {prefixProblem}";
+            return $"source.prefix: {prefixProblem.Message}";
         }
 
         if (r.Source.Blobs is { } blobs)
@@ -73,9 +73,10 @@ internal static class JobMessageParser
 
             for (var i = 0; i < blobs.Count; i++)
             {
-                if (BlobNames.CheckBlobName(blobs[i], limits.MaxBlobNameLength) is { } problem)
+                // A name too long for Azure is only read, so it fails its own row (ProcessShardService), not the job.
+                if (BlobNames.CheckBlobName(blobs[i], limits.MaxBlobNameLength) is { Reason: not ErrorReason.NameTooLong } problem)
                 {
-                    return $"source.blobs[{i}]: {problem}";
+                    return $"source.blobs[{i}]: {problem.Message}";
                 }
             }
 
@@ -92,7 +93,13 @@ internal static class JobMessageParser
         }
 
         var outputPrefix = r.Output?.Prefix ?? $"jobs/{jobId}/";
-        if (outputPrefix.Length == 0 || BlobNames.CheckPrefix(outputPrefix, limits.MaxBlobNameLength) is not null)
+        var outputProblem = BlobNames.CheckPrefix(outputPrefix, limits.MaxBlobNameLength, ResultsLayout.JobPrefixSuffix);
+        if (outputProblem?.Reason == ErrorReason.NameTooLong)
+        {
+            return ErrorReasons.Format(ErrorReason.NameTooLong, $"output.prefix: {outputProblem.Message}");
+        }
+
+        if (outputPrefix.Length == 0 || outputProblem is not null)
         {
             return $"output.prefix '{outputPrefix}' must be a non-empty folder without '..', empty segments or control characters.";
         }

@@ -182,7 +182,7 @@ public sealed partial class ProcessShardService(
         var row = new PartRow { Name = item.Name, Etag = item.Etag };
         if (BlobNames.CheckBlobName(item.Name, limits.Value.MaxBlobNameLength) is { } problem)
         {
-            row.Error = ErrorReasons.Format(ErrorReason.InvalidName, problem);
+            row.Error = ErrorReasons.Format(problem.Reason, problem.Message);
             return row;
         }
 
@@ -197,9 +197,9 @@ public sealed partial class ProcessShardService(
             row.Error = ErrorReasons.Format(ErrorReasons.From(e.Reason), e.Message);
             return row;
         }
-        catch (MissingBlobException e)
+        catch (SourceReadException e)
         {
-            row.Error = ErrorReasons.Format(ErrorReason.Missing, e.Message);
+            row.Error = ErrorReasons.Format(e.Reason, e.Message);
             return row;
         }
 

@@ -57,10 +57,13 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
         {
             return await work.FailAsync(ErrorReasons.From(e.Reason), e.Message, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidRequestException or MissingBlobException)
+        catch (SourceReadException e)
         {
-            var reason = e is MissingBlobException ? ErrorReason.Missing : ErrorReason.InvalidRequest;
-            return await work.FailAsync(reason, e.Message, cancellationToken).ConfigureAwait(false);
+            return await work.FailAsync(e.Reason, e.Message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidRequestException e)
+        {
+            return await work.FailAsync(ErrorReason.InvalidRequest, e.Message, cancellationToken).ConfigureAwait(false);
         }
 
         using (edit)

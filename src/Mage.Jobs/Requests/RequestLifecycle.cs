@@ -46,9 +46,10 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
         ArgumentNullException.ThrowIfNull(run);
         var l = limits.Value;
         var request = MessageJson.Deserialize<T>(message, "message", out var error);
+        var targetReason = ErrorReason.InvalidRequest;
         var target = request is null
             ? SalvagedTarget(message, channel, l)
-            : RequestValidation.Target(request.RequestId, request.Output, ResultsContainer, channel.DefaultPrefix, l, out error);
+            : RequestValidation.Target(request.RequestId, request.Output, ResultsContainer, channel.DefaultPrefix, l, out error, out targetReason);
         var kind = channel.KindOf(request);
         if (target is not null && await RefuseOutputAsync(target, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
@@ -64,7 +65,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
 
         if (target is null || request is null)
         {
-            var reason = request is null ? ErrorReason.InvalidMessage : ErrorReason.InvalidRequest;
+            var reason = request is null ? ErrorReason.InvalidMessage : targetReason;
             target ??= new RequestTarget("_rejected", ResultsContainer, ResultsLayout.RejectedRequestFolder(channel.DefaultPrefix, MessageJson.Hash(message)));
             return await FailAsync(channel, target, kind, reason, error!, null, cancellationToken).ConfigureAwait(false);
         }
@@ -195,7 +196,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
     /// <summary>The target of a message that could not be read, when its requestId still can be: its error goes where its sender looks.</summary>
     private RequestTarget? SalvagedTarget(string message, RequestChannel channel, LimitSettings limits) =>
         MessageJson.SalvageId(message, "requestId") is { } id
-            ? RequestValidation.Target(id, null, ResultsContainer, channel.DefaultPrefix, limits, out _)
+            ? RequestValidation.Target(id, null, ResultsContainer, channel.DefaultPrefix, limits, out _, out _)
             : null;
 
     private static MageEventDraft Announce(string type, RequestTarget target, MageEventData data) =>

@@ -1,16 +1,21 @@
 using Mage.Inference;
 using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Requests;
 
 /// <summary>Validation shared by edit and generation requests. Stateless and thread-safe.</summary>
 internal static class RequestValidation
 {
-    /// <summary>The output folder of a request, or an error.</summary>
-    public static RequestTarget? Target(string? requestId, OutputRequest? output, string defaultContainer, string defaultPrefix, LimitSettings limits, out string? error)
+    /// <summary>
+    /// The output folder of a request, or an error and its reason (<see cref="ErrorReason.NameTooLong"/>
+    /// for a prefix whose paths would not fit Azure, else <see cref="ErrorReason.InvalidRequest"/>).
+    /// </summary>
+    public static RequestTarget? Target(string? requestId, OutputRequest? output, string defaultContainer, string defaultPrefix, LimitSettings limits, out string? error, out ErrorReason reason)
     {
         ArgumentNullException.ThrowIfNull(limits);
+        reason = ErrorReason.InvalidRequest;
         if (!BlobNames.IsId(requestId))
         {
             error = $"requestId '{requestId}' must be {BlobNames.IdRule}.";
@@ -25,9 +30,10 @@ internal static class RequestValidation
         }
 
         var prefix = output?.Prefix ?? defaultPrefix;
-        if (BlobNames.CheckPrefix(prefix, limits.MaxBlobNameLength) is { } problem)
+        if (BlobNames.CheckPrefix(prefix, limits.MaxBlobNameLength, ResultsLayout.RequestPrefixSuffix) is { } problem)
         {
-            error = $"output.prefix: {problem}";
+            error = $"output.prefix: {problem.Message}";
+            reason = problem.Reason == ErrorReason.NameTooLong ? ErrorReason.NameTooLong : ErrorReason.InvalidRequest;
             return null;
         }
 
@@ -53,6 +59,6 @@ internal static class RequestValidation
             return $"{field}.container '{blob.Container}' is not a valid container name.";
         }
 
-        return BlobNames.CheckBlobName(blob.Name, limits.MaxBlobNameLength) is { } problem ? $"{field}.name: {problem}" : null;
+        return BlobNames.CheckBlobName(blob.Name, limits.MaxBlobNameLength) is { } problem ? $"{field}.name: {problem.Message}" : null;
     }
 }

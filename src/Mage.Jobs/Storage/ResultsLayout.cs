@@ -10,6 +10,36 @@ namespace Mage.Jobs.Storage;
 public static class ResultsLayout
 {
     /// <summary>
+    /// Room kept beyond the longest path built today, for a file a later version adds, so that a name accepted today is not refused then.
+    /// </summary>
+    private static readonly PathSuffix Margin = new(16, 1);
+
+    /// <summary>
+    /// What the paths in an upload's folder (<see cref="UploadFolder"/>: its files, claim and
+    /// records) add to the upload's name; <see cref="BlobNames.CheckBlobName"/> refuses
+    /// a name whose paths would not fit Azure.
+    /// </summary>
+    internal static readonly PathSuffix UploadNameSuffix = FolderSuffix(
+        name => UploadFolder(name, "etag", nameIsValid: true),
+        UploadRecord, Error, Claim, UploadEmbedding, Tokens);
+
+    /// <summary>
+    /// What a request's paths (<see cref="RequestFolder"/> with the longest id, the last image of
+    /// the largest generation, records) add to its output prefix.
+    /// </summary>
+    internal static readonly PathSuffix RequestPrefixSuffix = FolderSuffix(
+        prefix => RequestFolder(prefix, new string('r', BlobNames.MaxIdLength)),
+        RequestResult, Error, Tokens, f => RequestImage(f, Inference.MageDefaults.MaxGenerateCount - 1));
+
+    /// <summary>
+    /// What a job's paths (the part of the highest shard number, the manifest, the output claim) add
+    /// to its output prefix.
+    /// </summary>
+    internal static readonly PathSuffix JobPrefixSuffix = FolderSuffix(
+        prefix => prefix,
+        p => JobPart(p, int.MaxValue), JobManifest, JobOutputClaim);
+
+    /// <summary>
     /// Folder (in the results container) for one version of an upload:
     /// <c>uploads/{name}/{etag-hash}/</c>. Names that fail validation go under
     /// <c>uploads/_invalid/{name-hash}/{etag-hash}/</c> so a hostile name never becomes a path.
@@ -145,4 +175,12 @@ public static class ResultsLayout
 
     /// <summary>The feature of an embedded upload (float32 [D]).</summary>
     public static string UploadEmbedding(string folder) => folder + "embedding.npy";
+
+    /// <summary>What the longest of <paramref name="files"/> in <paramref name="folderOf"/>'s folder adds to the name it is built from, with <see cref="Margin"/>.</summary>
+    private static PathSuffix FolderSuffix(Func<string, string> folderOf, params Func<string, string>[] files)
+    {
+        const string name = "name";
+        var folder = folderOf(name);
+        return PathSuffix.Longest(name, Margin, files.Select(file => file(folder)));
+    }
 }

@@ -1,7 +1,9 @@
+using System.Net;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Mage.Inference.Imaging;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Storage;
 
@@ -22,8 +24,8 @@ internal static class SourceReads
     /// <param name="ifMatch">The version to read, or null for the current one.</param>
     /// <param name="cancellationToken">Cancels the download.</param>
     /// <exception cref="ImageDecodeException">The blob is larger than <paramref name="maxBytes"/> (<see cref="ImageDecodeFailure.TooLarge"/>); nothing past its properties was read.</exception>
-    /// <exception cref="MissingBlobException">The blob (or its container) does not exist.</exception>
-    /// <exception cref="RequestFailedException">Another storage failure, such as 412 when the version changed.</exception>
+    /// <exception cref="SourceReadException">The blob (or its container) does not exist (<see cref="ErrorReason.Missing"/>), or storage refused to read it (<see cref="StorageFailures.IsRefused"/>: <see cref="ErrorReason.InvalidRequest"/>).</exception>
+    /// <exception cref="RequestFailedException">412 when <paramref name="ifMatch"/> is no longer the version, or storage cannot answer now (<see cref="StorageFailures.IsUnavailable"/>).</exception>
     public static async Task<(byte[] Bytes, ETag Etag)> DownloadAsync(BlobClient blob, string field, long maxBytes, ETag? ifMatch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(blob);
@@ -44,7 +46,11 @@ internal static class SourceReads
         }
         catch (RequestFailedException e) when (StorageFailures.IsNotFound(e))
         {
-            throw new MissingBlobException($"{field} {blob.BlobContainerName}/{blob.Name} does not exist.");
+            throw new SourceReadException(ErrorReason.Missing, $"{field} {blob.BlobContainerName}/{blob.Name} does not exist.");
+        }
+        catch (RequestFailedException e) when (StorageFailures.IsRefused(e) && e.Status != (int)HttpStatusCode.PreconditionFailed)
+        {
+            throw new SourceReadException(ErrorReason.InvalidRequest, StorageErrors.ReadRefused($"{field} {blob.BlobContainerName}/{blob.Name}", e));
         }
     }
 }

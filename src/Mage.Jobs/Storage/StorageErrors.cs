@@ -70,6 +70,16 @@ internal static class StorageErrors
         };
     }
 
+    /// <summary>
+    /// Storage refused to read <paramref name="source"/> (<see cref="StorageFailures.IsRefused"/>):
+    /// its status and code only, since the rest of the answer may name the account or the identity.
+    /// </summary>
+    public static string ReadRefused(string source, RequestFailedException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return $"{source} cannot be read: storage answered {Code(e)}.";
+    }
+
     private static string Code(RequestFailedException e) =>
         string.IsNullOrEmpty(e.ErrorCode) ? e.Status.ToString(CultureInfo.InvariantCulture) : $"{e.Status} {e.ErrorCode}";
 

@@ -65,6 +65,13 @@ public static class StorageFailures
         return (end < 0 ? line : line[..end]).TrimEnd().ToString();
     }
 
+    /// <summary>
+    /// Storage refused the request itself (any 4xx but 408 and 429: a bad name such as 400
+    /// InvalidUri or OutOfRangeInput, 403 AuthorizationPermissionMismatch, 404, 409 BlobArchived,
+    /// 412): sending it again gets the same answer, so it is the caller's error, never a retry.
+    /// </summary>
+    internal static bool IsRefused(RequestFailedException e) => e.Status is >= 400 and < 500 and not (408 or 429);
+
     /// <summary>Storage answered 404: the blob, container or queue is not there.</summary>
     internal static bool IsNotFound(RequestFailedException e) => e.Status == (int)HttpStatusCode.NotFound;
 

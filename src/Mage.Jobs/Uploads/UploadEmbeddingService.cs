@@ -50,7 +50,7 @@ public sealed partial class UploadEmbeddingService(
         }
 
         var etag = properties.ETag.ToString();
-        var nameProblem = BlobNames.CheckBlobName(blob.Name, limits.Value.MaxBlobNameLength);
+        var nameProblem = BlobNames.CheckBlobName(blob.Name, limits.Value.MaxBlobNameLength, ResultsLayout.UploadNameSuffix);
         var folder = ResultsLayout.UploadFolder(blob.Name, etag, nameProblem is null);
         var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
         var unit = new WorkUnit(
@@ -85,7 +85,7 @@ public sealed partial class UploadEmbeddingService(
         var source = new UploadSource(blob.BlobContainerName, blob.Name, etag, properties.ContentLength, null, null, null);
         if (nameProblem is not null)
         {
-            return await FailAsync(work, folder, source, ErrorReason.InvalidName, nameProblem, cancellationToken).ConfigureAwait(false);
+            return await FailAsync(work, folder, source, nameProblem.Reason, nameProblem.Message, cancellationToken).ConfigureAwait(false);
         }
 
         if (properties.ContentLength > limits.Value.MaxImageBytes)
@@ -100,11 +100,15 @@ public sealed partial class UploadEmbeddingService(
         {
             bytes = (await SourceReads.DownloadAsync(blob, "upload", limits.Value.MaxImageBytes, properties.ETag, cancellationToken).ConfigureAwait(false)).Bytes;
         }
-        catch (Exception e) when (e is MissingBlobException || (e is RequestFailedException r && r.Status == 412))
+        catch (Exception e) when (e is SourceReadException { Reason: ErrorReason.Missing } || (e is RequestFailedException r && r.Status == 412))
         {
             // Deleted or overwritten since the properties were read: the new version has its own event.
             LogGone(logger, blob.BlobContainerName, blob.Name);
             return new UploadOutcome(WorkOutcome.Gone, null);
+        }
+        catch (SourceReadException e)
+        {
+            return await FailAsync(work, folder, source, e.Reason, e.Message, cancellationToken).ConfigureAwait(false);
         }
 
         var downloadTime = downloadTimer.Elapsed;

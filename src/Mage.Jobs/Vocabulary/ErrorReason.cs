@@ -54,4 +54,11 @@ public enum ErrorReason
     /// <summary>The output already holds blobs this work did not write (another job's prefix, someone's files); nothing is overwritten.</summary>
     [JsonStringEnumMemberName("outputInUse")]
     OutputInUse,
+
+    /// <summary>
+    /// A blob name or prefix longer, or with more '/'-separated segments, than Azure takes once the
+    /// service's paths are built from it (<see cref="Storage.BlobNames.MaxPathLength"/>).
+    /// </summary>
+    [JsonStringEnumMemberName("nameTooLong")]
+    NameTooLong,
 }

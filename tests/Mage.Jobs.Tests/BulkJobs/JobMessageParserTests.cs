@@ -2,6 +2,7 @@ using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Options;
+using Mage.Jobs.Storage;
 
 namespace Mage.Jobs.Tests.BulkJobs;
 
@@ -262,14 +263,30 @@ public sealed class JobMessageParserTests
     }
 
     [Fact]
-    public void Blob_name_longer_than_the_limit_is_refused()
+    public void Blob_name_longer_than_the_limit_is_left_to_its_row()
     {
+        // Source names are only read: one too long fails its own row (nameTooLong), not the whole job.
         var limits = new LimitSettings { MaxBlobNameLength = 8 };
 
-        var error = Refused("""{ "jobId": "j1", "source": { "container": "photos", "blobs": ["123456789"] } }""", limits);
+        var spec = Parse("""{ "jobId": "j1", "source": { "container": "photos", "blobs": ["123456789", "ok.png"] } }""", limits).Spec;
 
-        Assert.StartsWith("source.blobs[0]:", error, StringComparison.Ordinal);
-        Assert.Contains("9 characters", error, StringComparison.Ordinal);
+        Assert.NotNull(spec);
+        Assert.Equal(["123456789", "ok.png"], spec.Blobs);
+    }
+
+    [Fact]
+    public void Output_prefix_whose_paths_do_not_fit_Azure_is_refused_as_nameTooLong()
+    {
+        var longest = new string('p', BlobNames.MaxPathLength - ResultsLayout.JobPrefixSuffix.Characters);
+        Assert.True(Parse($$"""{ "jobId": "j1", "source": { "container": "photos" }, "output": { "prefix": "{{longest}}/" } }""").IsValid);
+
+        var error = Refused($$"""{ "jobId": "j1", "source": { "container": "photos" }, "output": { "prefix": "{{longest}}p/" } }""");
+
+        Assert.StartsWith("nameTooLong: output.prefix: ", error, StringComparison.Ordinal);
+        Assert.Contains($"is {longest.Length + 1} characters long; at most {longest.Length} are accepted", error, StringComparison.Ordinal);
+
+        var deep = string.Join('/', Enumerable.Repeat("d", 252));
+        Assert.StartsWith("nameTooLong: output.prefix: ", Refused($$"""{ "jobId": "j1", "source": { "container": "photos" }, "output": { "prefix": "{{deep}}" } }"""), StringComparison.Ordinal);
     }
 
     [Theory]

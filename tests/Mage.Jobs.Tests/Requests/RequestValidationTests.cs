@@ -1,3 +1,4 @@
+using Mage.Jobs.Storage;
 using Mage.Inference;
 using Mage.Jobs.Options;
 using Mage.Jobs.Requests;
@@ -93,7 +94,7 @@ public sealed class RequestValidationTests
     [InlineData("", "r1/")]
     public void Target_default_prefix_makes_the_request_folder(string defaultPrefix, string folder)
     {
-        var target = RequestValidation.Target("r1", null, "results", defaultPrefix, Limits, out var error);
+        var target = RequestValidation.Target("r1", null, "results", defaultPrefix, Limits, out var error, out _);
 
         Assert.Null(error);
         Assert.Equal(new RequestTarget("r1", "results", folder), target);
@@ -102,7 +103,7 @@ public sealed class RequestValidationTests
     [Fact]
     public void Target_output_overrides_container_and_prefix()
     {
-        var target = RequestValidation.Target("r-2", new OutputRequest("mine", "x/y"), "results", "edits/", Limits, out var error);
+        var target = RequestValidation.Target("r-2", new OutputRequest("mine", "x/y"), "results", "edits/", Limits, out var error, out _);
 
         Assert.Null(error);
         Assert.Equal(new RequestTarget("r-2", "mine", "x/y/r-2/"), target);
@@ -111,7 +112,7 @@ public sealed class RequestValidationTests
     [Fact]
     public void Target_output_with_only_a_container_keeps_the_default_prefix()
     {
-        var target = RequestValidation.Target("r1", new OutputRequest("mine", null), "results", "generate/", Limits, out var error);
+        var target = RequestValidation.Target("r1", new OutputRequest("mine", null), "results", "generate/", Limits, out var error, out _);
 
         Assert.Null(error);
         Assert.Equal(new RequestTarget("r1", "mine", "generate/r1/"), target);
@@ -125,7 +126,7 @@ public sealed class RequestValidationTests
     [InlineData("a\\b")]
     public void Target_refuses_a_bad_request_id(string? requestId)
     {
-        var target = RequestValidation.Target(requestId, null, "results", "edits/", Limits, out var error);
+        var target = RequestValidation.Target(requestId, null, "results", "edits/", Limits, out var error, out _);
 
         Assert.Null(target);
         Assert.NotNull(error);
@@ -138,7 +139,7 @@ public sealed class RequestValidationTests
     [InlineData("-results")]
     public void Target_refuses_a_bad_container(string container)
     {
-        var target = RequestValidation.Target("r1", new OutputRequest(container, null), "results", "edits/", Limits, out var error);
+        var target = RequestValidation.Target("r1", new OutputRequest(container, null), "results", "edits/", Limits, out var error, out _);
 
         Assert.Null(target);
         Assert.Equal($"output.container '{container}' is not a valid container name.", error);
@@ -147,7 +148,7 @@ public sealed class RequestValidationTests
     [Fact]
     public void Target_refuses_a_bad_default_container()
     {
-        var target = RequestValidation.Target("r1", null, "Bad_Name", "edits/", Limits, out var error);
+        var target = RequestValidation.Target("r1", null, "Bad_Name", "edits/", Limits, out var error, out _);
 
         Assert.Null(target);
         Assert.NotNull(error);
@@ -161,11 +162,33 @@ public sealed class RequestValidationTests
     [InlineData("a//")]
     public void Target_refuses_a_bad_prefix(string prefix)
     {
-        var target = RequestValidation.Target("r1", new OutputRequest(null, prefix), "results", "edits/", Limits, out var error);
+        var target = RequestValidation.Target("r1", new OutputRequest(null, prefix), "results", "edits/", Limits, out var error, out _);
 
         Assert.Null(target);
         Assert.NotNull(error);
         Assert.StartsWith("output.prefix:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Target_refuses_a_prefix_whose_paths_do_not_fit_Azure_as_nameTooLong()
+    {
+        var longest = new string('p', BlobNames.MaxPathLength - ResultsLayout.RequestPrefixSuffix.Characters);
+        Assert.NotNull(RequestValidation.Target("r1", new OutputRequest(null, longest), "results", "edits/", Limits, out _, out _));
+
+        var target = RequestValidation.Target("r1", new OutputRequest(null, longest + "p"), "results", "edits/", Limits, out var error, out var reason);
+
+        Assert.Null(target);
+        Assert.Equal(ErrorReason.NameTooLong, reason);
+        Assert.StartsWith("output.prefix: ", error, StringComparison.Ordinal);
+        Assert.Contains($"is {longest.Length + 1} characters long; at most {longest.Length} are accepted", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Target_refuses_a_malformed_prefix_as_invalidRequest()
+    {
+        RequestValidation.Target("r1", new OutputRequest(null, "a/../b"), "results", "edits/", Limits, out _, out var reason);
+
+        Assert.Equal(ErrorReason.InvalidRequest, reason);
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
 
 namespace Mage.Jobs.Tests.Storage;
 
@@ -76,7 +77,7 @@ public sealed class BlobNamesTests
     [InlineData("..", "The blob name '..' has an empty, '.' or '..' path segment.")]
     [InlineData("./b", "The blob name './b' has an empty, '.' or '..' path segment.")]
     [InlineData("a/..", "The blob name 'a/..' has an empty, '.' or '..' path segment.")]
-    public void CheckBlobName_refuses(string? name, string expected) => Assert.Equal(expected, BlobNames.CheckBlobName(name, 4));
+    public void CheckBlobName_refuses(string? name, string expected) => Assert.Equal(expected, BlobNames.CheckBlobName(name, 4)?.Message);
 
     [Theory]
     [InlineData(null)]
@@ -93,13 +94,60 @@ public sealed class BlobNamesTests
     [InlineData("../", "Prefix '../': The blob name '..' has an empty, '.' or '..' path segment.")]
     [InlineData("a/../b", "Prefix 'a/../b': The blob name 'a/../b' has an empty, '.' or '..' path segment.")]
     [InlineData("a\u0001/", "Prefix 'a\u0001/': The blob name contains the control character U+0001.")]
-    public void CheckPrefix_refuses(string prefix, string expected) => Assert.Equal(expected, BlobNames.CheckPrefix(prefix, 1024));
+    public void CheckPrefix_refuses(string prefix, string expected) => Assert.Equal(expected, BlobNames.CheckPrefix(prefix, 1024)?.Message);
+
+    [Fact]
+    public void A_name_too_long_for_Azure_is_nameTooLong_a_malformed_one_invalidName()
+    {
+        Assert.Equal(ErrorReason.InvalidName, BlobNames.CheckBlobName("a//b", 1024)!.Reason);
+        Assert.Equal(ErrorReason.NameTooLong, BlobNames.CheckBlobName(new string('a', 5), 4)!.Reason);
+        Assert.Null(BlobNames.CheckBlobName(new string('a', 1024), 1024));
+        Assert.Equal(
+            new NameProblem(ErrorReason.NameTooLong, "The blob name is 1025 characters long; at most 1024 are accepted."),
+            BlobNames.CheckBlobName(new string('a', 1025), 1024));
+    }
+
+    [Fact]
+    public void Segments_are_capped_at_Azure_s_254()
+    {
+        Assert.Null(BlobNames.CheckBlobName(Segments(254), 1024));
+        Assert.Equal(
+            new NameProblem(ErrorReason.NameTooLong, "The blob name has 255 '/'-separated segments; at most 254 are accepted (Azure's limit)."),
+            BlobNames.CheckBlobName(Segments(255), 1024));
+    }
+
+    [Fact]
+    public void A_suffix_lowers_both_limits_and_the_message_says_why()
+    {
+        var suffix = new PathSuffix(100, 3);
+
+        Assert.Null(BlobNames.CheckBlobName(new string('a', 924), 1024, suffix));
+        Assert.Equal(
+            "The blob name is 925 characters long; at most 924 are accepted (Azure allows 1024 characters in a blob name, " +
+            "and the service keeps 100 of them for the paths it builds from this one).",
+            BlobNames.CheckBlobName(new string('a', 925), 1024, suffix)!.Message);
+        Assert.Null(BlobNames.CheckBlobName(Segments(251), 1024, suffix));
+        Assert.Equal(
+            "The blob name has 252 '/'-separated segments; at most 251 are accepted (Azure allows 254 segments in a blob name, " +
+            "and the service keeps 3 of them for the paths it builds from this one).",
+            BlobNames.CheckBlobName(Segments(252), 1024, suffix)!.Message);
+
+        // A lower setting is the limit when it is the lower one, and then says so without Azure.
+        Assert.Equal("The blob name is 11 characters long; at most 10 are accepted.", BlobNames.CheckBlobName(new string('a', 11), 10, suffix)!.Message);
+    }
+
+    [Fact]
+    public void Ids_are_at_most_MaxIdLength_characters()
+    {
+        Assert.True(BlobNames.IsId(new string('i', BlobNames.MaxIdLength)));
+        Assert.False(BlobNames.IsId(new string('i', BlobNames.MaxIdLength + 1)));
+    }
 
     [Fact]
     public void CheckPrefix_length_limit_does_not_count_the_trailing_slash()
     {
         Assert.Null(BlobNames.CheckPrefix("abcd/", 4));
-        Assert.Equal("Prefix 'abcde/': The blob name is 5 characters long; at most 4 are accepted.", BlobNames.CheckPrefix("abcde/", 4));
+        Assert.Equal("Prefix 'abcde/': The blob name is 5 characters long; at most 4 are accepted.", BlobNames.CheckPrefix("abcde/", 4)?.Message);
     }
 
     [Theory]
@@ -133,4 +181,6 @@ public sealed class BlobNamesTests
         Assert.NotEqual(a, b);
         Assert.Equal(16, BlobNames.ShortHash("").Length);
     }
+
+    private static string Segments(int count) => string.Join('/', Enumerable.Repeat("s", count));
 }

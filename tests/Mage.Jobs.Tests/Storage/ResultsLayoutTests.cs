@@ -97,4 +97,32 @@ public sealed class ResultsLayoutTests
         Assert.Equal("edits/_rejected/00ff/", ResultsLayout.RejectedRequestFolder("edits", "00ff"));
         Assert.Equal("edits/_rejected/00ff/", ResultsLayout.RejectedRequestFolder("edits/", "00ff"));
     }
+
+    [Fact]
+    public void Suffixes_are_the_longest_paths_each_kind_builds_plus_a_margin_of_16_characters_and_1_segment()
+    {
+        // uploads/{name}/{16-digit hash}/record.event.json: 8 + 1 + 16 + 1 + 17 = 43; "uploads", the hash, the file.
+        Assert.Equal(new PathSuffix(43 + 16, 3 + 1), ResultsLayout.UploadNameSuffix);
+
+        // {prefix}/{64-character id}/result.event.json (longer than image-4095.png): 1 + 64 + 1 + 17 = 83; the id, the file.
+        Assert.Equal(new PathSuffix(83 + 16, 2 + 1), ResultsLayout.RequestPrefixSuffix);
+
+        // {prefix}/out/part-2147483647.parquet (the highest shard; manifest.event.json is shorter): 1 + 27 = 28; "out", the file.
+        Assert.Equal(new PathSuffix(28 + 16, 2 + 1), ResultsLayout.JobPrefixSuffix);
+    }
+
+    [Fact]
+    public void Every_path_built_from_the_longest_accepted_upload_name_fits_Azure()
+    {
+        var name = new string('n', BlobNames.MaxPathLength - ResultsLayout.UploadNameSuffix.Characters);
+        Assert.Null(BlobNames.CheckBlobName(name, BlobNames.MaxPathLength, ResultsLayout.UploadNameSuffix));
+        var folder = ResultsLayout.UploadFolder(name, "\"0x8DC1\"", nameIsValid: true);
+
+        foreach (var path in new[] { ResultsLayout.UploadRecord(folder), ResultsLayout.Outbox(ResultsLayout.UploadRecord(folder)), ResultsLayout.Outbox(ResultsLayout.Error(folder)), ResultsLayout.UploadEmbedding(folder) })
+        {
+            Assert.InRange(path.Length, 1, BlobNames.MaxPathLength - 16);
+        }
+
+        Assert.NotNull(BlobNames.CheckBlobName(name + "n", BlobNames.MaxPathLength, ResultsLayout.UploadNameSuffix));
+    }
 }

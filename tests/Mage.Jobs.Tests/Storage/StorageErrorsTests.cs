@@ -24,6 +24,29 @@ public sealed class StorageErrorsTests
         Assert.Contains("Storage Queue Data Contributor role", StorageErrors.Explain(JobsQueue, Forbidden, creating: true), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(400, "OutOfRangeInput", true)]
+    [InlineData(400, "InvalidUri", true)]
+    [InlineData(403, "AuthorizationPermissionMismatch", true)]
+    [InlineData(409, "BlobArchived", true)]
+    [InlineData(408, "OperationTimedOut", false)]
+    [InlineData(429, "TooManyRequests", false)]
+    [InlineData(500, "InternalError", false)]
+    [InlineData(503, "ServerBusy", false)]
+    public void A_4xx_but_408_and_429_is_a_refusal_never_an_outage(int status, string code, bool refused)
+    {
+        var e = new RequestFailedException(status, "answer", code, null);
+
+        Assert.Equal(refused, StorageFailures.IsRefused(e));
+        Assert.Equal(!refused, StorageFailures.IsUnavailable(e));
+    }
+
+    [Fact]
+    public void A_refused_read_names_the_source_the_status_and_the_code_only()
+    {
+        Assert.Equal("image photos/a.png cannot be read: storage answered 403 AuthorizationPermissionMismatch.", StorageErrors.ReadRefused("image photos/a.png", Forbidden));
+    }
+
     [Fact]
     public void A_forbidden_check_names_the_reader_role()
     {

@@ -23,7 +23,7 @@ public sealed partial class WireNameTests
         Assert.Equal(["completed", "failed", "skipped", "gone", "committed", "alreadyCommitted", "alreadyCounted", "ignored", "rejected", "running"], WireNames.All<WorkOutcome>());
         Assert.Equal(["completed", "failed"], WireNames.All<RecordStatus>());
         Assert.Equal(["listing", "running", "completed", "failed"], WireNames.All<JobState>());
-        Assert.Equal(["invalidMessage", "invalidRequest", "invalidName", "missing", "empty", "notAnImage", "unsupported", "tooLarge", "corrupt", "notAllowed", "outputInUse"], WireNames.All<ErrorReason>());
+        Assert.Equal(["invalidMessage", "invalidRequest", "invalidName", "missing", "empty", "notAnImage", "unsupported", "tooLarge", "corrupt", "notAllowed", "outputInUse", "nameTooLong"], WireNames.All<ErrorReason>());
         Assert.Equal(["jobs", "shards", "edits", "generate"], WireNames.All<WorkQueue>());
         Assert.Equal(["embeddings", "tokens"], WireNames.All<JobKind>());
         Assert.Equal(["exact", "pytorch", "fast"], WireNames.All<PrecisionMode>());
