@@ -112,6 +112,12 @@ internal sealed class ChaosProbe(BlobServiceClient blobs, QueueServiceClient raw
             default:
                 var prefix = message.Queue == WorkQueue.Edits ? EditService.DefaultPrefix : GenerateService.DefaultPrefix;
                 var own = message.Id is { } requestId ? await ErrorRecordProblemAsync(ResultsLayout.RequestFolder(prefix, requestId), message.Reason, cancellationToken).ConfigureAwait(false) : "no request id";
+                if (own is not null && message.Id is { } refusedId
+                    && await ErrorRecordProblemAsync(ResultsLayout.RefusedRequestFolder(prefix, refusedId, BodyHash(message.Body)), message.Reason, cancellationToken).ConfigureAwait(false) is null)
+                {
+                    return null; // refused before it could write where it asked: recorded in the refusals folder
+                }
+
                 return own is null ? null : await ErrorRecordProblemAsync(ResultsLayout.RejectedRequestFolder(prefix, BodyHash(message.Body)), message.Reason, cancellationToken).ConfigureAwait(false) is null ? null : own;
         }
     }

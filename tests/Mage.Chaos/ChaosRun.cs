@@ -83,9 +83,11 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
     private async Task RunScenarioAsync(AzuriteServer azurite, ChaosReport report, CancellationToken cancellationToken)
     {
         var environment = StorageNames.Environment(Prefix);
+        environment["Mage__Storage__SourceContainers"] = $"{Prefix}-src"; // the run's images; the only container its messages may read
         var names = new StorageSettings
         {
             UploadsContainer = environment["Mage__Storage__UploadsContainer"],
+            SourceContainers = environment["Mage__Storage__SourceContainers"],
             ResultsContainer = environment["Mage__Storage__ResultsContainer"],
             JobsContainer = environment["Mage__Storage__JobsContainer"],
             JobsQueue = environment["Mage__Storage__JobsQueue"],

@@ -11,7 +11,7 @@ namespace Mage.Chaos;
 internal static class MalformedMessages
 {
     /// <summary>How many the catalogue holds.</summary>
-    public const int Count = 56;
+    public const int Count = 63;
 
     /// <summary>1,000 characters: Azure takes it as a name, but not the paths the services build under it.</summary>
     private static readonly string LongName = new('o', 1000);
@@ -75,6 +75,9 @@ internal static class MalformedMessages
         yield return new(WorkQueue.Jobs, "%%% not base64 %%%", null, true, "not base64");
         yield return new(WorkQueue.Jobs, $$"""{ "jobId": "bad-j14", "source": { "container": "{{src}}" }, "output": { "prefix": "{{LongName}}/" } }""", "bad-j14", false, "a 1,000-character output prefix", "nameTooLong");
         yield return new(WorkQueue.Jobs, $$"""{ "jobId": "bad-j15", "source": { "container": "{{src}}" }, "output": { "prefix": "{{DeepName}}/" } }""", "bad-j15", false, "a 260-segment output prefix", "nameTooLong");
+        yield return new(WorkQueue.Jobs, """{ "jobId": "bad-j16", "source": { "container": "azure-webjobs-hosts" } }""", "bad-j16", false, "the Functions host's container as source", "notAllowed");
+        yield return new(WorkQueue.Jobs, $$"""{ "jobId": "bad-j17", "source": { "container": "{{src}}" }, "output": { "container": "azure-webjobs-secrets" } }""", "bad-j17", false, "the Functions host's container as output", "notAllowed");
+        yield return new(WorkQueue.Jobs, $$"""{ "jobId": "bad-j18", "source": { "container": "{{src}}" }, "output": { "prefix": "uploads/{{src}}/" } }""", "bad-j18", false, "an output inside the upload results", "notAllowed");
     }
 
     private static IEnumerable<MalformedMessage> Edits(string src, string image, string corrupt)
@@ -94,6 +97,8 @@ internal static class MalformedMessages
         yield return Edit($$"""{ "requestId": "bad-e12", "kind": "outpaint", "source": {{Source(image)}}, "left": 999999999 }""", "bad-e12", "absurd margin");
         yield return new(WorkQueue.Edits, "\u00ff\u00fe garbage", null, true, "not base64");
         yield return new(WorkQueue.Edits, $$"""{ "requestId": "bad-e14", "kind": "inpaint", "source": {{Source(image)}}, "boxes": [[0,0,8,8]], "steps": 2, "output": { "prefix": "{{LongName}}" } }""", "bad-e14", false, "a 1,000-character output prefix", "nameTooLong");
+        yield return new(WorkQueue.Edits, """{ "requestId": "bad-e15", "kind": "inpaint", "source": { "container": "azure-webjobs-hosts", "name": "x.png" }, "boxes": [[0,0,8,8]], "steps": 2 }""", "bad-e15", false, "the Functions host's container as source", "notAllowed");
+        yield return new(WorkQueue.Edits, $$"""{ "requestId": "bad-e16", "kind": "inpaint", "source": {{Source(image)}}, "boxes": [[0,0,8,8]], "steps": 2, "output": { "prefix": "uploads/{{image}}/" } }""", "bad-e16", false, "an output inside an upload's results", "notAllowed");
         yield return Edit($$"""{ "requestId": "bad-e15", "kind": "inpaint", "source": {{Source(new string('n', 1100))}}, "boxes": [[0,0,8,8]], "steps": 2 }""", "bad-e15", "a 1,100-character source name");
     }
 
@@ -113,6 +118,7 @@ internal static class MalformedMessages
         yield return new(WorkQueue.Generate, "not*base64*at*all", null, true, "not base64");
         yield return new(WorkQueue.Generate, $$"""{ "requestId": "bad-g13", "count": 1, "steps": 2, "output": { "prefix": "{{DeepName}}" } }""", "bad-g13", false, "a 260-segment output prefix", "nameTooLong");
         yield return new(WorkQueue.Generate, $$"""{ "requestId": "bad-g14", "count": 1, "steps": 2, "output": { "prefix": "{{LongName}}" } }""", "bad-g14", false, "a 1,000-character output prefix", "nameTooLong");
+        yield return new(WorkQueue.Generate, """{ "requestId": "bad-g15", "count": 1, "steps": 2, "output": { "container": "azure-webjobs-hosts" } }""", "bad-g15", false, "the Functions host's container as output", "notAllowed");
     }
 
     private static IEnumerable<MalformedMessage> Shards(string jobId)

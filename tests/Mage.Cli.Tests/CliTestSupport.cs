@@ -12,6 +12,15 @@ internal sealed record CliRun(int ExitCode, string Out, string Error)
 
 internal static class Cli
 {
+    /// <summary>
+    /// The containers the in-process runs' jobs and edits read from, besides the uploads container:
+    /// the service reads only allow-listed containers (<c>Mage__Storage__SourceContainers</c>).
+    /// Set once, before the first run, for the whole test process; worker processes inherit it.
+    /// </summary>
+    private const string TestSources = "uploads,photos,tokphotos,bulk,src,w5src";
+
+    static Cli() => Environment.SetEnvironmentVariable("Mage__Storage__SourceContainers", TestSources);
+
     /// <summary>The src/Mage.Cli build output of the configuration these tests were built in (bin/{Configuration}/net10.0/).</summary>
     public static string BuildOutput => Path.Combine(RepoPaths.Root, "src", "Mage.Cli", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0");
 

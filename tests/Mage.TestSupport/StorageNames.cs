@@ -10,6 +10,7 @@ public static class StorageNames
     public static Dictionary<string, string> Environment(string prefix) => new()
     {
         ["Mage__Storage__UploadsContainer"] = $"{prefix}-uploads",
+        ["Mage__Storage__SourceContainers"] = $"{prefix}-uploads", // the default, said outright: a test process may set another for its in-process runs
         ["Mage__Storage__ResultsContainer"] = $"{prefix}-results",
         ["Mage__Storage__JobsContainer"] = $"{prefix}-jobs",
         ["Mage__Storage__JobsQueue"] = $"{prefix}-jobs",

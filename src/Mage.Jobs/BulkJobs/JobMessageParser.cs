@@ -46,7 +46,7 @@ internal static class JobMessageParser
 
         if (storage.CheckSource(r.Source.Container!, "source.container") is { } sourceNotAllowed)
         {
-            return sourceNotAllowed;
+            return ErrorReasons.Format(ErrorReason.NotAllowed, sourceNotAllowed);
         }
 
         if (r.Source.Prefix is not null && r.Source.Blobs is not null)
@@ -106,7 +106,7 @@ internal static class JobMessageParser
 
         if (ResultsLayout.CheckOutput(storage, outputContainer, BlobNames.AsFolder(outputPrefix), "output") is { } outputNotAllowed)
         {
-            return outputNotAllowed;
+            return ErrorReasons.Format(ErrorReason.NotAllowed, outputNotAllowed);
         }
 
         var shardSize = r.ShardSize ?? Math.Min(LimitSettings.DefaultShardSize, limits.MaxShardSize);

@@ -425,7 +425,7 @@ public sealed class JobMessageParserTests
     {
         var error = Refused($$"""{ "jobId": "j1", "source": { "container": "{{container}}" } }""");
 
-        Assert.Equal($"source.container '{container}' is not a container this service reads from; allowed: photos, uploads.", error);
+        Assert.Equal($"notAllowed: source.container '{container}' is not a container this service reads from; allowed: photos, uploads.", error);
     }
 
     [Theory]
@@ -437,7 +437,7 @@ public sealed class JobMessageParserTests
     {
         var error = Refused($$"""{ "jobId": "j1", "source": { "container": "photos" }, "output": { "container": "{{container}}" } }""");
 
-        Assert.Equal($"output.container '{container}' is not a container this service writes to; allowed: results, embeddings.", error);
+        Assert.Equal($"notAllowed: output.container '{container}' is not a container this service writes to; allowed: results, embeddings.", error);
     }
 
     [Theory]
@@ -449,7 +449,7 @@ public sealed class JobMessageParserTests
     {
         var error = Refused($$"""{ "jobId": "j1", "source": { "container": "photos" }, "output": { "prefix": "{{prefix}}" } }""");
 
-        Assert.StartsWith($"output '{prefix}' in 'results' is the service's own area", error, StringComparison.Ordinal);
+        Assert.StartsWith($"notAllowed: output '{prefix}' in 'results' is the service's own area", error, StringComparison.Ordinal);
         Assert.True(Parse($$"""{ "jobId": "j1", "source": { "container": "photos" }, "output": { "container": "embeddings", "prefix": "{{prefix}}" } }""").IsValid);
     }
 }

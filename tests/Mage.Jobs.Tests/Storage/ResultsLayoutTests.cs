@@ -101,13 +101,13 @@ public sealed class ResultsLayoutTests
     [Fact]
     public void Suffixes_are_the_longest_paths_each_kind_builds_plus_a_margin_of_16_characters_and_1_segment()
     {
-        // uploads/{name}/{16-digit hash}/record.event.json: 8 + 1 + 16 + 1 + 17 = 43; "uploads", the hash, the file.
-        Assert.Equal(new PathSuffix(43 + 16, 3 + 1), ResultsLayout.UploadNameSuffix);
+        // uploads/{name}/{16-digit hash}/embedding.npy: 8 + 1 + 16 + 1 + 13 = 39; "uploads", the hash, the file.
+        Assert.Equal(new PathSuffix(39 + 16, 3 + 1), ResultsLayout.UploadNameSuffix);
 
-        // {prefix}/{64-character id}/result.event.json (longer than image-4095.png): 1 + 64 + 1 + 17 = 83; the id, the file.
-        Assert.Equal(new PathSuffix(83 + 16, 2 + 1), ResultsLayout.RequestPrefixSuffix);
+        // {prefix}/{64-character id}/image-4095.png: 1 + 64 + 1 + 14 = 80; the id, the file.
+        Assert.Equal(new PathSuffix(80 + 16, 2 + 1), ResultsLayout.RequestPrefixSuffix);
 
-        // {prefix}/out/part-2147483647.parquet (the highest shard; manifest.event.json is shorter): 1 + 27 = 28; "out", the file.
+        // {prefix}/out/part-2147483647.parquet (the highest shard; manifest.json and job.json are shorter): 1 + 27 = 28; "out", the file.
         Assert.Equal(new PathSuffix(28 + 16, 2 + 1), ResultsLayout.JobPrefixSuffix);
     }
 
@@ -118,7 +118,7 @@ public sealed class ResultsLayoutTests
         Assert.Null(BlobNames.CheckBlobName(name, BlobNames.MaxPathLength, ResultsLayout.UploadNameSuffix));
         var folder = ResultsLayout.UploadFolder(name, "\"0x8DC1\"", nameIsValid: true);
 
-        foreach (var path in new[] { ResultsLayout.UploadRecord(folder), ResultsLayout.Outbox(ResultsLayout.UploadRecord(folder)), ResultsLayout.Outbox(ResultsLayout.Error(folder)), ResultsLayout.UploadEmbedding(folder) })
+        foreach (var path in new[] { ResultsLayout.UploadRecord(folder), ResultsLayout.Error(folder), ResultsLayout.Claim(folder), ResultsLayout.UploadEmbedding(folder), ResultsLayout.Tokens(folder) })
         {
             Assert.InRange(path.Length, 1, BlobNames.MaxPathLength - 16);
         }

@@ -56,7 +56,7 @@ public sealed class TrustBoundaryTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.NotNull(status);
         Assert.Equal(JobState.Failed, status.State);
-        Assert.Equal($"source.container '{container}' is not a container this service reads from; allowed: {host.Storage.UploadsContainer}.", status.Reason);
+        Assert.Equal($"notAllowed: source.container '{container}' is not a container this service reads from; allowed: {host.Storage.UploadsContainer}.", status.Reason);
         Assert.Equal(0, status.ImagesTotal);
         Assert.Empty(await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobShardsFolder(jobId)));
         Assert.Empty(await host.DrainAsync(host.Storage.ShardsQueue));
@@ -75,7 +75,7 @@ public sealed class TrustBoundaryTests(AzuriteFixture azurite) : IAsyncLifetime
         var status = await host.Get<SubmitJobService>().SubmitAsync(job);
 
         Assert.Equal(JobState.Failed, status!.State);
-        Assert.Equal($"output.container '{host.Storage.JobsContainer}' is not a container this service writes to; allowed: {host.Storage.ResultsContainer}.", status.Reason);
+        Assert.Equal($"notAllowed: output.container '{host.Storage.JobsContainer}' is not a container this service writes to; allowed: {host.Storage.ResultsContainer}.", status.Reason);
         Assert.Empty(await host.ListAsync(host.Storage.JobsContainer, "jobs/victim/"));
         Assert.Empty(await host.DrainAsync(host.Storage.ShardsQueue));
     }
