@@ -131,8 +131,18 @@ public sealed partial class UploadEmbeddingService(
         source = source with { Width = embedding.SourceWidth, Height = embedding.SourceHeight };
         var embeddingName = ResultsLayout.UploadEmbedding(folder);
         var tokensName = ResultsLayout.Tokens(folder);
-        var embeddingPath = await work.WriteAsync(embeddingName, Npy.Float32(embedding.Features, embedding.Features.Length), "application/octet-stream", cancellationToken).ConfigureAwait(false);
-        var tokensPath = await work.WriteAsync(tokensName, BinaryData.FromBytes(TokenFile.ToBytes(embedding.Tokens)), "application/octet-stream", cancellationToken).ConfigureAwait(false);
+        string embeddingPath, tokensPath;
+        try
+        {
+            embeddingPath = await work.WriteAsync(embeddingName, Npy.Float32(embedding.Features, embedding.Features.Length), "application/octet-stream", cancellationToken).ConfigureAwait(false);
+            tokensPath = await work.WriteAsync(tokensName, BinaryData.FromBytes(TokenFile.ToBytes(embedding.Tokens)), "application/octet-stream", cancellationToken).ConfigureAwait(false);
+        }
+        catch (OutputInUseException e)
+        {
+            // A file in the version's folder that this upload did not write is left as it is; the upload is refused, not retried.
+            return await FailAsync(work, folder, source, ErrorReason.OutputInUse, e.Message, cancellationToken).ConfigureAwait(false);
+        }
+
         var record = new UploadRecord(
             RecordStatus.Completed,
             ModelInfo.Of(engine.Model),

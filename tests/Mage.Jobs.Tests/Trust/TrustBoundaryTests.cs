@@ -198,6 +198,24 @@ public sealed class TrustBoundaryTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_upload_whose_folder_holds_a_file_it_did_not_write_is_refused_and_the_file_is_unchanged()
+    {
+        var blob = host.Container(host.Storage.UploadsContainer).GetBlobClient("pair/img-2.png");
+        var etag = (await blob.GetPropertiesAsync()).Value.ETag.ToString();
+        var folder = ResultsLayout.UploadFolder(blob.Name, etag, nameIsValid: true);
+        var planted = host.Container(host.Storage.ResultsContainer).GetBlobClient(ResultsLayout.UploadEmbedding(folder));
+        await planted.UploadAsync(BinaryData.FromString("someone's"));
+        var plantedEtag = (await planted.GetPropertiesAsync()).Value.ETag;
+
+        var outcome = await host.Get<UploadEmbeddingService>().ProcessAsync(blob);
+
+        Assert.Equal(WorkOutcome.Failed, outcome.Status);
+        Assert.StartsWith($"outputInUse: {host.Storage.ResultsContainer}/{planted.Name} already exists", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal(plantedEtag, (await planted.GetPropertiesAsync()).Value.ETag);
+        Assert.True(await host.Container(host.Storage.ResultsContainer).GetBlobClient(ResultsLayout.Error(folder)).ExistsAsync());
+    }
+
+    [Fact]
     public async Task An_edit_redelivered_after_a_crash_recognises_its_own_files()
     {
         // The first delivery wrote image-0.png and died before result.json: the copy finishes the request.
