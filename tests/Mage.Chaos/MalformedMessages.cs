@@ -97,9 +97,9 @@ internal static class MalformedMessages
         yield return Edit($$"""{ "requestId": "bad-e12", "kind": "outpaint", "source": {{Source(image)}}, "left": 999999999 }""", "bad-e12", "absurd margin");
         yield return new(WorkQueue.Edits, "\u00ff\u00fe garbage", null, true, "not base64");
         yield return new(WorkQueue.Edits, $$"""{ "requestId": "bad-e14", "kind": "inpaint", "source": {{Source(image)}}, "boxes": [[0,0,8,8]], "steps": 2, "output": { "prefix": "{{LongName}}" } }""", "bad-e14", false, "a 1,000-character output prefix", "nameTooLong");
-        yield return new(WorkQueue.Edits, """{ "requestId": "bad-e15", "kind": "inpaint", "source": { "container": "azure-webjobs-hosts", "name": "x.png" }, "boxes": [[0,0,8,8]], "steps": 2 }""", "bad-e15", false, "the Functions host's container as source", "notAllowed");
+        yield return new(WorkQueue.Edits, """{ "requestId": "bad-e17", "kind": "inpaint", "source": { "container": "azure-webjobs-hosts", "name": "x.png" }, "boxes": [[0,0,8,8]], "steps": 2 }""", "bad-e17", false, "the Functions host's container as source", "notAllowed");
         yield return new(WorkQueue.Edits, $$"""{ "requestId": "bad-e16", "kind": "inpaint", "source": {{Source(image)}}, "boxes": [[0,0,8,8]], "steps": 2, "output": { "prefix": "uploads/{{image}}/" } }""", "bad-e16", false, "an output inside an upload's results", "notAllowed");
-        yield return Edit($$"""{ "requestId": "bad-e15", "kind": "inpaint", "source": {{Source(new string('n', 1100))}}, "boxes": [[0,0,8,8]], "steps": 2 }""", "bad-e15", "a 1,100-character source name");
+        yield return new(WorkQueue.Edits, $$"""{ "requestId": "bad-e15", "kind": "inpaint", "source": {{Source(new string('n', 1100))}}, "boxes": [[0,0,8,8]], "steps": 2 }""", "bad-e15", false, "a 1,100-character source name", "nameTooLong");
     }
 
     private static IEnumerable<MalformedMessage> Generate()

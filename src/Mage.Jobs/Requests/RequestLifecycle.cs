@@ -70,6 +70,11 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
             return await FailAsync(channel, target, kind, reason, error!, null, cancellationToken).ConfigureAwait(false);
         }
 
+        if (TooLongRead(request, l) is { } tooLong)
+        {
+            return await FailAsync(channel, target, kind, ErrorReason.NameTooLong, tooLong, null, cancellationToken).ConfigureAwait(false);
+        }
+
         if (validate(request) is { } problem)
         {
             return await FailAsync(channel, target, kind, ErrorReason.InvalidRequest, problem, null, cancellationToken).ConfigureAwait(false);
@@ -104,6 +109,12 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
             }
         }
     }
+
+    /// <summary>Why a blob the request reads has a name too long for Azure (its own reason, as an upload's or a job row's), or null.</summary>
+    private static string? TooLongRead(IRequestMessage request, LimitSettings limits) =>
+        request.Reads
+            .Select(r => r.Blob.Name is { } name && BlobNames.CheckBlobName(name, limits.MaxBlobNameLength) is { Reason: ErrorReason.NameTooLong } p ? $"{r.Field}.name: {p.Message}" : null)
+            .FirstOrDefault(p => p is not null);
 
     private static string InUse(RequestTarget target, string foreign) =>
         $"output folder '{target.Folder}' in '{target.Container}' holds {foreign}, which this request did not write; nothing was written there. Give the request its own requestId or prefix.";

@@ -134,6 +134,24 @@ public sealed class NamesThatFitAzureTests(AzuriteFixture azurite) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Edit_whose_source_name_is_too_long_for_Azure_gets_error_json_with_nameTooLong()
+    {
+        var message = JsonSerializer.Serialize(new
+        {
+            requestId = "e-src-long", kind = "uncrop", scale = 0.5, steps = 2,
+            source = new { container = host.Storage.UploadsContainer, name = new string('n', 1100) },
+        });
+
+        var outcome = await host.Get<EditService>().ProcessAsync(message);
+
+        Assert.Equal(WorkOutcome.Failed, outcome.Status);
+        Assert.Equal("edits/e-src-long/", outcome.Folder);
+        Assert.StartsWith("nameTooLong: source.name: ", outcome.Error, StringComparison.Ordinal);
+        using var error = await ReadJsonAsync(outcome.Folder + "error.json");
+        Assert.Equal("nameTooLong", error.RootElement.GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public async Task Edit_whose_source_storage_refuses_to_read_gets_error_json()
     {
         var source = host.Container(host.Storage.UploadsContainer).GetBlobClient("e/archived.png");
