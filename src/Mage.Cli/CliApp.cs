@@ -118,6 +118,7 @@ internal static class CliApp
         var storage = new StorageOptions();
         root.Subcommands.Add(JobCommands.Create(context, storage));
         root.Subcommands.Add(WorkerCommand.Create(context, common, storage));
+        root.Subcommands.Add(ServeCommand.Create(context, common, storage));
         root.Subcommands.Add(StorageCommands.Blob(context, storage));
         root.Subcommands.Add(StorageCommands.Queue(context, storage));
         return root;

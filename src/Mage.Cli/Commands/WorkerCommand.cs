@@ -31,26 +31,7 @@ internal static class WorkerCommand
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
             var settings = storage.Resolve(parse);
-            AddModelOptions(parse, common, settings);
-
-            // The model and the image limits the engine decodes under come from the app's settings
-            // (Mage__Model__*, Mage__Limits__*), through the app's own mapping (ModelSettings.ToModelOptions).
-            var (limits, modelSettings) = JobsHost.ReadWorkerSettings(settings);
-            if (!string.IsNullOrWhiteSpace(modelSettings.BlobPrefix))
-            {
-                throw new UsageException(
-                    $"Mage__Model__BlobPrefix '{modelSettings.BlobPrefix}' is set, but mage worker loads a local package only: " +
-                    "download it (mage blob download --container models --prefix ... --out DIR) and set Mage__Model__PackagePath or give --model DIR.");
-            }
-
-            var folder = modelSettings.PackagePath!;
-            var bundled = folder == LocalModel.BundledPackage;
-            if (bundled)
-            {
-                context.Error.WriteLine(LocalModel.BundledNotice);
-            }
-
-            await using var model = LocalModel.Load(modelSettings.ToModelOptions(folder), modelSettings.DecodeLoop, parse.GetValue(common.BatchSize), context, bundled, limits.ToImageLimits());
+            await using var model = LoadModel(parse, common, settings, context, out var folder);
             using var host = JobsHost.Create(settings, context.Error, parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information, model.Engine);
             var logger = host.Get<ILoggerFactory>().CreateLogger("Mage.Cli.Worker");
             var worker = new QueueWorker(host, host.CreateRawQueues(), host.CreateWorkerBlobs(), logger, TimeSpan.FromSeconds(parse.GetValue(lease)));
@@ -81,6 +62,36 @@ internal static class WorkerCommand
             return ExitCodes.Success;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>
+    /// The model the job services run on: the <c>Mage:Model</c> and <c>Mage:Limits</c> settings of the
+    /// environment, overridden by the command line's model options (which are added to
+    /// <paramref name="settings"/>). The caller owns it; <paramref name="folder"/> is its package.
+    /// </summary>
+    /// <exception cref="UsageException">The settings name a blob prefix: a local package only.</exception>
+    internal static LocalModel LoadModel(ParseResult parse, CommonOptions common, Dictionary<string, string?> settings, CliContext context, out string folder)
+    {
+        AddModelOptions(parse, common, settings);
+
+        // The model and the image limits the engine decodes under come from the app's settings
+        // (Mage__Model__*, Mage__Limits__*), through the app's own mapping (ModelSettings.ToModelOptions).
+        var (limits, modelSettings) = JobsHost.ReadWorkerSettings(settings);
+        if (!string.IsNullOrWhiteSpace(modelSettings.BlobPrefix))
+        {
+            throw new UsageException(
+                $"Mage__Model__BlobPrefix '{modelSettings.BlobPrefix}' is set, but mage {parse.CommandResult.Command.Name} loads a local package only: " +
+                "download it (mage blob download --container models --prefix ... --out DIR) and set Mage__Model__PackagePath or give --model DIR.");
+        }
+
+        folder = modelSettings.PackagePath!;
+        var bundled = folder == LocalModel.BundledPackage;
+        if (bundled)
+        {
+            context.Error.WriteLine(LocalModel.BundledNotice);
+        }
+
+        return LocalModel.Load(modelSettings.ToModelOptions(folder), modelSettings.DecodeLoop, parse.GetValue(common.BatchSize), context, bundled, limits.ToImageLimits());
     }
 
     /// <summary>

@@ -43,15 +43,13 @@ public sealed class JobFunctions(SubmitJobService submit, ProcessShardService sh
 
     private static async Task<HttpResponseData> RespondAsync(HttpRequestData request, ApiResult result, CancellationToken cancellationToken)
     {
-        var response = request.CreateResponse();
-        await response.WriteAsJsonAsync(result.Body, cancellationToken).ConfigureAwait(false);
-        response.StatusCode = result.Status; // after the write: WriteAsJsonAsync resets it to 200
-        response.Headers.Add(ApiResult.CorrelationHeader, result.CorrelationId);
-        if (result.Location is not null)
+        var response = request.CreateResponse(result.Status);
+        foreach (var (name, value) in result.Headers(request.Url))
         {
-            response.Headers.Add("Location", new Uri(request.Url, "/api/" + result.Location).ToString());
+            response.Headers.Add(name, value);
         }
 
+        await result.WriteBodyAsync(response.Body, cancellationToken).ConfigureAwait(false);
         return response;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 
 namespace Mage.Jobs.Http;
 
@@ -11,6 +12,38 @@ public sealed record ApiResult(HttpStatusCode Status, object Body, string Correl
 {
     /// <summary>The response header that carries <see cref="CorrelationId"/>.</summary>
     public const string CorrelationHeader = "x-correlation-id";
+
+    /// <summary>The Content-Type of every answer's body.</summary>
+    public const string ContentType = "application/json; charset=utf-8";
+
+    /// <summary>
+    /// The Functions worker's default serializer settings (no naming policy, the default encoder),
+    /// which the app's answers have always been written with: every host writes the same bytes.
+    /// </summary>
+    private static readonly JsonSerializerOptions BodyJson = new() { PropertyNameCaseInsensitive = true };
+
+    /// <summary>
+    /// The answer's headers, for any host to add as they are: Content-Type, <see cref="CorrelationHeader"/>
+    /// and, for an accepted job, <c>Location</c>: <see cref="Location"/> under <c>/api/</c> on the
+    /// scheme, host and port of <paramref name="requestUrl"/>.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, string>> Headers(Uri requestUrl)
+    {
+        ArgumentNullException.ThrowIfNull(requestUrl);
+        yield return new("Content-Type", ContentType);
+        yield return new(CorrelationHeader, CorrelationId);
+        if (Location is not null)
+        {
+            yield return new("Location", new Uri(requestUrl, "/api/" + Location).ToString());
+        }
+    }
+
+    /// <summary>Writes <see cref="Body"/> as JSON (UTF-8, no byte order mark) to <paramref name="body"/>.</summary>
+    public Task WriteBodyAsync(Stream body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return JsonSerializer.SerializeAsync(body, Body, Body.GetType(), BodyJson, cancellationToken);
+    }
 
     /// <summary>
     /// A refusal or failure: body <c>{ "error": ..., "correlationId": ... }</c>. <paramref name="error"/>

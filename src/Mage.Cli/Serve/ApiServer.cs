@@ -1,0 +1,75 @@
+using System.Net;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Mage.Cli.Serve;
+
+/// <summary>
+/// <c>mage serve</c>'s HTTP host: the Functions app's job endpoints (<c>POST /api/jobs</c>,
+/// <c>GET /api/jobs/{jobId}</c>) on Kestrel, each a thin adapter over <see cref="JobApiService"/>
+/// that writes the <see cref="ApiResult"/> as the Functions adapter does (same status, headers and
+/// body bytes), plus <c>GET /api/health</c>. No function keys: callers are identified from the
+/// headers alone (<see cref="ApiCaller.FromHeaders"/>).
+/// </summary>
+internal static class ApiServer
+{
+    /// <summary>
+    /// A web application listening on <paramref name="urls"/> (Kestrel's <c>;</c>-separated list),
+    /// not started. The caller owns it; the command line, not the host, handles SIGINT and SIGTERM.
+    /// </summary>
+    public static WebApplication Build(string urls, JobApiService api, TextWriter log, LogLevel level)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(urls);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new Console.LineLoggerProvider(log));
+        builder.Logging.SetMinimumLevel(level);
+        // Kestrel and routing log every request and start-up step at Information; only their trouble matters here.
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddSingleton<IHostLifetime, CommandLineLifetime>();
+        var app = builder.Build();
+        app.MapPost("/api/jobs", async (HttpContext http) =>
+            await RespondAsync(http, await api.SubmitHttpAsync(http.Request.Body, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
+        app.MapGet("/api/jobs/{jobId}", async (HttpContext http, string jobId) =>
+            await RespondAsync(http, await api.GetStatusHttpAsync(jobId, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
+        app.MapGet("/api/health", (HttpContext http) => RespondAsync(http, new ApiResult(HttpStatusCode.OK, new { status = "ok" }, NewCorrelationId())));
+        return app;
+    }
+
+    /// <summary>As the Functions adapter: status, then <see cref="ApiResult.Headers"/>, then the body.</summary>
+    private static async Task RespondAsync(HttpContext http, ApiResult result)
+    {
+        http.Response.StatusCode = (int)result.Status;
+        foreach (var (name, value) in result.Headers(new Uri(http.Request.GetEncodedUrl())))
+        {
+            http.Response.Headers[name] = value;
+        }
+
+        await result.WriteBodyAsync(http.Response.Body, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>The request's headers in the shape the job services read (the Functions worker's).</summary>
+    private static IEnumerable<KeyValuePair<string, IEnumerable<string>>> Headers(HttpRequest request) =>
+        request.Headers.Select(h => new KeyValuePair<string, IEnumerable<string>>(h.Key, h.Value.Select(v => v ?? string.Empty)));
+
+    /// <summary>A fresh id per request, in the shape of the Functions invocation id the app uses (a GUID).</summary>
+    private static string NewCorrelationId() => Guid.NewGuid().ToString();
+
+    /// <summary>
+    /// Leaves SIGINT and SIGTERM to System.CommandLine, which cancels the command's token; the
+    /// host's default console lifetime would take them too and stop the server behind the command's back.
+    /// </summary>
+    private sealed class CommandLineLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
