@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Mage.Cli.Serve;
 using Mage.Cli.Worker;
-using Mage.Jobs.BulkJobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -37,7 +36,7 @@ internal static class ServeCommand
             var level = parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information;
             await using var model = parse.GetValue(withWorker) ? WorkerCommand.LoadModel(parse, common, settings, context, out _) : null;
             using var host = JobsHost.Create(settings, context.Error, level, model?.Engine);
-            await using var app = ApiServer.Build(listen, host.Get<JobApiService>(), context.Error, level);
+            await using var app = ApiServer.Build(listen, host.Services, context.Error, level);
             await app.StartAsync(cancellationToken);
             var worker = model is null
                 ? null

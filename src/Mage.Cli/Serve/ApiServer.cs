@@ -24,8 +24,13 @@ internal static class ApiServer
     /// A web application listening on <paramref name="urls"/> (Kestrel's <c>;</c>-separated list),
     /// not started. The caller owns it; the command line, not the host, handles SIGINT and SIGTERM.
     /// </summary>
-    public static WebApplication Build(string urls, JobApiService api, TextWriter log, LogLevel level)
+    /// <param name="urls">Where to listen.</param>
+    /// <param name="services">The job services (<c>JobsHost.Services</c>): each route resolves the one it adapts.</param>
+    /// <param name="log">Where the server's log lines go.</param>
+    /// <param name="level">The least level logged.</param>
+    public static WebApplication Build(string urls, IServiceProvider services, TextWriter log, LogLevel level)
     {
+        var api = services.GetRequiredService<JobApiService>();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(urls);
         builder.Logging.ClearProviders();
