@@ -1,5 +1,4 @@
 using Mage.Jobs.BulkJobs;
-using Mage.Jobs.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 
@@ -28,7 +27,7 @@ public sealed class JobFunctions(SubmitJobService submit, ProcessShardService sh
     {
         ArgumentNullException.ThrowIfNull(request);
         var result = await api.GetStatusHttpAsync(jobId, request.Headers, request.FunctionContext.InvocationId, cancellationToken).ConfigureAwait(false);
-        return await RespondAsync(request, result, cancellationToken).ConfigureAwait(false);
+        return await ApiResponses.RespondAsync(request, result, cancellationToken).ConfigureAwait(false);
     }
 
     [Function("SubmitJobHttp")]
@@ -38,18 +37,6 @@ public sealed class JobFunctions(SubmitJobService submit, ProcessShardService sh
     {
         ArgumentNullException.ThrowIfNull(request);
         var result = await api.SubmitHttpAsync(request.Body, request.Headers, request.FunctionContext.InvocationId, cancellationToken).ConfigureAwait(false);
-        return await RespondAsync(request, result, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<HttpResponseData> RespondAsync(HttpRequestData request, ApiResult result, CancellationToken cancellationToken)
-    {
-        var response = request.CreateResponse(result.Status);
-        foreach (var (name, value) in result.Headers(request.Url))
-        {
-            response.Headers.Add(name, value);
-        }
-
-        await result.WriteBodyAsync(response.Body, cancellationToken).ConfigureAwait(false);
-        return response;
+        return await ApiResponses.RespondAsync(request, result, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -65,7 +65,7 @@ public sealed partial class JobApiService(
             return ApiResult.Error(HttpStatusCode.BadRequest, parsed.Error!, correlationId);
         }
 
-        if (NamesCaller(body))
+        if (Vocabulary.MessageJson.HasMember(body, "caller"))
         {
             return ApiResult.Error(HttpStatusCode.BadRequest, "caller is set by the service from the request's credentials; leave it out.", correlationId);
         }
@@ -162,29 +162,11 @@ public sealed partial class JobApiService(
     private TimeSpan ApiTimeout => TimeSpan.FromSeconds(limits.Value.ApiTimeoutSeconds);
 
     /// <summary>The caller <paramref name="headers"/> name, or null and the 401 in <paramref name="refused"/>.</summary>
-    private ApiCaller? Identify(IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, out ApiResult? refused)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(correlationId);
-        var caller = ApiCaller.FromHeaders(headers, api.Value.TrustAuthHeaders, out var problem);
-        refused = null;
-        if (caller is null)
-        {
-            LogRefusedCaller(logger, correlationId, problem!);
-            refused = ApiResult.Error(HttpStatusCode.Unauthorized, problem!, correlationId);
-        }
-
-        return caller;
-    }
+    private ApiCaller? Identify(IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, out ApiResult? refused) =>
+        ApiGate.Identify(headers, api.Value.TrustAuthHeaders, correlationId, logger, out refused);
 
     private static ApiResult TooLarge(string correlationId) =>
         ApiResult.Error(HttpStatusCode.RequestEntityTooLarge, $"The job is larger than {MaxBodyBytes} bytes; list many images with source.prefix instead of source.blobs.", correlationId);
-
-    /// <summary>Whether the job body has a <c>caller</c> member at all (matched as the parser matches: ignoring case), even null.</summary>
-    private static bool NamesCaller(string body)
-    {
-        using var document = JsonDocument.Parse(body);
-        return document.RootElement.EnumerateObject().Any(p => string.Equals(p.Name, "caller", StringComparison.OrdinalIgnoreCase));
-    }
 
     /// <summary>
     /// The body with <c>caller</c> as its first member. Inserted rather than serialized again, so the
@@ -202,19 +184,10 @@ public sealed partial class JobApiService(
         return string.Concat(body.AsSpan(0, open + 1), $"\"caller\":{JsonSerializer.Serialize(caller.Name)},", body.AsSpan(open + 1));
     }
 
-    /// <summary>A token that fires when the caller gives up or after <see cref="LimitSettings.ApiTimeoutSeconds"/>, whichever comes first.</summary>
-    private CancellationTokenSource Deadline(CancellationToken cancellationToken)
-    {
-        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(ApiTimeout);
-        return deadline;
-    }
+    private CancellationTokenSource Deadline(CancellationToken cancellationToken) => ApiGate.Deadline(cancellationToken, ApiTimeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the {Request} request answered 503 (correlation id {CorrelationId}): {Problem}")]
     private static partial void LogStorageTrouble(ILogger logger, string request, string jobId, string correlationId, string problem);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a request's caller headers (correlation id {CorrelationId}): {Problem}")]
-    private static partial void LogRefusedCaller(ILogger logger, string correlationId, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} answered as not found to caller {Caller}, who did not submit it (correlation id {CorrelationId})")]
     private static partial void LogHidden(ILogger logger, string correlationId, string jobId, string caller);

@@ -79,7 +79,8 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
         }
     }
 
-    private static string? Validate(EditMessage r, LimitSettings l)
+    /// <summary>The service's own checks of a readable request (<see cref="RequestLifecycle.Check"/> runs them); null when it may run.</summary>
+    internal static string? Validate(EditMessage r, LimitSettings l)
     {
         if (r.Kind is not (RequestKind.Inpaint or RequestKind.Outpaint or RequestKind.Uncrop))
         {

@@ -26,7 +26,8 @@ public sealed class GenerateService(IMageEngineSource engines, RequestLifecycle 
     public Task<RequestOutcome> ProcessAsync(string message, CancellationToken cancellationToken = default) =>
         lifecycle.RunAsync<GenerateMessage>(message, RequestChannel.Generations, r => Validate(r, limits.Value), work => GenerateAsync(work, cancellationToken), cancellationToken);
 
-    private static string? Validate(GenerateMessage r, LimitSettings l)
+    /// <summary>The service's own checks of a readable request (<see cref="RequestLifecycle.Check"/> runs them); null when it may run.</summary>
+    internal static string? Validate(GenerateMessage r, LimitSettings l)
     {
         var count = r.Count ?? 1;
         return count < 1 || count > l.MaxGenerateCount

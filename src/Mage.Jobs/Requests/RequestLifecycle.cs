@@ -70,19 +70,9 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
             return await FailAsync(channel, target, kind, reason, error!, null, cancellationToken).ConfigureAwait(false);
         }
 
-        if (TooLongRead(request, l) is { } tooLong)
+        if (Check(request, validate) is { } problem)
         {
-            return await FailAsync(channel, target, kind, ErrorReason.NameTooLong, tooLong, null, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (validate(request) is { } problem)
-        {
-            return await FailAsync(channel, target, kind, ErrorReason.InvalidRequest, problem, null, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (request.Reads.Select(r => storage.Value.CheckSource(r.Blob.Container!, $"{r.Field}.container")).FirstOrDefault(p => p is not null) is { } notReadable)
-        {
-            return await FailAsync(channel, target, kind, ErrorReason.NotAllowed, notReadable, null, cancellationToken).ConfigureAwait(false);
+            return await FailAsync(channel, target, kind, problem.Reason, problem.Message, null, cancellationToken).ConfigureAwait(false);
         }
 
         var claimed = await commits.ClaimAsync(Unit(target, message), cancellationToken).ConfigureAwait(false);
@@ -108,6 +98,30 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
                 return await FailAsync(channel, Refused(channel, target, message), kind, ErrorReason.OutputInUse, e.Message, null, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// The checks of a readable, addressed request that need no storage, in the order every host
+    /// applies them (the queue services here, the HTTP API before it enqueues): names too long for
+    /// Azure, the service's own <paramref name="validate"/>, then the source allow-list
+    /// (<see cref="StorageSettings.CheckSource"/>). Null when the request may run.
+    /// </summary>
+    internal (ErrorReason Reason, string Message)? Check<T>(T request, Func<T, string?> validate)
+        where T : class, IRequestMessage
+    {
+        if (TooLongRead(request, limits.Value) is { } tooLong)
+        {
+            return (ErrorReason.NameTooLong, tooLong);
+        }
+
+        if (validate(request) is { } problem)
+        {
+            return (ErrorReason.InvalidRequest, problem);
+        }
+
+        return request.Reads.Select(r => storage.Value.CheckSource(r.Blob.Container!, $"{r.Field}.container")).FirstOrDefault(p => p is not null) is { } notReadable
+            ? (ErrorReason.NotAllowed, notReadable)
+            : null;
     }
 
     /// <summary>Why a blob the request reads has a name too long for Azure (its own reason, as an upload's or a job row's), or null.</summary>

@@ -172,6 +172,17 @@ internal static class MessageJson
     }
 
     /// <summary>
+    /// Whether the JSON object <paramref name="json"/> has a member <paramref name="name"/> at its top level,
+    /// matched ignoring case (as <see cref="JsonDefaults.Strict"/> matches members), whatever its value, even null.
+    /// The body must already have been read as an object.
+    /// </summary>
+    public static bool HasMember(string json, string name)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateObject().Any(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>
     /// A short stable name for a message that names no usable id (32 hex digits of its SHA-256):
     /// copies of the same bad message are recorded once, in the same place.
     /// </summary>
