@@ -36,6 +36,12 @@ public sealed class FunctionsMetadataTests
     [Theory]
     [InlineData("JobStatus", "jobs/{jobId}", "get")]
     [InlineData("SubmitJobHttp", "jobs", "post")]
+    [InlineData("SubmitEditHttp", "edits", "post")]
+    [InlineData("EditStatus", "edits/{requestId}", "get")]
+    [InlineData("EditFile", "edits/{requestId}/files/{name}", "get")]
+    [InlineData("SubmitGenerationHttp", "generations", "post")]
+    [InlineData("GenerationStatus", "generations/{requestId}", "get")]
+    [InlineData("GenerationFile", "generations/{requestId}/files/{name}", "get")]
     public void Http_functions_have_routes_and_function_keys(string name, string route, string method)
     {
         var trigger = Trigger(name);
@@ -49,7 +55,7 @@ public sealed class FunctionsMetadataTests
     public void Exactly_the_expected_functions_exist()
     {
         Assert.Equal(
-            ["EmbedUpload", "JobStatus", "ProcessEdit", "ProcessGenerate", "ProcessShard", "SubmitJob", "SubmitJobHttp"],
+            ["EditFile", "EditStatus", "EmbedUpload", "GenerationFile", "GenerationStatus", "JobStatus", "ProcessEdit", "ProcessGenerate", "ProcessShard", "SubmitEditHttp", "SubmitGenerationHttp", "SubmitJob", "SubmitJobHttp"],
             Functions.Keys.Order(StringComparer.Ordinal));
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Http;
+using Mage.Jobs.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -44,8 +45,23 @@ internal static class ApiServer
             await RespondAsync(http, await api.SubmitHttpAsync(http.Request.Body, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
         app.MapGet("/api/jobs/{jobId}", async (HttpContext http, string jobId) =>
             await RespondAsync(http, await api.GetStatusHttpAsync(jobId, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
+        MapRequestRoutes(app, services.GetRequiredService<RequestApiService>());
         app.MapGet("/api/health", (HttpContext http) => RespondAsync(http, new ApiResult(HttpStatusCode.OK, new { status = "ok" }, NewCorrelationId())));
         return app;
+    }
+
+    /// <summary>The edit and generation endpoints (<c>/api/edits</c>, <c>/api/generations</c>), adapters over <see cref="RequestApiService"/>.</summary>
+    private static void MapRequestRoutes(WebApplication app, RequestApiService requests)
+    {
+        foreach (var (path, queue) in new[] { ("edits", WorkQueue.Edits), ("generations", WorkQueue.Generate) })
+        {
+            app.MapPost($"/api/{path}", async (HttpContext http) =>
+                await RespondAsync(http, await requests.SubmitHttpAsync(queue, http.Request.Body, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
+            app.MapGet($"/api/{path}/{{requestId}}", async (HttpContext http, string requestId) =>
+                await RespondAsync(http, await requests.GetStatusHttpAsync(queue, requestId, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
+            app.MapGet($"/api/{path}/{{requestId}}/files/{{name}}", async (HttpContext http, string requestId, string name) =>
+                await RespondAsync(http, await requests.GetFileHttpAsync(queue, requestId, name, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
+        }
     }
 
     /// <summary>As the Functions adapter: status, then <see cref="ApiResult.Headers"/>, then the body.</summary>

@@ -85,6 +85,7 @@ public static class MageServiceExtensions
         services.AddSingleton<SubmitJobService>();
         services.AddSingleton<ProcessShardService>();
         services.AddSingleton<JobApiService>();
+        services.AddSingleton<Http.RequestApiService>();
         services.AddSingleton<WorkCommits>();
         services.AddSingleton<RequestLifecycle>();
         services.AddSingleton<EditService>();

@@ -30,7 +30,7 @@ public sealed record ApiResult(HttpStatusCode Status, object Body, string Correl
     public IEnumerable<KeyValuePair<string, string>> Headers(Uri requestUrl)
     {
         ArgumentNullException.ThrowIfNull(requestUrl);
-        yield return new("Content-Type", ContentType);
+        yield return new("Content-Type", Body is ApiFile file ? file.ContentType : ContentType);
         yield return new(CorrelationHeader, CorrelationId);
         if (Location is not null)
         {
@@ -38,11 +38,24 @@ public sealed record ApiResult(HttpStatusCode Status, object Body, string Correl
         }
     }
 
-    /// <summary>Writes <see cref="Body"/> as JSON (UTF-8, no byte order mark) to <paramref name="body"/>.</summary>
-    public Task WriteBodyAsync(Stream body, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes <see cref="Body"/> to <paramref name="body"/>: an <see cref="ApiFile"/>'s bytes as they are
+    /// (then disposes its stream), anything else as JSON (UTF-8, no byte order mark).
+    /// </summary>
+    public async Task WriteBodyAsync(Stream body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return JsonSerializer.SerializeAsync(body, Body, Body.GetType(), BodyJson, cancellationToken);
+        if (Body is ApiFile file)
+        {
+            await using (file.Content.ConfigureAwait(false))
+            {
+                await file.Content.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        await JsonSerializer.SerializeAsync(body, Body, Body.GetType(), BodyJson, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

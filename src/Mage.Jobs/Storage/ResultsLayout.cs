@@ -117,6 +117,12 @@ public static class ResultsLayout
     /// <summary>Folder of a job's shard lists.</summary>
     public static string JobShardsFolder(string jobId) => $"jobs/{jobId}/shards/";
 
+    /// <summary>
+    /// Who submitted an edit or generation over HTTP, in the jobs container:
+    /// <c>api/requests/{edits|generations}/{requestId}.json</c> (created once; <c>Http.RequestApiRecord</c>).
+    /// </summary>
+    internal static string ApiRequest(string route, string requestId) => $"api/requests/{route}/{requestId}.json";
+
     /// <summary>A rejected job message that named no usable job id, by the hash of its body.</summary>
     public static string RejectedJob(string bodyHash) => $"rejected/{bodyHash}.json";
 

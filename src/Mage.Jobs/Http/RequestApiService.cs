@@ -1,0 +1,299 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Options;
+using Mage.Jobs.Requests;
+using Mage.Jobs.Storage;
+using Mage.Jobs.Vocabulary;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Mage.Jobs.Http;
+
+/// <summary>
+/// The HTTP side of edits and generations (<c>/api/edits</c>, <c>/api/generations</c>): validate a
+/// message with the queue service's own rules and enqueue it for one <see cref="ApiCaller"/>, then
+/// answer that caller alone with its state and its files. API requests write to the default
+/// results container under the channel's default prefix, so the API knows where their results are;
+/// who submitted each is recorded create-only in the jobs container (<see cref="ResultsLayout.ApiRequest"/>).
+/// Answers name only the request's own fields; storage trouble is logged under the correlation id.
+/// </summary>
+/// <remarks>Thread-safe singleton.</remarks>
+public sealed partial class RequestApiService(
+    BlobServiceClient blobs,
+    QueueServiceClient queues,
+    RequestLifecycle lifecycle,
+    TimeProvider time,
+    IOptions<StorageSettings> storage,
+    IOptions<LimitSettings> limits,
+    IOptions<ApiSettings> api,
+    ILogger<RequestApiService> logger)
+{
+    /// <summary>Largest accepted body, as for jobs (<see cref="JobApiService.MaxBodyBytes"/>): a queue message holds 64 KiB, and base64 takes a quarter.</summary>
+    public const int MaxBodyBytes = JobApiService.MaxBodyBytes;
+
+    /// <summary>
+    /// <c>POST /api/edits</c> (<paramref name="queue"/> <see cref="WorkQueue.Edits"/>) or <c>POST /api/generations</c>
+    /// (<see cref="WorkQueue.Generate"/>): the caller from <paramref name="headers"/>, the body read under
+    /// <see cref="MaxBodyBytes"/>, validated as the queue service validates it, recorded for the caller and enqueued.
+    /// </summary>
+    public async Task<ApiResult> SubmitHttpAsync(WorkQueue queue, Stream body, IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var route = RequestRoute.Of(queue);
+        if (Identify(headers, correlationId, out var refused) is not { } caller)
+        {
+            return refused!;
+        }
+
+        var text = await ApiBody.ReadAsync(body, headers, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (text is null)
+        {
+            return ApiResult.Error(HttpStatusCode.RequestEntityTooLarge, $"The {route.Noun} is larger than {MaxBodyBytes} bytes.", correlationId);
+        }
+
+        if (Refuse(route, text, out var target, correlationId) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var id = target!.RequestId;
+        var record = new RequestApiRecord(id, caller.Name!, route.Path, MessageJson.Hash(text), time.GetUtcNow());
+        return await GuardAsync(route, "submit", id, correlationId, async token =>
+        {
+            var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
+            var recordBlob = Jobs.GetBlobClient(ResultsLayout.ApiRequest(route.Path, id));
+            if (await BlobWrites.TryGetPropertiesAsync(recordBlob, token).ConfigureAwait(false) is null &&
+                (await Exists(results, ResultsLayout.RequestResult(target.Folder), token).ConfigureAwait(false) ||
+                 await Exists(results, ResultsLayout.Error(target.Folder), token).ConfigureAwait(false)))
+            {
+                // Sent straight to the queue before: its results are not this caller's to read.
+                return Taken(route, id, correlationId);
+            }
+
+            var json = BinaryData.FromString(JsonSerializer.Serialize(record, JsonDefaults.Documents));
+            if (!await BlobWrites.TryCreateAsync(recordBlob, json, "application/json", cancellationToken: token).ConfigureAwait(false))
+            {
+                var existing = await ReadRecordAsync(route, id, token).ConfigureAwait(false);
+
+                // The same caller sending the same body again (after a 503, say) is the same request:
+                // it is enqueued again, and the lifecycle runs a request id once.
+                if (existing is null || existing.Caller != record.Caller || existing.MessageHash != record.MessageHash)
+                {
+                    return existing is not null && caller.MaySee(existing.Caller)
+                        ? ApiResult.Error(HttpStatusCode.Conflict, $"{Capitalized(route.Noun)} {id} already exists; its status is at /api/{route.Path}/{id}.", correlationId)
+                        : Taken(route, id, correlationId);
+                }
+            }
+
+            await queues.GetQueueClient(storage.Value.QueueName(route.Queue)).SendMessageAsync(text, token).ConfigureAwait(false);
+            return new ApiResult(HttpStatusCode.Accepted, new { requestId = id, state = RequestState.Queued }, correlationId, $"{route.Path}/{id}");
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>GET /api/edits/{id}</c> or <c>/api/generations/{id}</c>: a <see cref="RequestApiStatus"/> for the
+    /// caller that submitted the request; anyone else, and an id nobody used, get the same 404.
+    /// </summary>
+    public async Task<ApiResult> GetStatusHttpAsync(WorkQueue queue, string requestId, IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, CancellationToken cancellationToken = default)
+    {
+        var route = RequestRoute.Of(queue);
+        if (Gate(requestId, headers, correlationId, out var caller) is { } refused)
+        {
+            return refused;
+        }
+
+        return await GuardAsync(route, "status", requestId, correlationId, async token =>
+        {
+            if (await OwnRecordAsync(route, requestId, caller!, correlationId, token).ConfigureAwait(false) is not { } record)
+            {
+                return NotFound(route, requestId, correlationId);
+            }
+
+            var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
+            var folder = Folder(route, requestId);
+            if (await ReadJsonAsync(results.GetBlobClient(ResultsLayout.RequestResult(folder)), token).ConfigureAwait(false) is { } result)
+            {
+                var links = FileNames(result, folder).Select(name => $"/api/{route.Path}/{requestId}/files/{name}").ToList();
+                return new ApiResult(HttpStatusCode.OK, new RequestApiStatus(requestId, RequestState.Completed, null, null, links), correlationId);
+            }
+
+            // A refusal is recorded in the request's folder, or, when it was refused before it could write there, in the channel's refusals folder.
+            var refusedFolder = ResultsLayout.RefusedRequestFolder(route.Channel.DefaultPrefix, requestId, record.MessageHash);
+            if ((await ReadJsonAsync(results.GetBlobClient(ResultsLayout.Error(folder)), token).ConfigureAwait(false) ??
+                 await ReadJsonAsync(results.GetBlobClient(ResultsLayout.Error(refusedFolder)), token).ConfigureAwait(false)) is { } failure)
+            {
+                var reason = failure.TryGetProperty("reason", out var r) ? r.Deserialize<ErrorReason?>(JsonDefaults.Documents) : null;
+                var message = failure.TryGetProperty("message", out var m) ? m.GetString() : null;
+                return new ApiResult(HttpStatusCode.OK, new RequestApiStatus(requestId, RequestState.Failed, reason, message, []), correlationId);
+            }
+
+            var claimed = await Exists(Jobs, ResultsLayout.RequestClaim(results.Name, folder), token).ConfigureAwait(false);
+            return new ApiResult(HttpStatusCode.OK, new RequestApiStatus(requestId, claimed ? RequestState.Running : RequestState.Queued, null, null, []), correlationId);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>GET /api/edits/{id}/files/{name}</c> (and generations): the file, streamed as an <see cref="ApiFile"/>
+    /// (<c>image/png</c> or <c>application/octet-stream</c>), for the caller that submitted the request and only
+    /// for a name its result.json lists; 404 otherwise.
+    /// </summary>
+    public async Task<ApiResult> GetFileHttpAsync(WorkQueue queue, string requestId, string name, IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, CancellationToken cancellationToken = default)
+    {
+        var route = RequestRoute.Of(queue);
+        if (Gate(requestId, headers, correlationId, out var caller) is { } refused)
+        {
+            return refused;
+        }
+
+        return await GuardAsync(route, "file", requestId, correlationId, async token =>
+        {
+            var noFile = ApiResult.Error(HttpStatusCode.NotFound, $"No file {name} in {route.Noun} {requestId}.", correlationId);
+            if (await OwnRecordAsync(route, requestId, caller!, correlationId, token).ConfigureAwait(false) is null)
+            {
+                return NotFound(route, requestId, correlationId);
+            }
+
+            var results = blobs.GetBlobContainerClient(storage.Value.ResultsContainer);
+            var folder = Folder(route, requestId);
+            if (await ReadJsonAsync(results.GetBlobClient(ResultsLayout.RequestResult(folder)), token).ConfigureAwait(false) is not { } result ||
+                !FileNames(result, folder).Contains(name, StringComparer.Ordinal))
+            {
+                return noFile;
+            }
+
+            var download = await results.GetBlobClient(folder + name).DownloadStreamingAsync(cancellationToken: token).ConfigureAwait(false);
+            var contentType = name.EndsWith(".png", StringComparison.Ordinal) ? "image/png" : "application/octet-stream";
+            return new ApiResult(HttpStatusCode.OK, new ApiFile(download.Value.Content, contentType, download.Value.Details.ContentLength), correlationId);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private BlobContainerClient Jobs => blobs.GetBlobContainerClient(storage.Value.JobsContainer);
+
+    private TimeSpan ApiTimeout => TimeSpan.FromSeconds(limits.Value.ApiTimeoutSeconds);
+
+    private static string Folder(RequestRoute route, string requestId) => ResultsLayout.RequestFolder(route.Channel.DefaultPrefix, requestId);
+
+    /// <summary>
+    /// A 400 for a body the queue service would refuse, or one that names <c>output</c>; else null and the
+    /// request's target (the default results container, the channel's default prefix).
+    /// </summary>
+    private ApiResult? Refuse(RequestRoute route, string text, out RequestTarget? target, string correlationId)
+    {
+        target = null;
+        var (request, error) = route.Read(text);
+        if (request is null)
+        {
+            return ApiResult.Error(HttpStatusCode.BadRequest, error!, correlationId);
+        }
+
+        if (MessageJson.HasMember(text, "output"))
+        {
+            return ApiResult.Error(HttpStatusCode.BadRequest, $"output is set by the service: {route.Noun}s over HTTP write where the API can read them back; leave it out.", correlationId);
+        }
+
+        target = RequestValidation.Target(request.RequestId, null, storage.Value.ResultsContainer, route.Channel.DefaultPrefix, limits.Value, out error, out _);
+        if (target is null)
+        {
+            return ApiResult.Error(HttpStatusCode.BadRequest, error!, correlationId);
+        }
+
+        return route.Check(request, lifecycle, limits.Value) is { } problem ? ApiResult.Error(HttpStatusCode.BadRequest, problem.Message, correlationId) : null;
+    }
+
+    /// <summary>The 401 or 400 a read is refused with before any I/O, else null and the caller.</summary>
+    private ApiResult? Gate(string requestId, IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, out ApiCaller? caller)
+    {
+        caller = Identify(headers, correlationId, out var refused);
+        if (caller is null)
+        {
+            return refused;
+        }
+
+        return BlobNames.IsId(requestId) ? null : ApiResult.Error(HttpStatusCode.BadRequest, $"requestId must be {BlobNames.IdRule}.", correlationId);
+    }
+
+    /// <summary>The request's record when <paramref name="caller"/> submitted it, else null (logged when someone else did).</summary>
+    private async Task<RequestApiRecord?> OwnRecordAsync(RequestRoute route, string requestId, ApiCaller caller, string correlationId, CancellationToken cancellationToken)
+    {
+        var record = await ReadRecordAsync(route, requestId, cancellationToken).ConfigureAwait(false);
+        if (record is not null && !caller.MaySee(record.Caller))
+        {
+            LogHidden(logger, route.Noun, requestId, caller.ToString(), correlationId);
+            return null;
+        }
+
+        return record;
+    }
+
+    private async Task<RequestApiRecord?> ReadRecordAsync(RequestRoute route, string requestId, CancellationToken cancellationToken) =>
+        await BlobWrites.TryDownloadAsync(Jobs.GetBlobClient(ResultsLayout.ApiRequest(route.Path, requestId)), cancellationToken).ConfigureAwait(false) is { } download
+            ? download.Content.ToObjectFromJson<RequestApiRecord>(JsonDefaults.Documents)
+            : null;
+
+    private static async Task<JsonElement?> ReadJsonAsync(BlobClient blob, CancellationToken cancellationToken)
+    {
+        if (await BlobWrites.TryDownloadAsync(blob, cancellationToken).ConfigureAwait(false) is not { } download)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(download.Content.ToMemory());
+        return document.RootElement.Clone();
+    }
+
+    private static async Task<bool> Exists(BlobContainerClient container, string name, CancellationToken cancellationToken) =>
+        await BlobWrites.TryGetPropertiesAsync(container.GetBlobClient(name), cancellationToken).ConfigureAwait(false) is not null;
+
+    /// <summary>The names of result.json's outputs (<c>container/folder/name</c> paths) inside <paramref name="folder"/>.</summary>
+    private IEnumerable<string> FileNames(JsonElement result, string folder)
+    {
+        var inFolder = $"{storage.Value.ResultsContainer}/{folder}";
+        return result.TryGetProperty("outputs", out var outputs) && outputs.ValueKind == JsonValueKind.Array
+            ? outputs.EnumerateArray()
+                .Select(o => o.GetString())
+                .Where(o => o is not null && o.StartsWith(inFolder, StringComparison.Ordinal) && !o.AsSpan(inFolder.Length).Contains('/'))
+                .Select(o => o![inFolder.Length..])
+            : [];
+    }
+
+    private ApiCaller? Identify(IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, out ApiResult? refused) =>
+        ApiGate.Identify(headers, api.Value.TrustAuthHeaders, correlationId, logger, out refused);
+
+    /// <summary>Runs <paramref name="work"/> under <see cref="LimitSettings.ApiTimeoutSeconds"/>; storage that fails or does not answer is a 503, its detail logged.</summary>
+    private async Task<ApiResult> GuardAsync(RequestRoute route, string request, string requestId, string correlationId, Func<CancellationToken, Task<ApiResult>> work, CancellationToken cancellationToken)
+    {
+        using var deadline = ApiGate.Deadline(cancellationToken, ApiTimeout);
+        try
+        {
+            return await work(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            LogStorageTrouble(logger, e, route.Noun, requestId, request, correlationId);
+        }
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
+        {
+            LogStorageTrouble(logger, e, route.Noun, requestId, request, correlationId);
+        }
+
+        return ApiResult.Error(HttpStatusCode.ServiceUnavailable, $"The {request} request for {route.Noun} {requestId} could not be served: the service cannot reach its storage now; try again later (submitting the same body again is safe). Correlation id {correlationId}.", correlationId);
+    }
+
+    private static ApiResult NotFound(RequestRoute route, string requestId, string correlationId) =>
+        ApiResult.Error(HttpStatusCode.NotFound, $"No {route.Noun} {requestId}.", correlationId);
+
+    private static ApiResult Taken(RequestRoute route, string requestId, string correlationId) =>
+        ApiResult.Error(HttpStatusCode.Conflict, $"The {route.Noun} id {requestId} is taken; choose another.", correlationId);
+
+    private static string Capitalized(string noun) => char.ToUpper(noun[0], CultureInfo.InvariantCulture) + noun[1..];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {Noun} {RequestId}: the {Request} request answered 503 (correlation id {CorrelationId})")]
+    private static partial void LogStorageTrouble(ILogger logger, Exception exception, string noun, string requestId, string request, string correlationId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The {Noun} {RequestId} answered as not found to caller {Caller}, who did not submit it (correlation id {CorrelationId})")]
+    private static partial void LogHidden(ILogger logger, string noun, string requestId, string caller, string correlationId);
+}
