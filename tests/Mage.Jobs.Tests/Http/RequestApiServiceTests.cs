@@ -1,0 +1,166 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Mage.Jobs.Http;
+using Mage.Jobs.Options;
+using Mage.Jobs.Requests;
+using Mage.Jobs.Tests.Infrastructure;
+using Mage.Jobs.Vocabulary;
+
+namespace Mage.Jobs.Tests.Http;
+
+/// <summary>
+/// Edits and generations over HTTP (docs/api.md, POST /api/edits …): <see cref="RequestApiService"/>
+/// against Azurite, the queued message run by the queue services themselves.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class RequestApiServiceTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private static readonly Guid A = Guid.Parse("0a0a0a0a-0000-4000-8000-00000000000a");
+    private static readonly Guid B = Guid.Parse("0b0b0b0b-0000-4000-8000-00000000000b");
+
+    private MageTestHost host = null!;
+
+    private RequestApiService Api => host.Get<RequestApiService>();
+
+    public async Task InitializeAsync()
+    {
+        host = await MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { ["Mage:Api:TrustAuthHeaders"] = "true" });
+        await host.Container(host.Storage.UploadsContainer).GetBlobClient("edit/src.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(9, 64, 64)));
+    }
+
+    public async Task DisposeAsync() => await host.DisposeAsync();
+
+    [Fact]
+    public async Task An_edit_is_queued_runs_and_only_its_caller_reads_its_state_and_files()
+    {
+        var submitted = await SubmitAsync(WorkQueue.Edits, Edit("api-1"), Principal(A));
+        Assert.Equal(HttpStatusCode.Accepted, submitted.Status);
+        Assert.Equal("https://x/api/edits/api-1", submitted.Headers(new Uri("https://x/api/edits")).Single(h => h.Key == "Location").Value);
+        Assert.Equal(RequestState.Queued, Status(await Api.GetStatusHttpAsync(WorkQueue.Edits, "api-1", Principal(A), "c")).State);
+
+        var message = Assert.Single(await host.DrainAsync(host.Storage.EditsQueue));
+        Assert.Equal(WorkOutcome.Completed, (await host.Get<EditService>().ProcessAsync(message)).Status);
+
+        var status = Status(await Api.GetStatusHttpAsync(WorkQueue.Edits, "api-1", Principal(A), "c"));
+        Assert.Equal(RequestState.Completed, status.State);
+        Assert.Equal(["/api/edits/api-1/files/image-0.png", "/api/edits/api-1/files/tokens.npy"], status.Outputs);
+
+        var file = await Api.GetFileHttpAsync(WorkQueue.Edits, "api-1", "image-0.png", Principal(A), "c");
+        Assert.Equal(HttpStatusCode.OK, file.Status);
+        Assert.Equal("image/png", file.Headers(new Uri("https://x/")).Single(h => h.Key == "Content-Type").Value);
+        using var bytes = new MemoryStream();
+        await file.WriteBodyAsync(bytes);
+        var stored = (await host.Container(host.Storage.ResultsContainer).GetBlobClient("edits/api-1/image-0.png").DownloadContentAsync()).Value.Content.ToArray();
+        Assert.Equal(stored, bytes.ToArray());
+
+        // Another caller, and the key holder, get exactly the answer of an id nobody used.
+        var unknown = await Api.GetStatusHttpAsync(WorkQueue.Edits, "never-was", Principal(B), "c");
+        foreach (var other in new[] { Principal(B), ApiCallerTests.Headers(("x-functions-key", "k")) })
+        {
+            var read = await Api.GetStatusHttpAsync(WorkQueue.Edits, "api-1", other, "c");
+            Assert.Equal((HttpStatusCode.NotFound, Error(unknown).Replace("never-was", "api-1", StringComparison.Ordinal)), (read.Status, Error(read)));
+            Assert.Equal(HttpStatusCode.NotFound, (await Api.GetFileHttpAsync(WorkQueue.Edits, "api-1", "image-0.png", other, "c")).Status);
+        }
+
+        // Only names result.json lists, and never the records themselves.
+        foreach (var name in new[] { "result.json", "image-1.png", "..", "claim" })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await Api.GetFileHttpAsync(WorkQueue.Edits, "api-1", name, Principal(A), "c")).Status);
+        }
+
+        // The same route under the other family does not know the id.
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.GetStatusHttpAsync(WorkQueue.Generate, "api-1", Principal(A), "c")).Status);
+    }
+
+    [Fact]
+    public async Task A_refused_generation_reads_as_failed_with_its_reason()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await SubmitAsync(WorkQueue.Generate, """{ "requestId": "gen-api", "count": 1, "steps": 1 }""", Principal(A))).Status);
+        var message = Assert.Single(await host.DrainAsync(host.Storage.GenerateQueue));
+
+        // A blob of someone else's in the folder: the lifecycle refuses it into the refusals folder, which the API reads too.
+        await host.Container(host.Storage.ResultsContainer).GetBlobClient("generate/gen-api/intruder.txt").UploadAsync(BinaryData.FromString("x"));
+        Assert.Equal(WorkOutcome.Failed, (await host.Get<GenerateService>().ProcessAsync(message)).Status);
+
+        var status = Status(await Api.GetStatusHttpAsync(WorkQueue.Generate, "gen-api", Principal(A), "c"));
+        Assert.Equal((RequestState.Failed, ErrorReason.OutputInUse), (status.State, status.Reason));
+        Assert.Contains("intruder.txt", status.Error, StringComparison.Ordinal);
+        Assert.Empty(status.Outputs);
+    }
+
+    [Fact]
+    public async Task Bodies_the_queue_service_would_refuse_or_that_name_output_are_400_and_nothing_is_queued()
+    {
+        var cases = new (WorkQueue Queue, string Body, string Error)[]
+        {
+            (WorkQueue.Edits, Edit("o-1", output: true), "output is set by the service"),
+            (WorkQueue.Edits, Edit("o-2", container: "elsewhere"), "source.container 'elsewhere' is not a container this service reads from"),
+            (WorkQueue.Edits, Edit("o-3", kind: "generate"), "kind 'generate' is not an edit"),
+            (WorkQueue.Edits, Edit("bad id!"), "requestId 'bad id!' must be"),
+            (WorkQueue.Generate, """{ "requestId": "g-1", "count": 0 }""", "count 0 must be between 1 and"),
+            (WorkQueue.Generate, """{ "requestId": "g-2", "colour": "red" }""", "colour is not a known field"),
+        };
+        foreach (var (queue, body, error) in cases)
+        {
+            var result = await SubmitAsync(queue, body, Principal(A));
+            Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+            Assert.Contains(error, Error(result), StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await host.DrainAsync(host.Storage.EditsQueue));
+        Assert.Empty(await host.DrainAsync(host.Storage.GenerateQueue));
+    }
+
+    [Fact]
+    public async Task A_taken_id_is_409_the_same_body_from_its_caller_is_queued_again()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await SubmitAsync(WorkQueue.Edits, Edit("t-1"), Principal(A))).Status);
+
+        var other = await SubmitAsync(WorkQueue.Edits, Edit("t-1"), Principal(B));
+        var changed = await SubmitAsync(WorkQueue.Edits, Edit("t-1", kind: "outpaint"), Principal(A));
+        var again = await SubmitAsync(WorkQueue.Edits, Edit("t-1"), Principal(A));
+
+        Assert.Equal((HttpStatusCode.Conflict, "The edit id t-1 is taken; choose another."), (other.Status, Error(other)));
+        Assert.Equal((HttpStatusCode.Conflict, "Edit t-1 already exists; its status is at /api/edits/t-1."), (changed.Status, Error(changed)));
+        Assert.Equal(HttpStatusCode.Accepted, again.Status);
+        Assert.Equal(2, (await host.DrainAsync(host.Storage.EditsQueue)).Count);
+
+        // An id a queue sender already used: its results are not the API caller's.
+        Assert.Equal(WorkOutcome.Completed, (await host.Get<GenerateService>().ProcessAsync("""{ "requestId": "q-1", "steps": 1 }""")).Status);
+        Assert.Equal(HttpStatusCode.Conflict, (await SubmitAsync(WorkQueue.Generate, """{ "requestId": "q-1", "steps": 1 }""", Principal(A))).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Api.GetStatusHttpAsync(WorkQueue.Generate, "q-1", Principal(A), "c")).Status);
+    }
+
+    [Fact]
+    public async Task A_body_over_48_KiB_is_413()
+    {
+        var body = Edit("big-1").Replace("\"steps\"", $"\"pad\": \"{new string('x', RequestApiService.MaxBodyBytes)}\", \"steps\"", StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await SubmitAsync(WorkQueue.Edits, body, Principal(A))).Status);
+    }
+
+    private string Edit(string id, bool output = false, string? container = null, string kind = "inpaint")
+    {
+        var source = new { container = container ?? host.Storage.UploadsContainer, name = "edit/src.png" };
+        object message = kind == "outpaint"
+            ? new { requestId = id, kind, source, right = 64, steps = 1 }
+            : output
+                ? new { requestId = id, kind, source, boxes = new[] { new[] { 0, 0, 64, 64 } }, steps = 1, output = new { prefix = "mine/" } }
+                : new { requestId = id, kind, source, boxes = new[] { new[] { 0, 0, 64, 64 } }, steps = 1 };
+        return JsonSerializer.Serialize(message);
+    }
+
+    private Task<ApiResult> SubmitAsync(WorkQueue queue, string body, Dictionary<string, IEnumerable<string>> headers) =>
+        Api.SubmitHttpAsync(queue, new MemoryStream(Encoding.UTF8.GetBytes(body)), headers, "c");
+
+    private static Dictionary<string, IEnumerable<string>> Principal(Guid id) =>
+        ApiCallerTests.Headers(("X-MS-CLIENT-PRINCIPAL-ID", id.ToString()), ("X-MS-CLIENT-PRINCIPAL-IDP", "aad"));
+
+    private static RequestApiStatus Status(ApiResult result)
+    {
+        Assert.Equal(HttpStatusCode.OK, result.Status);
+        return Assert.IsType<RequestApiStatus>(result.Body);
+    }
+
+    private static string Error(ApiResult result) => Assert.IsType<ApiError>(result.Body).Error;
+}
