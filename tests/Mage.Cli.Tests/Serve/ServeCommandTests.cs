@@ -143,7 +143,7 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
         http.PostAsync("/api/jobs", new StringContent(json, Encoding.UTF8, "application/json"));
 
     /// <summary>The error answer of docs/api.md, Errors: the status, <c>{ error, correlationId }</c>, the header equal to the body's id.</summary>
-    private static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode expected, string error)
+    internal static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode expected, string error)
     {
         using (response)
         {

@@ -45,9 +45,9 @@ public sealed class ServeRequestApiTests(AzuriteFixture azurite)
             Assert.Equal($"http://127.0.0.1:{port}/api/edits/sre-1", accepted.Headers.Location?.ToString());
         }
 
-        await AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Other, edit), HttpStatusCode.Conflict, "The edit id sre-1 is taken");
-        await AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("\"seed\": 1", "\"output\": { \"prefix\": \"mine/\" }", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "output is set by the service");
-        await AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("sre-1", "sre-2", StringComparison.Ordinal).Replace("sre-uploads", "sre-results", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "source.container 'sre-results' is not a container this service reads from");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Other, edit), HttpStatusCode.Conflict, "The edit id sre-1 is taken");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("\"seed\": 1", "\"output\": { \"prefix\": \"mine/\" }", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "output is set by the service");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("sre-1", "sre-2", StringComparison.Ordinal).Replace("sre-uploads", "sre-results", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "source.container 'sre-results' is not a container this service reads from");
 
         var waited = System.Diagnostics.Stopwatch.StartNew();
         JsonElement status = default;
@@ -76,9 +76,9 @@ public sealed class ServeRequestApiTests(AzuriteFixture azurite)
             Assert.Equal((256, 256), (BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20))));
         }
 
-        await AssertErrorAsync(await SendAsync(http, HttpMethod.Get, "/api/edits/sre-1", Other), HttpStatusCode.NotFound, "No edit sre-1.");
-        await AssertErrorAsync(await SendAsync(http, HttpMethod.Get, "/api/edits/sre-1/files/image-0.png", Other), HttpStatusCode.NotFound, "No edit sre-1.");
-        await AssertErrorAsync(await SendAsync(http, HttpMethod.Get, "/api/edits/sre-1/files/result.json", Owner), HttpStatusCode.NotFound, "No file result.json");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Get, "/api/edits/sre-1", Other), HttpStatusCode.NotFound, "No edit sre-1.");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Get, "/api/edits/sre-1/files/image-0.png", Other), HttpStatusCode.NotFound, "No edit sre-1.");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Get, "/api/edits/sre-1/files/result.json", Owner), HttpStatusCode.NotFound, "No file result.json");
 
         serve.Signal("TERM");
         Assert.True(await serve.WaitForExitAsync(TimeSpan.FromSeconds(10)) == 0, serve.ToString());
@@ -95,18 +95,5 @@ public sealed class ServeRequestApiTests(AzuriteFixture azurite)
         }
 
         return http.SendAsync(request);
-    }
-
-    /// <summary>The error answer of docs/api.md, Errors: the status and <c>{ error, correlationId }</c>.</summary>
-    private static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode expected, string error)
-    {
-        using (response)
-        {
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == expected, $"{response.StatusCode}: {text}");
-            using var document = JsonDocument.Parse(text);
-            Assert.Equal(["error", "correlationId"], document.RootElement.EnumerateObject().Select(p => p.Name));
-            Assert.Contains(error, document.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
-        }
     }
 }

@@ -4,6 +4,7 @@ using Mage.Inference;
 using Mage.Inference.Imaging;
 using Mage.Inference.Runtime;
 using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Http;
 using Mage.Jobs.Options;
 using Mage.Jobs.Requests;
 using Mage.Jobs.Vocabulary;
@@ -28,6 +29,7 @@ public sealed partial class WireNameTests
         Assert.Equal(["embeddings", "tokens"], WireNames.All<JobKind>());
         Assert.Equal(["exact", "pytorch", "fast"], WireNames.All<PrecisionMode>());
         Assert.Equal(["exhaustive", "heuristic", "default"], WireNames.All<ConvAlgorithmSearch>());
+        Assert.Equal(["queued", "running", "completed", "failed"], WireNames.All<RequestState>());
     }
 
     [Fact]
@@ -52,7 +54,8 @@ public sealed partial class WireNameTests
         Assert.Equal(WireNames.All<WorkQueue>(), rows["work queue"]);
         Assert.Equal(WireNames.All<PrecisionMode>(), rows["precision mode"]);
         Assert.Equal(WireNames.All<ConvAlgorithmSearch>(), rows["convolution algorithm search"]);
-        Assert.Equal(11, rows.Count);
+        Assert.Equal(WireNames.All<RequestState>(), rows["request state"]);
+        Assert.Equal(12, rows.Count);
     }
 
     [Theory]
