@@ -43,6 +43,8 @@ public sealed class ServeRequestApiTests(AzuriteFixture azurite)
         {
             Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{accepted.StatusCode}: {await accepted.Content.ReadAsStringAsync()}\n{serve}");
             Assert.Equal($"http://127.0.0.1:{port}/api/edits/sre-1", accepted.Headers.Location?.ToString());
+            Assert.Equal("""{"requestId":"sre-1","state":"queued"}""", await accepted.Content.ReadAsStringAsync());
+            Assert.True(Guid.TryParse(Assert.Single(accepted.Headers.GetValues("x-correlation-id")), out _));
         }
 
         await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Other, edit), HttpStatusCode.Conflict, "The edit id sre-1 is taken");
