@@ -36,6 +36,9 @@ internal static class ServeCommand
             var level = parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information;
             await using var model = parse.GetValue(withWorker) ? WorkerCommand.LoadModel(parse, common, settings, context, out _) : null;
             using var host = JobsHost.Create(settings, context.Error, level, model?.Engine);
+
+            // As the Functions app at start-up: a POST right after "listening" finds its queue and container.
+            await host.EnsureStorageAsync(cancellationToken);
             await using var app = ApiServer.Build(listen, host.Services, context.Error, level);
             await app.StartAsync(cancellationToken);
             var worker = model is null
