@@ -45,6 +45,10 @@ internal static class ApiServer
         app.MapGet("/api/jobs/{jobId}", async (HttpContext http, string jobId) =>
             await RespondAsync(http, await api.GetStatusHttpAsync(jobId, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
         app.MapGet("/api/health", (HttpContext http) => RespondAsync(http, new ApiResult(HttpStatusCode.OK, new { status = "ok" }, NewCorrelationId())));
+
+        // The job list (and, below, the API's own description): adapters as the routes above.
+        app.MapGet("/api/jobs", async (HttpContext http) =>
+            await RespondAsync(http, await api.ListHttpAsync(http.Request.Query.TryGetValue("limit", out var limit) ? limit.ToString() : null, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
         return app;
     }
 

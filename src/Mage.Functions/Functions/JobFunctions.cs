@@ -41,7 +41,8 @@ public sealed class JobFunctions(SubmitJobService submit, ProcessShardService sh
         return await RespondAsync(request, result, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<HttpResponseData> RespondAsync(HttpRequestData request, ApiResult result, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="result"/> as every HTTP function of the app answers: status, <see cref="ApiResult.Headers"/>, body.</summary>
+    internal static async Task<HttpResponseData> RespondAsync(HttpRequestData request, ApiResult result, CancellationToken cancellationToken)
     {
         var response = request.CreateResponse(result.Status);
         foreach (var (name, value) in result.Headers(request.Url))

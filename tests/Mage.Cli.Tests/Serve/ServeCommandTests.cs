@@ -72,6 +72,15 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
             Assert.Equal(2, document.RootElement.GetProperty("ImagesDone").GetInt32());
         }
 
+        using (var list = await http.GetAsync("/api/jobs?limit=5"))
+        {
+            var text = await list.Content.ReadAsStringAsync();
+            Assert.True(list.StatusCode == HttpStatusCode.OK, $"{list.StatusCode}: {text}");
+            Assert.Contains("\"jobId\":\"srv-job-1\",\"state\":\"completed\"", text);
+        }
+
+        await AssertErrorAsync(await http.GetAsync("/api/jobs?limit=0"), HttpStatusCode.BadRequest, "limit must be");
+
         serve.Signal("INT");
         Assert.True(await serve.WaitForExitAsync(StopTimeout) == 0, serve.ToString());
         Assert.Contains("mage serve: stopped.", serve.Error);
