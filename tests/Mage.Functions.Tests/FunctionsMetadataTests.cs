@@ -36,6 +36,8 @@ public sealed class FunctionsMetadataTests
     [Theory]
     [InlineData("JobStatus", "jobs/{jobId}", "get")]
     [InlineData("SubmitJobHttp", "jobs", "post")]
+    [InlineData("ListJobs", "jobs", "get")]
+    [InlineData("OpenApi", "openapi.json", "get")]
     public void Http_functions_have_routes_and_function_keys(string name, string route, string method)
     {
         var trigger = Trigger(name);
@@ -49,8 +51,26 @@ public sealed class FunctionsMetadataTests
     public void Exactly_the_expected_functions_exist()
     {
         Assert.Equal(
-            ["EmbedUpload", "JobStatus", "ProcessEdit", "ProcessGenerate", "ProcessShard", "SubmitJob", "SubmitJobHttp"],
+            ["EmbedUpload", "JobStatus", "ListJobs", "OpenApi", "ProcessEdit", "ProcessGenerate", "ProcessShard", "SubmitJob", "SubmitJobHttp"],
             Functions.Keys.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// The OpenAPI document (<see cref="Mage.Jobs.Http.OpenApiDocument"/>) lists exactly the app's HTTP
+    /// functions, plus <c>GET /api/health</c>, which only <c>mage serve</c> has.
+    /// </summary>
+    [Fact]
+    public void The_openapi_document_lists_exactly_the_http_functions()
+    {
+        var functions = Functions.Values
+            .SelectMany(f => f.GetProperty("bindings").EnumerateArray())
+            .Where(b => b.GetProperty("type").GetString() == "httpTrigger")
+            .SelectMany(b => b.GetProperty("methods").EnumerateArray().Select(m => $"{m.GetString()!.ToUpperInvariant()} /api/{b.GetProperty("route").GetString()}"))
+            .Append("GET /api/health");
+        var documented = Mage.Jobs.Http.OpenApiDocument.Document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => $"{operation.Name.ToUpperInvariant()} {path.Name}"));
+
+        Assert.Equal(documented.Order(StringComparer.Ordinal), functions.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,10 +1,11 @@
 using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 
 namespace Mage.Functions.Functions;
 
-/// <summary>The HTTP API's reading endpoints beside the job's own: the caller's job list.</summary>
+/// <summary>The HTTP API's reading endpoints beside the job's own: the caller's job list, the API's OpenAPI document.</summary>
 public sealed class ApiHttpFunctions(JobApiService api)
 {
     [Function("ListJobs")]
@@ -15,5 +16,14 @@ public sealed class ApiHttpFunctions(JobApiService api)
         ArgumentNullException.ThrowIfNull(request);
         var result = await api.ListHttpAsync(request.Query["limit"], request.Headers, request.FunctionContext.InvocationId, cancellationToken).ConfigureAwait(false);
         return await JobFunctions.RespondAsync(request, result, cancellationToken).ConfigureAwait(false);
+    }
+
+    [Function("OpenApi")]
+    public Task<HttpResponseData> OpenApi(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = OpenApiDocument.Route)] HttpRequestData request,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return JobFunctions.RespondAsync(request, OpenApiDocument.Answer(request.FunctionContext.InvocationId), cancellationToken);
     }
 }

@@ -81,6 +81,13 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
 
         await AssertErrorAsync(await http.GetAsync("/api/jobs?limit=0"), HttpStatusCode.BadRequest, "limit must be");
 
+        using (var openApi = await http.GetAsync("/api/openapi.json"))
+        {
+            Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
+            using var document = JsonDocument.Parse(await openApi.Content.ReadAsStringAsync());
+            Assert.Equal("3.0.3", document.RootElement.GetProperty("openapi").GetString());
+        }
+
         serve.Signal("INT");
         Assert.True(await serve.WaitForExitAsync(StopTimeout) == 0, serve.ToString());
         Assert.Contains("mage serve: stopped.", serve.Error);
