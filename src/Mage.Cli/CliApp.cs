@@ -68,7 +68,7 @@ internal static class CliApp
             context.WriteError("cancelled.");
             return ExitCodes.Cancelled;
         }
-        catch (Exception e) when (e is MageException or IOException or UnauthorizedAccessException or InvalidDataException or OnnxRuntimeException)
+        catch (Exception e) when (e is MageException or Mage.Jobs.Storage.StorageSetupException or IOException or UnauthorizedAccessException or InvalidDataException or OnnxRuntimeException)
         {
             context.WriteError(e.Message);
             return ExitCodes.Failure;

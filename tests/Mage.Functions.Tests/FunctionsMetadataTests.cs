@@ -42,6 +42,8 @@ public sealed class FunctionsMetadataTests
     [InlineData("SubmitGenerationHttp", "generations", "post")]
     [InlineData("GenerationStatus", "generations/{requestId}", "get")]
     [InlineData("GenerationFile", "generations/{requestId}/files/{name}", "get")]
+    [InlineData("ListJobs", "jobs", "get")]
+    [InlineData("OpenApi", "openapi.json", "get")]
     public void Http_functions_have_routes_and_function_keys(string name, string route, string method)
     {
         var trigger = Trigger(name);
@@ -55,8 +57,26 @@ public sealed class FunctionsMetadataTests
     public void Exactly_the_expected_functions_exist()
     {
         Assert.Equal(
-            ["EditFile", "EditStatus", "EmbedUpload", "GenerationFile", "GenerationStatus", "JobStatus", "ProcessEdit", "ProcessGenerate", "ProcessShard", "SubmitEditHttp", "SubmitGenerationHttp", "SubmitJob", "SubmitJobHttp"],
+            ["EditFile", "EditStatus", "EmbedUpload", "GenerationFile", "GenerationStatus", "JobStatus", "ListJobs", "OpenApi", "ProcessEdit", "ProcessGenerate", "ProcessShard", "SubmitEditHttp", "SubmitGenerationHttp", "SubmitJob", "SubmitJobHttp"],
             Functions.Keys.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// The OpenAPI document (<see cref="Mage.Jobs.Http.OpenApiDocument"/>) lists exactly the app's HTTP
+    /// functions, plus <c>GET /api/health</c>, which only <c>mage serve</c> has.
+    /// </summary>
+    [Fact]
+    public void The_openapi_document_lists_exactly_the_http_functions()
+    {
+        var functions = Functions.Values
+            .SelectMany(f => f.GetProperty("bindings").EnumerateArray())
+            .Where(b => b.GetProperty("type").GetString() == "httpTrigger")
+            .SelectMany(b => b.GetProperty("methods").EnumerateArray().Select(m => $"{m.GetString()!.ToUpperInvariant()} /api/{b.GetProperty("route").GetString()}"))
+            .Append("GET /api/health");
+        var documented = Mage.Jobs.Http.OpenApiDocument.Document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => $"{operation.Name.ToUpperInvariant()} {path.Name}"));
+
+        Assert.Equal(documented.Order(StringComparer.Ordinal), functions.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ internal static class ServeCommand
         var quiet = new Option<bool>("--quiet") { Description = "Log warnings and errors only." };
         var command = new Command(
             "serve",
-            "Serve the job API of the Functions app (POST /api/jobs, GET /api/jobs/{jobId}) over HTTP from this machine, against a storage account (or Azurite). No function keys: callers are key callers unless Mage__Api__TrustAuthHeaders is set.")
+            "Serve the job API of the Functions app (POST /api/jobs, GET /api/jobs, GET /api/jobs/{jobId}, GET /api/openapi.json) over HTTP from this machine, against a storage account (or Azurite). No function keys: callers are key callers unless Mage__Api__TrustAuthHeaders is set.")
         {
             urls, withWorker, quiet,
         };
@@ -36,6 +36,9 @@ internal static class ServeCommand
             var level = parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information;
             await using var model = parse.GetValue(withWorker) ? WorkerCommand.LoadModel(parse, common, settings, context, out _) : null;
             using var host = JobsHost.Create(settings, context.Error, level, model?.Engine);
+
+            // As the Functions app at start-up: a POST right after "listening" finds its queue and container.
+            await host.EnsureStorageAsync(cancellationToken);
             await using var app = ApiServer.Build(listen, host.Services, context.Error, level);
             await app.StartAsync(cancellationToken);
             var worker = model is null

@@ -47,6 +47,11 @@ internal static class ApiServer
             await RespondAsync(http, await api.GetStatusHttpAsync(jobId, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
         MapRequestRoutes(app, services.GetRequiredService<RequestApiService>());
         app.MapGet("/api/health", (HttpContext http) => RespondAsync(http, new ApiResult(HttpStatusCode.OK, new { status = "ok" }, NewCorrelationId())));
+
+        // The job list and the API's own description: adapters as the routes above.
+        app.MapGet("/api/jobs", async (HttpContext http) =>
+            await RespondAsync(http, await api.ListHttpAsync(http.Request.Query.TryGetValue("limit", out var limit) ? limit.ToString() : null, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
+        app.MapGet("/api/" + OpenApiDocument.Route, (HttpContext http) => RespondAsync(http, OpenApiDocument.Answer(NewCorrelationId())));
         return app;
     }
 

@@ -64,6 +64,10 @@ internal sealed class JobsHost : IDisposable
             new DefaultAzureCredential(),
             FailFast(new BlobClientOptions()));
 
+    /// <summary>Creates or checks the containers and queues as the Functions app does at start-up (<see cref="MageServiceExtensions.EnsureMageStorageAsync"/>).</summary>
+    /// <exception cref="Mage.Jobs.Storage.StorageSetupException">Something is missing, forbidden or unreachable.</exception>
+    public Task EnsureStorageAsync(CancellationToken cancellationToken) => host.Services.EnsureMageStorageAsync(cancellationToken);
+
     public T Get<T>()
         where T : notnull => host.Services.GetRequiredService<T>();
 

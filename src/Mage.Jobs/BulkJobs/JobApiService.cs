@@ -159,6 +159,46 @@ public sealed partial class JobApiService(
             : new ApiResult(HttpStatusCode.OK, status.Value.Status, correlationId);
     }
 
+    /// <summary>
+    /// An HTTP request for the caller's recent jobs: the caller from <paramref name="headers"/>, then
+    /// as <see cref="ListAsync(string, ApiCaller, string, CancellationToken)"/>.
+    /// </summary>
+    public async Task<ApiResult> ListHttpAsync(string? limit, IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers, string correlationId, CancellationToken cancellationToken = default) =>
+        Identify(headers, correlationId, out var refused) is { } caller
+            ? await ListAsync(limit, caller, correlationId, cancellationToken).ConfigureAwait(false)
+            : refused!;
+
+    /// <summary>
+    /// The newest jobs <paramref name="caller"/> may see (<see cref="ApiCaller.MaySee"/>), at most
+    /// <paramref name="limit"/> (the query's text; default <see cref="JobList.DefaultLimit"/>), found
+    /// as <see cref="JobList"/> describes: a bounded listing of the status documents, then reads newest first.
+    /// </summary>
+    public async Task<ApiResult> ListAsync(string? limit, ApiCaller caller, string correlationId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentException.ThrowIfNullOrEmpty(correlationId);
+        if (JobList.ParseLimit(limit) is not { } count)
+        {
+            return ApiResult.Error(HttpStatusCode.BadRequest, $"limit must be a whole number from 1 to {JobList.MaxLimit}.", correlationId);
+        }
+
+        using var deadline = Deadline(cancellationToken);
+        try
+        {
+            return new ApiResult(HttpStatusCode.OK, await JobList.FindAsync(statuses, caller, count, deadline.Token).ConfigureAwait(false), correlationId);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            LogListTrouble(logger, correlationId, StorageErrors.TimedOut(StorageResource.Of(statuses.Container), ApiTimeout));
+        }
+        catch (Exception e) when (StorageFailures.IsStorageFailure(e))
+        {
+            LogListTrouble(logger, correlationId, StorageErrors.Explain(StorageResource.Of(statuses.Container), e, creating: false));
+        }
+
+        return ApiResult.Error(HttpStatusCode.ServiceUnavailable, $"The job list cannot be read now: the service cannot reach its storage; try again later. Correlation id {correlationId}.", correlationId);
+    }
+
     private TimeSpan ApiTimeout => TimeSpan.FromSeconds(limits.Value.ApiTimeoutSeconds);
 
     /// <summary>The caller <paramref name="headers"/> name, or null and the 401 in <paramref name="refused"/>.</summary>
@@ -188,6 +228,9 @@ public sealed partial class JobApiService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: the {Request} request answered 503 (correlation id {CorrelationId}): {Problem}")]
     private static partial void LogStorageTrouble(ILogger logger, string request, string jobId, string correlationId, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The job list request answered 503 (correlation id {CorrelationId}): {Problem}")]
+    private static partial void LogListTrouble(ILogger logger, string correlationId, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} answered as not found to caller {Caller}, who did not submit it (correlation id {CorrelationId})")]
     private static partial void LogHidden(ILogger logger, string correlationId, string jobId, string caller);

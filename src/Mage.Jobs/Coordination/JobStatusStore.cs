@@ -60,6 +60,33 @@ public sealed class JobStatusStore(BlobServiceClient blobs, IOptions<StorageSett
     }
 
     /// <summary>
+    /// The status documents in the jobs container, as job id and the blob's creation time (to the
+    /// second), from one flat listing of <see cref="ResultsLayout.JobsFolder"/> that stops after
+    /// <paramref name="maxListed"/> blobs: every blob there counts (claims, shard documents and
+    /// stripes too), so the bound is on storage calls, not jobs. <c>Complete</c> is false when the
+    /// listing stopped there.
+    /// </summary>
+    internal async Task<(List<(string JobId, DateTimeOffset CreatedOn)> Statuses, bool Complete)> ListStatusesAsync(int maxListed, CancellationToken cancellationToken = default)
+    {
+        var statuses = new List<(string, DateTimeOffset)>();
+        var listed = 0;
+        await foreach (var item in Container.GetBlobsAsync(BlobTraits.None, BlobStates.None, ResultsLayout.JobsFolder, cancellationToken).ConfigureAwait(false))
+        {
+            if (++listed > maxListed)
+            {
+                return (statuses, false);
+            }
+
+            if (ResultsLayout.JobIdOfStatus(item.Name) is { } jobId)
+            {
+                statuses.Add((jobId, item.Properties.CreatedOn ?? item.Properties.LastModified ?? DateTimeOffset.MinValue));
+            }
+        }
+
+        return (statuses, true);
+    }
+
+    /// <summary>
     /// Applies <paramref name="change"/> to the current status document until the write wins. The
     /// change returns null to leave the document as it is. Returns the document before and after.
     /// </summary>

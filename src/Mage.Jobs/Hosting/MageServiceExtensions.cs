@@ -94,6 +94,21 @@ public static class MageServiceExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Runs <see cref="AddMage"/>'s start-up storage check (<see cref="StorageBootstrap"/>: create the
+    /// containers and queues, or only check them when <see cref="StorageSettings.CreateMissing"/> is
+    /// off) on a host that is built but never started, such as <c>mage serve</c>'s, before it
+    /// answers its first request.
+    /// </summary>
+    /// <param name="services">A provider built over <see cref="AddMage"/>.</param>
+    /// <param name="cancellationToken">Stops the check.</param>
+    /// <exception cref="Storage.StorageSetupException">Something is missing, forbidden or unreachable (named in the message).</exception>
+    public static Task EnsureMageStorageAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return ActivatorUtilities.CreateInstance<StorageBootstrap>(services).StartAsync(cancellationToken);
+    }
+
     private static void TryAddTimeProvider(this IServiceCollection services)
     {
         if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))

@@ -73,7 +73,23 @@ public static class ResultsLayout
     private const string UploadsArea = "uploads/";
 
     /// <summary>Job status document in the jobs container.</summary>
-    public static string JobStatus(string jobId) => $"jobs/{jobId}/status.json";
+    public static string JobStatus(string jobId) => $"{JobsFolder}{jobId}/status.json";
+
+    /// <summary>The folder of every job's documents in the jobs container: status, claims, shards, stripes.</summary>
+    internal const string JobsFolder = "jobs/";
+
+    /// <summary>The job id whose status document (<see cref="JobStatus"/>) <paramref name="name"/> is, or null when it is another blob.</summary>
+    internal static string? JobIdOfStatus(string name)
+    {
+        const string suffix = "/status.json";
+        if (!name.StartsWith(JobsFolder, StringComparison.Ordinal) || !name.EndsWith(suffix, StringComparison.Ordinal) || name.Length <= JobsFolder.Length + suffix.Length)
+        {
+            return null;
+        }
+
+        var jobId = name[JobsFolder.Length..^suffix.Length];
+        return BlobNames.IsId(jobId) ? jobId : null;
+    }
 
     /// <summary>
     /// The claim marker (see <see cref="WorkClaim"/>) of a job's listing and enqueuing, in the jobs

@@ -25,8 +25,8 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
     {
         var names = StorageNames.Environment("srv");
         await UploadPngsAsync("srv-uploads", count: 2);
-        await new QueueClient(azurite.ConnectionString, "srv-jobs").CreateIfNotExistsAsync();
-        await new BlobContainerClient(azurite.ConnectionString, "srv-jobs").CreateIfNotExistsAsync();
+
+        // The jobs queue and container are not created here: serve creates them at start-up, as the Functions app does.
         var port = AzuriteFixture.FreePort();
         await using var serve = MageProcess.Start(names, "serve", "--connection", azurite.ConnectionString, "--urls", $"http://127.0.0.1:{port}");
         await serve.WaitForErrorAsync("mage serve: listening", StartTimeout);
@@ -70,6 +70,22 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
             Assert.Equal("completed", document.RootElement.GetProperty("State").GetString());
             Assert.Equal("key", document.RootElement.GetProperty("Caller").GetString());
             Assert.Equal(2, document.RootElement.GetProperty("ImagesDone").GetInt32());
+        }
+
+        using (var list = await http.GetAsync("/api/jobs?limit=5"))
+        {
+            var text = await list.Content.ReadAsStringAsync();
+            Assert.True(list.StatusCode == HttpStatusCode.OK, $"{list.StatusCode}: {text}");
+            Assert.Contains("\"jobId\":\"srv-job-1\",\"state\":\"completed\"", text);
+        }
+
+        await AssertErrorAsync(await http.GetAsync("/api/jobs?limit=0"), HttpStatusCode.BadRequest, "limit must be");
+
+        using (var openApi = await http.GetAsync("/api/openapi.json"))
+        {
+            Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
+            using var document = JsonDocument.Parse(await openApi.Content.ReadAsStringAsync());
+            Assert.Equal("3.0.3", document.RootElement.GetProperty("openapi").GetString());
         }
 
         serve.Signal("INT");
@@ -116,6 +132,20 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
         serve.Signal("TERM");
         Assert.True(await serve.WaitForExitAsync(StopTimeout) == 0, serve.ToString());
         Assert.Contains("mage serve: stopped.", serve.Error);
+    }
+
+    [Fact]
+    public async Task Serve_with_create_missing_off_exits_1_naming_the_missing_storage()
+    {
+        var names = StorageNames.Environment("srm");
+        names["Mage__Storage__CreateMissing"] = "false";
+        await using var serve = MageProcess.Start(names, "serve", "--connection", azurite.ConnectionString, "--urls", $"http://127.0.0.1:{AzuriteFixture.FreePort()}");
+
+        Assert.True(await serve.WaitForExitAsync(StartTimeout) == ExitCodes.Failure, serve.ToString());
+        Assert.Contains("srm-uploads", serve.Error);
+        Assert.Contains("Mage__Storage__CreateMissing", serve.Error);
+        Assert.DoesNotContain("mage serve: listening", serve.Error);
+        Assert.False(await new QueueClient(azurite.ConnectionString, "srm-jobs").ExistsAsync());
     }
 
     [Theory]
