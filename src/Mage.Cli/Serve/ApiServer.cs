@@ -13,10 +13,10 @@ using Microsoft.Extensions.Logging;
 namespace Mage.Cli.Serve;
 
 /// <summary>
-/// <c>mage serve</c>'s HTTP host: the Functions app's job endpoints (<c>POST /api/jobs</c>,
-/// <c>GET /api/jobs/{jobId}</c>) on Kestrel, each a thin adapter over <see cref="JobApiService"/>
-/// that writes the <see cref="ApiResult"/> as the Functions adapter does (same status, headers and
-/// body bytes), plus <c>GET /api/health</c>. No function keys: callers are identified from the
+/// <c>mage serve</c>'s HTTP host: the Functions app's HTTP API (jobs, edits, generations, the
+/// OpenAPI document) on Kestrel, each route a thin adapter over its Mage.Jobs service that writes
+/// the <see cref="ApiResult"/> as the Functions adapter does (same status, headers and body bytes),
+/// plus <c>GET /api/health</c>. No function keys: callers are identified from the
 /// headers alone (<see cref="ApiCaller.FromHeaders"/>).
 /// </summary>
 internal static class ApiServer
