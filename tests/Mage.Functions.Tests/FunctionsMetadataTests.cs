@@ -44,6 +44,7 @@ public sealed class FunctionsMetadataTests
     [InlineData("GenerationFile", "generations/{requestId}/files/{name}", "get")]
     [InlineData("ListJobs", "jobs", "get")]
     [InlineData("OpenApi", "openapi.json", "get")]
+    [InlineData("EmbedHttp", "embeddings", "post")]
     public void Http_functions_have_routes_and_function_keys(string name, string route, string method)
     {
         var trigger = Trigger(name);
@@ -57,7 +58,7 @@ public sealed class FunctionsMetadataTests
     public void Exactly_the_expected_functions_exist()
     {
         Assert.Equal(
-            ["EditFile", "EditStatus", "EmbedUpload", "GenerationFile", "GenerationStatus", "JobStatus", "ListJobs", "OpenApi", "ProcessEdit", "ProcessGenerate", "ProcessShard", "SubmitEditHttp", "SubmitGenerationHttp", "SubmitJob", "SubmitJobHttp"],
+            ["EditFile", "EditStatus", "EmbedHttp", "EmbedUpload", "GenerationFile", "GenerationStatus", "JobStatus", "ListJobs", "OpenApi", "ProcessEdit", "ProcessGenerate", "ProcessShard", "SubmitEditHttp", "SubmitGenerationHttp", "SubmitJob", "SubmitJobHttp"],
             Functions.Keys.Order(StringComparer.Ordinal));
     }
 

@@ -14,7 +14,7 @@ namespace Mage.Cli.Serve;
 
 /// <summary>
 /// <c>mage serve</c>'s HTTP host: the Functions app's HTTP API (jobs, edits, generations, the
-/// OpenAPI document) on Kestrel, each route a thin adapter over its Mage.Jobs service that writes
+/// OpenAPI document, synchronous embeddings) on Kestrel, each route a thin adapter over its Mage.Jobs service that writes
 /// the <see cref="ApiResult"/> as the Functions adapter does (same status, headers and body bytes),
 /// plus <c>GET /api/health</c>. No function keys: callers are identified from the
 /// headers alone (<see cref="ApiCaller.FromHeaders"/>).
@@ -46,6 +46,9 @@ internal static class ApiServer
         app.MapGet("/api/jobs/{jobId}", async (HttpContext http, string jobId) =>
             await RespondAsync(http, await api.GetStatusHttpAsync(jobId, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
         MapRequestRoutes(app, services.GetRequiredService<RequestApiService>());
+        var embeddings = services.GetRequiredService<EmbeddingApiService>();
+        app.MapPost("/api/embeddings", async (HttpContext http) =>
+            await RespondAsync(http, await embeddings.EmbedHttpAsync(http.Request.Body, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
         app.MapGet("/api/health", (HttpContext http) => RespondAsync(http, new ApiResult(HttpStatusCode.OK, new { status = "ok" }, NewCorrelationId())));
 
         // The job list and the API's own description: adapters as the routes above.

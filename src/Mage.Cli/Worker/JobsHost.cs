@@ -102,6 +102,11 @@ internal sealed class JobsHost : IDisposable
             // The CLI loads the model itself (--model, --device, --batch-size); AddMage's ModelHost never starts.
             builder.Services.AddSingleton<IMageEngineSource>(new FixedEngineSource(engine));
         }
+        else
+        {
+            // The host is never started, so AddMage's ModelHost would make anyone who asks wait forever.
+            builder.Services.AddSingleton<IMageEngineSource>(new NoModelEngineSource());
+        }
 
         var jobsHost = new JobsHost(builder.Build());
 

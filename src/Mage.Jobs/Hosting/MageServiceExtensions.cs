@@ -86,6 +86,7 @@ public static class MageServiceExtensions
         services.AddSingleton<ProcessShardService>();
         services.AddSingleton<JobApiService>();
         services.AddSingleton<Http.RequestApiService>();
+        services.AddSingleton<Http.EmbeddingApiService>();
         services.AddSingleton<WorkCommits>();
         services.AddSingleton<RequestLifecycle>();
         services.AddSingleton<EditService>();

@@ -35,7 +35,8 @@ public sealed partial class UploadEmbeddingService(
     IOptions<LimitSettings> limits,
     ILogger<UploadEmbeddingService> logger)
 {
-    private static readonly EmbedOptions Embed = new(MageDefaults.Pooling, Normalize: false, MageDefaults.EmbedPreprocess);
+    /// <summary>What every upload is embedded with; <c>POST /api/embeddings</c> uses the same, so its vectors match the uploads' embedding.npy.</summary>
+    internal static readonly EmbedOptions Embed = new(MageDefaults.Pooling, Normalize: false, MageDefaults.EmbedPreprocess);
 
     /// <summary>Processes the current version of <paramref name="blob"/>.</summary>
     public async Task<UploadOutcome> ProcessAsync(BlobClient blob, CancellationToken cancellationToken = default)

@@ -38,6 +38,10 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
             Assert.Equal("""{"status":"ok"}""", await health.Content.ReadAsStringAsync());
         }
 
+        // No model in this process: embeddings are refused with how to get one.
+        await AssertErrorAsync(await http.PostAsync("/api/embeddings", new StringContent("""{ "images": [{ "id": "a", "data": "AAAA" }] }""", Encoding.UTF8, "application/json")),
+            HttpStatusCode.ServiceUnavailable, "--with-worker");
+
         using (var accepted = await PostAsync(http, """{ "jobId": "srv-job-1", "source": { "container": "srv-uploads", "prefix": "srv/" } }"""))
         {
             Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{accepted.StatusCode}: {await accepted.Content.ReadAsStringAsync()}\n{serve}");
@@ -107,6 +111,19 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
         using (var accepted = await PostAsync(http, """{ "jobId": "srw-job-1", "source": { "container": "srw-uploads", "prefix": "srv/" } }"""))
         {
             Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{accepted.StatusCode}: {await accepted.Content.ReadAsStringAsync()}\n{serve}");
+        }
+
+        using (var image = TestImages.Create(40, 40, seed: 7))
+        using (var embedded = await http.PostAsync("/api/embeddings", new StringContent(
+            JsonSerializer.Serialize(new { values = new[] { new { recordId = "r1", data = new { image = Convert.ToBase64String(PngEncoding.Encode(image)) } } } }), Encoding.UTF8, "application/json")))
+        {
+            var text = await embedded.Content.ReadAsStringAsync();
+            Assert.True(embedded.StatusCode == HttpStatusCode.OK, $"{embedded.StatusCode}: {text}\n{serve}");
+            using var document = JsonDocument.Parse(text);
+            var record = Assert.Single(document.RootElement.GetProperty("values").EnumerateArray());
+            Assert.Equal("r1", record.GetProperty("recordId").GetString());
+            Assert.True(record.GetProperty("data").GetProperty("vector").GetArrayLength() > 0, text);
+            Assert.Equal(0, record.GetProperty("errors").GetArrayLength());
         }
 
         var waited = System.Diagnostics.Stopwatch.StartNew();
