@@ -23,7 +23,7 @@ internal static class ServeCommand
         var quiet = new Option<bool>("--quiet") { Description = "Log warnings and errors only." };
         var command = new Command(
             "serve",
-            "Serve the job API of the Functions app (POST /api/jobs, GET /api/jobs, GET /api/jobs/{jobId}, GET /api/openapi.json) over HTTP from this machine, against a storage account (or Azurite). No function keys: callers are key callers unless Mage__Api__TrustAuthHeaders is set.")
+            "Serve the Functions app's HTTP API (jobs, edits, generations, embeddings; GET /api/openapi.json lists every route) over HTTP from this machine, against a storage account (or Azurite). No function keys: callers are key callers unless Mage__Api__TrustAuthHeaders is set.")
         {
             urls, withWorker, quiet,
         };

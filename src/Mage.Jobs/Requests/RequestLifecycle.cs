@@ -45,6 +45,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
         ArgumentNullException.ThrowIfNull(validate);
         ArgumentNullException.ThrowIfNull(run);
         var l = limits.Value;
+        var hash = MessageJson.Hash(message); // names the request's files' owner and its refusals folder
         var request = MessageJson.Deserialize<T>(message, "message", out var error);
         var targetReason = ErrorReason.InvalidRequest;
         var target = request is null
@@ -54,19 +55,20 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
         if (target is not null && await RefuseOutputAsync(target, cancellationToken).ConfigureAwait(false) is { } refusal)
         {
             // Nothing may be written where it asked: the error goes to the service's own refusals folder.
-            return await FailAsync(channel, Refused(channel, target, message), kind, refusal.Reason, refusal.Message, null, cancellationToken).ConfigureAwait(false);
+            return await FailAsync(channel, Refused(channel, target, hash), kind, refusal.Reason, refusal.Message, null, cancellationToken).ConfigureAwait(false);
         }
 
         // Settled, not done: a leftover event is published under the claim, not while its holder may be publishing it.
-        if (target is not null && await commits.IsSettledAsync(Unit(target, message), cancellationToken).ConfigureAwait(false))
+        var unit = target is null ? null : Unit(target, hash);
+        if (unit is not null && await commits.IsSettledAsync(unit, cancellationToken).ConfigureAwait(false))
         {
-            return new RequestOutcome(WorkOutcome.Skipped, target.Folder);
+            return new RequestOutcome(WorkOutcome.Skipped, target!.Folder);
         }
 
         if (target is null || request is null)
         {
             var reason = request is null ? ErrorReason.InvalidMessage : targetReason;
-            target ??= new RequestTarget("_rejected", ResultsContainer, ResultsLayout.RejectedRequestFolder(channel.DefaultPrefix, MessageJson.Hash(message)));
+            target ??= new RequestTarget("_rejected", ResultsContainer, ResultsLayout.RejectedRequestFolder(channel.DefaultPrefix, hash));
             return await FailAsync(channel, target, kind, reason, error!, null, cancellationToken).ConfigureAwait(false);
         }
 
@@ -75,7 +77,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
             return await FailAsync(channel, target, kind, problem.Reason, problem.Message, null, cancellationToken).ConfigureAwait(false);
         }
 
-        var claimed = await commits.ClaimAsync(Unit(target, message), cancellationToken).ConfigureAwait(false);
+        var claimed = await commits.ClaimAsync(unit!, cancellationToken).ConfigureAwait(false);
         if (claimed is null)
         {
             return new RequestOutcome(WorkOutcome.Skipped, target.Folder);
@@ -85,7 +87,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
         {
             if (await claimed.FindForeignAsync(target.Folder, cancellationToken).ConfigureAwait(false) is { } foreign)
             {
-                return await FailAsync(channel, Refused(channel, target, message), kind, ErrorReason.OutputInUse, InUse(target, foreign), null, cancellationToken).ConfigureAwait(false);
+                return await FailAsync(channel, Refused(channel, target, hash), kind, ErrorReason.OutputInUse, InUse(target, foreign), null, cancellationToken).ConfigureAwait(false);
             }
 
             try
@@ -95,7 +97,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
             catch (OutputInUseException e)
             {
                 // A blob appeared in the folder while the request ran: what it wrote stays, and nothing of anyone else's is touched.
-                return await FailAsync(channel, Refused(channel, target, message), kind, ErrorReason.OutputInUse, e.Message, null, cancellationToken).ConfigureAwait(false);
+                return await FailAsync(channel, Refused(channel, target, hash), kind, ErrorReason.OutputInUse, e.Message, null, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -178,7 +180,7 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
     /// jobs container (so claiming writes nothing into a folder that may turn out to be someone
     /// else's), and its files owned by the message (a redelivery of the same message recognises them).
     /// </summary>
-    private WorkUnit Unit(RequestTarget target, string message)
+    private WorkUnit Unit(RequestTarget target, string messageHash)
     {
         var container = blobs.GetBlobContainerClient(target.Container);
         return new WorkUnit(
@@ -186,12 +188,12 @@ public sealed partial class RequestLifecycle(BlobServiceClient blobs, WorkCommit
             container.GetBlobClient(ResultsLayout.Error(target.Folder)),
             blobs.GetBlobContainerClient(storage.Value.JobsContainer).GetBlobClient(ResultsLayout.RequestClaim(target.Container, target.Folder)),
             $"Request {target.RequestId}",
-            $"request:{MessageJson.Hash(message)}");
+            $"request:{messageHash}");
     }
 
     /// <summary>Where a request refused before it may write anything records its error: the channel's refusals folder in the results container.</summary>
-    private RequestTarget Refused(RequestChannel channel, RequestTarget target, string message) =>
-        target with { Container = ResultsContainer, Folder = ResultsLayout.RefusedRequestFolder(channel.DefaultPrefix, target.RequestId, MessageJson.Hash(message)) };
+    private RequestTarget Refused(RequestChannel channel, RequestTarget target, string messageHash) =>
+        target with { Container = ResultsContainer, Folder = ResultsLayout.RefusedRequestFolder(channel.DefaultPrefix, target.RequestId, messageHash) };
 
     /// <summary>
     /// Null when the request may write in its target folder, else why not: an output container or

@@ -107,8 +107,9 @@ public static class ResultsLayout
     internal static string JobCompletionClaim(string jobId) => $"jobs/{jobId}/claims/completion";
 
     /// <summary>
-    /// The claim marker of a unit of work that has a folder of its own (a request, an upload
-    /// version): <c>{folder}claim</c>, present only while a delivery holds the claim.
+    /// The claim marker of an upload version, in its folder of the results container's service-only
+    /// upload area: <c>{folder}claim</c>, present only while a delivery holds the claim (requests
+    /// claim in the jobs container: <see cref="RequestClaim"/>).
     /// </summary>
     internal static string Claim(string folder) => folder + "claim";
 
