@@ -114,8 +114,8 @@ public sealed partial class WorkerLeaseTests(AzuriteFixture azurite, Xunit.Abstr
     public async Task Two_workers_share_a_jobs_shards_and_renewals_keep_long_shards_from_being_redelivered()
     {
         const string Prefix = "lease-share";
-        const int Images = 64;
-        const int ShardSize = 16; // a shard of 16 takes several leases here, so renewals must keep it
+        const int Images = 128;
+        const int ShardSize = 32; // a shard of 32 takes about two leases even on an idle machine (16 took 4.8 s of a 5 s lease), so renewals must keep it
         await using var first = StartWorker(Prefix);
         await using var second = StartWorker(Prefix);
         await first.WaitForErrorAsync("Worker started", StartTimeout);
