@@ -195,6 +195,6 @@ internal static class JobCommands
     private static string ErrorOf(ApiResult result)
     {
         var element = JsonSerializer.SerializeToElement(result.Body);
-        return element.TryGetProperty("error", out var error) ? error.GetString() ?? "" : element.ToString();
+        return element.TryGetProperty("detail", out var detail) ? detail.GetString() ?? "" : element.ToString();
     }
 }

@@ -62,12 +62,12 @@ public sealed partial class JobApiService(
         var parsed = JobMessageParser.Parse(body, limits.Value, storage.Value);
         if (!parsed.IsValid)
         {
-            return ApiResult.Error(HttpStatusCode.BadRequest, parsed.Error!, correlationId);
+            return ApiResult.Error(HttpStatusCode.BadRequest, parsed.Error!, correlationId, ApiProblem.LeadingField<JobMessage>(parsed.Error!));
         }
 
         if (Vocabulary.MessageJson.HasMember(body, "caller"))
         {
-            return ApiResult.Error(HttpStatusCode.BadRequest, "caller is set by the service from the request's credentials; leave it out.", correlationId);
+            return ApiResult.Error(HttpStatusCode.BadRequest, "caller is set by the service from the request's credentials; leave it out.", correlationId, "caller");
         }
 
         var message = WithCaller(body, caller);
@@ -87,8 +87,8 @@ public sealed partial class JobApiService(
                 // 409 either way: the id is taken, and a 202 would queue a job that never runs. Only
                 // the job's own caller is told it is theirs.
                 return caller.MaySee(existing.Status.Caller)
-                    ? ApiResult.Error(HttpStatusCode.Conflict, $"Job {jobId} already exists; its status is at jobs/{jobId}.", correlationId)
-                    : ApiResult.Error(HttpStatusCode.Conflict, $"The job id {jobId} is taken; choose another.", correlationId);
+                    ? ApiResult.Error(HttpStatusCode.Conflict, $"Job {jobId} already exists; its status is at jobs/{jobId}.", correlationId, "jobId")
+                    : ApiResult.Error(HttpStatusCode.Conflict, $"The job id {jobId} is taken; choose another.", correlationId, "jobId");
             }
 
             resource = StorageResource.Of(queue);
@@ -127,7 +127,7 @@ public sealed partial class JobApiService(
         ArgumentException.ThrowIfNullOrEmpty(correlationId);
         if (!BlobNames.IsId(jobId))
         {
-            return ApiResult.Error(HttpStatusCode.BadRequest, $"jobId must be {BlobNames.IdRule}.", correlationId);
+            return ApiResult.Error(HttpStatusCode.BadRequest, $"jobId must be {BlobNames.IdRule}.", correlationId, "jobId");
         }
 
         var unavailable = ApiResult.Error(HttpStatusCode.ServiceUnavailable, $"The status of job {jobId} cannot be read now: the service cannot reach its storage; try again later. Correlation id {correlationId}.", correlationId);
@@ -179,7 +179,7 @@ public sealed partial class JobApiService(
         ArgumentException.ThrowIfNullOrEmpty(correlationId);
         if (JobList.ParseLimit(limit) is not { } count)
         {
-            return ApiResult.Error(HttpStatusCode.BadRequest, $"limit must be a whole number from 1 to {JobList.MaxLimit}.", correlationId);
+            return ApiResult.Error(HttpStatusCode.BadRequest, $"limit must be a whole number from 1 to {JobList.MaxLimit}.", correlationId, "limit");
         }
 
         using var deadline = Deadline(cancellationToken);

@@ -13,7 +13,7 @@ public sealed record ApiResult(HttpStatusCode Status, object Body, string Correl
     /// <summary>The response header that carries <see cref="CorrelationId"/>.</summary>
     public const string CorrelationHeader = "x-correlation-id";
 
-    /// <summary>The Content-Type of every answer's body.</summary>
+    /// <summary>The Content-Type of a JSON answer that is not an <see cref="ApiProblem"/>.</summary>
     public const string ContentType = "application/json; charset=utf-8";
 
     /// <summary>
@@ -30,7 +30,12 @@ public sealed record ApiResult(HttpStatusCode Status, object Body, string Correl
     public IEnumerable<KeyValuePair<string, string>> Headers(Uri requestUrl)
     {
         ArgumentNullException.ThrowIfNull(requestUrl);
-        yield return new("Content-Type", Body is ApiFile file ? file.ContentType : ContentType);
+        yield return new("Content-Type", Body switch
+        {
+            ApiFile file => file.ContentType,
+            ApiProblem => ApiProblem.ContentType,
+            _ => ContentType,
+        });
         yield return new(CorrelationHeader, CorrelationId);
         if (Location is not null)
         {
@@ -59,10 +64,11 @@ public sealed record ApiResult(HttpStatusCode Status, object Body, string Correl
     }
 
     /// <summary>
-    /// A refusal or failure: body <c>{ "error": ..., "correlationId": ... }</c>. <paramref name="error"/>
-    /// names only the request's own fields and what the caller can do; what the service knows about
-    /// its own storage goes to the log under the same correlation id.
+    /// A refusal or failure: an <see cref="ApiProblem"/> body (<c>application/problem+json</c>).
+    /// <paramref name="detail"/> names only the request's own fields and what the caller can do; what
+    /// the service knows about its own storage goes to the log under the same correlation id.
+    /// <paramref name="field"/> is the request member the problem is about, when there is one.
     /// </summary>
-    public static ApiResult Error(HttpStatusCode status, string error, string correlationId) =>
-        new(status, new ApiError(error, correlationId), correlationId);
+    public static ApiResult Error(HttpStatusCode status, string detail, string correlationId, string? field = null) =>
+        new(status, ApiProblem.Of(status, detail, correlationId, field), correlationId);
 }

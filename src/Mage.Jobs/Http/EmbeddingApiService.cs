@@ -60,15 +60,15 @@ public sealed partial class EmbeddingApiService(
                 $"The request is larger than {MaxBodyBytes} bytes; send fewer or smaller images (at most {MaxImages}), or use a bulk job (POST /api/jobs).", correlationId);
         }
 
-        if (Parse(text, out var skill, out var inputs) is { } problem)
+        if (Parse(text, out var skill, out var inputs, out var problemField) is { } problem)
         {
-            return ApiResult.Error(HttpStatusCode.BadRequest, problem, correlationId);
+            return ApiResult.Error(HttpStatusCode.BadRequest, problem, correlationId, problemField);
         }
 
         if (inputs.Count > MaxImages)
         {
             return ApiResult.Error(HttpStatusCode.RequestEntityTooLarge,
-                $"The request has {inputs.Count} images in '{(skill ? SkillList : PlainList)}'; at most {MaxImages} are accepted, or use a bulk job (POST /api/jobs).", correlationId);
+                $"The request has {inputs.Count} images in '{(skill ? SkillList : PlainList)}'; at most {MaxImages} are accepted, or use a bulk job (POST /api/jobs).", correlationId, skill ? SkillList : PlainList);
         }
 
         MageEngine engine;
@@ -145,13 +145,15 @@ public sealed partial class EmbeddingApiService(
     private static Outcome Failed(ErrorReason reason, string message) => new(null, ErrorReasons.Format(reason, message));
 
     /// <summary>
-    /// The body's images in order, or why the body is neither shape. An item without an id fails the
-    /// request (its answer could not be matched); an item without image data fails alone.
+    /// The body's images in order, or why the body is neither shape (and the member at fault in
+    /// <paramref name="field"/>, when one is). An item without an id fails the request (its answer could
+    /// not be matched); an item without image data fails alone.
     /// </summary>
-    private static string? Parse(string text, out bool skill, out List<Input> inputs)
+    private static string? Parse(string text, out bool skill, out List<Input> inputs, out string? field)
     {
         skill = false;
         inputs = [];
+        field = null;
         const string Shapes = $"The body must be {{ \"{PlainList}\": [{{ \"id\": ..., \"data\": base64 }}] }} or an Azure AI Search skill's {{ \"{SkillList}\": [{{ \"recordId\": ..., \"data\": {{ \"image\": base64 }} }}] }}.";
         JsonDocument document;
         try
@@ -177,7 +179,8 @@ public sealed partial class EmbeddingApiService(
             var list = root.GetProperty(skill ? SkillList : PlainList);
             if (list.ValueKind != JsonValueKind.Array)
             {
-                return $"'{(skill ? SkillList : PlainList)}' must be an array. {Shapes}";
+                field = skill ? SkillList : PlainList;
+                return $"'{field}' must be an array. {Shapes}";
             }
 
             var index = 0;
@@ -188,16 +191,17 @@ public sealed partial class EmbeddingApiService(
                 if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty(idName, out var idElement) ||
                     idElement.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(idElement.GetString()))
                 {
+                    field = at;
                     return $"{at} must be an object with a non-empty string '{idName}'. {Shapes}";
                 }
 
-                var field = skill ? $"{at}.data.image" : $"{at}.data";
+                var dataField = skill ? $"{at}.data.image" : $"{at}.data";
                 var data = skill
                     ? item.TryGetProperty("data", out var record) && record.ValueKind == JsonValueKind.Object && record.TryGetProperty("image", out var image) ? image : default
                     : item.TryGetProperty("data", out var plain) ? plain : default;
                 inputs.Add(data.ValueKind == JsonValueKind.String
-                    ? new Input(idElement.GetString()!, field, data.GetString(), null)
-                    : new Input(idElement.GetString()!, field, null, $"{field} must be a base64 string."));
+                    ? new Input(idElement.GetString()!, dataField, data.GetString(), null)
+                    : new Input(idElement.GetString()!, dataField, null, $"{dataField} must be a base64 string."));
             }
         }
 

@@ -84,7 +84,7 @@ public sealed partial class RequestApiService(
                 if (existing is null || existing.Caller != record.Caller || existing.MessageHash != record.MessageHash)
                 {
                     return existing is not null && caller.MaySee(existing.Caller)
-                        ? ApiResult.Error(HttpStatusCode.Conflict, $"{Capitalized(route.Noun)} {id} already exists; its status is at /api/{route.Path}/{id}.", correlationId)
+                        ? ApiResult.Error(HttpStatusCode.Conflict, $"{Capitalized(route.Noun)} {id} already exists; its status is at /api/{route.Path}/{id}.", correlationId, "requestId")
                         : Taken(route, id, correlationId);
                 }
             }
@@ -187,21 +187,21 @@ public sealed partial class RequestApiService(
         var (request, error) = route.Read(text);
         if (request is null)
         {
-            return ApiResult.Error(HttpStatusCode.BadRequest, error!, correlationId);
+            return ApiResult.Error(HttpStatusCode.BadRequest, error!, correlationId, route.FieldIn(error!));
         }
 
         if (MessageJson.HasMember(text, "output"))
         {
-            return ApiResult.Error(HttpStatusCode.BadRequest, $"output is set by the service: {route.Noun}s over HTTP write where the API can read them back; leave it out.", correlationId);
+            return ApiResult.Error(HttpStatusCode.BadRequest, $"output is set by the service: {route.Noun}s over HTTP write where the API can read them back; leave it out.", correlationId, "output");
         }
 
         target = RequestValidation.Target(request.RequestId, null, storage.Value.ResultsContainer, route.Channel.DefaultPrefix, limits.Value, out error, out _);
         if (target is null)
         {
-            return ApiResult.Error(HttpStatusCode.BadRequest, error!, correlationId);
+            return ApiResult.Error(HttpStatusCode.BadRequest, error!, correlationId, route.FieldIn(error!));
         }
 
-        return route.Check(request, lifecycle, limits.Value) is { } problem ? ApiResult.Error(HttpStatusCode.BadRequest, problem.Message, correlationId) : null;
+        return route.Check(request, lifecycle, limits.Value) is { } problem ? ApiResult.Error(HttpStatusCode.BadRequest, problem.Message, correlationId, route.FieldIn(problem.Message)) : null;
     }
 
     /// <summary>The 401 or 400 a read is refused with before any I/O, else null and the caller.</summary>
@@ -213,7 +213,7 @@ public sealed partial class RequestApiService(
             return refused;
         }
 
-        return BlobNames.IsId(requestId) ? null : ApiResult.Error(HttpStatusCode.BadRequest, $"requestId must be {BlobNames.IdRule}.", correlationId);
+        return BlobNames.IsId(requestId) ? null : ApiResult.Error(HttpStatusCode.BadRequest, $"requestId must be {BlobNames.IdRule}.", correlationId, "requestId");
     }
 
     /// <summary>The request's record when <paramref name="caller"/> submitted it, else null (logged when someone else did).</summary>
@@ -287,7 +287,7 @@ public sealed partial class RequestApiService(
         ApiResult.Error(HttpStatusCode.NotFound, $"No {route.Noun} {requestId}.", correlationId);
 
     private static ApiResult Taken(RequestRoute route, string requestId, string correlationId) =>
-        ApiResult.Error(HttpStatusCode.Conflict, $"The {route.Noun} id {requestId} is taken; choose another.", correlationId);
+        ApiResult.Error(HttpStatusCode.Conflict, $"The {route.Noun} id {requestId} is taken; choose another.", correlationId, "requestId");
 
     private static string Capitalized(string noun) => char.ToUpper(noun[0], CultureInfo.InvariantCulture) + noun[1..];
 

@@ -14,21 +14,25 @@ namespace Mage.Jobs.Http;
 /// <param name="Channel">The lifecycle's channel: default prefix and kind.</param>
 /// <param name="Read">Deserializes a body strictly (<see cref="MessageJson.Deserialize"/>); null and the error when it cannot.</param>
 /// <param name="Check">The lifecycle's checks of a readable request (<see cref="RequestLifecycle.Check"/> with the service's validation).</param>
+/// <param name="FieldIn">The message member a refusal names first (<see cref="ApiProblem.LeadingField"/>), or null.</param>
 internal sealed record RequestRoute(
     WorkQueue Queue,
     string Path,
     string Noun,
     RequestChannel Channel,
     Func<string, (IRequestMessage? Request, string? Error)> Read,
-    Func<IRequestMessage, RequestLifecycle, LimitSettings, (ErrorReason Reason, string Message)?> Check)
+    Func<IRequestMessage, RequestLifecycle, LimitSettings, (ErrorReason Reason, string Message)?> Check,
+    Func<string, string?> FieldIn)
 {
     public static readonly RequestRoute Edits = new(
         WorkQueue.Edits, "edits", "edit", RequestChannel.Edits, ReadAs<EditMessage>,
-        (request, lifecycle, limits) => lifecycle.Check((EditMessage)request, r => EditService.Validate(r, limits)));
+        (request, lifecycle, limits) => lifecycle.Check((EditMessage)request, r => EditService.Validate(r, limits)),
+        ApiProblem.LeadingField<EditMessage>);
 
     public static readonly RequestRoute Generations = new(
         WorkQueue.Generate, "generations", "generation", RequestChannel.Generations, ReadAs<GenerateMessage>,
-        (request, lifecycle, limits) => lifecycle.Check((GenerateMessage)request, r => GenerateService.Validate(r, limits)));
+        (request, lifecycle, limits) => lifecycle.Check((GenerateMessage)request, r => GenerateService.Validate(r, limits)),
+        ApiProblem.LeadingField<GenerateMessage>);
 
     /// <summary>The route of <paramref name="queue"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Only the edits and generate queues take HTTP requests.</exception>

@@ -9,6 +9,9 @@ namespace Mage.Jobs.Vocabulary;
 /// <summary>Reads incoming messages: strict deserialization that reports instead of throwing. Stateless and thread-safe.</summary>
 internal static class MessageJson
 {
+    /// <summary>What joins "The {what}" to the problem in <see cref="Deserialize"/>'s errors; the problem then begins with the member's path.</summary>
+    internal const string NotValid = " is not valid: ";
+
     /// <summary>
     /// Deserializes <paramref name="json"/> with <see cref="JsonDefaults.Strict"/>; on failure
     /// returns null and sets <paramref name="error"/> to a message naming what was wrong and where.
@@ -27,7 +30,7 @@ internal static class MessageJson
         }
         catch (JsonException e)
         {
-            error = $"The {what} is not valid: {Describe<T>(e, json)}";
+            error = $"The {what}{NotValid}{Describe<T>(e, json)}";
             return null;
         }
     }

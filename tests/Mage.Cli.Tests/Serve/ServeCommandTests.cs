@@ -52,9 +52,9 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
         }
 
         await AssertErrorAsync(await http.GetAsync("/api/jobs/srv-nobody"), HttpStatusCode.NotFound, "No job srv-nobody.");
-        await AssertErrorAsync(await http.GetAsync("/api/jobs/bad%20id"), HttpStatusCode.BadRequest, "jobId must be");
-        await AssertErrorAsync(await PostAsync(http, """{ "jobId": "srv-bad", "source": 7 }"""), HttpStatusCode.BadRequest, "source");
-        await AssertErrorAsync(await PostAsync(http, """{ "jobId": "srv-mine", "caller": "key", "source": { "container": "srv-uploads", "prefix": "srv/" } }"""), HttpStatusCode.BadRequest, "caller is set by the service");
+        await AssertErrorAsync(await http.GetAsync("/api/jobs/bad%20id"), HttpStatusCode.BadRequest, "jobId must be", "jobId");
+        await AssertErrorAsync(await PostAsync(http, """{ "jobId": "srv-bad", "source": 7 }"""), HttpStatusCode.BadRequest, "source", "source");
+        await AssertErrorAsync(await PostAsync(http, """{ "jobId": "srv-mine", "caller": "key", "source": { "container": "srv-uploads", "prefix": "srv/" } }"""), HttpStatusCode.BadRequest, "caller is set by the service", "caller");
         var blobs = string.Join(", ", Enumerable.Range(0, 2000).Select(i => $"\"srv/img-{i:D5}-padding-padding.png\""));
         await AssertErrorAsync(await PostAsync(http, $$"""{ "jobId": "srv-big", "source": { "container": "srv-uploads", "blobs": [{{blobs}}] } }"""), HttpStatusCode.RequestEntityTooLarge, "larger than 49152 bytes");
 
@@ -83,7 +83,7 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
             Assert.Contains("\"jobId\":\"srv-job-1\",\"state\":\"completed\"", text);
         }
 
-        await AssertErrorAsync(await http.GetAsync("/api/jobs?limit=0"), HttpStatusCode.BadRequest, "limit must be");
+        await AssertErrorAsync(await http.GetAsync("/api/jobs?limit=0"), HttpStatusCode.BadRequest, "limit must be", "limit");
 
         using (var openApi = await http.GetAsync("/api/openapi.json"))
         {
@@ -189,16 +189,28 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
     private static Task<HttpResponseMessage> PostAsync(HttpClient http, string json) =>
         http.PostAsync("/api/jobs", new StringContent(json, Encoding.UTF8, "application/json"));
 
-    /// <summary>The error answer of docs/api.md, Errors: the status, <c>{ error, correlationId }</c>, the header equal to the body's id.</summary>
-    internal static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode expected, string error)
+    /// <summary>
+    /// The error answer of docs/api.md, Errors: the status, an <c>application/problem+json</c> body whose
+    /// <c>status</c> repeats it, <c>detail</c> containing <paramref name="error"/>, <c>field</c> equal to
+    /// <paramref name="field"/> (absent when null), and the header equal to the body's <c>correlationId</c>.
+    /// </summary>
+    internal static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode expected, string error, string? field = null)
     {
         using (response)
         {
             var text = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == expected, $"{response.StatusCode}: {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             using var document = JsonDocument.Parse(text);
-            Assert.Equal(["error", "correlationId"], document.RootElement.EnumerateObject().Select(p => p.Name));
-            Assert.Contains(error, document.RootElement.GetProperty("error").GetString());
+            var root = document.RootElement;
+            Assert.Equal(field is null ? ["type", "title", "status", "detail", "correlationId"] : ["type", "title", "status", "detail", "field", "correlationId"],
+                root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal((int)expected, root.GetProperty("status").GetInt32());
+            Assert.Contains(error, root.GetProperty("detail").GetString());
+            if (field is not null)
+            {
+                Assert.Equal(field, root.GetProperty("field").GetString());
+            }
             Assert.Equal(Assert.Single(response.Headers.GetValues("x-correlation-id")), document.RootElement.GetProperty("correlationId").GetString());
         }
     }

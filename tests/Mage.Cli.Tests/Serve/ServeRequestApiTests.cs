@@ -47,9 +47,9 @@ public sealed class ServeRequestApiTests(AzuriteFixture azurite)
             Assert.True(Guid.TryParse(Assert.Single(accepted.Headers.GetValues("x-correlation-id")), out _));
         }
 
-        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Other, edit), HttpStatusCode.Conflict, "The edit id sre-1 is taken");
-        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("\"seed\": 1", "\"output\": { \"prefix\": \"mine/\" }", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "output is set by the service");
-        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("sre-1", "sre-2", StringComparison.Ordinal).Replace("sre-uploads", "sre-results", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "source.container 'sre-results' is not a container this service reads from");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Other, edit), HttpStatusCode.Conflict, "The edit id sre-1 is taken", "requestId");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("\"seed\": 1", "\"output\": { \"prefix\": \"mine/\" }", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "output is set by the service", "output");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("sre-1", "sre-2", StringComparison.Ordinal).Replace("sre-uploads", "sre-results", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "source.container 'sre-results' is not a container this service reads from", "source.container");
 
         var waited = System.Diagnostics.Stopwatch.StartNew();
         JsonElement status = default;

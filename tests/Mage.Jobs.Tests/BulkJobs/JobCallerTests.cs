@@ -88,7 +88,7 @@ public sealed class JobCallerTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.Equal((HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized), (submitted.Status, read.Status));
         Assert.StartsWith("X-MS-CLIENT-PRINCIPAL-ID must be", Error(read), StringComparison.Ordinal);
-        Assert.Equal("read", Assert.IsType<ApiError>(read.Body).CorrelationId);
+        Assert.Equal("read", Assert.IsType<ApiProblem>(read.Body).CorrelationId);
         Assert.Empty(await trusting.DrainAsync(trusting.Storage.JobsQueue));
     }
 
@@ -145,7 +145,7 @@ public sealed class JobCallerTests(AzuriteFixture azurite) : IAsyncLifetime
         var result = await trusting.Get<JobApiService>().SubmitHttpAsync(new UnreadableStream(), headers, "large");
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, result.Status);
-        Assert.Equal(new ApiError(Error(result), "large"), result.Body);
+        Assert.Equal(ApiProblem.Of(HttpStatusCode.RequestEntityTooLarge, Error(result), "large"), result.Body);
     }
 
     private static Dictionary<string, IEnumerable<string>> Principal(Guid objectId) =>
@@ -161,7 +161,7 @@ public sealed class JobCallerTests(AzuriteFixture azurite) : IAsyncLifetime
     private static string Shape(ApiResult result, string jobId) =>
         $"{result.Status} {JsonSerializer.Serialize(result.Body).Replace(jobId, "ID", StringComparison.Ordinal).Replace(result.CorrelationId, "CORR", StringComparison.Ordinal)}";
 
-    private static string Error(ApiResult result) => Assert.IsType<ApiError>(result.Body).Error;
+    private static string Error(ApiResult result) => Assert.IsType<ApiProblem>(result.Body).Detail;
 
     /// <summary>A body that fails the test if anything reads it.</summary>
     private sealed class UnreadableStream : MemoryStream

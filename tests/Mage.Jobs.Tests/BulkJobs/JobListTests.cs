@@ -85,7 +85,7 @@ public sealed class JobListTests(AzuriteFixture azurite) : IAsyncLifetime
         var result = await host.Get<JobApiService>().ListHttpAsync(limit, A, "bad-limit");
 
         Assert.Equal(HttpStatusCode.BadRequest, result.Status);
-        Assert.Equal(new ApiError("limit must be a whole number from 1 to 100.", "bad-limit"), result.Body);
+        Assert.Equal(new ApiProblem("about:blank", "Bad Request", 400, "limit must be a whole number from 1 to 100.", "limit", "bad-limit"), result.Body);
     }
 
     private static async Task<JsonDocument> ListAsync(JobApiService api, string? limit, Dictionary<string, IEnumerable<string>> caller)

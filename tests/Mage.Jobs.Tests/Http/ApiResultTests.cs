@@ -49,4 +49,28 @@ public sealed class ApiResultTests
             headers);
         Assert.DoesNotContain(ApiResult.Error(HttpStatusCode.NotFound, "x", "c-2").Headers(new Uri("http://h/")), h => h.Key == "Location");
     }
+
+    [Fact]
+    public void An_error_is_an_rfc_9457_problem_with_its_own_content_type()
+    {
+        var result = ApiResult.Error(HttpStatusCode.RequestEntityTooLarge, "The job is larger than 49152 bytes.", "c-3", "source.blobs");
+
+        Assert.Equal(new ApiProblem("about:blank", "Content Too Large", 413, "The job is larger than 49152 bytes.", "source.blobs", "c-3"), result.Body);
+        Assert.Contains(new KeyValuePair<string, string>("Content-Type", "application/problem+json; charset=utf-8"), result.Headers(new Uri("http://h/")));
+        using var document = JsonDocument.Parse(JsonSerializer.Serialize(ApiResult.Error(HttpStatusCode.NotFound, "No job j.", "c-4").Body));
+        Assert.Equal(["type", "title", "status", "detail", "correlationId"], document.RootElement.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Theory]
+    [InlineData("source.container 'Uploads' is not a valid container name.", "source.container")]
+    [InlineData("boxes[1] must have four integers.", "boxes[1]")]
+    [InlineData("steps: must be 1..64.", "steps")]
+    [InlineData("requestId must be 1-64 characters.", "requestId")]
+    [InlineData("The body is not valid: seed: expected a whole number, not the string \"7\".", "seed")]
+    [InlineData("The body is not valid: source.name is not a known field; the fields here are container, name.", "source.name")]
+    [InlineData("exactly one of mask and boxes is required.", null)]
+    [InlineData("The body is not JSON.", null)]
+    [InlineData("sourceless is not a member.", null)]
+    public void The_leading_field_is_a_member_of_the_message(string detail, string? field) =>
+        Assert.Equal(field, ApiProblem.LeadingField<Mage.Jobs.Requests.EditMessage>(detail));
 }

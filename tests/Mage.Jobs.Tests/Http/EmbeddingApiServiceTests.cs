@@ -73,15 +73,18 @@ public sealed class EmbeddingApiServiceTests(AzuriteFixture azurite) : IAsyncLif
         var many = new { images = Enumerable.Range(0, EmbeddingApiService.MaxImages + 1).Select(i => new { id = $"i{i}", data = "AAAA" }).ToArray() };
         var tooMany = await PostAsync(many);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooMany.Status);
-        Assert.Contains($"at most {EmbeddingApiService.MaxImages}", tooMany.Json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains($"at most {EmbeddingApiService.MaxImages}", tooMany.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         var neither = await PostAsync(new { pictures = Array.Empty<object>() });
         Assert.Equal(HttpStatusCode.BadRequest, neither.Status);
-        Assert.Contains("\"images\"", neither.Json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("\"images\"", neither.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         var noId = await PostAsync(new { images = new[] { new { data = "AAAA" } } });
         Assert.Equal(HttpStatusCode.BadRequest, noId.Status);
-        Assert.Contains("images[0]", noId.Json.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("images[0]", noId.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("images[0]", noId.Json.GetProperty("field").GetString());
+        Assert.Equal("images", tooMany.Json.GetProperty("field").GetString());
+        Assert.False(neither.Json.TryGetProperty("field", out _));
 
         using var huge = new MemoryStream(new byte[EmbeddingApiService.MaxBodyBytes + 1]);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Api.EmbedHttpAsync(huge, NoHeaders, "c")).Status);

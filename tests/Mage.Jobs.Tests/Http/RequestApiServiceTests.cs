@@ -92,20 +92,21 @@ public sealed class RequestApiServiceTests(AzuriteFixture azurite) : IAsyncLifet
     [Fact]
     public async Task Bodies_the_queue_service_would_refuse_or_that_name_output_are_400_and_nothing_is_queued()
     {
-        var cases = new (WorkQueue Queue, string Body, string Error)[]
+        var cases = new (WorkQueue Queue, string Body, string Error, string? Field)[]
         {
-            (WorkQueue.Edits, Edit("o-1", output: true), "output is set by the service"),
-            (WorkQueue.Edits, Edit("o-2", container: "elsewhere"), "source.container 'elsewhere' is not a container this service reads from"),
-            (WorkQueue.Edits, Edit("o-3", kind: "generate"), "kind 'generate' is not an edit"),
-            (WorkQueue.Edits, Edit("bad id!"), "requestId 'bad id!' must be"),
-            (WorkQueue.Generate, """{ "requestId": "g-1", "count": 0 }""", "count 0 must be between 1 and"),
-            (WorkQueue.Generate, """{ "requestId": "g-2", "colour": "red" }""", "colour is not a known field"),
+            (WorkQueue.Edits, Edit("o-1", output: true), "output is set by the service", "output"),
+            (WorkQueue.Edits, Edit("o-2", container: "elsewhere"), "source.container 'elsewhere' is not a container this service reads from", "source.container"),
+            (WorkQueue.Edits, Edit("o-3", kind: "generate"), "kind 'generate' is not an edit", "kind"),
+            (WorkQueue.Edits, Edit("bad id!"), "requestId 'bad id!' must be", "requestId"),
+            (WorkQueue.Generate, """{ "requestId": "g-1", "count": 0 }""", "count 0 must be between 1 and", "count"),
+            (WorkQueue.Generate, """{ "requestId": "g-2", "colour": "red" }""", "colour is not a known field", null),
         };
-        foreach (var (queue, body, error) in cases)
+        foreach (var (queue, body, error, field) in cases)
         {
             var result = await SubmitAsync(queue, body, Principal(A));
             Assert.Equal(HttpStatusCode.BadRequest, result.Status);
             Assert.Contains(error, Error(result), StringComparison.Ordinal);
+            Assert.Equal(field, Assert.IsType<ApiProblem>(result.Body).Field);
         }
 
         Assert.Empty(await host.DrainAsync(host.Storage.EditsQueue));
@@ -162,5 +163,5 @@ public sealed class RequestApiServiceTests(AzuriteFixture azurite) : IAsyncLifet
         return Assert.IsType<RequestApiStatus>(result.Body);
     }
 
-    private static string Error(ApiResult result) => Assert.IsType<ApiError>(result.Body).Error;
+    private static string Error(ApiResult result) => Assert.IsType<ApiProblem>(result.Body).Detail;
 }

@@ -209,14 +209,14 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     /// <summary>
-    /// The answer is <c>{ error, correlationId }</c> with <paramref name="correlationId"/>, and names no
+    /// The answer is a problem (<c>type</c>, <c>title</c>, <c>status</c>, <c>detail</c>, <c>correlationId</c>; no field) with <paramref name="correlationId"/>, and names no
     /// account, endpoint, role or setting (docs/api.md, Errors): those are for the log.
     /// </summary>
     private static void AssertTellsNothingOfStorage(ApiResult result, string correlationId, string endpointPart)
     {
         var json = JsonSerializer.Serialize(result.Body);
         using var body = JsonDocument.Parse(json);
-        Assert.Equal(["correlationId", "error"], body.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["correlationId", "detail", "status", "title", "type"], body.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(correlationId, body.RootElement.GetProperty("correlationId").GetString());
         Assert.Equal(correlationId, result.CorrelationId);
         Assert.Contains(correlationId, Error(result), StringComparison.Ordinal);
@@ -229,6 +229,6 @@ public sealed class MissingResourceTests(AzuriteFixture azurite) : IAsyncLifetim
     private static string Error(ApiResult result)
     {
         using var body = JsonDocument.Parse(JsonSerializer.Serialize(result.Body));
-        return body.RootElement.GetProperty("error").GetString()!;
+        return body.RootElement.GetProperty("detail").GetString()!;
     }
 }
