@@ -61,5 +61,8 @@ internal sealed class ClaimedWork(WorkCommits commits, WorkUnit unit, WorkClaim 
     public Task<bool> FailAsync<T>(T record, MageEventDraft announce, CancellationToken cancellationToken) =>
         commits.CommitRecordAsync(unit.Error ?? throw new InvalidOperationException($"{unit.Description} has no error record."), record, announce, cancellationToken, unit.OwnerMetadata);
 
+    /// <summary>Notes how far the work has got on its claim, for status readers (<see cref="WorkClaim.NoteProgress"/>).</summary>
+    public void NoteProgress(int done, int total) => claim.NoteProgress(done, total);
+
     public ValueTask DisposeAsync() => claim.DisposeAsync();
 }

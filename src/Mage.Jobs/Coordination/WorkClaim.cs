@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -26,12 +28,24 @@ internal sealed class WorkClaim : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(15);
 
+    /// <summary>The marker's metadata that <see cref="NoteProgress"/> writes: decoding steps done so far.</summary>
+    public const string StepsDoneMetadata = "stepsdone";
+
+    /// <summary>The marker's metadata that <see cref="NoteProgress"/> writes: decoding steps the work runs in all.</summary>
+    public const string StepsTotalMetadata = "stepstotal";
+
+    /// <summary>Progress notes are written at most this often: one small write a second per running request.</summary>
+    public static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(1);
+
     private static readonly TimeSpan RenewEvery = LeaseDuration / 3;
 
     private readonly BlobClient marker;
     private readonly BlobLeaseClient lease;
     private readonly CancellationTokenSource stop = new();
     private readonly Task renewing;
+    private readonly Lock progressGate = new();
+    private Task noting = Task.CompletedTask;
+    private long lastNoted;
 
     private WorkClaim(BlobClient marker, BlobLeaseClient lease)
     {
@@ -80,11 +94,45 @@ internal sealed class WorkClaim : IAsyncDisposable
         return null;
     }
 
+    /// <summary>The progress note being written, if any (tests wait for it).</summary>
+    internal Task Noting
+    {
+        get
+        {
+            lock (progressGate)
+            {
+                return noting;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Notes on the marker (metadata <see cref="StepsDoneMetadata"/>, <see cref="StepsTotalMetadata"/>,
+    /// under the lease) how far the work has got, for status readers. At most one note every
+    /// <see cref="ProgressEvery"/> and one write at a time; a note that comes too soon is dropped, not
+    /// queued. Never blocks and never throws: progress is advisory, and the marker goes when the claim does.
+    /// </summary>
+    public void NoteProgress(int done, int total)
+    {
+        lock (progressGate)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (!noting.IsCompleted || (lastNoted != 0 && Stopwatch.GetElapsedTime(lastNoted, now) < ProgressEvery))
+            {
+                return;
+            }
+
+            lastNoted = now;
+            noting = NoteAsync(done, total);
+        }
+    }
+
     /// <summary>Stops renewing and frees the claim. Never throws: an unreleased claim lapses by itself.</summary>
     public async ValueTask DisposeAsync()
     {
         await stop.CancelAsync().ConfigureAwait(false);
         await renewing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Noting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         stop.Dispose();
         try
         {
@@ -93,6 +141,23 @@ internal sealed class WorkClaim : IAsyncDisposable
         catch (RequestFailedException)
         {
             // The lease was lost (and maybe taken by another delivery): leave the marker to its holder.
+        }
+    }
+
+    private async Task NoteAsync(int done, int total)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            [StepsDoneMetadata] = done.ToString(CultureInfo.InvariantCulture),
+            [StepsTotalMetadata] = total.ToString(CultureInfo.InvariantCulture),
+        };
+        try
+        {
+            await marker.SetMetadataAsync(metadata, new BlobRequestConditions { LeaseId = lease.LeaseId }, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RequestFailedException or OperationCanceledException)
+        {
+            // The claim is being freed or was lost: the note no longer matters.
         }
     }
 

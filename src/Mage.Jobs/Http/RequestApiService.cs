@@ -131,8 +131,11 @@ public sealed partial class RequestApiService(
                 return new ApiResult(HttpStatusCode.OK, new RequestApiStatus(requestId, RequestState.Failed, reason, message, []), correlationId);
             }
 
-            var claimed = await Exists(Jobs, ResultsLayout.RequestClaim(results.Name, folder), token).ConfigureAwait(false);
-            return new ApiResult(HttpStatusCode.OK, new RequestApiStatus(requestId, claimed ? RequestState.Running : RequestState.Queued, null, null, []), correlationId);
+            // A worker holds the request's claim while it runs, and notes its progress there.
+            var claim = await BlobWrites.TryGetPropertiesAsync(Jobs.GetBlobClient(ResultsLayout.RequestClaim(results.Name, folder)), token).ConfigureAwait(false);
+            return new ApiResult(HttpStatusCode.OK, claim is null
+                ? new RequestApiStatus(requestId, RequestState.Queued, null, null, [])
+                : new RequestApiStatus(requestId, RequestState.Running, null, null, [], ProgressOf(claim.Metadata)), correlationId);
         }, cancellationToken).ConfigureAwait(false);
     }
 
@@ -170,6 +173,13 @@ public sealed partial class RequestApiService(
             return new ApiResult(HttpStatusCode.OK, new ApiFile(download.Value.Content, contentType, download.Value.Details.ContentLength), correlationId);
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The progress a worker noted on a claim (<see cref="Coordination.WorkClaim.NoteProgress"/>), or null before its first note.</summary>
+    private static RequestApiProgress? ProgressOf(IDictionary<string, string> metadata) =>
+        metadata.TryGetValue(Coordination.WorkClaim.StepsDoneMetadata, out var done) && int.TryParse(done, NumberStyles.None, CultureInfo.InvariantCulture, out var d) &&
+        metadata.TryGetValue(Coordination.WorkClaim.StepsTotalMetadata, out var total) && int.TryParse(total, NumberStyles.None, CultureInfo.InvariantCulture, out var t) && t > 0
+            ? new RequestApiProgress(Math.Min(d, t), t)
+            : null;
 
     private BlobContainerClient Jobs => blobs.GetBlobContainerClient(storage.Value.JobsContainer);
 

@@ -47,9 +47,9 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
             using var image = ImagePreprocessor.Apply(decoded, request.Preprocess ?? MageDefaults.EditPreprocess);
             edit = request.Kind switch
             {
-                RequestKind.Inpaint => await InpaintAsync(engine, image, request, options, cancellationToken).ConfigureAwait(false),
-                RequestKind.Outpaint => await engine.OutpaintAsync(image, request.Left ?? 0, request.Right ?? 0, request.Top ?? 0, request.Bottom ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false),
-                RequestKind.Uncrop => await engine.UncropAsync(image, request.Scale!.Value, request.Position is { } p ? (p[0], p[1]) : null, options, cancellationToken: cancellationToken).ConfigureAwait(false),
+                RequestKind.Inpaint => await InpaintAsync(engine, image, request, options, work.Progress, cancellationToken).ConfigureAwait(false),
+                RequestKind.Outpaint => await engine.OutpaintAsync(image, request.Left ?? 0, request.Right ?? 0, request.Top ?? 0, request.Bottom ?? 0, options, work.Progress, cancellationToken).ConfigureAwait(false),
+                RequestKind.Uncrop => await engine.UncropAsync(image, request.Scale!.Value, request.Position is { } p ? (p[0], p[1]) : null, options, work.Progress, cancellationToken).ConfigureAwait(false),
                 _ => throw new UnreachableException($"Validate let kind {request.Kind} through."),
             };
         }
@@ -151,17 +151,17 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
         return r.Position is not null && r.Position.Count != 2 ? "position must be [x, y] in pixels." : null;
     }
 
-    private async Task<EditResult> InpaintAsync(MageEngine engine, Image<Rgb24> image, EditMessage r, EditOptions options, CancellationToken cancellationToken)
+    private async Task<EditResult> InpaintAsync(MageEngine engine, Image<Rgb24> image, EditMessage r, EditOptions options, IProgress<StepProgress> progress, CancellationToken cancellationToken)
     {
         if (r.Mask is not null)
         {
             var maskBytes = await DownloadAsync(r.Mask, "mask", cancellationToken).ConfigureAwait(false);
             var mask = PixelMask.Load(maskBytes, engine.Options.Limits, image.Width, image.Height, r.Mask.Name);
-            return await engine.InpaintAsync(image, mask, r.Dilate ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await engine.InpaintAsync(image, mask, r.Dilate ?? 0, options, progress, cancellationToken).ConfigureAwait(false);
         }
 
         var boxes = r.Boxes!.Select(b => new PixelBox(b[0], b[1], b[2], b[3])).ToArray();
-        return await engine.InpaintAsync(image, boxes, r.Dilate ?? 0, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await engine.InpaintAsync(image, boxes, r.Dilate ?? 0, options, progress, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<byte[]> DownloadAsync(BlobRef blob, string field, CancellationToken cancellationToken)

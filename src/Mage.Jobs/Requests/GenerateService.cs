@@ -45,7 +45,7 @@ public sealed class GenerateService(IMageEngineSource engines, RequestLifecycle 
         IReadOnlyList<GeneratedImage> images;
         try
         {
-            images = await engine.GenerateAsync(generateRequest, cancellationToken: cancellationToken).ConfigureAwait(false);
+            images = await engine.GenerateAsync(generateRequest, work.Progress, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidRequestException e)
         {

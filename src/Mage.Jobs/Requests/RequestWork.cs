@@ -1,3 +1,4 @@
+using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
 using Mage.Inference.Numpy;
 using Mage.Jobs.Coordination;
@@ -23,6 +24,9 @@ internal sealed class RequestWork<T>(RequestLifecycle lifecycle, RequestChannel 
     /// <summary>Where its records and files go.</summary>
     public RequestTarget Target => target;
 
+    /// <summary>The engine's step reports, noted on the request's claim for <c>GET /api/{route}/{id}</c> (<see cref="ClaimedWork.NoteProgress"/>).</summary>
+    public IProgress<StepProgress> Progress { get; } = new ClaimProgress(work);
+
     /// <summary>Writes image <paramref name="index"/> as PNG and returns its container/name path.</summary>
     public Task<string> WritePngAsync(int index, Image<Rgb24> image, CancellationToken cancellationToken) =>
         work.WriteAsync(ResultsLayout.RequestImage(target.Folder, index), BinaryData.FromBytes(PngEncoding.Encode(image)), "image/png", cancellationToken);
@@ -38,4 +42,10 @@ internal sealed class RequestWork<T>(RequestLifecycle lifecycle, RequestChannel 
     /// <summary>Commits error.json and publishes the channel's failure event.</summary>
     public Task<RequestOutcome> FailAsync(ErrorReason reason, string error, CancellationToken cancellationToken) =>
         lifecycle.FailAsync(channel, target, channel.KindOf(request), reason, error, work, cancellationToken);
+
+    /// <summary>Passes each report on synchronously (the claim drops the ones that come too soon), unlike <see cref="Progress{T}"/>, which posts to a context.</summary>
+    private sealed class ClaimProgress(ClaimedWork work) : IProgress<StepProgress>
+    {
+        public void Report(StepProgress value) => work.NoteProgress(value.Done, value.Total);
+    }
 }

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Mage.Jobs.Coordination;
 using Mage.Jobs.Http;
 using Mage.Jobs.Options;
 using Mage.Jobs.Requests;
+using Mage.Jobs.Storage;
 using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
 
@@ -87,6 +89,56 @@ public sealed class RequestApiServiceTests(AzuriteFixture azurite) : IAsyncLifet
         Assert.Equal((RequestState.Failed, ErrorReason.OutputInUse), (status.State, status.Reason));
         Assert.Contains("intruder.txt", status.Error, StringComparison.Ordinal);
         Assert.Empty(status.Outputs);
+    }
+
+    [Fact]
+    public async Task A_running_request_shows_the_progress_its_worker_notes_on_its_claim()
+    {
+        Assert.Equal(HttpStatusCode.Accepted, (await SubmitAsync(WorkQueue.Edits, Edit("prog-1"), Principal(A))).Status);
+        var marker = host.Container(host.Storage.JobsContainer).GetBlobClient(ResultsLayout.RequestClaim(host.Storage.ResultsContainer, ResultsLayout.RequestFolder(EditService.DefaultPrefix, "prog-1")));
+
+        await using (var claim = await WorkClaim.TryAcquireAsync(marker, default))
+        {
+            var before = Status(await Api.GetStatusHttpAsync(WorkQueue.Edits, "prog-1", Principal(A), "c"));
+            Assert.Equal((RequestState.Running, null), (before.State, before.Progress));
+
+            claim!.NoteProgress(3, 12);
+            await claim.Noting;
+            claim.NoteProgress(4, 12); // within a second of the last note: dropped, not queued
+            await claim.Noting;
+            var running = Status(await Api.GetStatusHttpAsync(WorkQueue.Edits, "prog-1", Principal(A), "c"));
+            Assert.Equal((RequestState.Running, new RequestApiProgress(3, 12)), (running.State, running.Progress));
+            using var json = JsonDocument.Parse(JsonSerializer.Serialize(running));
+            Assert.Equal(3, json.RootElement.GetProperty("progress").GetProperty("stepsDone").GetInt32());
+        }
+
+        var queued = Status(await Api.GetStatusHttpAsync(WorkQueue.Edits, "prog-1", Principal(A), "c"));
+        Assert.Equal((RequestState.Queued, null), (queued.State, queued.Progress));
+    }
+
+    [Fact]
+    public async Task The_edit_service_notes_its_steps_while_it_runs()
+    {
+        var body = Edit("prog-2").Replace("\"steps\":1", "\"steps\":64", StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, (await SubmitAsync(WorkQueue.Edits, body, Principal(A))).Status);
+        var message = Assert.Single(await host.DrainAsync(host.Storage.EditsQueue));
+
+        var running = host.Get<EditService>().ProcessAsync(message);
+        var seen = new List<RequestApiProgress>();
+        while (!running.IsCompleted)
+        {
+            if (Status(await Api.GetStatusHttpAsync(WorkQueue.Edits, "prog-2", Principal(A), "c")).Progress is { } progress)
+            {
+                seen.Add(progress);
+            }
+
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(WorkOutcome.Completed, (await running).Status);
+        Assert.NotEmpty(seen);
+        Assert.All(seen, p => Assert.True(p.StepsTotal == 64 && p.StepsDone is >= 1 and <= 64, $"{p}"));
+        Assert.Equal(RequestState.Completed, Status(await Api.GetStatusHttpAsync(WorkQueue.Edits, "prog-2", Principal(A), "c")).State);
     }
 
     [Fact]
