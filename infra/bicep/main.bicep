@@ -1,4 +1,5 @@
-// Mage on Azure: one resource group with everything the GPU Functions app needs.
+// Mage on Azure: one resource group with everything the Functions app needs, on a serverless GPU
+// profile (computeProfile 'gpu', the default) or on CPU replicas of the Consumption profile ('cpu').
 // Deploy with `azd up` (azure.yaml at the repository root) or
 // `az deployment sub create -l <region> -f infra/bicep/main.bicep -p environmentName=<name>`.
 // docs/deploy.md walks through both, the GPU quota and the two-pass Event Grid wiring.
@@ -10,10 +11,24 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Region for every resource. It must offer serverless GPU workload profiles (docs/deploy.md).')
+@description('Region for every resource. With computeProfile gpu it must offer serverless GPU workload profiles (docs/deploy.md).')
 param location string
 
-@description('Serverless GPU workload profile type for the Functions app.')
+@description('Where the Functions app runs: gpu (a serverless GPU profile, gpuProfileType, CUDA) or cpu (the Consumption profile, CPU only; serve an int8 package there, docs/deploy.md).')
+@allowed([
+  'gpu'
+  'cpu'
+])
+param computeProfile string = 'gpu'
+
+@description('vCPUs of one replica with computeProfile cpu (memory is 2 GiB per vCPU, the Consumption profile\'s ratio). The seeded vit-base worker peaked at 2.5 GiB (bench/results/2026-11-29-memory), so 2 vCPU is the least that fits.')
+@allowed([
+  2
+  4
+])
+param cpuReplicaCores int = 4
+
+@description('Serverless GPU workload profile type for the Functions app (computeProfile gpu).')
 @allowed([
   'Consumption-GPU-NC8as-T4'
   'Consumption-GPU-NC24-A100'
@@ -24,7 +39,7 @@ param gpuProfileType string = 'Consumption-GPU-NC8as-T4'
 @minValue(0)
 param minReplicas int = 0
 
-@description('Maximum replicas of the Functions app; each one holds a whole GPU and counts against the GPU quota.')
+@description('Maximum replicas of the Functions app; with computeProfile gpu each one holds a whole GPU and counts against the GPU quota.')
 @minValue(1)
 param maxReplicas int = 1
 
@@ -101,6 +116,7 @@ var tags = {
   application: 'mage'
 }
 var gpuProfileName = 'gpu'
+var onGpu = computeProfile == 'gpu'
 
 // The service's own containers: a caller naming one could read or overwrite job state, the model
 // or the host's leases, so the caller lists may never include them.
@@ -253,7 +269,7 @@ module environment 'modules/environment.bicep' = {
     tags: tags
     name: 'cae-mage-${resourceToken}'
     logAnalyticsId: monitoring.outputs.logAnalyticsId
-    gpuProfileName: gpuProfileName
+    gpuProfileName: onGpu ? gpuProfileName : ''
     gpuProfileType: gpuProfileType
   }
 }
@@ -267,8 +283,9 @@ module functionApp 'modules/functionapp.bicep' = {
     name: 'func-mage-${resourceToken}'
     azdServiceName: 'functions'
     environmentId: environment.outputs.id
-    workloadProfileName: environment.outputs.gpuProfileName
-    gpuProfileType: gpuProfileType
+    workloadProfileName: onGpu ? environment.outputs.gpuProfileName : environment.outputs.consumptionProfileName
+    gpuProfileType: onGpu ? gpuProfileType : ''
+    cpuReplicaCores: cpuReplicaCores
     image: empty(functionsImageName) ? placeholderImage : functionsImageName
     registryServer: registry.outputs.loginServer
     identityId: identity.outputs.id
@@ -336,7 +353,8 @@ output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.name
 output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = environment.outputs.name
 output MAGE_FUNCTIONS_APP_NAME string = functionApp.outputs.name
 output MAGE_FUNCTIONS_FQDN string = functionApp.outputs.fqdn
-output MAGE_GPU_PROFILE_TYPE string = gpuProfileType
+output MAGE_GPU_PROFILE_TYPE string = onGpu ? gpuProfileType : ''
+output MAGE_COMPUTE_PROFILE string = computeProfile
 output MAGE_STORAGE_ACCOUNT_NAME string = storageAccount.outputs.name
 output MAGE_STORAGE_BLOB_ENDPOINT string = storageAccount.outputs.blobEndpoint
 output MAGE_HOST_STORAGE_ACCOUNT_NAME string = hostStorageAccount.outputs.name

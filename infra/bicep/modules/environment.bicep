@@ -1,5 +1,5 @@
-// Container Apps environment with workload profiles: the default Consumption profile plus one
-// serverless-GPU profile. Logs go to Log Analytics through diagnostic settings
+// Container Apps environment with workload profiles: the default Consumption profile plus, unless
+// gpuProfileName is empty (a CPU deployment), one serverless-GPU profile. Logs go to Log Analytics through diagnostic settings
 // (destination azure-monitor), so no workspace shared key passes through the template.
 
 import { allLogsTo } from 'diagnostics.bicep'
@@ -16,15 +16,17 @@ param name string
 @description('Log Analytics workspace resource id.')
 param logAnalyticsId string
 
-@description('Name of the GPU workload profile inside the environment.')
+@description('Name of the GPU workload profile inside the environment; empty for none (a CPU deployment).')
 param gpuProfileName string
 
-@description('Serverless GPU workload profile type.')
+@description('Serverless GPU workload profile type (unused without gpuProfileName).')
 @allowed([
   'Consumption-GPU-NC8as-T4'
   'Consumption-GPU-NC24-A100'
 ])
 param gpuProfileType string
+
+var consumptionProfileName = 'Consumption'
 
 resource environment 'Microsoft.App/managedEnvironments@2025-01-01' = {
   name: name
@@ -34,16 +36,17 @@ resource environment 'Microsoft.App/managedEnvironments@2025-01-01' = {
     appLogsConfiguration: {
       destination: 'azure-monitor'
     }
-    workloadProfiles: [
+    workloadProfiles: concat([
       {
-        name: 'Consumption'
+        name: consumptionProfileName
         workloadProfileType: 'Consumption'
       }
+    ], empty(gpuProfileName) ? [] : [
       {
         name: gpuProfileName
         workloadProfileType: gpuProfileType
       }
-    ]
+    ])
   }
 }
 
@@ -57,3 +60,4 @@ output id string = environment.id
 output name string = environment.name
 output defaultDomain string = environment.properties.defaultDomain
 output gpuProfileName string = gpuProfileName
+output consumptionProfileName string = consumptionProfileName

@@ -1,5 +1,5 @@
 // The Mage Functions app: a container app of kind functionapp on the serverless-GPU workload
-// profile. No scale rules here on purpose: for kind functionapp the platform derives them from
+// profile (gpuProfileType set) or on the Consumption profile with CPU inference (gpuProfileType empty). No scale rules here on purpose: for kind functionapp the platform derives them from
 // the app's triggers and host.json; only the replica bounds are ours.
 // Container Apps authentication (authConfigs) stands in front of the API with Microsoft Entra ID
 // when enableAuthentication is on; the Event Grid webhook stays reachable with its system key.
@@ -19,15 +19,23 @@ param azdServiceName string
 @description('Container Apps environment resource id.')
 param environmentId string
 
-@description('Workload profile the app runs on (the GPU profile).')
+@description('Workload profile the app runs on (the GPU profile, or Consumption for CPU).')
 param workloadProfileName string
 
-@description('Serverless GPU profile type; sizes the container to the whole node.')
+@description('Serverless GPU profile type, which sizes the container to the whole node; empty for a CPU replica of cpuReplicaCores.')
 @allowed([
+  ''
   'Consumption-GPU-NC8as-T4'
   'Consumption-GPU-NC24-A100'
 ])
 param gpuProfileType string
+
+@description('vCPUs of a CPU replica (gpuProfileType empty), with 2 GiB of memory per vCPU as the Consumption profile requires.')
+@allowed([
+  2
+  4
+])
+param cpuReplicaCores int
 
 @description('Container image (registry/repository:tag).')
 param image string
@@ -139,6 +147,12 @@ var gpuNodeSizes = {
   }
 }
 
+var onGpu = !empty(gpuProfileType)
+var replicaSize = onGpu ? gpuNodeSizes[gpuProfileType] : {
+  cpu: cpuReplicaCores
+  memory: '${cpuReplicaCores * 2}Gi'
+}
+
 // The image runs as a non-root user, which cannot bind port 80 (the Functions image's default).
 var targetPort = 8080
 
@@ -197,8 +211,8 @@ resource app 'Microsoft.App/containerApps@2025-02-02-preview' = {
           name: 'functions'
           image: image
           resources: {
-            cpu: gpuNodeSizes[gpuProfileType].cpu
-            memory: gpuNodeSizes[gpuProfileType].memory
+            cpu: replicaSize.cpu
+            memory: replicaSize.memory
           }
           // The settings contract: infra/bicep/app-settings.json lists these names.
           env: [
@@ -229,7 +243,7 @@ resource app 'Microsoft.App/containerApps@2025-02-02-preview' = {
             // The app takes exactly one model source: the image's folder unless a blob prefix is given.
             { name: 'Mage__Model__PackagePath', value: empty(modelBlobPrefix) ? '/models/mage' : '' }
             { name: 'Mage__Model__BlobPrefix', value: modelBlobPrefix }
-            { name: 'Mage__Model__Device', value: 'cuda' }
+            { name: 'Mage__Model__Device', value: onGpu ? 'cuda' : 'cpu' }
             { name: 'Mage__Storage__UploadsContainer', value: storageNames.uploads }
             { name: 'Mage__Storage__ResultsContainer', value: storageNames.results }
             { name: 'Mage__Storage__JobsContainer', value: storageNames.jobs }

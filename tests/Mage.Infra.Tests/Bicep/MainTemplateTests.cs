@@ -105,15 +105,9 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
     [Fact]
     public void Environment_has_consumption_and_the_parameterised_gpu_profile()
     {
-        var environment = Template.Single("Microsoft.App/managedEnvironments");
-        var profiles = environment.Properties!["workloadProfiles"]!.AsArray().OfType<JsonObject>().ToList();
-        Assert.Contains(profiles, p => (string)p["workloadProfileType"]! == "Consumption");
-        var gpu = Assert.Single(profiles, p => (string)p["workloadProfileType"]! == "[parameters('gpuProfileType')]");
-        Assert.Equal("[parameters('gpuProfileName')]", (string)gpu["name"]!);
-
+        // Which profiles a deployment gets (none but Consumption for computeProfile cpu): ComputeProfileTests.
         var module = Template.Module("environment");
         Assert.Equal("[parameters('gpuProfileType')]", (string)module.ModuleParameter("gpuProfileType")!);
-        Assert.Equal("[variables('gpuProfileName')]", (string)module.ModuleParameter("gpuProfileName")!);
     }
 
     [Fact]
@@ -121,9 +115,7 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
     {
         Assert.Equal("functionapp", (string)App.Node["kind"]!);
         Assert.Equal("[parameters('workloadProfileName')]", (string)App.Properties!["workloadProfileName"]!);
-        var module = Template.Module("functionapp");
-        Assert.Equal("[reference('environment').outputs.gpuProfileName.value]", (string)module.ModuleParameter("workloadProfileName")!);
-        Assert.Equal("[parameters('gpuProfileType')]", (string)module.ModuleParameter("gpuProfileType")!);
+        // Which profile the app lands on for each computeProfile: ComputeProfileTests.
 
         Assert.Equal("UserAssigned", (string)App.Node["identity"]!["type"]!);
         var registry = Assert.Single(App.Properties!["configuration"]!["registries"]!.AsArray());
@@ -192,7 +184,7 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
         Assert.Equal("[parameters('hostTableEndpoint')]", (string)env["AzureWebJobsStorage__tableServiceUri"]["value"]!);
         Assert.Equal("[parameters('identityClientId')]", (string)env["AZURE_CLIENT_ID"]["value"]!);
         Assert.Equal("dotnet-isolated", (string)env["FUNCTIONS_WORKER_RUNTIME"]["value"]!);
-        Assert.Equal("cuda", (string)env["Mage__Model__Device"]["value"]!);
+        Assert.Equal("[if(variables('onGpu'), 'cuda', 'cpu')]", (string)env["Mage__Model__Device"]["value"]!); // evaluated per profile: ComputeProfileTests
         // The app accepts exactly one model source (Mage.Jobs ModelSettings): the image's folder
         // only while no blob prefix is given.
         Assert.Equal("[if(empty(parameters('modelBlobPrefix')), '/models/mage', '')]", (string)env["Mage__Model__PackagePath"]["value"]!);
