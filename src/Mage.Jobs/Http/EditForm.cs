@@ -86,7 +86,7 @@ internal sealed record EditForm(string Request, byte[] Image, byte[]? Mask)
     private static string PartName(MultipartSection section)
     {
         if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) ||
-            !disposition.IsFormDisposition() ||
+            !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase) ||
             HeaderUtilities.RemoveQuotes(disposition.Name).Value is not { Length: > 0 } name)
         {
             throw Refused(HttpStatusCode.BadRequest, $"A part has no Content-Disposition form-data name; the parts are {string.Join(", ", Parts)}.");
