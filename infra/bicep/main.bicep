@@ -64,9 +64,9 @@ param outputContainers string[] = [
 @maxValue(365)
 param deleteRetentionDays int = 7
 
-@description('Largest HTTP request body the Functions host accepts, in bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT). The API caps job bodies lower itself.')
+@description('Largest HTTP request body the Functions host accepts, in bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT): 16 MiB, the largest body the API accepts (a multipart/form-data edit, RequestApiService.MaxUploadBodyBytes). The API caps every other body lower itself.')
 @minValue(1)
-param requestBodySizeLimitBytes int = 1048576
+param requestBodySizeLimitBytes int = 16777216
 
 @description('Put Container Apps authentication with Microsoft Entra ID in front of the API (docs/deploy.md, Authentication). Needs authClientId.')
 param enableAuthentication bool = true

@@ -76,6 +76,20 @@ public static class ImageLoader
     }
 
     /// <summary>
+    /// Checks everything <see cref="Load(ReadOnlyMemory{byte}, ImageLimits, string?)"/> checks before it
+    /// decodes (size, format, container, the declared dimensions against <paramref name="limits"/>),
+    /// reading headers only: no pixel memory is allocated. A pass does not promise that the pixels decode.
+    /// </summary>
+    /// <returns>The declared width and height, and the format's MIME type.</returns>
+    /// <exception cref="ImageDecodeException">The bytes are empty, too many, not an image, unsupported, or declare too many pixels.</exception>
+    public static (int Width, int Height, string MimeType) Inspect(ReadOnlyMemory<byte> data, ImageLimits limits, string? sourceName = null)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var (_, format, info) = Probe(Configuration.Default, data, limits, Subject(sourceName));
+        return (info.Width, info.Height, format.DefaultMimeType);
+    }
+
+    /// <summary>
     /// The loader itself. <paramref name="configuration"/> (ImageSharp's default when null) supplies
     /// the memory allocator every pixel buffer comes from; tests pass one that counts.
     /// </summary>
@@ -85,8 +99,35 @@ public static class ImageLoader
         configuration ??= Configuration.Default;
         ArgumentNullException.ThrowIfNull(limits);
         var subject = Subject(sourceName);
-        var bytes = data.Span;
+        var (decoder, format, _) = Probe(configuration, data, limits, subject);
 
+        using var stream = AsReadOnlyStream(data);
+        Image<TPixel> image;
+        try
+        {
+            image = Image.Load<TPixel>(configuration, stream, decoder);
+        }
+        catch (Exception ex) when (IsDecoderFailure(ex))
+        {
+            throw MapDecoderFailure(ex, subject, format);
+        }
+
+        try
+        {
+            image.Mutate(x => x.AutoOrient());
+            return image;
+        }
+        catch
+        {
+            image.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The checks before decoding (<see cref="Inspect"/>): the decoder, format and header of bytes that pass.</summary>
+    private static (IImageDecoder Decoder, IImageFormat Format, IImageInfo Info) Probe(Configuration configuration, ReadOnlyMemory<byte> data, ImageLimits limits, string subject)
+    {
+        var bytes = data.Span;
         if (bytes.IsEmpty)
         {
             throw new ImageDecodeException(ImageDecodeFailure.Empty, $"{subject} is empty (0 bytes).");
@@ -115,28 +156,7 @@ public static class ImageLoader
         using var stream = AsReadOnlyStream(data);
         var info = Identify(configuration, decoder, stream, subject, format);
         CheckDimensions(info.Width, info.Height, limits, subject);
-
-        stream.Position = 0;
-        Image<TPixel> image;
-        try
-        {
-            image = Image.Load<TPixel>(configuration, stream, decoder);
-        }
-        catch (Exception ex) when (IsDecoderFailure(ex))
-        {
-            throw MapDecoderFailure(ex, subject, format);
-        }
-
-        try
-        {
-            image.Mutate(x => x.AutoOrient());
-            return image;
-        }
-        catch
-        {
-            image.Dispose();
-            throw;
-        }
+        return (decoder, format, info);
     }
 
     private static void CheckContainer(IImageFormat format, ReadOnlySpan<byte> bytes, ImageLimits limits, string subject)

@@ -36,7 +36,7 @@ internal static class ApiBody
     }
 
     /// <summary>The Content-Length header, or null when it is absent or not one whole number (then only the read is capped).</summary>
-    private static long? DeclaredLength(IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers)
+    public static long? DeclaredLength(IEnumerable<KeyValuePair<string, IEnumerable<string>>> headers)
     {
         var values = RequestHeaders.Values(headers, "Content-Length");
         return values.Count == 1 && long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null;

@@ -28,8 +28,9 @@ public sealed partial class EmbeddingApiService(
     ILogger<EmbeddingApiService> logger)
 {
     /// <summary>
-    /// Largest accepted body: 1 MiB, the Functions app's <c>FUNCTIONS_REQUEST_BODY_SIZE_LIMIT</c> (infra),
-    /// so both hosts refuse the same bodies. Base64 takes a third more: about 750 KiB of images in all.
+    /// Largest accepted body: 1 MiB, checked here so both hosts refuse the same bodies (the Functions app's
+    /// <c>FUNCTIONS_REQUEST_BODY_SIZE_LIMIT</c> lets through the larger multipart edits, <see cref="RequestApiService.MaxUploadBodyBytes"/>).
+    /// Base64 takes a third more: about 750 KiB of images in all.
     /// </summary>
     public const int MaxBodyBytes = 1 << 20;
 

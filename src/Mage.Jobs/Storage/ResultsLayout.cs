@@ -140,6 +140,14 @@ public static class ResultsLayout
     /// </summary>
     internal static string ApiRequest(string route, string requestId) => $"api/requests/{route}/{requestId}.json";
 
+    /// <summary>
+    /// A file an edit sent as <c>multipart/form-data</c> brought (<paramref name="part"/>: <c>image</c> or
+    /// <c>mask</c>), in the uploads container: <c>api/{route}/{requestId}/{part}</c> (created once, by the
+    /// caller the request's <see cref="ApiRequest"/> record names). Under 100 characters, far inside
+    /// <see cref="BlobNames.CheckBlobName"/>'s caps with the upload results' folder added.
+    /// </summary>
+    internal static string ApiUpload(string route, string requestId, string part) => $"api/{route}/{requestId}/{part}";
+
     /// <summary>A rejected job message that named no usable job id, by the hash of its body.</summary>
     public static string RejectedJob(string bodyHash) => $"rejected/{bodyHash}.json";
 

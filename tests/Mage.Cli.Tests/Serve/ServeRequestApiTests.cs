@@ -51,31 +51,13 @@ public sealed class ServeRequestApiTests(AzuriteFixture azurite)
         await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("\"seed\": 1", "\"output\": { \"prefix\": \"mine/\" }", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "output is set by the service", "output");
         await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/edits", Owner, edit.Replace("sre-1", "sre-2", StringComparison.Ordinal).Replace("sre-uploads", "sre-results", StringComparison.Ordinal)), HttpStatusCode.BadRequest, "source.container 'sre-results' is not a container this service reads from", "source.container");
 
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        JsonElement status = default;
-        string? state = null;
-        while (state != "completed")
-        {
-            Assert.True(waited.Elapsed < RunTimeout, $"edit state {state ?? "(none)"} after {waited.Elapsed.TotalSeconds:F0} s\n{serve}");
-            await Task.Delay(250);
-            using var response = await SendAsync(http, HttpMethod.Get, "/api/edits/sre-1", Owner);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {text}");
-            status = JsonDocument.Parse(text).RootElement.Clone();
-            state = status.GetProperty("state").GetString();
-            Assert.True(state is "queued" or "running" or "completed", text);
-        }
-
+        var status = await WaitForCompletedAsync(http, "/api/edits/sre-1", serve);
         Assert.Equal(["/api/edits/sre-1/files/image-0.png", "/api/edits/sre-1/files/tokens.npy"], status.GetProperty("outputs").EnumerateArray().Select(o => o.GetString()));
         using (var png = await SendAsync(http, HttpMethod.Get, "/api/edits/sre-1/files/image-0.png", Owner))
         {
             Assert.Equal(HttpStatusCode.OK, png.StatusCode);
             Assert.Equal("image/png", png.Content.Headers.ContentType?.MediaType);
-            var bytes = await png.Content.ReadAsByteArrayAsync();
-
-            // The PNG signature, then IHDR's width and height: the edit of the square-preprocessed source is 256x256.
-            Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
-            Assert.Equal((256, 256), (BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20))));
+            AssertPng256(await png.Content.ReadAsByteArrayAsync());
         }
 
         await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Get, "/api/edits/sre-1", Other), HttpStatusCode.NotFound, "No edit sre-1.");
@@ -86,14 +68,86 @@ public sealed class ServeRequestApiTests(AzuriteFixture azurite)
         Assert.True(await serve.WaitForExitAsync(TimeSpan.FromSeconds(10)) == 0, serve.ToString());
     }
 
-    private static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, string principal, string? json = null)
+    [Fact]
+    public async Task A_multipart_edit_posted_to_serve_stores_its_image_runs_and_its_owner_downloads_the_png()
+    {
+        var names = StorageNames.Environment("srm");
+        names["Mage__Api__TrustAuthHeaders"] = "true";
+        byte[] png;
+        using (var image = TestImages.Create(64, 48, seed: 302))
+        {
+            png = PngEncoding.Encode(image);
+        }
+
+        var port = AzuriteFixture.FreePort();
+        await using var serve = MageProcess.Start(names, "serve", "--with-worker", "--connection", azurite.ConnectionString, "--urls", $"http://127.0.0.1:{port}", "--model", Cli.TinyPackage, "--device", "cpu");
+        await serve.WaitForErrorAsync("Worker started", StartTimeout);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        using (var form = new MultipartFormDataContent())
+        {
+            form.Add(new StringContent("""{ "requestId": "srm-1", "kind": "inpaint", "boxes": [[0, 0, 128, 128]], "steps": 2, "seed": 1 }""", Encoding.UTF8, "application/json"), "request");
+            form.Add(new ByteArrayContent(png), "image", "cat.png");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/edits") { Content = form };
+            request.Headers.Add("X-MS-CLIENT-PRINCIPAL-ID", Owner);
+            request.Headers.Add("X-MS-CLIENT-PRINCIPAL-IDP", "aad");
+            using var accepted = await http.SendAsync(request);
+            Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{accepted.StatusCode}: {await accepted.Content.ReadAsStringAsync()}\n{serve}");
+            Assert.Equal($"http://127.0.0.1:{port}/api/edits/srm-1", accepted.Headers.Location?.ToString());
+        }
+
+        var stored = await new BlobContainerClient(azurite.ConnectionString, "srm-uploads").GetBlobClient("api/edits/srm-1/image").DownloadContentAsync();
+        Assert.Equal(png, stored.Value.Content.ToArray());
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/generations", Owner, """{ "requestId": "srm-g" }""", "text/plain"), HttpStatusCode.UnsupportedMediaType, "Content-Type text/plain is not accepted");
+
+        var status = await WaitForCompletedAsync(http, "/api/edits/srm-1", serve);
+        Assert.Equal(["/api/edits/srm-1/files/image-0.png", "/api/edits/srm-1/files/tokens.npy"], status.GetProperty("outputs").EnumerateArray().Select(o => o.GetString()));
+        using (var result = await SendAsync(http, HttpMethod.Get, "/api/edits/srm-1/files/image-0.png", Owner))
+        {
+            Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+            AssertPng256(await result.Content.ReadAsByteArrayAsync());
+        }
+
+        serve.Signal("TERM");
+        Assert.True(await serve.WaitForExitAsync(TimeSpan.FromSeconds(10)) == 0, serve.ToString());
+    }
+
+    /// <summary>Polls the status of <paramref name="path"/> as its owner until it is completed; fails on any other end or after <see cref="RunTimeout"/>.</summary>
+    private static async Task<JsonElement> WaitForCompletedAsync(HttpClient http, string path, MageProcess serve)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        JsonElement status = default;
+        string? state = null;
+        while (state != "completed")
+        {
+            Assert.True(waited.Elapsed < RunTimeout, $"edit state {state ?? "(none)"} after {waited.Elapsed.TotalSeconds:F0} s\n{serve}");
+            await Task.Delay(250);
+            using var response = await SendAsync(http, HttpMethod.Get, path, Owner);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {text}");
+            status = JsonDocument.Parse(text).RootElement.Clone();
+            state = status.GetProperty("state").GetString();
+            Assert.True(state is "queued" or "running" or "completed", text);
+        }
+
+        return status;
+    }
+
+    /// <summary>The PNG signature, then IHDR's width and height: the edit of the square-preprocessed source is 256x256.</summary>
+    private static void AssertPng256(byte[] bytes)
+    {
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }, bytes[..8]);
+        Assert.Equal((256, 256), (BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20))));
+    }
+
+    private static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, string principal, string? json = null, string mediaType = "application/json")
     {
         var request = new HttpRequestMessage(method, path);
         request.Headers.Add("X-MS-CLIENT-PRINCIPAL-ID", principal);
         request.Headers.Add("X-MS-CLIENT-PRINCIPAL-IDP", "aad");
         if (json is not null)
         {
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+            request.Content = new StringContent(json, Encoding.UTF8, mediaType);
         }
 
         return http.SendAsync(request);

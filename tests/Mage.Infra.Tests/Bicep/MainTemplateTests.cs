@@ -351,11 +351,16 @@ public sealed class MainTemplateTests(CompiledMainFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public void Host_caps_request_bodies_at_a_parameter_defaulting_to_one_mebibyte()
+    public void Host_caps_request_bodies_at_a_parameter_defaulting_to_the_largest_body_the_api_accepts()
     {
         Assert.Equal("[string(parameters('requestBodySizeLimitBytes'))]", (string)AppEnvByName["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]["value"]!);
         Assert.Equal("[parameters('requestBodySizeLimitBytes')]", (string)Template.Module("functionapp").ModuleParameter("requestBodySizeLimitBytes")!);
-        Assert.Equal(1048576, (int)Template.Root["parameters"]!["requestBodySizeLimitBytes"]!["defaultValue"]!);
+
+        // A multipart edit is the largest body; the host must let it through, and every other cap lies inside it.
+        Assert.Equal(Mage.Jobs.Http.RequestApiService.MaxUploadBodyBytes, (int)Template.Root["parameters"]!["requestBodySizeLimitBytes"]!["defaultValue"]!);
+        Assert.All(
+            new[] { Mage.Jobs.Http.EmbeddingApiService.MaxBodyBytes, Mage.Jobs.Http.RequestApiService.MaxBodyBytes, Mage.Jobs.BulkJobs.JobApiService.MaxBodyBytes },
+            cap => Assert.InRange(cap, 1, Mage.Jobs.Http.RequestApiService.MaxUploadBodyBytes));
     }
 
     [Fact]

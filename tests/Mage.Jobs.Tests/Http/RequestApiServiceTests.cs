@@ -192,6 +192,186 @@ public sealed class RequestApiServiceTests(AzuriteFixture azurite) : IAsyncLifet
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await SubmitAsync(WorkQueue.Edits, body, Principal(A))).Status);
     }
 
+    [Fact]
+    public async Task A_multipart_edit_stores_its_image_under_its_name_queues_a_message_naming_it_and_completes()
+    {
+        var png = MageTestHost.RandomPng(11, 64, 48);
+        var submitted = await SubmitFormAsync(Form("""{ "requestId": "mp-1", "kind": "inpaint", "boxes": [[0, 0, 64, 64]], "steps": 1 }""", png), Principal(A));
+        Assert.Equal(HttpStatusCode.Accepted, submitted.Status);
+
+        Assert.Equal(png, await UploadAsync("api/edits/mp-1/image"));
+        var message = Assert.Single(await host.DrainAsync(host.Storage.EditsQueue));
+        using (var queued = JsonDocument.Parse(message))
+        {
+            var source = queued.RootElement.GetProperty("source");
+            Assert.Equal((host.Storage.UploadsContainer, "api/edits/mp-1/image"), (source.GetProperty("container").GetString(), source.GetProperty("name").GetString()));
+            Assert.False(queued.RootElement.TryGetProperty("mask", out _));
+        }
+
+        Assert.Equal(WorkOutcome.Completed, (await host.Get<EditService>().ProcessAsync(message)).Status);
+        Assert.Equal(RequestState.Completed, Status(await Api.GetStatusHttpAsync(WorkQueue.Edits, "mp-1", Principal(A), "c")).State);
+    }
+
+    [Fact]
+    public async Task A_multipart_inpaint_with_a_mask_part_stores_both_and_completes()
+    {
+        var png = MageTestHost.RandomPng(12, 64, 64);
+        var mask = MageTestHost.RandomPng(13, 256, 256);
+        Assert.Equal(HttpStatusCode.Accepted, (await SubmitFormAsync(Form("""{ "requestId": "mp-mask", "kind": "inpaint", "steps": 1 }""", png, mask), Principal(A))).Status);
+
+        Assert.Equal(png, await UploadAsync("api/edits/mp-mask/image"));
+        Assert.Equal(mask, await UploadAsync("api/edits/mp-mask/mask"));
+        var message = Assert.Single(await host.DrainAsync(host.Storage.EditsQueue));
+        using (var queued = JsonDocument.Parse(message))
+        {
+            Assert.Equal("api/edits/mp-mask/mask", queued.RootElement.GetProperty("mask").GetProperty("name").GetString());
+        }
+
+        Assert.Equal(WorkOutcome.Completed, (await host.Get<EditService>().ProcessAsync(message)).Status);
+
+        // A mask not 256x256 is refused from its header.
+        var small = await SubmitFormAsync(Form("""{ "requestId": "mp-mask-2", "kind": "inpaint" }""", png, MageTestHost.RandomPng(14, 64, 64)), Principal(A));
+        Assert.Equal((HttpStatusCode.BadRequest, "mask is 64x64; it must be 256x256, the size edits work at."), (small.Status, Error(small)));
+    }
+
+    [Fact]
+    public async Task A_multipart_retry_is_202_a_changed_body_or_another_caller_409_and_the_stored_image_never_changes()
+    {
+        var png = MageTestHost.RandomPng(15, 64, 64);
+        const string Request = """{ "requestId": "mp-t", "kind": "inpaint", "boxes": [[0, 0, 64, 64]], "steps": 1 }""";
+        Assert.Equal(HttpStatusCode.Accepted, (await SubmitFormAsync(Form(Request, png), Principal(A))).Status);
+        var stored = await host.Container(host.Storage.UploadsContainer).GetBlobClient("api/edits/mp-t/image").GetPropertiesAsync();
+
+        Assert.Equal(HttpStatusCode.Accepted, (await SubmitFormAsync(Form(Request, png), Principal(A))).Status);
+        var otherImage = await SubmitFormAsync(Form(Request, MageTestHost.RandomPng(16, 64, 64)), Principal(A));
+        var otherRequest = await SubmitFormAsync(Form(Request.Replace("\"steps\": 1", "\"steps\": 2", StringComparison.Ordinal), png), Principal(A));
+        var otherCaller = await SubmitFormAsync(Form(Request, MageTestHost.RandomPng(17, 64, 64)), Principal(B));
+        var json = await SubmitAsync(WorkQueue.Edits, Edit("mp-t"), Principal(A));
+
+        Assert.Equal((HttpStatusCode.Conflict, "Edit mp-t already exists; its status is at /api/edits/mp-t."), (otherImage.Status, Error(otherImage)));
+        Assert.Equal(HttpStatusCode.Conflict, otherRequest.Status);
+        Assert.Equal((HttpStatusCode.Conflict, "The edit id mp-t is taken; choose another."), (otherCaller.Status, Error(otherCaller)));
+        Assert.Equal(HttpStatusCode.Conflict, json.Status);
+        Assert.Equal(png, await UploadAsync("api/edits/mp-t/image"));
+        Assert.Equal(stored.Value.ETag, (await host.Container(host.Storage.UploadsContainer).GetBlobClient("api/edits/mp-t/image").GetPropertiesAsync()).Value.ETag);
+        Assert.Equal(2, (await host.DrainAsync(host.Storage.EditsQueue)).Count);
+
+        // A blob nobody recorded at the upload's name: the id is taken, and the blob is left as it is.
+        await host.Container(host.Storage.UploadsContainer).GetBlobClient("api/edits/mp-x/image").UploadAsync(BinaryData.FromString("theirs"));
+        var foreign = await SubmitFormAsync(Form("""{ "requestId": "mp-x", "kind": "inpaint", "boxes": [[0, 0, 8, 8]] }""", png), Principal(A));
+        Assert.Equal((HttpStatusCode.Conflict, "The edit id mp-x is taken; choose another."), (foreign.Status, Error(foreign)));
+        Assert.Equal("theirs"u8.ToArray(), await UploadAsync("api/edits/mp-x/image"));
+    }
+
+    [Fact]
+    public async Task Multipart_bodies_that_cannot_be_an_edit_are_refused_naming_the_part_and_nothing_is_stored_or_queued()
+    {
+        var png = MageTestHost.RandomPng(18, 64, 64);
+        const string Request = """{ "requestId": "mp-bad", "kind": "inpaint", "boxes": [[0, 0, 8, 8]] }""";
+        var source = $$"""{ "requestId": "mp-bad", "kind": "inpaint", "boxes": [[0, 0, 8, 8]], "source": { "container": "{{host.Storage.UploadsContainer}}", "name": "edit/src.png" } }""";
+        var cases = new (MultipartFormDataContent Form, HttpStatusCode Status, string Error, string? Field)[]
+        {
+            (Form(Request, "not an image"u8.ToArray()), HttpStatusCode.BadRequest, "image is not an image this service reads: Image 'image' (12 bytes) is not in a recognised image format", "image"),
+            (Form(source, png), HttpStatusCode.BadRequest, "request names source, which the service sets", "request.source"),
+            (Form(Request.Replace("}", ", \"output\": { \"prefix\": \"x/\" } }", StringComparison.Ordinal), png), HttpStatusCode.BadRequest, "request names output", "request.output"),
+            (Form(Request, null), HttpStatusCode.BadRequest, "image is missing", "image"),
+            (Form(null, png), HttpStatusCode.BadRequest, "request is missing", "request"),
+            (Form(Request, png, extra: ("colour", "red")), HttpStatusCode.BadRequest, "colour is not a part of an edit; the parts are request, image, mask.", "colour"),
+            (Form(Request, png, extra: ("image", "again")), HttpStatusCode.BadRequest, "image is sent twice", "image"),
+            (Form("""{ "requestId": "mp-bad", "kind": "outpaint", "right": 64 }""", png, MageTestHost.RandomPng(19, 256, 256)), HttpStatusCode.BadRequest, "mask is only for kind inpaint", "mask"),
+            (Form("""{ "requestId": "mp-bad", "kind": "inpaint", "colour": "red", "boxes": [[0, 0, 8, 8]] }""", png), HttpStatusCode.BadRequest, "colour is not a known field", null),
+            (Form("[1]", png), HttpStatusCode.BadRequest, "request must be a JSON object", "request"),
+        };
+        foreach (var (form, status, error, field) in cases)
+        {
+            var result = await SubmitFormAsync(form, Principal(A));
+            Assert.True(result.Body is ApiProblem problem && problem.Field == field, $"{error}: {result.Status} {result.Body}");
+            Assert.True(result.Status == status && Error(result).Contains(error, StringComparison.Ordinal), $"{error}: {result.Status} {Error(result)}");
+        }
+
+        // No boundary; multipart on generations; neither JSON nor multipart.
+        var noBoundary = await Api.SubmitHttpAsync(WorkQueue.Edits, new MemoryStream("x"u8.ToArray()), With(Principal(A), "Content-Type", "multipart/form-data"), "c");
+        Assert.Equal(HttpStatusCode.BadRequest, noBoundary.Status);
+        Assert.StartsWith("Content-Type multipart/form-data needs a boundary", Error(noBoundary), StringComparison.Ordinal);
+        var generation = await SubmitFormAsync(Form("""{ "requestId": "g-mp" }""", png), Principal(A), WorkQueue.Generate);
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, "Content-Type multipart/form-data is for edits that bring their image; a generation is sent as application/json."), (generation.Status, Error(generation)));
+        var text = await Api.SubmitHttpAsync(WorkQueue.Edits, new MemoryStream(Encoding.UTF8.GetBytes(Edit("mp-text"))), With(Principal(A), "Content-Type", "text/plain"), "c");
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, "Content-Type text/plain is not accepted; send application/json, or multipart/form-data with the image."), (text.Status, Error(text)));
+        Assert.Equal(HttpStatusCode.Accepted, (await Api.SubmitHttpAsync(WorkQueue.Edits, new MemoryStream(Encoding.UTF8.GetBytes(Edit("mp-json"))), With(Principal(A), "Content-Type", "application/json; charset=utf-8"), "c")).Status);
+
+        Assert.Empty(await host.ListAsync(host.Storage.UploadsContainer, "api/"));
+        Assert.Single(await host.DrainAsync(host.Storage.EditsQueue));
+        Assert.Empty(await host.DrainAsync(host.Storage.GenerateQueue));
+    }
+
+    [Fact]
+    public async Task A_multipart_body_or_image_over_its_cap_is_413_before_the_rest_is_read()
+    {
+        // Content-Length over the cap: nothing is read.
+        var declared = new MemoryStream(new byte[100]);
+        var headers = With(Principal(A), "Content-Type", "multipart/form-data; boundary=b");
+        headers["Content-Length"] = [(RequestApiService.MaxUploadBodyBytes + 1L).ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        var tooLong = await Api.SubmitHttpAsync(WorkQueue.Edits, declared, headers, "c");
+        Assert.Equal((HttpStatusCode.RequestEntityTooLarge, $"The edit is larger than {RequestApiService.MaxUploadBodyBytes} bytes.", 0L), (tooLong.Status, Error(tooLong), declared.Position));
+
+        // No Content-Length and an image part past the cap: at most the cap + 1 bytes are read.
+        var over = Form("""{ "requestId": "mp-over", "kind": "inpaint", "boxes": [[0, 0, 8, 8]] }""", new byte[RequestApiService.MaxUploadBodyBytes + 4096]);
+        var endless = new MemoryStream(await over.ReadAsByteArrayAsync());
+        var tooMuch = await Api.SubmitHttpAsync(WorkQueue.Edits, endless, With(Principal(A), "Content-Type", over.Headers.ContentType!.ToString()), "c");
+        Assert.Equal((HttpStatusCode.RequestEntityTooLarge, $"The edit is larger than {RequestApiService.MaxUploadBodyBytes} bytes."), (tooMuch.Status, Error(tooMuch)));
+        Assert.True(endless.Position <= RequestApiService.MaxUploadBodyBytes + 1, $"{endless.Position} bytes read");
+
+        // An image over MaxImageBytes: 413 naming it, and the reading stops there.
+        await using var small = await MageTestHost.StartAsync(azurite, new Dictionary<string, string?> { ["Mage:Api:TrustAuthHeaders"] = "true", ["Mage:Limits:MaxImageBytes"] = "1000" });
+        var big = Form("""{ "requestId": "mp-big", "kind": "inpaint", "boxes": [[0, 0, 8, 8]] }""", new byte[2_000_000]);
+        var body = new MemoryStream(await big.ReadAsByteArrayAsync());
+        var image = await small.Get<RequestApiService>().SubmitHttpAsync(WorkQueue.Edits, body, With(Principal(A), "Content-Type", big.Headers.ContentType!.ToString()), "c");
+        Assert.Equal((HttpStatusCode.RequestEntityTooLarge, "image is larger than 1000 bytes."), (image.Status, Error(image)));
+        Assert.True(body.Position < 200_000, $"{body.Position} bytes read");
+        Assert.Empty(await small.ListAsync(small.Storage.UploadsContainer, "api/"));
+    }
+
+    private static MultipartFormDataContent Form(string? request, byte[]? image, byte[]? mask = null, (string Name, string Value)? extra = null)
+    {
+        var form = new MultipartFormDataContent();
+        if (request is not null)
+        {
+            form.Add(new StringContent(request, Encoding.UTF8, "application/json"), "request");
+        }
+
+        if (image is not null)
+        {
+            form.Add(new ByteArrayContent(image), "image", "cat.png");
+        }
+
+        if (mask is not null)
+        {
+            form.Add(new ByteArrayContent(mask), "mask", "mask.png");
+        }
+
+        if (extra is { } part)
+        {
+            form.Add(new StringContent(part.Value), part.Name);
+        }
+
+        return form;
+    }
+
+    private async Task<ApiResult> SubmitFormAsync(MultipartFormDataContent form, Dictionary<string, IEnumerable<string>> headers, WorkQueue queue = WorkQueue.Edits)
+    {
+        using (form)
+        {
+            var bytes = await form.ReadAsByteArrayAsync();
+            return await Api.SubmitHttpAsync(queue, new MemoryStream(bytes), With(headers, "Content-Type", form.Headers.ContentType!.ToString()), "c");
+        }
+    }
+
+    private async Task<byte[]> UploadAsync(string name) =>
+        (await host.Container(host.Storage.UploadsContainer).GetBlobClient(name).DownloadContentAsync()).Value.Content.ToArray();
+
+    private static Dictionary<string, IEnumerable<string>> With(Dictionary<string, IEnumerable<string>> headers, string name, string value) =>
+        new(headers) { [name] = [value] };
+
     private string Edit(string id, bool output = false, string? container = null, string kind = "inpaint")
     {
         var source = new { container = container ?? host.Storage.UploadsContainer, name = "edit/src.png" };
