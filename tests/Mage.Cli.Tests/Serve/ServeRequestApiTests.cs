@@ -71,7 +71,7 @@ public sealed class ServeRequestApiTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_multipart_edit_posted_to_serve_stores_its_image_runs_and_its_owner_downloads_the_png()
     {
-        var names = StorageNames.Environment("srm");
+        var names = StorageNames.Environment("smp");
         names["Mage__Api__TrustAuthHeaders"] = "true";
         byte[] png;
         using (var image = TestImages.Create(64, 48, seed: 302))
@@ -86,23 +86,23 @@ public sealed class ServeRequestApiTests(AzuriteFixture azurite)
 
         using (var form = new MultipartFormDataContent())
         {
-            form.Add(new StringContent("""{ "requestId": "srm-1", "kind": "inpaint", "boxes": [[0, 0, 128, 128]], "steps": 2, "seed": 1 }""", Encoding.UTF8, "application/json"), "request");
+            form.Add(new StringContent("""{ "requestId": "smp-1", "kind": "inpaint", "boxes": [[0, 0, 128, 128]], "steps": 2, "seed": 1 }""", Encoding.UTF8, "application/json"), "request");
             form.Add(new ByteArrayContent(png), "image", "cat.png");
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/edits") { Content = form };
             request.Headers.Add("X-MS-CLIENT-PRINCIPAL-ID", Owner);
             request.Headers.Add("X-MS-CLIENT-PRINCIPAL-IDP", "aad");
             using var accepted = await http.SendAsync(request);
             Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{accepted.StatusCode}: {await accepted.Content.ReadAsStringAsync()}\n{serve}");
-            Assert.Equal($"http://127.0.0.1:{port}/api/edits/srm-1", accepted.Headers.Location?.ToString());
+            Assert.Equal($"http://127.0.0.1:{port}/api/edits/smp-1", accepted.Headers.Location?.ToString());
         }
 
-        var stored = await new BlobContainerClient(azurite.ConnectionString, "srm-uploads").GetBlobClient("api/edits/srm-1/image").DownloadContentAsync();
+        var stored = await new BlobContainerClient(azurite.ConnectionString, "smp-uploads").GetBlobClient("api/edits/smp-1/image").DownloadContentAsync();
         Assert.Equal(png, stored.Value.Content.ToArray());
-        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/generations", Owner, """{ "requestId": "srm-g" }""", "text/plain"), HttpStatusCode.UnsupportedMediaType, "Content-Type text/plain is not accepted");
+        await ServeCommandTests.AssertErrorAsync(await SendAsync(http, HttpMethod.Post, "/api/generations", Owner, """{ "requestId": "smp-g" }""", "text/plain"), HttpStatusCode.UnsupportedMediaType, "Content-Type text/plain is not accepted", "Content-Type");
 
-        var status = await WaitForCompletedAsync(http, "/api/edits/srm-1", serve);
-        Assert.Equal(["/api/edits/srm-1/files/image-0.png", "/api/edits/srm-1/files/tokens.npy"], status.GetProperty("outputs").EnumerateArray().Select(o => o.GetString()));
-        using (var result = await SendAsync(http, HttpMethod.Get, "/api/edits/srm-1/files/image-0.png", Owner))
+        var status = await WaitForCompletedAsync(http, "/api/edits/smp-1", serve);
+        Assert.Equal(["/api/edits/smp-1/files/image-0.png", "/api/edits/smp-1/files/tokens.npy"], status.GetProperty("outputs").EnumerateArray().Select(o => o.GetString()));
+        using (var result = await SendAsync(http, HttpMethod.Get, "/api/edits/smp-1/files/image-0.png", Owner))
         {
             Assert.Equal(HttpStatusCode.OK, result.StatusCode);
             AssertPng256(await result.Content.ReadAsByteArrayAsync());
