@@ -33,20 +33,12 @@ public sealed class StudioBrowserTests(AzuriteFixture azurite, StudioServer serv
     {
         using var temp = new TempFolder();
         var input = TestImages.SavePng(temp["cat.png"], 256, 256, seed: 501);
-        await using var studio = await server.OpenAsync(azurite.ConnectionString);
+        await using var studio = await OpenWithImageAsync(input);
         var page = studio.Page;
-
-        await page.GetByLabel("Inpaint", Exact).CheckAsync();
-        await page.GetByLabel("Image", Exact).SetInputFilesAsync(input);
         await Expect(page.Locator("#mask-summary")).ToHaveTextAsync("No area chosen yet.");
 
         // One box with the mouse, from (40, 40) to (90, 70) in image pixels on a canvas shown at another size.
-        var canvas = await page.Locator("#mask-canvas").BoundingBoxAsync() ?? throw new InvalidOperationException("The canvas is not shown.");
-        var scale = canvas.Width / 256;
-        await page.Mouse.MoveAsync(canvas.X + (40.2f * scale), canvas.Y + (40.2f * scale));
-        await page.Mouse.DownAsync();
-        await page.Mouse.MoveAsync(canvas.X + (90.2f * scale), canvas.Y + (70.2f * scale), new() { Steps = 5 });
-        await page.Mouse.UpAsync();
+        await DragOnCanvasAsync(page, (40.2f, 40.2f), (90.2f, 70.2f));
         await Expect(page.GetByRole(AriaRole.Listitem)).ToHaveTextAsync(["x 40, y 40, 50×30Remove"]);
 
         // A second box from the fields, added with Enter in a field (not submitting the form).
@@ -98,6 +90,67 @@ public sealed class StudioBrowserTests(AzuriteFixture azurite, StudioServer serv
         }
 
         Assert.True(changedInside > 0, "nothing inside the boxes was regenerated");
+        Assert.Empty(studio.Errors);
+    }
+
+    /// <summary>
+    /// The page's side of the multipart contract of <c>POST /api/edits</c>, with the answer stubbed in the
+    /// browser: a brushed area goes as a 256x256 <c>mask</c> PNG (white = regenerate) and the request
+    /// part names no boxes; a problem-details refusal shows its <c>detail</c> and <c>field</c>.
+    /// </summary>
+    [Fact]
+    public async Task A_brushed_area_is_sent_as_a_mask_part_and_a_problem_detail_is_shown_with_its_field()
+    {
+        using var temp = new TempFolder();
+        await using var studio = await OpenWithImageAsync(TestImages.SavePng(temp["cat.png"], 256, 256, seed: 502));
+        var page = studio.Page;
+        byte[]? body = null;
+        string? contentType = null;
+        await page.RouteAsync("**/api/edits", async route =>
+        {
+            body = route.Request.PostDataBuffer;
+            contentType = await route.Request.HeaderValueAsync("content-type");
+            await route.FulfillAsync(new()
+            {
+                Status = 400,
+                ContentType = "application/problem+json",
+                Body = """{ "type": "about:blank", "title": "Bad Request", "status": 400, "detail": "The mask is not what it should be.", "field": "mask", "correlationId": "c-1" }""",
+            });
+        });
+
+        await page.GetByLabel("Brush", Exact).CheckAsync();
+        await page.GetByLabel("Brush size (pixels)", Exact).FillAsync("16");
+        await DragOnCanvasAsync(page, (100, 100), (150, 100));
+        await Expect(page.Locator("#mask-summary")).ToHaveTextAsync("To regenerate: a brushed area.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "The mask is not what it should be. (field: mask)" })).ToHaveCountAsync(1);
+        Assert.NotNull(body);
+        var boundary = Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType).Boundary.Value!.Trim('"');
+        var parts = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var files = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, new MemoryStream(body));
+        while (await reader.ReadNextSectionAsync() is { } section)
+        {
+            using var copy = new MemoryStream();
+            await section.Body.CopyToAsync(copy);
+            var disposition = Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.Parse(section.ContentDisposition);
+            parts[disposition.Name.Value!.Trim('"')] = copy.ToArray();
+            files[disposition.Name.Value!.Trim('"')] = disposition.FileName.Value?.Trim('"');
+        }
+
+        // The image part's bytes are not in what the browser hands an interception (a file-backed blob); its name is.
+        Assert.Equal(["image", "mask", "request"], parts.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([("image", "cat.png"), ("mask", "mask.png"), ("request", null)], files.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => (f.Key, f.Value)));
+        using var request = JsonDocument.Parse(parts["request"]);
+        Assert.Equal("inpaint", request.RootElement.GetProperty("kind").GetString());
+        Assert.False(request.RootElement.TryGetProperty("boxes", out _), "a request with a mask names no boxes");
+        Assert.Equal(0, request.RootElement.GetProperty("dilate").GetInt32());
+        using var mask = Image.Load<Rgb24>(parts["mask"]);
+        Assert.Equal((256, 256), (mask.Width, mask.Height));
+        Assert.Equal(new Rgb24(255, 255, 255), mask[125, 100]);
+        Assert.Equal(new Rgb24(0, 0, 0), mask[125, 120]);
+        Assert.Equal(new Rgb24(0, 0, 0), mask[10, 10]);
         Assert.Empty(studio.Errors);
     }
 
@@ -227,6 +280,26 @@ public sealed class StudioBrowserTests(AzuriteFixture azurite, StudioServer serv
         await Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "Image is not chosen" })).ToHaveCountAsync(1);
         Assert.Equal("image", await page.EvaluateAsync<string>("() => document.activeElement?.id"));
         Assert.Empty(studio.Errors);
+    }
+
+    /// <summary>A fresh page in inpaint mode with <paramref name="image"/> chosen in its file input.</summary>
+    private async Task<StudioPage> OpenWithImageAsync(string image)
+    {
+        var studio = await server.OpenAsync(azurite.ConnectionString);
+        await studio.Page.GetByLabel("Inpaint", Exact).CheckAsync();
+        await studio.Page.GetByLabel("Image", Exact).SetInputFilesAsync(image);
+        return studio;
+    }
+
+    /// <summary>A mouse drag on the canvas between two points in pixels of the 256x256 image (the canvas is shown at another size).</summary>
+    private static async Task DragOnCanvasAsync(IPage page, (float X, float Y) from, (float X, float Y) to)
+    {
+        var canvas = await page.Locator("#mask-canvas").BoundingBoxAsync() ?? throw new InvalidOperationException("The canvas is not shown.");
+        var scale = canvas.Width / 256;
+        await page.Mouse.MoveAsync(canvas.X + (from.X * scale), canvas.Y + (from.Y * scale));
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(canvas.X + (to.X * scale), canvas.Y + (to.Y * scale), new() { Steps = 5 });
+        await page.Mouse.UpAsync();
     }
 
     /// <summary>Whether pixel (x, y) is in a 16-pixel token cell that a box touches, grown by <paramref name="dilate"/> cells in every direction (diagonals included).</summary>
