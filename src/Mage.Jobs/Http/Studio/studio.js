@@ -509,7 +509,9 @@
         throw new Error(`${what} ${requestId} failed${status.reason ? ` (${status.reason})` : ''}: ${status.error ?? 'no message'}`);
       }
 
-      progress(`${what} ${requestId}: ${state === 'running' ? 'running' : 'queued'}, ${seconds} s…`);
+      // progress { stepsDone, stepsTotal } comes with a running request once its worker has noted it.
+      const steps = status.progress && status.progress.stepsTotal > 0 ? `, step ${status.progress.stepsDone} of ${status.progress.stepsTotal}` : '';
+      progress(`${what} ${requestId}: ${state === 'running' ? 'running' : 'queued'}${steps}, ${seconds} s…`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
