@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the repository: the docs link check, the exporter's pytest suite and the
-# .NET test projects.
+# .NET test projects (the studio's browser tests included: they need chromium).
 # Installs what the tests need first (Debian packages), so it works on a fresh Debian 12 machine
 # with the .NET 10 SDK. Usage: ./test.sh [--fast]   (--fast skips the full-size vit-base export)
 set -euo pipefail
@@ -13,6 +13,8 @@ log() { printf '\n== %s\n' "$*"; }
 need_apt=()
 /usr/bin/python3 -c 'import torch, onnx, numpy, PIL, pytest' 2>/dev/null || need_apt+=(python3-torch python3-onnx python3-numpy python3-pil python3-pytest)
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need_apt+=(libopenblas0-pthread)
+# The studio's browser tests (Playwright) drive Debian's chromium; they fail, not skip, without it.
+[[ -x /usr/bin/chromium ]] || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   log "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"

@@ -23,7 +23,7 @@ internal static class ServeCommand
         var quiet = new Option<bool>("--quiet") { Description = "Log warnings and errors only." };
         var command = new Command(
             "serve",
-            "Serve the Functions app's HTTP API (jobs, edits, generations, embeddings; GET /api/openapi.json lists every route) over HTTP from this machine, against a storage account (or Azurite). No function keys: callers are key callers unless Mage__Api__TrustAuthHeaders is set.")
+            "Serve the Functions app's HTTP API (jobs, edits, generations, embeddings; GET /api/openapi.json lists every route) and the studio page (GET /) over HTTP from this machine, against a storage account (or Azurite). No function keys: callers are key callers unless Mage__Api__TrustAuthHeaders is set.")
         {
             urls, withWorker, quiet,
         };
@@ -45,6 +45,7 @@ internal static class ServeCommand
                 ? null
                 : new QueueWorker(host, host.CreateRawQueues(), host.CreateWorkerBlobs(), host.Get<ILoggerFactory>().CreateLogger("Mage.Cli.Worker"), TimeSpan.FromSeconds(WorkerDefaults.LeaseSeconds));
             context.Error.WriteLine($"mage serve: listening on {string.Join(", ", app.Urls)}{(worker is null ? "" : " with the worker")}; press Ctrl+C to stop.");
+            context.Error.WriteLine($"mage serve: the studio is at {string.Join(", ", app.Urls.Select(url => url + "/"))}{(worker is null ? " (start with --with-worker to run what it submits)" : "")}.");
             try
             {
                 await (worker?.RunAsync(drainOnce: false, cancellationToken) ?? Task.Delay(Timeout.Infinite, cancellationToken));

@@ -1,6 +1,7 @@
 using System.Net;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Http;
+using Mage.Jobs.Http.Studio;
 using Mage.Jobs.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -14,7 +15,7 @@ namespace Mage.Cli.Serve;
 
 /// <summary>
 /// <c>mage serve</c>'s HTTP host: the Functions app's HTTP API (jobs, edits, generations, the
-/// OpenAPI document, synchronous embeddings) on Kestrel, each route a thin adapter over its Mage.Jobs service that writes
+/// OpenAPI document, synchronous embeddings) and the studio page on Kestrel, each route a thin adapter over its Mage.Jobs service that writes
 /// the <see cref="ApiResult"/> as the Functions adapter does (same status, headers and body bytes),
 /// plus <c>GET /api/health</c>. No function keys: callers are identified from the
 /// headers alone (<see cref="ApiCaller.FromHeaders"/>).
@@ -55,6 +56,10 @@ internal static class ApiServer
         app.MapGet("/api/jobs", async (HttpContext http) =>
             await RespondAsync(http, await api.ListHttpAsync(http.Request.Query.TryGetValue("limit", out var limit) ? limit.ToString() : null, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
         app.MapGet("/api/" + OpenApiDocument.Route, (HttpContext http) => RespondAsync(http, OpenApiDocument.Answer(NewCorrelationId())));
+
+        // The studio page and its files: not API routes (no OpenAPI entry), answered as the Functions app answers them.
+        app.MapGet("/" + StudioFiles.PageRoute, (HttpContext http) => RespondAsync(http, StudioFiles.Answer(StudioFiles.Page, NewCorrelationId())));
+        app.MapGet("/" + StudioFiles.FileRoute, (HttpContext http, string name) => RespondAsync(http, StudioFiles.Answer(name, NewCorrelationId())));
         return app;
     }
 

@@ -10,7 +10,7 @@ public sealed class ApiHttpFunctions(JobApiService api)
 {
     [Function("ListJobs")]
     public async Task<HttpResponseData> ListJobs(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/jobs")] HttpRequestData request,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -20,7 +20,7 @@ public sealed class ApiHttpFunctions(JobApiService api)
 
     [Function("OpenApi")]
     public Task<HttpResponseData> OpenApi(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = OpenApiDocument.Route)] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/" + OpenApiDocument.Route)] HttpRequestData request,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -9,7 +9,7 @@ public sealed class EmbeddingHttpFunctions(EmbeddingApiService api)
 {
     [Function("EmbedHttp")]
     public async Task<HttpResponseData> Embed(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "embeddings")] HttpRequestData request, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/embeddings")] HttpRequestData request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var result = await api.EmbedHttpAsync(request.Body, request.Headers, request.FunctionContext.InvocationId, cancellationToken).ConfigureAwait(false);

@@ -21,7 +21,7 @@ public sealed class JobFunctions(SubmitJobService submit, ProcessShardService sh
 
     [Function("JobStatus")]
     public async Task<HttpResponseData> JobStatus(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "jobs/{jobId}")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/jobs/{jobId}")] HttpRequestData request,
         string jobId,
         CancellationToken cancellationToken)
     {
@@ -32,7 +32,7 @@ public sealed class JobFunctions(SubmitJobService submit, ProcessShardService sh
 
     [Function("SubmitJobHttp")]
     public async Task<HttpResponseData> SubmitJobHttp(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "jobs")] HttpRequestData request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/jobs")] HttpRequestData request,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

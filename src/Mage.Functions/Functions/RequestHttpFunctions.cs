@@ -10,32 +10,32 @@ public sealed class RequestHttpFunctions(RequestApiService api)
 {
     [Function("SubmitEditHttp")]
     public Task<HttpResponseData> SubmitEdit(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "edits")] HttpRequestData request, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/edits")] HttpRequestData request, CancellationToken cancellationToken) =>
         SubmitAsync(WorkQueue.Edits, request, cancellationToken);
 
     [Function("EditStatus")]
     public Task<HttpResponseData> EditStatus(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "edits/{requestId}")] HttpRequestData request, string requestId, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/edits/{requestId}")] HttpRequestData request, string requestId, CancellationToken cancellationToken) =>
         StatusAsync(WorkQueue.Edits, request, requestId, cancellationToken);
 
     [Function("EditFile")]
     public Task<HttpResponseData> EditFile(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "edits/{requestId}/files/{name}")] HttpRequestData request, string requestId, string name, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/edits/{requestId}/files/{name}")] HttpRequestData request, string requestId, string name, CancellationToken cancellationToken) =>
         FileAsync(WorkQueue.Edits, request, requestId, name, cancellationToken);
 
     [Function("SubmitGenerationHttp")]
     public Task<HttpResponseData> SubmitGeneration(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "generations")] HttpRequestData request, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/generations")] HttpRequestData request, CancellationToken cancellationToken) =>
         SubmitAsync(WorkQueue.Generate, request, cancellationToken);
 
     [Function("GenerationStatus")]
     public Task<HttpResponseData> GenerationStatus(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "generations/{requestId}")] HttpRequestData request, string requestId, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/generations/{requestId}")] HttpRequestData request, string requestId, CancellationToken cancellationToken) =>
         StatusAsync(WorkQueue.Generate, request, requestId, cancellationToken);
 
     [Function("GenerationFile")]
     public Task<HttpResponseData> GenerationFile(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "generations/{requestId}/files/{name}")] HttpRequestData request, string requestId, string name, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/generations/{requestId}/files/{name}")] HttpRequestData request, string requestId, string name, CancellationToken cancellationToken) =>
         FileAsync(WorkQueue.Generate, request, requestId, name, cancellationToken);
 
     private async Task<HttpResponseData> SubmitAsync(WorkQueue queue, HttpRequestData request, CancellationToken cancellationToken)

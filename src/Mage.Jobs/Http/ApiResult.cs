@@ -23,9 +23,15 @@ public sealed record ApiResult(HttpStatusCode Status, object Body, string Correl
     private static readonly JsonSerializerOptions BodyJson = new() { PropertyNameCaseInsensitive = true };
 
     /// <summary>
+    /// Headers written after the ones every answer has, as they are (a studio file's
+    /// <c>Content-Security-Policy</c>, say); none by default.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ExtraHeaders { get; init; } = [];
+
+    /// <summary>
     /// The answer's headers, for any host to add as they are: Content-Type, <see cref="CorrelationHeader"/>
     /// and, for an accepted job, <c>Location</c>: <see cref="Location"/> under <c>/api/</c> on the
-    /// scheme, host and port of <paramref name="requestUrl"/>.
+    /// scheme, host and port of <paramref name="requestUrl"/>; then <see cref="ExtraHeaders"/>.
     /// </summary>
     public IEnumerable<KeyValuePair<string, string>> Headers(Uri requestUrl)
     {
@@ -40,6 +46,11 @@ public sealed record ApiResult(HttpStatusCode Status, object Body, string Correl
         if (Location is not null)
         {
             yield return new("Location", new Uri(requestUrl, "/api/" + Location).ToString());
+        }
+
+        foreach (var header in ExtraHeaders)
+        {
+            yield return header;
         }
     }
 
