@@ -282,12 +282,6 @@ public sealed partial class RequestApiService(
             return invalid;
         }
 
-        // The queue service ignores a mask an outpaint or uncrop names; stored, it would be an upload nothing reads.
-        if (form.Mask is not null && route.Read(text!).Request is EditMessage { Kind: not RequestKind.Inpaint })
-        {
-            return ApiResult.Error(HttpStatusCode.BadRequest, $"{EditForm.MaskPart} is only for kind inpaint (instead of boxes); leave it out for this kind.", correlationId, EditForm.MaskPart);
-        }
-
         var id = target!.RequestId;
         List<ApiUpload> uploads = [new(ResultsLayout.ApiUpload(route.Path, id, EditForm.ImagePart), form.Image, imageType!)];
         if (form.Mask is not null)

@@ -99,6 +99,11 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
             return scheduleProblem;
         }
 
+        if (OtherKindsFields(r) is { } foreign)
+        {
+            return foreign;
+        }
+
         return r.Kind switch
         {
             RequestKind.Inpaint => ValidateInpaint(r, l),
@@ -106,6 +111,25 @@ public sealed class EditService(BlobServiceClient blobs, IMageEngineSource engin
             RequestKind.Uncrop => ValidateUncrop(r),
             _ => throw new UnreachableException($"kind {r.Kind} passed the edit-kind check."),
         };
+    }
+
+    /// <summary>
+    /// A field another kind takes (an outpaint's <c>mask</c>, an inpaint's <c>scale</c>): refused, not
+    /// ignored, since the sender expects it to do something. The message begins with the first one.
+    /// </summary>
+    private static string? OtherKindsFields(EditMessage r)
+    {
+        var fields = new (string Name, bool Given, RequestKind Kind)[]
+        {
+            ("mask", r.Mask is not null, RequestKind.Inpaint), ("boxes", r.Boxes is not null, RequestKind.Inpaint), ("dilate", r.Dilate is not null, RequestKind.Inpaint),
+            ("left", r.Left is not null, RequestKind.Outpaint), ("right", r.Right is not null, RequestKind.Outpaint),
+            ("top", r.Top is not null, RequestKind.Outpaint), ("bottom", r.Bottom is not null, RequestKind.Outpaint),
+            ("scale", r.Scale is not null, RequestKind.Uncrop), ("position", r.Position is not null, RequestKind.Uncrop),
+        };
+        var foreign = fields.Where(f => f.Given && f.Kind != r.Kind).ToList();
+        return foreign.Count == 0
+            ? null
+            : $"{foreign[0].Name} is a field of kind {Inference.WireNames.Of(foreign[0].Kind)}, not of {Inference.WireNames.Of(r.Kind!.Value)}; leave out {string.Join(", ", foreign.Select(f => f.Name))}.";
     }
 
     private static string? ValidateInpaint(EditMessage r, LimitSettings l)

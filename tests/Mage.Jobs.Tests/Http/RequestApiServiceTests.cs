@@ -278,7 +278,7 @@ public sealed class RequestApiServiceTests(AzuriteFixture azurite) : IAsyncLifet
             (Form(null, png), HttpStatusCode.BadRequest, "request is missing", "request"),
             (Form(Request, png, extra: ("colour", "red")), HttpStatusCode.BadRequest, "colour is not a part of an edit; the parts are request, image, mask.", "colour"),
             (Form(Request, png, extra: ("image", "again")), HttpStatusCode.BadRequest, "image is sent twice", "image"),
-            (Form("""{ "requestId": "mp-bad", "kind": "outpaint", "right": 64 }""", png, MageTestHost.RandomPng(19, 256, 256)), HttpStatusCode.BadRequest, "mask is only for kind inpaint", "mask"),
+            (Form("""{ "requestId": "mp-bad", "kind": "outpaint", "right": 64 }""", png, MageTestHost.RandomPng(19, 256, 256)), HttpStatusCode.BadRequest, "mask is a field of kind inpaint, not of outpaint", "mask"),
             (Form("""{ "requestId": "mp-bad", "kind": "inpaint", "colour": "red", "boxes": [[0, 0, 8, 8]] }""", png), HttpStatusCode.BadRequest, "colour is not a known field", null),
             (Form("[1]", png), HttpStatusCode.BadRequest, "request must be a JSON object", "request"),
         };

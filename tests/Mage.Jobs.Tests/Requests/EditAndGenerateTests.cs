@@ -125,6 +125,8 @@ public sealed class EditAndGenerateTests(AzuriteFixture azurite) : IAsyncLifetim
     [InlineData("""{ "requestId": "e-gen", "kind": "generate", "source": { "container": "uploads", "name": "a.png" } }""", "edit", "kind 'generate' is not an edit")]
     [InlineData("""{ "requestId": "e-steps", "kind": "uncrop", "source": { "container": "uploads", "name": "a.png" }, "scale": 0.5, "steps": 65 }""", "edit", "steps 65 must be between 1 and 64")]
     [InlineData("""{ "requestId": "e-json", "kind": "uncrop", "steps": "12" }""", "edit", "steps: ")]
+    [InlineData("""{ "requestId": "e-mask", "kind": "outpaint", "source": { "container": "uploads", "name": "a.png" }, "right": 64, "mask": { "container": "uploads", "name": "m.png" } }""", "edit", "mask is a field of kind inpaint, not of outpaint; leave out mask.")]
+    [InlineData("""{ "requestId": "e-mix", "kind": "inpaint", "source": { "container": "uploads", "name": "a.png" }, "boxes": [[0,0,8,8]], "scale": 0.5, "left": 16 }""", "edit", "left is a field of kind outpaint, not of inpaint; leave out left, scale.")]
     [InlineData("""{ "requestId": "g-count", "count": "2" }""", "generate", "count: ")]
     public async Task Absurd_requests_end_in_error_json_with_the_reason(string message, string service, string reasonPart)
     {
