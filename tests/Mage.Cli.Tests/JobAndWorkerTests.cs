@@ -97,6 +97,18 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
     }
 
     [Fact]
+    public async Task Job_submit_with_a_list_blob_enqueues_a_message_naming_it()
+    {
+        var submit = await Cli.RunAsync("job", "submit", "--source-container", "photos", "--list-blob", "lists/day-1.txt", "--job-id", "submit-list-1", "--connection", Conn);
+
+        Assert.True(submit.ExitCode == 0, submit.ToString());
+        var peeked = (await Queue("mage-jobs").PeekMessagesAsync(32)).Value.Select(m => m.Body.ToString()).Single(b => b.Contains("submit-list-1", StringComparison.Ordinal));
+        var parsed = JobMessageParser.Parse(peeked, new Mage.Jobs.Options.LimitSettings(), new Mage.Jobs.Options.StorageSettings { SourceContainers = "photos" });
+        Assert.True(parsed.IsValid, parsed.Error);
+        Assert.Equal(("lists/day-1.txt", (string?)null, (IReadOnlyList<string>?)null), (parsed.Spec!.BlobList, parsed.Spec.SourcePrefix, parsed.Spec.Blobs));
+    }
+
+    [Fact]
     public async Task Worker_once_processes_an_upload_a_bulk_job_an_edit_and_a_generation()
     {
         await UploadPngsAsync("bulk", "b/", 20, size: 40);
@@ -309,7 +321,7 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
     }
 
     [Theory]
-    [InlineData(new[] { "job", "submit", "--source-container", "photos" }, "exactly one of --prefix, --blobs and --blobs-file")]
+    [InlineData(new[] { "job", "submit", "--source-container", "photos" }, "exactly one of --prefix, --blobs, --blobs-file and --list-blob")]
     [InlineData(new[] { "job", "submit", "--source-container", "photos", "--prefix", "a/", "--blobs", "x" }, "exactly one of --prefix")]
     [InlineData(new[] { "job", "submit", "--source-container", "Bad_Name", "--prefix", "a/" }, "not a valid container name")]
     [InlineData(new[] { "job", "submit", "--source-container", "photos", "--blobs", "../x.png" }, "'..'")]

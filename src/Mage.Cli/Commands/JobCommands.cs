@@ -34,6 +34,7 @@ internal static class JobCommands
         var prefix = new Option<string?>("--prefix") { Description = "Embed every blob under this prefix of the source container (\"\" = all).", HelpName = "P" };
         var blobs = new Option<string?>("--blobs") { Description = "Embed these blobs (comma-separated names).", HelpName = "a,b,c" };
         var blobsFile = new Option<string?>("--blobs-file") { Description = "Embed the blobs named in this file, one per line (blank lines and lines starting with # are skipped).", HelpName = "FILE" };
+        var listBlob = new Option<string?>("--list-blob") { Description = "Embed the blobs named in this blob of the source container, one per line; the service streams it (for lists too long for a message).", HelpName = "NAME" };
         var sourceContainer = new Option<string>("--source-container") { Description = "The container holding the images.", Required = true, HelpName = "C" };
         var kind = CommonOptions.OptionalChoice<JobKind>("--kind", $"What to write for each image: embeddings (pooled features) or tokens (256 token ids). Default: {WireNames.Of(JobKind.Embeddings)}.");
         var pooling = CommonOptions.OptionalChoice<FeaturePooling>("--pooling", $"Which feature (embeddings jobs). Default (the app's): {WireNames.Of(MageDefaults.Pooling)}.");
@@ -45,15 +46,15 @@ internal static class JobCommands
         var outputPrefix = new Option<string?>("--output-prefix") { Description = "Folder for this job's output; must be empty. Default: jobs/<id>/.", HelpName = "P" };
         var command = new Command("submit", "Enqueue a bulk job (the Functions app's job message) on the jobs queue: embeddings or tokens of every image.")
         {
-            prefix, blobs, blobsFile, sourceContainer, kind, pooling, normalize, preprocess, shardSize, jobId, outputContainer, outputPrefix,
+            prefix, blobs, blobsFile, listBlob, sourceContainer, kind, pooling, normalize, preprocess, shardSize, jobId, outputContainer, outputPrefix,
         };
         storage.AddTo(command);
         command.SetAction((parse, cancellationToken) => CliApp.GuardAsync(context, parse, async () =>
         {
-            var given = new[] { parse.GetResult(prefix) is not null, parse.GetValue(blobs) is not null, parse.GetValue(blobsFile) is not null }.Count(x => x);
+            var given = new[] { parse.GetResult(prefix) is not null, parse.GetValue(blobs) is not null, parse.GetValue(blobsFile) is not null, parse.GetValue(listBlob) is not null }.Count(x => x);
             if (given != 1)
             {
-                throw new UsageException("Give exactly one of --prefix, --blobs and --blobs-file.");
+                throw new UsageException("Give exactly one of --prefix, --blobs, --blobs-file and --list-blob.");
             }
 
             IReadOnlyList<string>? names = null;
@@ -73,7 +74,8 @@ internal static class JobCommands
             var request = new JobMessage(
                 id,
                 parse.GetValue(kind),
-                new JobSourceRequest(parse.GetValue(sourceContainer), names is null ? parse.GetValue(prefix) ?? "" : null, names),
+                new JobSourceRequest(
+                    parse.GetValue(sourceContainer), names is null && parse.GetValue(listBlob) is null ? parse.GetValue(prefix) ?? "" : null, names, parse.GetValue(listBlob)),
                 output,
                 parse.GetValue(pooling),
                 parse.GetResult(normalize) is null ? null : parse.GetValue(normalize),

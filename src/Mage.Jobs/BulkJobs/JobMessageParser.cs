@@ -36,7 +36,7 @@ internal static class JobMessageParser
         var jobId = r.JobId!;
         if (r.Source is null)
         {
-            return "source is required: { \"container\": ..., \"prefix\": ... } or { \"container\": ..., \"blobs\": [...] }.";
+            return "source is required: { \"container\": ..., \"prefix\": ... }, { \"container\": ..., \"blobs\": [...] } or { \"container\": ..., \"list\": \"names.txt\" }.";
         }
 
         if (!BlobNames.IsContainerName(r.Source.Container))
@@ -49,9 +49,17 @@ internal static class JobMessageParser
             return ErrorReasons.Format(ErrorReason.NotAllowed, sourceNotAllowed);
         }
 
-        if (r.Source.Prefix is not null && r.Source.Blobs is not null)
+        var given = new[] { ("prefix", r.Source.Prefix is not null), ("blobs", r.Source.Blobs is not null), ("list", r.Source.List is not null) }
+            .Where(g => g.Item2).Select(g => g.Item1).ToList();
+        if (given.Count > 1)
         {
-            return "source has both prefix and blobs; give one.";
+            return $"source has {string.Join(" and ", given)}; give one of prefix, blobs and list.";
+        }
+
+        // The list blob is read by the service, so its name must be one Azure can hold.
+        if (r.Source.List is { } list && BlobNames.CheckBlobName(list, limits.MaxBlobNameLength) is { } listProblem)
+        {
+            return $"source.list: {listProblem.Message}";
         }
 
         if (BlobNames.CheckPrefix(r.Source.Prefix, limits.MaxBlobNameLength) is { } prefixProblem)
@@ -120,8 +128,8 @@ internal static class JobMessageParser
             return callerProblem;
         }
 
-        var sourcePrefix = r.Source.Blobs is null ? r.Source.Prefix ?? "" : null;
-        spec = new JobSpec(jobId, r.Source.Container!, sourcePrefix, r.Source.Blobs, outputContainer, BlobNames.AsFolder(outputPrefix),
+        var sourcePrefix = r.Source.Blobs is null && r.Source.List is null ? r.Source.Prefix ?? "" : null;
+        spec = new JobSpec(jobId, r.Source.Container!, sourcePrefix, r.Source.Blobs, r.Source.List, outputContainer, BlobNames.AsFolder(outputPrefix),
             new JobRecipe(r.Kind ?? JobKind.Embeddings, r.Pooling ?? MageDefaults.Pooling, r.Normalize ?? false, r.Preprocess ?? MageDefaults.EmbedPreprocess), shardSize);
         spec = spec with { Caller = r.Caller };
         return null;

@@ -1,4 +1,8 @@
 namespace Mage.Jobs.BulkJobs;
 
-/// <summary>Either a prefix or an explicit list of blobs in one container.</summary>
-public sealed record JobSourceRequest(string? Container, string? Prefix, IReadOnlyList<string>? Blobs);
+/// <summary>
+/// The images of a job, in one container: a prefix, an explicit list of blobs, or <paramref name="List"/>,
+/// the name of a blob in the same container that lists them one per line (read as a stream, for lists
+/// too long for a message).
+/// </summary>
+public sealed record JobSourceRequest(string? Container, string? Prefix, IReadOnlyList<string>? Blobs, string? List = null);

@@ -6,6 +6,7 @@ internal sealed record JobSpec(
     string SourceContainer,
     string? SourcePrefix,
     IReadOnlyList<string>? Blobs,
+    string? BlobList,
     string OutputContainer,
     string OutputPrefix,
     JobRecipe Recipe,

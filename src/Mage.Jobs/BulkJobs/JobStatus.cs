@@ -22,6 +22,9 @@ public sealed record JobStatus
     public DateTimeOffset? CompletedAt { get; init; }
     public string? SourceContainer { get; init; }
     public string? SourcePrefix { get; init; }
+
+    /// <summary>The blob that lists the job's images (<see cref="JobSourceRequest.List"/>), or null.</summary>
+    public string? SourceList { get; init; }
     public string? OutputContainer { get; init; }
     public string? OutputPrefix { get; init; }
 

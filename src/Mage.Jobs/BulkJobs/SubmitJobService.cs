@@ -103,6 +103,7 @@ public sealed partial class SubmitJobService(
             UpdatedAt = now,
             SourceContainer = spec.SourceContainer,
             SourcePrefix = spec.SourcePrefix,
+            SourceList = spec.BlobList,
             OutputContainer = spec.OutputContainer,
             OutputPrefix = spec.OutputPrefix,
             Kind = spec.Recipe.Kind,
@@ -177,6 +178,11 @@ public sealed partial class SubmitJobService(
             return $"source container '{spec.SourceContainer}' does not exist.";
         }
 
+        if (spec.BlobList is { } list && !await blobs.GetBlobContainerClient(spec.SourceContainer).GetBlobClient(list).ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return $"source.list '{list}' does not exist in container '{spec.SourceContainer}'.";
+        }
+
         var output = blobs.GetBlobContainerClient(spec.OutputContainer);
         if (!await output.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -218,7 +224,33 @@ public sealed partial class SubmitJobService(
             }
         }
 
-        if (spec.Blobs is { } explicitList)
+        if (spec.BlobList is { } list)
+        {
+            // Streamed a line at a time, so a list of millions of names never sits in memory.
+            var blob = blobs.GetBlobContainerClient(spec.SourceContainer).GetBlobClient(list);
+            using var reader = new StreamReader(await blob.OpenReadAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+
+                images++;
+                if (images > max)
+                {
+                    continue; // past the limit: only count, write nothing more
+                }
+
+                // A line that is not a blob name fails its own row when the shard reads it (ProcessShardService).
+                pending.Add(new ShardBlob(line, null));
+                if (pending.Count == spec.ShardSize)
+                {
+                    await FlushAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        else if (spec.Blobs is { } explicitList)
         {
             foreach (var name in explicitList)
             {

@@ -136,6 +136,40 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.StartsWith("missing: ", rows.Single(r => r.Name == "set/nope.png").Error, StringComparison.Ordinal); // every row error is "reason: message"
     }
 
+    [Fact]
+    public async Task A_list_blob_is_streamed_into_shards_in_its_order_and_a_missing_list_fails_the_job()
+    {
+        // CRLF and LF lines, a byte order mark, blank lines (skipped) and a name that is not there (its own error row).
+        var names = new[] { "set/img-0003.png", "set/img-0001.png", "set/nope.png", "set/img-0002.png", "set/img-0000.png" };
+        var text = "\uFEFF" + names[0] + "\r\n" + names[1] + "\n\n" + names[2] + "\r\n\r\n" + names[3] + "\n" + names[4];
+        await host.Container(source).GetBlobClient("lists/day-1.txt").UploadAsync(BinaryData.FromString(text));
+        var job = JsonSerializer.Serialize(new { jobId = "blob-list-1", source = new { container = source, list = "lists/day-1.txt" }, shardSize = 2 });
+
+        var status = await host.Get<SubmitJobService>().SubmitAsync(job);
+        Assert.Equal((JobState.Running, 5L, 3, "lists/day-1.txt"), (status!.State, status.ImagesTotal, status.ShardsTotal, status.SourceList));
+        foreach (var m in await host.DrainAsync(host.Storage.ShardsQueue))
+        {
+            await host.Get<ProcessShardService>().ProcessAsync(m);
+        }
+
+        var final = (await host.Get<Mage.Jobs.Coordination.JobStatusStore>().GetAsync("blob-list-1"))!.Value.Status;
+        Assert.Equal((JobState.Completed, 4L, 1L), (final.State, final.ImagesDone, final.ImagesFailed));
+        var rows = new List<EmbeddingRow>();
+        for (var part = 0; part < 3; part++)
+        {
+            using var stream = (await host.Container(host.Storage.ResultsContainer).GetBlobClient($"jobs/blob-list-1/out/part-{part:D6}.parquet").DownloadContentAsync()).Value.Content.ToStream();
+            rows.AddRange(await ParquetTable.ReadAsync<EmbeddingRow>(stream));
+        }
+
+        Assert.Equal(names, rows.Select(r => r.Name));
+        Assert.StartsWith("missing: ", rows.Single(r => r.Name == "set/nope.png").Error, StringComparison.Ordinal);
+
+        var missing = await host.Get<SubmitJobService>().SubmitAsync(
+            JsonSerializer.Serialize(new { jobId = "blob-list-2", source = new { container = source, list = "lists/none.txt" } }));
+        Assert.Equal(JobState.Failed, missing!.State);
+        Assert.Equal($"source.list 'lists/none.txt' does not exist in container '{source}'.", missing.Reason);
+    }
+
     /// <summary>Cancels synchronously once a number of images are done.</summary>
     private sealed class CancelAfter(int count, CancellationTokenSource cts) : IProgress<int>
     {

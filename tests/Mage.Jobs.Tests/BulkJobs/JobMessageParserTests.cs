@@ -34,7 +34,7 @@ public sealed class JobMessageParserTests
         Assert.Null(result.Error);
         Assert.Equal("j1", result.JobId);
         Assert.Equal(
-            new JobSpec("j1", "photos", "2024/", null, "results", "jobs/j1/", new JobRecipe(JobKind.Embeddings, FeaturePooling.Linprobe, false, PreprocessMode.Linprobe), 256),
+            new JobSpec("j1", "photos", "2024/", null, null, "results", "jobs/j1/", new JobRecipe(JobKind.Embeddings, FeaturePooling.Linprobe, false, PreprocessMode.Linprobe), 256),
             result.Spec);
     }
 
@@ -111,7 +111,7 @@ public sealed class JobMessageParserTests
         Assert.Equal(new[] { "a.jpg", "dir/b.png" }, spec.Blobs);
         // The list compares by reference in the record's equality, so it is checked above and carried over here.
         Assert.Equal(
-            new JobSpec("Run_2.b-7", "photos", null, spec.Blobs, "embeddings", "runs/7/", new JobRecipe(JobKind.Embeddings, FeaturePooling.Cls, true, PreprocessMode.Square), 17),
+            new JobSpec("Run_2.b-7", "photos", null, spec.Blobs, null, "embeddings", "runs/7/", new JobRecipe(JobKind.Embeddings, FeaturePooling.Cls, true, PreprocessMode.Square), 17),
             spec);
     }
 
@@ -201,12 +201,24 @@ public sealed class JobMessageParserTests
         Assert.Contains(expected, Refused(json), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Prefix_and_blobs_together_are_refused()
+    [Theory]
+    [InlineData("""{ "prefix": "a/", "blobs": ["a/b.jpg"] }""", "source has prefix and blobs; give one of prefix, blobs and list.")]
+    [InlineData("""{ "prefix": "a/", "list": "names.txt" }""", "source has prefix and list; give one of prefix, blobs and list.")]
+    [InlineData("""{ "blobs": ["a/b.jpg"], "list": "names.txt" }""", "source has blobs and list; give one of prefix, blobs and list.")]
+    public void Two_ways_of_naming_the_images_are_refused(string source, string expected)
     {
-        var error = Refused("""{ "jobId": "j1", "source": { "container": "photos", "prefix": "a/", "blobs": ["a/b.jpg"] } }""");
+        var error = Refused($$"""{ "jobId": "j1", "source": { "container": "photos", {{source.Trim('{', '}', ' ')}} } }""");
 
-        Assert.Equal("source has both prefix and blobs; give one.", error);
+        Assert.Equal(expected, error);
+    }
+
+    [Fact]
+    public void A_list_blob_is_kept_in_the_spec_and_its_name_checked()
+    {
+        var spec = Parse("""{ "jobId": "j1", "source": { "container": "photos", "list": "lists/day-1.txt" } }""").Spec!;
+        Assert.Equal(("lists/day-1.txt", (string?)null, (IReadOnlyList<string>?)null), (spec.BlobList, spec.SourcePrefix, spec.Blobs));
+
+        Assert.StartsWith("source.list: ", Refused("""{ "jobId": "j1", "source": { "container": "photos", "list": "../names.txt" } }"""), StringComparison.Ordinal);
     }
 
     [Fact]
