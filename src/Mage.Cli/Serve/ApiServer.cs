@@ -20,7 +20,7 @@ namespace Mage.Cli.Serve;
 /// plus <c>GET /api/health</c>. No function keys: callers are identified from the
 /// headers alone (<see cref="ApiCaller.FromHeaders"/>).
 /// </summary>
-internal static class ApiServer
+internal static partial class ApiServer
 {
     /// <summary>
     /// A web application listening on <paramref name="urls"/> (Kestrel's <c>;</c>-separated list),
@@ -42,6 +42,7 @@ internal static class ApiServer
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.AddSingleton<IHostLifetime, CommandLineLifetime>();
         var app = builder.Build();
+        app.Use((http, next) => AnswerFailuresAsync(http, next, app.Logger));
         app.MapPost("/api/jobs", async (HttpContext http) =>
             await RespondAsync(http, await api.SubmitHttpAsync(http.Request.Body, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
         app.MapGet("/api/jobs/{jobId}", async (HttpContext http, string jobId) =>
@@ -76,6 +77,32 @@ internal static class ApiServer
                 await RespondAsync(http, await requests.GetFileHttpAsync(queue, requestId, name, Headers(http.Request), NewCorrelationId(), http.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false));
         }
     }
+
+    /// <summary>
+    /// Runs the rest of the pipeline; an exception nothing else handled (a status document that is
+    /// not JSON, say) is logged with a fresh correlation id and answered as a 500 problem naming that
+    /// id, never with the exception's text. Once the answer has started it can only be cut short.
+    /// </summary>
+    private static async Task AnswerFailuresAsync(HttpContext http, RequestDelegate next, ILogger logger)
+    {
+        try
+        {
+            await next(http).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
+        {
+            var correlationId = NewCorrelationId();
+            LogFailed(logger, e, http.Request.Method, http.Request.Path, correlationId);
+            http.Response.Clear();
+            await RespondAsync(http, ApiResult.Error(
+                HttpStatusCode.InternalServerError,
+                $"The service failed while answering this request; its log has the cause under correlation id {correlationId}: quote it if you report this.",
+                correlationId)).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed (correlation id {CorrelationId})")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string method, string path, string correlationId);
 
     /// <summary>As the Functions adapter: status, then <see cref="ApiResult.Headers"/>, then the body.</summary>
     private static async Task RespondAsync(HttpContext http, ApiResult result)

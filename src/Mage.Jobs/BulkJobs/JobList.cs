@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Mage.Jobs.Coordination;
 using Mage.Jobs.Http;
 
@@ -57,7 +58,7 @@ internal static class JobList
                 break;
             }
 
-            if (await statuses.GetDocumentAsync(jobId, cancellationToken).ConfigureAwait(false) is { } document && caller.MaySee(document.Status.Caller))
+            if (await ReadAsync(statuses, jobId, cancellationToken).ConfigureAwait(false) is { } document && caller.MaySee(document.Status.Caller))
             {
                 found.Add(document.Status);
                 last ??= found.Count == limit ? createdOn : null;
@@ -69,5 +70,22 @@ internal static class JobList
             .Select(s => new { jobId = s.JobId, state = s.State, createdAt = s.CreatedAt, imagesDone = s.ImagesDone, imagesTotal = s.ImagesTotal, status = $"jobs/{s.JobId}" })
             .ToList();
         return new { jobs, complete };
+    }
+
+    /// <summary>
+    /// The status document of <paramref name="jobId"/>, or null when it is gone or is not a status
+    /// document (not JSON, or JSON null): whose job that is cannot be told, so it is shown to nobody,
+    /// and one damaged document does not take the list down for every caller.
+    /// </summary>
+    private static async Task<(JobStatus Status, Azure.ETag ETag)?> ReadAsync(JobStatusStore statuses, string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await statuses.GetDocumentAsync(jobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            return null;
+        }
     }
 }

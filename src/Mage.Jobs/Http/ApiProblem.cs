@@ -62,6 +62,7 @@ public sealed partial record ApiProblem(
         HttpStatusCode.Conflict => "Conflict",
         HttpStatusCode.RequestEntityTooLarge => "Content Too Large",
         HttpStatusCode.UnsupportedMediaType => "Unsupported Media Type",
+        HttpStatusCode.InternalServerError => "Internal Server Error",
         HttpStatusCode.ServiceUnavailable => "Service Unavailable",
         HttpStatusCode.GatewayTimeout => "Gateway Timeout",
         _ => status.ToString(),

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Mage.Inference.Imaging;
+using Mage.Jobs.Storage;
 
 namespace Mage.Cli.Tests.Serve;
 
@@ -52,6 +53,17 @@ public sealed class ServeCommandTests(AzuriteFixture azurite)
         }
 
         await AssertErrorAsync(await http.GetAsync("/api/jobs/srv-nobody"), HttpStatusCode.NotFound, "No job srv-nobody.");
+
+        // A status document that is not JSON: a 500 problem with a correlation id the log shares, no exception text.
+        await new BlobContainerClient(azurite.ConnectionString, "srv-jobs").GetBlobClient(ResultsLayout.JobStatus("srv-corrupt")).UploadAsync(BinaryData.FromString("{ not json"));
+        using (var failed = await http.GetAsync("/api/jobs/srv-corrupt"))
+        {
+            var body = await failed.Content.ReadAsStringAsync();
+            var id = Assert.Single(failed.Headers.GetValues("x-correlation-id"));
+            await AssertErrorAsync(failed, HttpStatusCode.InternalServerError, $"correlation id {id}");
+            Assert.DoesNotContain("JsonException", body, StringComparison.Ordinal);
+            await serve.WaitForErrorAsync($"GET /api/jobs/srv-corrupt failed (correlation id {id})", StartTimeout);
+        }
         await AssertErrorAsync(await http.GetAsync("/api/jobs/bad%20id"), HttpStatusCode.BadRequest, "jobId must be", "jobId");
         await AssertErrorAsync(await PostAsync(http, """{ "jobId": "srv-bad", "source": 7 }"""), HttpStatusCode.BadRequest, "source", "source");
         await AssertErrorAsync(await PostAsync(http, """{ "jobId": "srv-mine", "caller": "key", "source": { "container": "srv-uploads", "prefix": "srv/" } }"""), HttpStatusCode.BadRequest, "caller is set by the service", "caller");
