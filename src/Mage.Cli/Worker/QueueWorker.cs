@@ -340,8 +340,11 @@ internal sealed partial class QueueWorker(JobsHost host, QueueServiceClient rawQ
             return;
         }
 
-        await SettleAsync(queue, label, message.MessageId, held, null, cancellationToken).ConfigureAwait(false);
+        // Logged before the delete, as a poisoned message's reason is logged before the move: a worker
+        // killed in between leaves the message to be handled (and logged) again, never a deleted
+        // message that no log line accounts for (the chaos suite checks that every bad shard message was).
         LogMessage(logger, label, message.MessageId, WireNames.Of(status), timer.Elapsed.TotalMilliseconds);
+        await SettleAsync(queue, label, message.MessageId, held, null, cancellationToken).ConfigureAwait(false);
         Tally.Add($"{label} {WireNames.Of(status)}");
     }
 
