@@ -77,9 +77,18 @@ public sealed partial class RequestApiService(
             return ApiResult.Error(HttpStatusCode.RequestEntityTooLarge, $"The {route.Noun} is larger than {MaxBodyBytes} bytes.", correlationId);
         }
 
-        if (Refuse(route, text, out var target, correlationId) is { } invalid)
+        if (Refuse(route, text, out var target, out var request, correlationId) is { } invalid)
         {
             return invalid;
+        }
+
+        // The images multipart edits stored are their senders' alone: a JSON body may not name them.
+        if (request!.Reads.FirstOrDefault(r => r.Blob.Container == storage.Value.UploadsContainer &&
+                r.Blob.Name?.StartsWith(ResultsLayout.ApiUploadsFolder, StringComparison.Ordinal) == true) is { Field: { } field })
+        {
+            return ApiResult.Error(HttpStatusCode.BadRequest,
+                ErrorReasons.Format(ErrorReason.NotAllowed, $"{field}.name lies under {ResultsLayout.ApiUploadsFolder} of the uploads container, where the images sent with multipart edits are kept for their senders alone; name your own upload, or send the image with the edit."),
+                correlationId, $"{field}.name");
         }
 
         var record = new RequestApiRecord(target!.RequestId, caller.Name!, route.Path, MessageJson.Hash(text), time.GetUtcNow());
@@ -277,7 +286,7 @@ public sealed partial class RequestApiService(
             return notMessage;
         }
 
-        if (Refuse(route, text!, out var target, correlationId) is { } invalid)
+        if (Refuse(route, text!, out var target, out _, correlationId) is { } invalid)
         {
             return invalid;
         }
@@ -436,10 +445,10 @@ public sealed partial class RequestApiService(
     /// A 400 for a body the queue service would refuse, or one that names <c>output</c>; else null and the
     /// request's target (the default results container, the channel's default prefix).
     /// </summary>
-    private ApiResult? Refuse(RequestRoute route, string text, out RequestTarget? target, string correlationId)
+    private ApiResult? Refuse(RequestRoute route, string text, out RequestTarget? target, out IRequestMessage? request, string correlationId)
     {
         target = null;
-        var (request, error) = route.Read(text);
+        (request, var error) = route.Read(text);
         if (request is null)
         {
             return ApiResult.Error(HttpStatusCode.BadRequest, error!, correlationId, route.FieldIn(error!));

@@ -146,7 +146,10 @@ public static class ResultsLayout
     /// caller the request's <see cref="ApiRequest"/> record names). Under 100 characters, far inside
     /// <see cref="BlobNames.CheckBlobName"/>'s caps with the upload results' folder added.
     /// </summary>
-    internal static string ApiUpload(string route, string requestId, string part) => $"api/{route}/{requestId}/{part}";
+    internal static string ApiUpload(string route, string requestId, string part) => $"{ApiUploadsFolder}{route}/{requestId}/{part}";
+
+    /// <summary>The uploads container's folder of images sent with multipart edits, each its sender's alone (<see cref="ApiUpload"/>).</summary>
+    internal const string ApiUploadsFolder = "api/";
 
     /// <summary>A rejected job message that named no usable job id, by the hash of its body.</summary>
     public static string RejectedJob(string bodyHash) => $"rejected/{bodyHash}.json";

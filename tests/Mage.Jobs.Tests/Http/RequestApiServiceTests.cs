@@ -152,6 +152,7 @@ public sealed class RequestApiServiceTests(AzuriteFixture azurite) : IAsyncLifet
             (WorkQueue.Edits, Edit("bad id!"), "requestId 'bad id!' must be", "requestId"),
             (WorkQueue.Generate, """{ "requestId": "g-1", "count": 0 }""", "count 0 must be between 1 and", "count"),
             (WorkQueue.Generate, """{ "requestId": "g-2", "colour": "red" }""", "colour is not a known field", null),
+            (WorkQueue.Edits, Edit("o-4").Replace("edit/src.png", "api/edits/someone-else/image", StringComparison.Ordinal), "notAllowed: source.name lies under api/ of the uploads container", "source.name"),
         };
         foreach (var (queue, body, error, field) in cases)
         {
