@@ -1,7 +1,8 @@
 """tools/train's quality measures on cases whose answers are known."""
 import numpy as np
+import torch
 
-from mage_export.archs import ARCHS
+from mage_export.archs import ARCHS, MASK_ID
 from mage_export.model import MageModel, random_init
 from mage_train import metrics, shapes
 
@@ -37,6 +38,37 @@ def test_inpainting_measure_runs_on_the_random_tiny_model():
     r = metrics.inpaint_errors(model.eval(), imgs, seeds, steps=2)
     assert set(r) == {"inpaint_mae", "border_fill_mae", "inpaint_wins"}
     assert 0 < r["border_fill_mae"] < 255 and 0 < r["inpaint_mae"] < 255
+
+
+def test_box_masking_marks_every_token_whose_patch_touches_the_box():
+    tokens = torch.zeros((1, 256), dtype=torch.long)
+    masked = metrics.mask_boxes(tokens, [(10, 40)])  # rows 10..105 -> token rows 0..6; columns 40..135 -> 2..8
+    grid = (masked[0] == MASK_ID).view(16, 16)
+    expected = torch.zeros((16, 16), dtype=torch.bool)
+    expected[0:7, 2:9] = True
+    assert torch.equal(grid, expected) and int(tokens.sum()) == 0  # the input is left alone
+
+
+def test_token_ring_fill_copies_the_most_frequent_code_around_the_masked_rectangle():
+    grid = torch.full((16, 16), 5, dtype=torch.long)
+    grid[3:6, 3:6] = MASK_ID
+    grid[2, 2:7] = torch.tensor([7, 7, 7, 9, 9])  # the ring (rows 2..6, columns 2..6) holds 7 x3, 9 x2, 5 x11
+    grid[6, 2:5] = 7  # now 7 x6, 9 x2, 5 x8
+    grid[0, 0] = 9  # outside the ring: not counted
+    filled = metrics.token_ring_fill(grid.view(1, 256))[0].view(16, 16)
+    assert torch.equal(filled[3:6, 3:6], torch.full((3, 3), 5))
+    grid[4, 2] = 7
+    grid[5, 2] = 7
+    grid[3, 6] = 7  # 7 x9, 5 x5
+    assert torch.equal(metrics.token_ring_fill(grid.view(1, 256))[0].view(16, 16)[3:6, 3:6], torch.full((3, 3), 7))
+
+
+def test_border_fill_error_is_zero_on_a_flat_image_and_the_step_on_a_split_one():
+    flat = np.full((1, 256, 256, 3), 90, np.uint8)
+    assert metrics.border_fill_errors(flat, [(50, 60)])[0] == 0
+    split = flat.copy()
+    split[0, :, 108:] = 190  # the box (columns 60..155) is half 90, half 190; the ring's mean is 140
+    assert abs(metrics.border_fill_errors(split, [(50, 60)])[0] - 50.0) < 0.6
 
 
 def test_frechet_distance_is_zero_for_one_set_and_the_mean_shift_squared_for_a_shifted_one():

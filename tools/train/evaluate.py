@@ -29,8 +29,8 @@ import torch  # noqa: E402
 
 from mage_export.archs import ARCHS  # noqa: E402
 from mage_export.model import MageModel, load_state, random_init  # noqa: E402
-from mage_train import datasets  # noqa: E402
-from mage_train.metrics import evaluate  # noqa: E402
+from mage_train import datasets, shapes  # noqa: E402
+from mage_train.metrics import INPAINT_SEEDS_FROM, evaluate, inpaint_diagnostics  # noqa: E402
 
 # The bars a trained model must hold to ship as the default (docs/model-card.md).
 TARGETS = {"psnr_db": ">= 24", "knn5_accuracy": ">= 0.45 and >= 2.3 x knn5_chance",
@@ -58,6 +58,8 @@ def main(argv=None) -> int:
     p.add_argument("--inpaint-images", type=int, default=64)
     p.add_argument("--generate", type=int, default=64)
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--inpaint-diagnostics", action="store_true",
+                   help="instead: where the inpainting error comes from (metrics.inpaint_diagnostics)")
     a = p.parse_args(argv)
     torch.set_num_threads(os.cpu_count() or 1)
     models = {}
@@ -72,6 +74,11 @@ def main(argv=None) -> int:
     results = {}
     for name, model in models.items():
         start = time.perf_counter()
+        if a.inpaint_diagnostics:
+            seeds = shapes.heldout_seeds(INPAINT_SEEDS_FROM, a.inpaint_images)
+            results[name] = inpaint_diagnostics(model, datasets.images(a.data, seeds)[0], seeds, steps=(1, 4, 12))
+            print(f"evaluate: {name} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+            continue
         results[name] = evaluate(model, a.recon_images, a.knn_images, a.inpaint_images, a.generate,
                                  distribution=a.data)
         print(f"evaluate: {name} in {time.perf_counter() - start:.0f} s", file=sys.stderr)

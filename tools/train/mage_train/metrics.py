@@ -17,6 +17,7 @@ from mage_export.schedule import decode_deterministic
 from . import datasets, shapes
 
 BOX = 96
+INPAINT_SEEDS_FROM = 10_000  # the held-out seeds of the inpainting boxes and images
 PATCH = 256 // TOKEN_GRID
 
 
@@ -83,27 +84,86 @@ def box_for(seed: int):
     return tuple(int(v) for v in rng.integers(0, 256 - BOX + 1, 2))
 
 
+def mask_boxes(tokens: torch.Tensor, boxes) -> torch.Tensor:
+    """A copy of `tokens` [N,256] with MASK_ID wherever a token's 16x16 patch touches row i's box
+    (the service's rule, TokenMask.FromPixelMask)."""
+    masked = tokens.clone()
+    for i, (y, x) in enumerate(boxes):
+        grid = masked[i].view(TOKEN_GRID, TOKEN_GRID)
+        grid[y // PATCH:(y + BOX - 1) // PATCH + 1, x // PATCH:(x + BOX - 1) // PATCH + 1] = MASK_ID
+    return masked
+
+
+def box_errors(out: np.ndarray, images: np.ndarray, boxes) -> np.ndarray:
+    """Per image, the mean absolute error (0..255) of `out` against `images` inside its box."""
+    return np.array([np.abs(out[i, y:y + BOX, x:x + BOX].astype(np.float64)
+                            - images[i, y:y + BOX, x:x + BOX]).mean() for i, (y, x) in enumerate(boxes)])
+
+
+def border_fill_errors(images: np.ndarray, boxes) -> np.ndarray:
+    """Per image, the error of filling its box with the mean colour of the 1-pixel ring around it."""
+    errors = []
+    for i, (y, x) in enumerate(boxes):
+        inside = images[i, y:y + BOX, x:x + BOX].astype(np.float64)
+        ring = np.concatenate([images[i, max(y - 1, 0), x:x + BOX], images[i, min(y + BOX, 255), x:x + BOX],
+                               images[i, y:y + BOX, max(x - 1, 0)], images[i, y:y + BOX, min(x + BOX, 255)]])
+        errors.append(np.abs(ring.astype(np.float64).mean(0) - inside).mean())
+    return np.array(errors)
+
+
+def token_ring_fill(masked: torch.Tensor) -> torch.Tensor:
+    """The border fill in token space: every MASK_ID of a row becomes the most frequent known token
+    of the ring of positions around the masked rectangle (ties: the smallest id)."""
+    out = masked.clone()
+    for row in out:
+        grid = row.view(TOKEN_GRID, TOKEN_GRID)
+        unknown = grid == MASK_ID
+        if not unknown.any():
+            continue
+        ys, xs = torch.nonzero(unknown, as_tuple=True)
+        y0, y1 = max(int(ys.min()) - 1, 0), min(int(ys.max()) + 2, TOKEN_GRID)
+        x0, x1 = max(int(xs.min()) - 1, 0), min(int(xs.max()) + 2, TOKEN_GRID)
+        window, known = grid[y0:y1, x0:x1], ~unknown[y0:y1, x0:x1]
+        grid[unknown] = int(torch.bincount(window[known]).argmax())
+    return out
+
+
+@torch.no_grad()
 def inpaint_errors(model: MageModel, images: np.ndarray, seeds, steps: int = 12) -> Dict[str, float]:
     """Mean absolute error (0..255) inside a 96x96 box: MAGE inpainting (deterministic schedule;
     a token is unknown if its 16x16 patch touches the box) against filling the box with the mean
     colour of the 1-pixel ring around it."""
     tokens = batched(model.tokenize, to_pixels(images))
     boxes = [box_for(int(s)) for s in seeds]
-    masked = tokens.clone()
-    for i, (y, x) in enumerate(boxes):
-        grid = masked[i].view(TOKEN_GRID, TOKEN_GRID)
-        grid[y // PATCH:(y + BOX - 1) // PATCH + 1, x // PATCH:(x + BOX - 1) // PATCH + 1] = MASK_ID
-    filled = decode_deterministic(model, masked, steps)
-    out = to_images(batched(model.detokenize, filled))
-    mage, fill = [], []
-    for i, (y, x) in enumerate(boxes):
-        inside = images[i, y:y + BOX, x:x + BOX].astype(np.float64)
-        mage.append(np.abs(out[i, y:y + BOX, x:x + BOX] - inside).mean())
-        ring = np.concatenate([images[i, max(y - 1, 0), x:x + BOX], images[i, min(y + BOX, 255), x:x + BOX],
-                               images[i, y:y + BOX, max(x - 1, 0)], images[i, y:y + BOX, min(x + BOX, 255)]])
-        fill.append(np.abs(ring.astype(np.float64).mean(0) - inside).mean())
-    return {"inpaint_mae": float(np.mean(mage)), "border_fill_mae": float(np.mean(fill)),
-            "inpaint_wins": float(np.mean(np.array(mage) < np.array(fill)))}
+    filled = decode_deterministic(model, mask_boxes(tokens, boxes), steps)
+    mage = box_errors(to_images(batched(model.detokenize, filled)), images, boxes)
+    fill = border_fill_errors(images, boxes)
+    return {"inpaint_mae": float(mage.mean()), "border_fill_mae": float(fill.mean()),
+            "inpaint_wins": float(np.mean(mage < fill))}
+
+
+@torch.no_grad()
+def inpaint_diagnostics(model: MageModel, images: np.ndarray, seeds, steps=(1, 12)) -> Dict[str, float]:
+    """Where the inpainting error comes from, on the boxes of inpaint_errors: the true tokens
+    decoded (the tokenizer's own error in the box: what a perfect transformer would score), the
+    deterministic schedule at several step counts, and the border fill done in token space
+    (token_ring_fill: what a transformer that only copies the surrounding code would score).
+    Each as the mean error and the share of boxes where it beats the pixel border fill."""
+    tokens = batched(model.tokenize, to_pixels(images))
+    boxes = [box_for(int(s)) for s in seeds]
+    masked = mask_boxes(tokens, boxes)
+    fill = border_fill_errors(images, boxes)
+    result = {"border_fill_mae": float(fill.mean())}
+
+    def record(name, chosen):
+        errors = box_errors(to_images(batched(model.detokenize, chosen)), images, boxes)
+        result[f"{name}_mae"], result[f"{name}_wins"] = float(errors.mean()), float(np.mean(errors < fill))
+
+    record("true_tokens", tokens)
+    for n in steps:
+        record(f"decode_{n}_steps", decode_deterministic(model, masked, n))
+    record("token_ring_fill", token_ring_fill(masked))
+    return result
 
 
 @torch.no_grad()
@@ -191,7 +251,7 @@ def evaluate(model: MageModel, n_recon: int = 300, n_knn: int = 300, n_inpaint: 
     real = batched(lambda t: model.encode_features(with_class(t))[1], real_tokens).numpy()
     result["knn5_accuracy"] = knn_accuracy(real, labels)
     result["knn5_chance"] = float(np.bincount(labels).max() / len(labels))
-    seeds = shapes.heldout_seeds(10_000, n_inpaint)
+    seeds = shapes.heldout_seeds(INPAINT_SEEDS_FROM, n_inpaint)
     inp_imgs, _ = draw(seeds)
     result.update(inpaint_errors(model, inp_imgs, seeds))
     gen_tokens = generate(model, n_gen, seed)
