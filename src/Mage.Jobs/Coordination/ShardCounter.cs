@@ -16,6 +16,8 @@ namespace Mage.Jobs.Coordination;
 /// finds no stripe checks the status document before it creates one, and the only copy that could
 /// find the stripe gone with its own shard in it is a second copy of the same shard counting at the
 /// same moment, which the shard's claim (<see cref="ResultsLayout.ShardClaim"/>) rules out.
+/// Shards of a job still listing count in their stripes, which fold only once the listing has
+/// ended (<see cref="JobStripe.IsCompleteIn"/>).
 /// </remarks>
 internal sealed class ShardCounter(JobStatusStore statuses, TimeProvider time)
 {
@@ -36,7 +38,7 @@ internal sealed class ShardCounter(JobStatusStore statuses, TimeProvider time)
             return null;
         }
 
-        return stripe.IsComplete ? await FoldAsync(status, stripe, cancellationToken).ConfigureAwait(false) : status;
+        return stripe.IsCompleteIn(status) ? await FoldAsync(status, stripe, cancellationToken).ConfigureAwait(false) : status;
     }
 
     /// <summary>
@@ -60,7 +62,7 @@ internal sealed class ShardCounter(JobStatusStore statuses, TimeProvider time)
                 }
 
                 var now = time.GetUtcNow();
-                var created = JobStripe.Empty(index, status.Stripes, status.ShardsTotal, now).WithShard(shard, imagesOk, imagesFailed, shardFailed, now);
+                var created = JobStripe.Empty(index, status.Stripes, now).WithShard(shard, imagesOk, imagesFailed, shardFailed, now);
                 if (!await statuses.TryCreateStripeAsync(status.JobId, created, cancellationToken).ConfigureAwait(false))
                 {
                     continue; // another shard of the stripe created it first: count into theirs
@@ -69,8 +71,33 @@ internal sealed class ShardCounter(JobStatusStore statuses, TimeProvider time)
                 stripe = created;
             }
 
-            return stripe.IsComplete ? await FoldAsync(status, stripe, cancellationToken).ConfigureAwait(false) : status;
+            // Counted while the job was listing: read the document again, after the stripe write. The
+            // listing ends by writing the document, then folding the stripes it finds complete
+            // (FoldCompleteAsync); of the two, at least one sees the other's write, so a stripe
+            // completed around that moment is always folded, by one or by both (folding is idempotent).
+            var judge = status.State == JobState.Listing
+                ? (await statuses.GetDocumentAsync(status.JobId, cancellationToken).ConfigureAwait(false))?.Status ?? status
+                : status;
+            return stripe.IsCompleteIn(judge) ? await FoldAsync(judge, stripe, cancellationToken).ConfigureAwait(false) : judge;
         }
+    }
+
+    /// <summary>
+    /// Folds every stripe that is complete now that <paramref name="status"/>'s listing has ended
+    /// (one List call): the shards counted while the job was listing. Returns the status after
+    /// (completed when they were the last).
+    /// </summary>
+    public async Task<JobStatus> FoldCompleteAsync(JobStatus status, CancellationToken cancellationToken)
+    {
+        foreach (var stripe in await statuses.ListStripesAsync(status.JobId, cancellationToken).ConfigureAwait(false))
+        {
+            if (stripe.Stripes == status.Stripes && stripe.IsCompleteIn(status))
+            {
+                status = await FoldAsync(status, stripe, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return status;
     }
 
     /// <summary>Adds a complete stripe to the status document (once), then deletes it. Returns the status after.</summary>

@@ -135,7 +135,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         // The last shard counted in its stripe, then the worker died: nothing folded, no manifest.
         var now = DateTimeOffset.UtcNow;
         var stripe = await Statuses.UpdateStripeAsync("fold", 0, s => s.WithShard(shards - 1, Rows, FailedRows, shardFailed: false, now));
-        Assert.True(stripe!.IsComplete);
+        Assert.True(stripe!.IsCompleteIn((await Statuses.GetDocumentAsync("fold"))!.Value.Status));
         var pending = (await Statuses.GetAsync("fold"))!.Value.Status;
         Assert.Equal((JobState.Running, shards), (pending.State, pending.ShardsDone));
 
@@ -146,7 +146,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
     [Fact]
     public async Task A_completion_event_whose_parts_would_not_fit_in_a_queue_message_lists_the_manifest_alone()
     {
-        // 80 parts under a 400-character prefix: ~35 KB of names, past ProcessShardService.MaxEventPartChars.
+        // 80 parts under a 400-character prefix: ~35 KB of names, past JobCompletion.MaxEventPartChars.
         const int shards = 80;
         var prefix = string.Concat(Enumerable.Range(0, 40).Select(i => $"level-{i:D2}/")) + "big/";
         var messages = await SubmitCommittedAsync("big", shards, prefix);
