@@ -62,7 +62,7 @@ internal sealed partial class JobCompletion(BlobServiceClient blobs, JobStatusSt
 
         await using var work = claimed;
 
-        // Stripes a worker left when it died between folding and deleting one: the job is done, nothing counts them.
+        // The stripes were folded into the status document as the job completed: nothing counts them any more.
         await statuses.DeleteStripesAsync(status.JobId, cancellationToken).ConfigureAwait(false);
         var parts = new List<ManifestPart>();
         await foreach (var item in output.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, ResultsLayout.JobPartsFolder(status.OutputPrefix), cancellationToken).ConfigureAwait(false))

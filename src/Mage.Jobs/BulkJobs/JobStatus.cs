@@ -6,8 +6,8 @@ namespace Mage.Jobs.BulkJobs;
 
 /// <summary>
 /// The status document of a bulk job, <c>jobs/{jobId}/status.json</c> in the jobs container.
-/// Updated with optimistic concurrency (ETag If-Match) by the submitter and, for shards, by the
-/// worker that completes a stripe (<see cref="Stripes"/>).
+/// Updated with optimistic concurrency (ETag If-Match) by the submitter and, for shards, once by
+/// the worker (or the listing) that finds every stripe complete (<see cref="Stripes"/>).
 /// <see cref="DoneShards"/> is a base64 bitmap of shards already counted, so a redelivered shard
 /// never counts twice. While the job is <see cref="JobState.Listing"/>, <see cref="ShardsTotal"/> and
 /// <see cref="ImagesTotal"/> count what the listing has committed so far, and those shards already
@@ -84,7 +84,7 @@ public sealed record JobStatus
 
     /// <summary>
     /// Bitmap of shards already counted (bit n = shard n), base64. A shard's bit is set here when
-    /// its whole stripe is folded in; until then it is set in the stripe.
+    /// the stripes are folded in, as the job completes; until then it is set in its stripe.
     /// </summary>
     public string DoneShards { get; init; } = "";
 
@@ -97,8 +97,11 @@ public sealed record JobStatus
     internal bool IsStripeFolded(int stripe) => IsShardCounted(stripe);
 
     /// <summary>This status with a complete stripe's shards and sums added (once: see <see cref="IsStripeFolded"/>).</summary>
-    internal JobStatus WithStripe(JobStripe stripe, DateTimeOffset now) =>
-        (Add([stripe]) with { UpdatedAt = now }).Counted(now);
+    internal JobStatus WithStripe(JobStripe stripe, DateTimeOffset now) => WithStripes([stripe], now);
+
+    /// <summary>This status with complete stripes' shards and sums added (each once: see <see cref="IsStripeFolded"/>); completed when they were the last.</summary>
+    internal JobStatus WithStripes(IReadOnlyCollection<JobStripe> stripes, DateTimeOffset now) =>
+        (Add(stripes) with { UpdatedAt = now }).Counted(now);
 
     /// <summary>
     /// What the job has counted so far: this document plus the stripes not folded into it yet

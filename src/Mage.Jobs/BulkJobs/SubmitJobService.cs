@@ -321,13 +321,13 @@ public sealed partial class SubmitJobService(
 
     /// <summary>
     /// After the listing's last commit: sends the shards from <paramref name="sentBefore"/> not sent
-    /// yet, folds the stripes of shards that finished while the job was listing (completing the job,
-    /// manifest and event, when they were its last), and records every shard as enqueued.
+    /// yet, completes the job (status, manifest and event) when every shard finished while it was
+    /// listing, and records every shard as enqueued.
     /// </summary>
     private async Task<JobStatus?> FinishAsync(JobStatus status, int sentBefore, CancellationToken cancellationToken)
     {
         await SendAsync(status.JobId, await UncountedAsync(status.JobId, sentBefore, status.ShardsTotal, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        var folded = await Counter.FoldCompleteAsync(status, cancellationToken).ConfigureAwait(false);
+        var folded = await Counter.TryCompleteAsync(status, cancellationToken).ConfigureAwait(false);
         try
         {
             await Completion.EnsureAsync(folded, cancellationToken).ConfigureAwait(false);

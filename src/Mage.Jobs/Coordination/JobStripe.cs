@@ -8,8 +8,8 @@ namespace Mage.Jobs.Coordination;
 /// One stripe of a job's shard counts (<see cref="ResultsLayout.JobStripe"/>): stripe i
 /// of K counts shards i, i + K, i + 2K, … with a bitmap of those already counted and their sums.
 /// Shard commits update their stripe with the same ETag loop as the status document, so K stripes
-/// share the writes that one document took before; the worker that completes a stripe folds it into
-/// <c>status.json</c> (K updates per job) and deletes it. Whether a stripe is complete depends on the
+/// share the writes that one document took before; once every stripe is complete they are folded
+/// into <c>status.json</c> in one write (<see cref="ShardCounter"/>), and deleted as the job completes. Whether a stripe is complete depends on the
 /// job's shard total, which is known only once its listing has ended (<see cref="IsCompleteIn"/>):
 /// shards counted while the job is still listing stay in their stripes until then. Stored as the metadata of an empty blob,
 /// so that one List call with metadata reads every stripe of a job.

@@ -88,6 +88,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         const int shards = 40; // two stripes: even shards and odd shards
         var messages = await SubmitCommittedAsync("mid", shards);
+        var submitted = (await Statuses.GetDocumentAsync("mid"))!.Value.ETag;
         var service = host.Get<ProcessShardService>();
         int[] counted = [.. Enumerable.Range(0, shards).Where(n => n % 2 == 0), 1, 3, 5];
         var isCounted = counted.ToHashSet();
@@ -96,10 +97,11 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
             Assert.Equal(WorkOutcome.AlreadyCommitted, (await service.ProcessAsync(messages[n])).Status);
         }
 
-        // The document counts the folded stripe only; the API adds the one still counting.
+        // Stripe 0 is complete, but nothing is folded into the document before the job completes; the API adds both stripes.
         var document = (await Statuses.GetDocumentAsync("mid"))!.Value.Status;
-        Assert.Equal((JobState.Running, 20), (document.State, document.ShardsDone));
-        Assert.Equal([ResultsLayout.JobStripe("mid", 1)], await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobStripesFolder("mid")));
+        Assert.Equal((JobState.Running, 0), (document.State, document.ShardsDone));
+        Assert.Equal(submitted, (await Statuses.GetDocumentAsync("mid"))!.Value.ETag); // 23 shards and a complete stripe counted: status.json never written
+        Assert.Equal([ResultsLayout.JobStripe("mid", 0), ResultsLayout.JobStripe("mid", 1)], await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobStripesFolder("mid")));
         var answer = await host.Get<JobApiService>().GetStatusAsync("mid", ApiCaller.Operator, "mid-status");
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         var status = Assert.IsType<JobStatus>(answer.Body);
