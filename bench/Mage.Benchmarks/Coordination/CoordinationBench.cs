@@ -55,7 +55,7 @@ internal static class CoordinationBench
         Directory.CreateDirectory(output);
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        await using var host = await CoordinationHost.StartAsync(connection, package, cancel.Token).ConfigureAwait(false);
+        await using var host = await CoordinationHost.StartAsync(connection, package, blobs.Select(n => n == blobs[0] ? source : $"{source}-{n}"), cancel.Token).ConfigureAwait(false);
         var machine = new { cores = Environment.ProcessorCount, cpu = CpuName(), os = Environment.OSVersion.ToString(), runtime = Environment.Version.ToString() };
 
         if (scenario is "all" or "commit")

@@ -49,10 +49,13 @@ internal static class SubmitScenario
 
         // Watchers with their own clients, so their polling is not in the tally.
         var shardsQueue = new QueueClient(connection, host.Storage.ShardsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var jobsQueue = new QueueClient(connection, host.Storage.JobsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var statusBlob = new BlobClient(connection, host.Storage.JobsContainer, ResultsLayout.JobStatus(jobId));
+        // Messages of an earlier size's job would read as this job's first shard.
+        await shardsQueue.ClearMessagesAsync(cancellationToken).ConfigureAwait(false);
+        await jobsQueue.ClearMessagesAsync(cancellationToken).ConfigureAwait(false);
         host.Tally.Reset();
         var clock = Stopwatch.StartNew();
-        var jobsQueue = new QueueClient(connection, host.Storage.JobsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var deliveries = 0;
         async Task<JobStatus?> DeliverAllAsync()
         {

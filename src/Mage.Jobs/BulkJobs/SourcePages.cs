@@ -17,8 +17,9 @@ namespace Mage.Jobs.BulkJobs;
 /// <remarks>Stateless view over the blob client; thread-safe.</remarks>
 /// <param name="blobs">The storage account.</param>
 /// <param name="spec">The job.</param>
-/// <param name="pageSize">Names per page: a whole number of shards, so only a job's last shard (or one at the end of a short page) is partial.</param>
-internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int pageSize)
+/// <param name="firstPageSize">Names in the first page read (a whole number of shards).</param>
+/// <param name="pageSize">Names in each page after it: a whole number of shards, so only a job's last shard (or one at the end of a short page) is partial.</param>
+internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int firstPageSize, int pageSize)
 {
     /// <summary>Most bytes of one list line kept: a blob name is at most 1,024 characters, so a longer line only ever fails its row.</summary>
     private const int MaxLineBytes = 16 * 1024;
@@ -26,17 +27,39 @@ internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int pag
     private static readonly byte[] ByteOrderMark = [0xEF, 0xBB, 0xBF];
 
     /// <summary>
-    /// The pages from <paramref name="cursor"/> on (from the start when null). A list blob is read
-    /// only in its version <paramref name="listETag"/>: a list changed since fails with 412.
+    /// Up to <paramref name="maxPages"/> pages from <paramref name="cursor"/> on (from the start when
+    /// null). Each page is read while the caller works on the one before it (one page ahead, never
+    /// past <paramref name="maxPages"/>). A list blob is read only in its version
+    /// <paramref name="listETag"/>: a list changed since fails with 412.
     /// </summary>
-    public IAsyncEnumerable<SourcePage> ReadAsync(string? cursor, string? listETag, CancellationToken cancellationToken)
+    public IAsyncEnumerable<SourcePage> ReadAsync(string? cursor, string? listETag, int maxPages, CancellationToken cancellationToken)
     {
-        if (spec.BlobList is { } list)
-        {
-            return ReadListAsync(list, cursor is null ? 0 : long.Parse(cursor, NumberStyles.None, CultureInfo.InvariantCulture), listETag, cancellationToken);
-        }
+        var pages = spec.BlobList is { } list
+            ? ReadListAsync(list, cursor is null ? 0 : long.Parse(cursor, NumberStyles.None, CultureInfo.InvariantCulture), listETag, cancellationToken)
+            : spec.Blobs is { } names ? ReadNamesAsync(names) : ReadPrefixAsync(cursor, cancellationToken);
+        return ReadAheadAsync(pages, maxPages, cancellationToken);
+    }
 
-        return spec.Blobs is { } names ? ReadNamesAsync(names) : ReadPrefixAsync(cursor, cancellationToken);
+    private static async IAsyncEnumerable<SourcePage> ReadAheadAsync(IAsyncEnumerable<SourcePage> pages, int maxPages, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var reader = pages.GetAsyncEnumerator(cancellationToken);
+        var pending = reader.MoveNextAsync().AsTask();
+        try
+        {
+            for (var read = 1; await pending.ConfigureAwait(false); read++)
+            {
+                var page = reader.Current;
+                var last = page.Next is null || read == maxPages;
+                pending = last ? Task.FromResult(false) : reader.MoveNextAsync().AsTask();
+                yield return page;
+            }
+        }
+        finally
+        {
+            // A caller that stops early (a failed job) leaves a page being read: it ends before the reader goes.
+            await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await reader.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private static async IAsyncEnumerable<SourcePage> ReadNamesAsync(IReadOnlyList<string> names)
@@ -48,11 +71,19 @@ internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int pag
     private async IAsyncEnumerable<SourcePage> ReadPrefixAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var source = blobs.GetBlobContainerClient(spec.SourceContainer);
-        var pages = source.GetBlobsAsync(BlobTraits.None, BlobStates.None, spec.SourcePrefix, cancellationToken).AsPages(cursor, pageSize);
-        await foreach (var page in pages.ConfigureAwait(false))
+        var size = firstPageSize;
+        while (true)
         {
-            var next = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
-            yield return new SourcePage([.. page.Values.Select(item => new ShardBlob(item.Name, item.Properties.ETag?.ToString()))], next);
+            // One page per request, so the size can change after the first; the token carries the position.
+            var page = await source.GetBlobsAsync(BlobTraits.None, BlobStates.None, spec.SourcePrefix, cancellationToken).AsPages(cursor, size).FirstAsync(cancellationToken).ConfigureAwait(false);
+            cursor = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
+            yield return new SourcePage([.. page.Values.Select(item => new ShardBlob(item.Name, item.Properties.ETag?.ToString()))], cursor);
+            if (cursor is null)
+            {
+                yield break;
+            }
+
+            size = pageSize;
         }
     }
 
@@ -73,7 +104,8 @@ internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int pag
         {
             var buffer = new byte[64 * 1024];
             var line = new MemoryStream();
-            var page = new List<ShardBlob>(pageSize);
+            var size = firstPageSize;
+            var page = new List<ShardBlob>(size);
             var position = offset; // of the next byte read
             var atStart = offset == 0;
             int read;
@@ -96,10 +128,11 @@ internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int pag
                     if (TakeLine(line, ref atStart) is { } name)
                     {
                         page.Add(new ShardBlob(name, null));
-                        if (page.Count == pageSize)
+                        if (page.Count == size)
                         {
                             yield return new SourcePage(page, position.ToString(CultureInfo.InvariantCulture));
-                            page = new List<ShardBlob>(pageSize);
+                            size = pageSize;
+                            page = new List<ShardBlob>(size);
                         }
                     }
                 }

@@ -174,12 +174,52 @@ public sealed class StreamedListingTests(AzuriteFixture azurite) : IAsyncLifetim
         await AssertCompletedOnceAsync("killed", Names, shardsTotal: 10);
     }
 
+    [Fact]
+    public async Task A_list_blob_goes_on_from_byte_offsets_through_crlf_blank_lines_and_a_byte_order_mark()
+    {
+        // Ten names in pages of four: pages end mid-file after CRLF, LF and blank lines; names in list order, each once.
+        var names = Names[..10].Reverse().ToArray();
+        var text = "\uFEFF" + names[0] + "\r\n" + names[1] + "\n\n" + names[2] + "\r\n\r\n" + names[3] + "\n" + names[4] + "\r\n\n\n" + string.Join("\n", names[5..]);
+        await host.Container(host.Storage.UploadsContainer).GetBlobClient("lists/mixed.txt").UploadAsync(BinaryData.FromString(text));
+        var job = Job("mixed", new { container = host.Storage.UploadsContainer, list = "lists/mixed.txt" });
+
+        var first = await host.Get<SubmitJobService>().SubmitAsync(job);
+        Assert.Equal((JobState.Listing, 4L), (first!.State, first.ImagesTotal));
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(text[..(text.IndexOf(names[3], StringComparison.Ordinal) + names[3].Length + 1)]), long.Parse(first.ListCursor!, System.Globalization.CultureInfo.InvariantCulture));
+        await ProcessAllAsync();
+        await DriveAsync(job, []);
+
+        await AssertCompletedOnceAsync("mixed", names, shardsTotal: 5);
+        var rows = new List<string>();
+        for (var part = 0; part < 5; part++)
+        {
+            using var stream = (await host.Container(host.Storage.ResultsContainer).GetBlobClient($"jobs/mixed/out/part-{part:D6}.parquet").DownloadContentAsync()).Value.Content.ToStream();
+            rows.AddRange((await ParquetTable.ReadAsync<EmbeddingRow>(stream)).Select(r => r.Name!));
+        }
+
+        Assert.Equal(names, rows); // the list's order
+    }
+
+    [Fact]
+    public async Task A_list_blob_changed_while_it_is_listed_fails_the_job_with_the_reason()
+    {
+        var list = await UploadListAsync("lists/changing.txt", Names[..8]);
+        var job = Job("changing", new { container = host.Storage.UploadsContainer, list });
+        Assert.Equal(JobState.Listing, (await host.Get<SubmitJobService>().SubmitAsync(job))!.State);
+
+        await UploadListAsync("lists/changing.txt", Names[..9]); // a new version: offsets in it mean nothing
+        var failed = await host.Get<SubmitJobService>().SubmitAsync(job);
+
+        Assert.Equal(JobState.Failed, failed!.State);
+        Assert.Equal("source.list 'lists/changing.txt' changed while it was being listed; submit the job again with a new jobId.", failed.Reason);
+    }
+
     private string Job(string jobId, object source) =>
         JsonSerializer.Serialize(new { jobId, source, output = new { container = host.Storage.ResultsContainer, prefix = $"jobs/{jobId}/" }, shardSize = 2 });
 
     private async Task<string> UploadListAsync(string name, IEnumerable<string> names)
     {
-        await host.Container(host.Storage.UploadsContainer).GetBlobClient(name).UploadAsync(BinaryData.FromString(string.Join('\n', names) + "\n"));
+        await host.Container(host.Storage.UploadsContainer).GetBlobClient(name).UploadAsync(BinaryData.FromString(string.Join('\n', names) + "\n"), overwrite: true);
         return name;
     }
 
