@@ -175,6 +175,43 @@ public sealed class StreamedListingTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Several_pages_a_delivery_each_read_while_the_one_before_is_written_list_every_name_once()
+    {
+        // This test alone runs on a host that lists three pages a delivery (the helpers use the field).
+        var onePageHost = host;
+        host = await MageTestHost.StartAsync(azurite, new Dictionary<string, string?>
+        {
+            ["Mage:Limits:ListPageSize"] = "4",
+            ["Mage:Limits:ListPagesPerMessage"] = "3",
+        });
+        try
+        {
+            var uploads = host.Container(host.Storage.UploadsContainer);
+            await Parallel.ForEachAsync(Enumerable.Range(0, Images), async (i, ct) =>
+                await uploads.GetBlobClient(Names[i]).UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(i, 16, 16)), ct));
+            var job = Job("ahead", new { container = host.Storage.UploadsContainer, prefix = "set/" });
+
+            var first = await host.Get<SubmitJobService>().SubmitAsync(job);
+            Assert.Equal((JobState.Listing, 12L, 6, 6), (first!.State, first.ImagesTotal, first.ShardsTotal, first.ShardsEnqueued));
+            Assert.Equal(Enumerable.Range(0, 6), (await host.DrainAsync(host.Storage.ShardsQueue)).Select(m => JsonSerializer.Deserialize<ShardMessage>(m)!.Shard).Order());
+            var states = new List<JobState>();
+            Assert.Equal(1, await DriveAsync(job, states)); // pages 4 and 5, the last
+            Assert.Equal([JobState.Running], states);
+            foreach (var shard in Enumerable.Range(0, 6))
+            {
+                await host.Get<ProcessShardService>().ProcessAsync(JsonSerializer.Serialize(new ShardMessage("ahead", shard)));
+            }
+
+            await AssertCompletedOnceAsync("ahead", Names, shardsTotal: 10);
+        }
+        finally
+        {
+            await host.DisposeAsync();
+            host = onePageHost;
+        }
+    }
+
+    [Fact]
     public async Task A_list_blob_goes_on_from_byte_offsets_through_crlf_blank_lines_and_a_byte_order_mark()
     {
         // Ten names in pages of four: pages end mid-file after CRLF, LF and blank lines; names in list order, each once.
