@@ -154,6 +154,12 @@ public sealed partial class SubmitJobService(
             {
                 LogDuplicate(logger, spec.JobId, existing is null ? "unknown" : WireNames.Of(existing.State));
                 await EnsureFailurePublishedAsync(existing, cancellationToken).ConfigureAwait(false);
+                if (existing?.State == JobState.Completed)
+                {
+                    // The listing may have completed the job (every shard done before it ended) and died before the manifest.
+                    await Completion.EnsureAsync(existing, cancellationToken).ConfigureAwait(false);
+                }
+
                 return existing;
             }
 

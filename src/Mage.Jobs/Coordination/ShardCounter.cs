@@ -86,8 +86,11 @@ internal sealed class ShardCounter(JobStatusStore statuses, TimeProvider time)
 
     /// <summary>
     /// Completes the job when its stripes (one List call) and its status document count every
-    /// shard: all the stripes are folded in one write. Returns the status after (unchanged when a
-    /// shard is still to count, or the job is listing or final).
+    /// shard: all the stripes are folded in one write. Returns the completed status when this call
+    /// wrote it, else <paramref name="status"/> as it was: a caller that finds the job completed by
+    /// another leaves the manifest to that one (whose message, or job message, comes back if it
+    /// dies), so the callers finishing a job's last stripes together do not all queue for the
+    /// completion claim.
     /// </summary>
     public async Task<JobStatus> TryCompleteAsync(JobStatus status, CancellationToken cancellationToken)
     {
@@ -107,6 +110,6 @@ internal sealed class ShardCounter(JobStatusStore statuses, TimeProvider time)
             var all = s.WithStripes([.. stripes.Where(stripe => !s.IsStripeFolded(stripe.Index))], time.GetUtcNow());
             return all.State == JobState.Completed ? all : null;
         }, cancellationToken).ConfigureAwait(false);
-        return updated?.After ?? status;
+        return updated is { } u && !ReferenceEquals(u.Before, u.After) ? u.After : status;
     }
 }

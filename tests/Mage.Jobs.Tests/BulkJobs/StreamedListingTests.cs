@@ -90,6 +90,15 @@ public sealed class StreamedListingTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal([JobState.Listing, JobState.Completed], states); // the last delivery found every shard done and completed the job
         Assert.Equal(2, deliveries);
         await AssertCompletedOnceAsync("ends-last", Names[..8], shardsTotal: 4);
+
+        // Had that delivery died between completing the status and writing the manifest, its message comes back and writes it.
+        var manifest = host.Container(host.Storage.ResultsContainer).GetBlobClient("jobs/ends-last/manifest.json");
+        await manifest.DeleteAsync();
+        Assert.Equal(JobState.Completed, (await host.Get<SubmitJobService>().SubmitAsync(job))!.State);
+        Assert.True((await manifest.ExistsAsync()).Value);
+        Assert.Single(await host.DrainAsync(host.Storage.EventsQueue));
+        Assert.Equal(JobState.Completed, (await host.Get<SubmitJobService>().SubmitAsync(job))!.State);
+        Assert.Empty(await host.DrainAsync(host.Storage.EventsQueue)); // a later copy publishes nothing more
     }
 
     [Fact]
