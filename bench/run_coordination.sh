@@ -2,7 +2,10 @@
 # Issue 16: the coordination cost of a large bulk job, measured against Azurite through the job
 # services (bench/Mage.Benchmarks/Coordination): shard commits counted by 1..256 concurrent workers
 # (status writes per second, 412 conflicts, latency) and the submit step over 100,000 blobs
-# (listing, shard lists, first shard message). Results: artifacts/bench/coordination/LABEL/.
+# (listing, shard lists, first shard message). Issue 27: --blobs takes a list of job sizes
+# (e.g. --scenario submit --blobs 10000,100000): the time to the first shard message and the
+# listing throughput of each, the listing going a slice of pages per delivery of the job message.
+# Results: artifacts/bench/coordination/LABEL/.
 # Usage: bench/run_coordination.sh [LABEL=run] [extra arguments for `Mage.Benchmarks coordination`]
 # BENCH_DLL=path runs another build of the benchmark (e.g. one of an earlier commit) instead of building this one.
 # Azurite keeps its data in artifacts/bench/coordination/azurite (AZURITE_DATA), so the 100,000

@@ -84,6 +84,11 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
     {
         var environment = StorageNames.Environment(Prefix);
         environment["Mage__Storage__SourceContainers"] = $"{Prefix}-src"; // the run's images; the only container its messages may read
+
+        // The job is listed two shards a page, a page per delivery of its message: shards run while it
+        // is still listing, and kills and outages hit the listing's continuations too (issue 27).
+        environment["Mage__Limits__ListPageSize"] = (2 * settings.ShardSize).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment["Mage__Limits__ListPagesPerMessage"] = "1";
         var names = new StorageSettings
         {
             UploadsContainer = environment["Mage__Storage__UploadsContainer"],

@@ -312,6 +312,22 @@ public sealed class JobAndWorkerTests(AzuriteFixture azurite) : IDisposable
     }
 
     [Fact]
+    public async Task Status_of_a_job_still_listing_says_its_totals_are_so_far()
+    {
+        var jobs = Blobs.GetBlobContainerClient("jobs");
+        await jobs.CreateIfNotExistsAsync();
+        var now = DateTimeOffset.UtcNow;
+        var listing = new JobStatus { JobId = "still-listing", State = JobState.Listing, CreatedAt = now, UpdatedAt = now, ShardsTotal = 4, ImagesTotal = 1024, Stripes = 64 };
+        await jobs.GetBlobClient("jobs/still-listing/status.json").UploadAsync(BinaryData.FromObjectAsJson(listing, JsonDefaults.Documents), overwrite: true);
+
+        var table = await Cli.RunAsync("job", "status", "still-listing", "--connection", Conn);
+
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("0 done, 0 failed of 4 listed so far", table.Out);
+        Assert.Contains("0 done, 0 failed of 1,024 listed so far", table.Out);
+    }
+
+    [Fact]
     public async Task Status_of_an_unknown_job_exits_1_naming_it()
     {
         var run = await Cli.RunAsync("job", "status", "no-such-job", "--connection", Conn);

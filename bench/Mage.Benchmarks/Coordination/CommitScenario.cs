@@ -125,6 +125,7 @@ internal static class CommitScenario
             {
                 Metadata = new Dictionary<string, string>
                 {
+                    [OutputClaims.JobIdKey] = jobId, // a part without it is another job's: its shard would count as failed
                     [ProcessShardService.RowsKey] = ImagesPerShard.ToString(CultureInfo.InvariantCulture),
                     [ProcessShardService.FailedKey] = "0",
                 },

@@ -37,7 +37,11 @@ internal sealed class CoordinationHost : IAsyncDisposable
     public T Get<T>()
         where T : notnull => host.Services.GetRequiredService<T>();
 
-    public static async Task<CoordinationHost> StartAsync(string connection, string package, CancellationToken cancellationToken)
+    /// <param name="connection">The storage account.</param>
+    /// <param name="package">The model package (the services load it; the scenarios never embed).</param>
+    /// <param name="sources">The containers jobs may list (Mage:Storage:SourceContainers).</param>
+    /// <param name="cancellationToken">Stops start-up.</param>
+    public static async Task<CoordinationHost> StartAsync(string connection, string package, IEnumerable<string> sources, CancellationToken cancellationToken)
     {
         var tag = "c" + Guid.NewGuid().ToString("N")[..10];
         var settings = new Dictionary<string, string?>
@@ -47,6 +51,7 @@ internal sealed class CoordinationHost : IAsyncDisposable
             ["Mage:Model:Device"] = "cpu",
             ["Mage:Model:IntraOpThreads"] = "1",
             ["Mage:Storage:UploadsContainer"] = $"{tag}-uploads",
+            ["Mage:Storage:SourceContainers"] = string.Join(',', sources),
             ["Mage:Storage:ResultsContainer"] = $"{tag}-results",
             ["Mage:Storage:JobsContainer"] = $"{tag}-jobs",
             ["Mage:Storage:ModelsContainer"] = $"{tag}-models",

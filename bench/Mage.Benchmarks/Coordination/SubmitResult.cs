@@ -3,8 +3,9 @@ namespace Mage.Benchmarks.Coordination;
 /// <summary>
 /// One run of <see cref="SubmitScenario"/>, in seconds from the start of the step it names.
 /// <see cref="ListSeconds"/> is a bare listing of the source (pages of 5000); the submit times
-/// are of <c>SubmitJobService.SubmitAsync</c>: until the status says running (listing and shard
-/// lists written), until the first shard message is in the queue, and until it returns.
+/// are of <c>SubmitJobService.SubmitAsync</c> and the continuations it sends: until the status
+/// says running (listing ended, every shard list written), until the first shard message is in
+/// the queue, and until the last delivery returns.
 /// </summary>
 internal sealed record SubmitResult(
     int Blobs,
@@ -19,4 +20,11 @@ internal sealed record SubmitResult(
     double SubmitSeconds,
     double ShardListsPerSecond,
     double EnqueuedPerSecond,
-    IReadOnlyDictionary<string, long> Requests);
+    IReadOnlyDictionary<string, long> Requests)
+{
+    /// <summary>Deliveries of the job message the listing took (the first and its continuations).</summary>
+    public int Deliveries { get; init; }
+
+    /// <summary>Source blobs listed into shards per second, until the status said running.</summary>
+    public double ListedPerSecond { get; init; }
+}

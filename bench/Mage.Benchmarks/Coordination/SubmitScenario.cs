@@ -13,8 +13,9 @@ namespace Mage.Benchmarks.Coordination;
 /// <summary>
 /// The submit step of a large job: makes sure the source container holds <c>blobs</c> small
 /// blobs (created once, kept for later runs when storage keeps its data), lists them bare, then
-/// runs the real <see cref="SubmitJobService.SubmitAsync"/> on a job over all of them while a
-/// second, uncounted client watches the shards queue and the status document.
+/// runs the real <see cref="SubmitJobService.SubmitAsync"/> on a job over all of them, delivering
+/// each continuation it sends to the jobs queue as a host would (at once), while a second,
+/// uncounted client watches the shards queue and the status document.
 /// </summary>
 internal static class SubmitScenario
 {
@@ -48,10 +49,32 @@ internal static class SubmitScenario
 
         // Watchers with their own clients, so their polling is not in the tally.
         var shardsQueue = new QueueClient(connection, host.Storage.ShardsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var jobsQueue = new QueueClient(connection, host.Storage.JobsQueue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         var statusBlob = new BlobClient(connection, host.Storage.JobsContainer, ResultsLayout.JobStatus(jobId));
+        // Messages of an earlier size's job would read as this job's first shard.
+        await shardsQueue.ClearMessagesAsync(cancellationToken).ConfigureAwait(false);
+        await jobsQueue.ClearMessagesAsync(cancellationToken).ConfigureAwait(false);
         host.Tally.Reset();
         var clock = Stopwatch.StartNew();
-        var submit = Task.Run(() => host.Get<SubmitJobService>().SubmitAsync(message, cancellationToken), cancellationToken);
+        var deliveries = 0;
+        async Task<JobStatus?> DeliverAllAsync()
+        {
+            while (true)
+            {
+                deliveries++;
+                var after = await host.Get<SubmitJobService>().SubmitAsync(message, cancellationToken).ConfigureAwait(false);
+                if (after?.State != JobState.Listing)
+                {
+                    return after;
+                }
+
+                // The continuation the delivery sent: taken off the queue and delivered, as a host's next poll would.
+                var next = (await jobsQueue.ReceiveMessagesAsync(1, cancellationToken: cancellationToken).ConfigureAwait(false)).Value.Single();
+                await jobsQueue.DeleteMessageAsync(next.MessageId, next.PopReceipt, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var submit = Task.Run(DeliverAllAsync, cancellationToken);
         double? firstShard = null, running = null;
         while (!submit.IsCompleted && (firstShard is null || running is null))
         {
@@ -82,7 +105,11 @@ internal static class SubmitScenario
             listed, shardSize, createSeconds, Math.Round(listSeconds, 3), pages, Math.Round(listed / listSeconds),
             status.ShardsTotal, Math.Round(running.Value, 3), Math.Round(firstShard.Value, 3), Math.Round(submitSeconds, 3),
             Math.Round(status.ShardsTotal / running.Value, 1), Math.Round(status.ShardsTotal / Math.Max(1e-3, submitSeconds - running.Value), 1),
-            requests);
+            requests)
+        {
+            Deliveries = deliveries,
+            ListedPerSecond = Math.Round(listed / running.Value),
+        };
     }
 
     private static async Task<bool> IsRunningAsync(BlobClient statusBlob, CancellationToken cancellationToken)

@@ -157,8 +157,9 @@ internal static class JobCommands
 
         table.AddRow("source", Markup.Escape($"{s.SourceContainer}/{s.SourcePrefix}"));
         table.AddRow("output", Markup.Escape($"{s.OutputContainer}/{s.OutputPrefix}"));
-        table.AddRow("shards", $"{N(s.ShardsDone)} done, {N(s.ShardsFailed)} failed of {N(s.ShardsTotal)}");
-        table.AddRow("images", $"{N(s.ImagesDone)} done, {N(s.ImagesFailed)} failed of {N(s.ImagesTotal)}");
+        var soFar = s.State == JobState.Listing ? " listed so far" : ""; // shards run while the job is still listing
+        table.AddRow("shards", $"{N(s.ShardsDone)} done, {N(s.ShardsFailed)} failed of {N(s.ShardsTotal)}{soFar}");
+        table.AddRow("images", $"{N(s.ImagesDone)} done, {N(s.ImagesFailed)} failed of {N(s.ImagesTotal)}{soFar}");
         table.AddRow("throughput", s.ImagesPerSecond is { } rate ? $"{rate.ToString("F1", CultureInfo.InvariantCulture)} images/s" : "-");
         table.AddRow("eta", s.EtaSeconds is { } eta ? TimeSpan.FromSeconds(Math.Round(eta)).ToString("c", CultureInfo.InvariantCulture) : "-");
         table.AddRow("created", s.CreatedAt.ToString("u", CultureInfo.InvariantCulture));

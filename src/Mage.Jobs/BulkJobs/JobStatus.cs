@@ -6,10 +6,12 @@ namespace Mage.Jobs.BulkJobs;
 
 /// <summary>
 /// The status document of a bulk job, <c>jobs/{jobId}/status.json</c> in the jobs container.
-/// Updated with optimistic concurrency (ETag If-Match) by the submitter and, for shards, by the
-/// worker that completes a stripe (<see cref="Stripes"/>).
+/// Updated with optimistic concurrency (ETag If-Match) by the submitter and, for shards, once by
+/// the worker (or the listing) that finds every stripe complete (<see cref="Stripes"/>).
 /// <see cref="DoneShards"/> is a base64 bitmap of shards already counted, so a redelivered shard
-/// never counts twice.
+/// never counts twice. While the job is <see cref="JobState.Listing"/>, <see cref="ShardsTotal"/> and
+/// <see cref="ImagesTotal"/> count what the listing has committed so far, and those shards already
+/// run; the job completes only once its listing has ended and every shard is counted.
 /// </summary>
 public sealed record JobStatus
 {
@@ -42,15 +44,31 @@ public sealed record JobStatus
     /// <see cref="Http.ApiCaller.MaySee"/> it get the job's status.
     /// </summary>
     public string? Caller { get; init; }
+    /// <summary>Images listed: so far while the job is listing, then the job's total.</summary>
     public long ImagesTotal { get; init; }
+
+    /// <summary>Shards written and committed: so far while the job is listing, then the job's total.</summary>
     public int ShardsTotal { get; init; }
     public int ShardsDone { get; init; }
     public int ShardsFailed { get; init; }
     public long ImagesDone { get; init; }
     public long ImagesFailed { get; init; }
 
-    /// <summary>True once every shard message has been enqueued.</summary>
+    /// <summary>True once the listing has ended and every shard message has been enqueued.</summary>
     public bool Enqueued { get; init; }
+
+    /// <summary>Shard messages sent so far: shards 0 to <c>ShardsEnqueued - 1</c> (those after it may be sent again after a crash).</summary>
+    public int ShardsEnqueued { get; init; }
+
+    /// <summary>
+    /// Where the listing goes on (the last committed position): the continuation token of the next
+    /// page of a prefix, or the byte offset of the next line of <see cref="SourceList"/>; null before
+    /// the first page. Only the listing reads it.
+    /// </summary>
+    public string? ListCursor { get; init; }
+
+    /// <summary>The ETag of <see cref="SourceList"/> when its first page was read: the rest is read only from that version.</summary>
+    public string? SourceListETag { get; init; }
 
     /// <summary>Images per second since <see cref="StartedAt"/>.</summary>
     public double? ImagesPerSecond { get; init; }
@@ -59,14 +77,14 @@ public sealed record JobStatus
     public double? EtaSeconds { get; init; }
 
     /// <summary>
-    /// How many stripe documents count this job's shards (<see cref="JobStripe"/>); set when the
-    /// job starts running (0 while the job is listing).
+    /// How many stripe documents count this job's shards (<see cref="JobStripe"/>); set by the
+    /// listing's first commit, before any shard is enqueued (0 until then).
     /// </summary>
     public int Stripes { get; init; }
 
     /// <summary>
     /// Bitmap of shards already counted (bit n = shard n), base64. A shard's bit is set here when
-    /// its whole stripe is folded in; until then it is set in the stripe.
+    /// the stripes are folded in, as the job completes; until then it is set in its stripe.
     /// </summary>
     public string DoneShards { get; init; } = "";
 
@@ -79,8 +97,11 @@ public sealed record JobStatus
     internal bool IsStripeFolded(int stripe) => IsShardCounted(stripe);
 
     /// <summary>This status with a complete stripe's shards and sums added (once: see <see cref="IsStripeFolded"/>).</summary>
-    internal JobStatus WithStripe(JobStripe stripe, DateTimeOffset now) =>
-        (Add([stripe]) with { UpdatedAt = now }).Counted(now);
+    internal JobStatus WithStripe(JobStripe stripe, DateTimeOffset now) => WithStripes([stripe], now);
+
+    /// <summary>This status with complete stripes' shards and sums added (each once: see <see cref="IsStripeFolded"/>); completed when they were the last.</summary>
+    internal JobStatus WithStripes(IReadOnlyCollection<JobStripe> stripes, DateTimeOffset now) =>
+        (Add(stripes) with { UpdatedAt = now }).Counted(now);
 
     /// <summary>
     /// What the job has counted so far: this document plus the stripes not folded into it yet
@@ -89,7 +110,7 @@ public sealed record JobStatus
     /// </summary>
     internal JobStatus WithUnfolded(IEnumerable<JobStripe> stripes)
     {
-        if (State != JobState.Running)
+        if (State is not (JobState.Running or JobState.Listing))
         {
             return this;
         }
@@ -114,11 +135,11 @@ public sealed record JobStatus
         ImagesFailed = ImagesFailed + stripes.Sum(s => s.ImagesFailed),
     };
 
-    /// <summary>Throughput and ETA as of <paramref name="now"/>, and completed once every shard is counted.</summary>
+    /// <summary>Throughput and ETA as of <paramref name="now"/>, and completed once the listing has ended and every shard is counted.</summary>
     private JobStatus Counted(DateTimeOffset now)
     {
         var next = WithProgress(now);
-        return next.ShardsDone + next.ShardsFailed >= next.ShardsTotal
+        return next.State == JobState.Running && next.ShardsDone + next.ShardsFailed >= next.ShardsTotal
             ? next with { State = JobState.Completed, CompletedAt = now, EtaSeconds = 0 }
             : next;
     }
@@ -131,7 +152,7 @@ public sealed record JobStatus
         return this with
         {
             ImagesPerSecond = rate,
-            EtaSeconds = rate > 0 ? Math.Max(0, ImagesTotal - processed) / rate : null,
+            EtaSeconds = rate > 0 && State != JobState.Listing ? Math.Max(0, ImagesTotal - processed) / rate : null, // the total is not known while listing
         };
     }
 }

@@ -1,12 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure.Storage.Blobs;
-using Azure.Storage.Blobs.Models;
 using Mage.Inference;
 using Mage.Inference.Engine;
 using Mage.Inference.Imaging;
 using Mage.Jobs.Coordination;
-using Mage.Jobs.Events;
 using Mage.Jobs.Hosting;
 using Mage.Jobs.Options;
 using Mage.Jobs.Storage;
@@ -43,17 +41,11 @@ public sealed partial class ProcessShardService(
     /// <summary>Metadata of a committed part: its rows that failed.</summary>
     internal const string FailedKey = "failed";
 
-    /// <summary>
-    /// Most characters of part names a completion event lists (JSON quotes and commas counted). A
-    /// storage-queue message holds 64 KiB, of which base64 leaves 48 KiB; a job of 1,024 shards
-    /// listed ~90 KB of parts, so its event could never be sent and every later delivery retried
-    /// it (the coordination benchmark, 2026-11-29). Past this, the event lists the manifest alone.
-    /// </summary>
-    internal const int MaxEventPartChars = 32 * 1024;
-
     // A view over the injected store and clock, not state: built per use, so the primary
     // constructor's parameters stay the only place they are kept.
     private ShardCounter Counter => new(statuses, time);
+
+    private JobCompletion Completion => new(blobs, statuses, commits, storage.Value.JobsContainer, logger);
 
     /// <summary>Handles one shard message.</summary>
     /// <param name="message">The JSON <see cref="ShardMessage"/>.</param>
@@ -76,7 +68,8 @@ public sealed partial class ProcessShardService(
 
         // The status document alone: its stripes are read only for this shard's (one read per message, never a listing).
         var status = (await statuses.GetDocumentAsync(shard.JobId, cancellationToken).ConfigureAwait(false))?.Status;
-        if (status is null || status.State is JobState.Failed or JobState.Listing || shard.Shard >= status.ShardsTotal)
+        // A job still listing runs the shards it has committed (ShardsTotal so far); their messages are sent only after that commit.
+        if (status is null || status.State is JobState.Failed || status.Stripes == 0 || shard.Shard >= status.ShardsTotal)
         {
             LogNotRunnable(logger, shard.JobId, shard.Shard, status is null ? "unknown" : WireNames.Of(status.State));
             return new ShardOutcome(WorkOutcome.Ignored);
@@ -227,80 +220,12 @@ public sealed partial class ProcessShardService(
         }
     }
 
-    /// <summary>
-    /// When the job is complete: writes the manifest once and publishes the completion event once.
-    /// Every later call (each shard message of a completed job) only publishes an event that a
-    /// crashed worker left in the manifest's outbox, with the same id. Both happen under the job's
-    /// completion claim (<see cref="ResultsLayout.JobCompletionClaim"/>): without it, copies of
-    /// shard messages arriving while the manifest's writer was still publishing each published its
-    /// event again (seen with 32 concurrent deliveries, StripedCountingTests). A call that finds
-    /// the claim held throws <see cref="WorkClaimedException"/>, so its message is retried.
-    /// </summary>
-    private async Task EnsureCompletionAsync(JobStatus status, CancellationToken cancellationToken)
-    {
-        if (status.State != JobState.Completed || status.OutputContainer is null || status.OutputPrefix is null)
-        {
-            return;
-        }
+    /// <summary>Finishes the job (manifest and event, <see cref="JobCompletion"/>) when it is complete.</summary>
+    private Task EnsureCompletionAsync(JobStatus status, CancellationToken cancellationToken) =>
+        Completion.EnsureAsync(status, cancellationToken);
 
-        var output = blobs.GetBlobContainerClient(status.OutputContainer);
-        var jobs = blobs.GetBlobContainerClient(storage.Value.JobsContainer);
-        var unit = new WorkUnit(
-            output.GetBlobClient(ResultsLayout.JobManifest(status.OutputPrefix)),
-            null,
-            jobs.GetBlobClient(ResultsLayout.JobCompletionClaim(status.JobId)),
-            $"The completion of job {status.JobId}",
-            JobOwner(status.JobId));
-        if (await BlobWrites.TryGetPropertiesAsync(unit.Record, cancellationToken).ConfigureAwait(false) is { } found && !unit.Owns(found.Metadata))
-        {
-            // Another's manifest at this job's path is never this job's success: no completion event is published for it.
-            LogForeignManifest(logger, status.JobId, unit.Record.Name);
-            return;
-        }
-
-        var claimed = await commits.ClaimAsync(unit, cancellationToken).ConfigureAwait(false);
-        if (claimed is null)
-        {
-            return; // written and announced (a leftover event is published under the claim)
-        }
-
-        await using var work = claimed;
-
-        // Stripes a worker left when it died between folding and deleting one: the job is done, nothing counts them.
-        await statuses.DeleteStripesAsync(status.JobId, cancellationToken).ConfigureAwait(false);
-        var parts = new List<ManifestPart>();
-        await foreach (var item in output.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, ResultsLayout.JobPartsFolder(status.OutputPrefix), cancellationToken).ConfigureAwait(false))
-        {
-            if (!OutputClaims.IsOf(item.Metadata, status.JobId))
-            {
-                LogForeignPart(logger, status.JobId, -1, item.Name);
-                continue; // another job's part: never listed as this job's
-            }
-
-            var (ok, failed) = ReadCounts(item.Metadata);
-            parts.Add(new ManifestPart(item.Name, ok, failed));
-        }
-
-        var manifest = new JobManifest(status.JobId, JobState.Completed, status.OutputContainer, parts, status.ImagesTotal, status.ImagesDone, status.ImagesFailed, status.ShardsTotal, status.ShardsFailed,
-            status.Kind, status.Pooling, status.Normalize, status.Preprocess);
-        var partOutputs = parts.Select(p => $"{status.OutputContainer}/{p.Name}").ToList();
-        if (partOutputs.Sum(o => o.Length + 4) > MaxEventPartChars)
-        {
-            partOutputs.Clear(); // the manifest lists them
-        }
-
-        var announce = new MageEventDraft(MageEventTypes.JobCompleted, $"jobs/{status.JobId}", status.JobId,
-            new MageEventData(status.JobId, null, RecordStatus.Completed, [$"{status.OutputContainer}/{unit.Record.Name}", .. partOutputs]));
-        if (await work.CompleteAsync(manifest, announce, cancellationToken).ConfigureAwait(false))
-        {
-            LogCompleted(logger, status.JobId, status.ImagesDone, status.ImagesFailed);
-        }
-    }
-
-    /// <summary>The owner (<see cref="WorkUnit.Owner"/>) of the files a job writes.</summary>
-    private static string JobOwner(string jobId) => $"job:{jobId}";
-
-    private static (int Ok, int Failed) ReadCounts(IDictionary<string, string>? metadata)
+    /// <summary>The row counts a committed part's metadata holds (<see cref="RowsKey"/>, <see cref="FailedKey"/>).</summary>
+    internal static (int Ok, int Failed) ReadCounts(IDictionary<string, string>? metadata)
     {
         static int Read(IDictionary<string, string>? m, string key) =>
             m is not null && m.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
@@ -319,12 +244,8 @@ public sealed partial class ProcessShardService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Committed shard {Shard} of job {JobId}: {Rows} rows, {Failed} failed")]
     private static partial void LogCommitted(ILogger logger, string jobId, int shard, int rows, int failed);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} is complete, but {Manifest} was not written by it; no completion event is published")]
-    private static partial void LogForeignManifest(ILogger logger, string jobId, string manifest);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}, shard {Shard}: {Part} was written by another job; not counted as this job's")]
     private static partial void LogForeignPart(ILogger logger, string jobId, int shard, string part);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} completed: {ImagesDone} images done, {ImagesFailed} failed")]
-    private static partial void LogCompleted(ILogger logger, string jobId, long imagesDone, long imagesFailed);
 }

@@ -8,8 +8,10 @@ namespace Mage.Jobs.Coordination;
 /// One stripe of a job's shard counts (<see cref="ResultsLayout.JobStripe"/>): stripe i
 /// of K counts shards i, i + K, i + 2K, … with a bitmap of those already counted and their sums.
 /// Shard commits update their stripe with the same ETag loop as the status document, so K stripes
-/// share the writes that one document took before; the worker that completes a stripe folds it into
-/// <c>status.json</c> (K updates per job) and deletes it. Stored as the metadata of an empty blob,
+/// share the writes that one document took before; once every stripe is complete they are folded
+/// into <c>status.json</c> in one write (<see cref="ShardCounter"/>), and deleted as the job completes. Whether a stripe is complete depends on the
+/// job's shard total, which is known only once its listing has ended (<see cref="IsCompleteIn"/>):
+/// shards counted while the job is still listing stay in their stripes until then. Stored as the metadata of an empty blob,
 /// so that one List call with metadata reads every stripe of a job.
 /// </summary>
 internal sealed record JobStripe
@@ -22,7 +24,6 @@ internal sealed record JobStripe
 
     private const string IndexKey = "index";
     private const string StripesKey = "stripes";
-    private const string ShardsKey = "shards";
     private const string DoneKey = "done";
     private const string ShardsDoneKey = "shardsdone";
     private const string ShardsFailedKey = "shardsfailed";
@@ -35,9 +36,6 @@ internal sealed record JobStripe
 
     /// <summary>The job's stripe count (<see cref="JobStatus.Stripes"/>).</summary>
     public required int Stripes { get; init; }
-
-    /// <summary>How many shards this stripe counts.</summary>
-    public required int Shards { get; init; }
 
     /// <summary>Bitmap of this stripe's shards already counted: bit k is shard Index + k * Stripes.</summary>
     public string DoneShards { get; init; } = "";
@@ -52,21 +50,30 @@ internal sealed record JobStripe
 
     public required DateTimeOffset UpdatedAt { get; init; }
 
-    /// <summary>Every shard of the stripe is counted.</summary>
-    public bool IsComplete => ShardsDone + ShardsFailed >= Shards;
+    /// <summary>
+    /// Every shard of the stripe is counted, as far as <paramref name="status"/> (the job's status
+    /// document) knows: never while the job is listing, since more shards may still join the stripe.
+    /// </summary>
+    public bool IsCompleteIn(JobStatus status) =>
+        status.State != JobState.Listing && ShardsDone + ShardsFailed >= ShardsOf(Index, Stripes, status.ShardsTotal);
 
-    /// <summary>The stripe count of a job of <paramref name="shardsTotal"/> shards.</summary>
+    /// <summary>
+    /// The stripe count of a job of <paramref name="shardsTotal"/> shards; a job whose listing goes
+    /// on past its first page (total not known yet) takes <see cref="MaxStripes"/>.
+    /// </summary>
     public static int CountFor(int shardsTotal) => Math.Clamp(shardsTotal / MinShardsPerStripe, 1, MaxStripes);
+
+    /// <summary>How many of a job's <paramref name="shardsTotal"/> shards stripe <paramref name="index"/> of <paramref name="stripes"/> counts.</summary>
+    public static int ShardsOf(int index, int stripes, int shardsTotal) => Math.Max(0, (shardsTotal - index + stripes - 1) / stripes);
 
     /// <summary>The stripe that counts <paramref name="shard"/>. Consecutive shards, which run at the same time, land in different stripes.</summary>
     public static int IndexOf(int shard, int stripes) => shard % stripes;
 
     /// <summary>Stripe <paramref name="index"/> of a job with nothing counted yet.</summary>
-    public static JobStripe Empty(int index, int stripes, int shardsTotal, DateTimeOffset now) => new()
+    public static JobStripe Empty(int index, int stripes, DateTimeOffset now) => new()
     {
         Index = index,
         Stripes = stripes,
-        Shards = Math.Max(0, (shardsTotal - index + stripes - 1) / stripes),
         UpdatedAt = now,
     };
 
@@ -75,7 +82,7 @@ internal sealed record JobStripe
     /// <summary>This stripe with <paramref name="shard"/> counted; callers check <see cref="IsCounted"/> first.</summary>
     public JobStripe WithShard(int shard, long imagesOk, long imagesFailed, bool shardFailed, DateTimeOffset now) => this with
     {
-        DoneShards = ShardBitmap.With(DoneShards, Shards, [shard / Stripes]),
+        DoneShards = ShardBitmap.With(DoneShards, 0, [shard / Stripes]),
         ShardsDone = ShardsDone + (shardFailed ? 0 : 1),
         ShardsFailed = ShardsFailed + (shardFailed ? 1 : 0),
         ImagesDone = ImagesDone + imagesOk,
@@ -90,7 +97,6 @@ internal sealed record JobStripe
     {
         [IndexKey] = Text(Index),
         [StripesKey] = Text(Stripes),
-        [ShardsKey] = Text(Shards),
         [DoneKey] = DoneShards,
         [ShardsDoneKey] = Text(ShardsDone),
         [ShardsFailedKey] = Text(ShardsFailed),
@@ -103,7 +109,7 @@ internal sealed record JobStripe
     public static JobStripe? FromMetadata(IDictionary<string, string>? metadata)
     {
         if (metadata is null
-            || !TryInt(metadata, IndexKey, out var index) || !TryInt(metadata, StripesKey, out var stripes) || !TryInt(metadata, ShardsKey, out var shards)
+            || !TryInt(metadata, IndexKey, out var index) || !TryInt(metadata, StripesKey, out var stripes)
             || !TryInt(metadata, ShardsDoneKey, out var shardsDone) || !TryInt(metadata, ShardsFailedKey, out var shardsFailed)
             || !TryLong(metadata, ImagesDoneKey, out var imagesDone) || !TryLong(metadata, ImagesFailedKey, out var imagesFailed)
             || !metadata.TryGetValue(UpdatedKey, out var updatedText)
@@ -118,7 +124,6 @@ internal sealed record JobStripe
             DoneShards = metadata.TryGetValue(DoneKey, out var done) ? done : "",
             Index = index,
             Stripes = stripes,
-            Shards = shards,
             ShardsDone = shardsDone,
             ShardsFailed = shardsFailed,
             ImagesDone = imagesDone,

@@ -21,7 +21,7 @@ public sealed class JobStatusTests
 
     /// <summary>Counts one shard the way a worker does: in its stripe (one shard per stripe here), folded in.</summary>
     private static JobStatus Count(JobStatus status, int shard, long imagesOk, long imagesFailed, bool shardFailed, DateTimeOffset now) =>
-        status.WithStripe(JobStripe.Empty(shard, status.Stripes, status.ShardsTotal, now).WithShard(shard, imagesOk, imagesFailed, shardFailed, now), now);
+        status.WithStripe(JobStripe.Empty(shard, status.Stripes, now).WithShard(shard, imagesOk, imagesFailed, shardFailed, now), now);
 
     [Fact]
     public void New_status_has_no_shard_counted()

@@ -88,6 +88,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         const int shards = 40; // two stripes: even shards and odd shards
         var messages = await SubmitCommittedAsync("mid", shards);
+        var submitted = (await Statuses.GetDocumentAsync("mid"))!.Value.ETag;
         var service = host.Get<ProcessShardService>();
         int[] counted = [.. Enumerable.Range(0, shards).Where(n => n % 2 == 0), 1, 3, 5];
         var isCounted = counted.ToHashSet();
@@ -96,10 +97,11 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
             Assert.Equal(WorkOutcome.AlreadyCommitted, (await service.ProcessAsync(messages[n])).Status);
         }
 
-        // The document counts the folded stripe only; the API adds the one still counting.
+        // Stripe 0 is complete, but nothing is folded into the document before the job completes; the API adds both stripes.
         var document = (await Statuses.GetDocumentAsync("mid"))!.Value.Status;
-        Assert.Equal((JobState.Running, 20), (document.State, document.ShardsDone));
-        Assert.Equal([ResultsLayout.JobStripe("mid", 1)], await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobStripesFolder("mid")));
+        Assert.Equal((JobState.Running, 0), (document.State, document.ShardsDone));
+        Assert.Equal(submitted, (await Statuses.GetDocumentAsync("mid"))!.Value.ETag); // 23 shards and a complete stripe counted: status.json never written
+        Assert.Equal([ResultsLayout.JobStripe("mid", 0), ResultsLayout.JobStripe("mid", 1)], await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobStripesFolder("mid")));
         var answer = await host.Get<JobApiService>().GetStatusAsync("mid", ApiCaller.Operator, "mid-status");
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         var status = Assert.IsType<JobStatus>(answer.Body);
@@ -135,7 +137,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
         // The last shard counted in its stripe, then the worker died: nothing folded, no manifest.
         var now = DateTimeOffset.UtcNow;
         var stripe = await Statuses.UpdateStripeAsync("fold", 0, s => s.WithShard(shards - 1, Rows, FailedRows, shardFailed: false, now));
-        Assert.True(stripe!.IsComplete);
+        Assert.True(stripe!.IsCompleteIn((await Statuses.GetDocumentAsync("fold"))!.Value.Status));
         var pending = (await Statuses.GetAsync("fold"))!.Value.Status;
         Assert.Equal((JobState.Running, shards), (pending.State, pending.ShardsDone));
 
@@ -146,7 +148,7 @@ public sealed class StripedCountingTests(AzuriteFixture azurite) : IAsyncLifetim
     [Fact]
     public async Task A_completion_event_whose_parts_would_not_fit_in_a_queue_message_lists_the_manifest_alone()
     {
-        // 80 parts under a 400-character prefix: ~35 KB of names, past ProcessShardService.MaxEventPartChars.
+        // 80 parts under a 400-character prefix: ~35 KB of names, past JobCompletion.MaxEventPartChars.
         const int shards = 80;
         var prefix = string.Concat(Enumerable.Range(0, 40).Select(i => $"level-{i:D2}/")) + "big/";
         var messages = await SubmitCommittedAsync("big", shards, prefix);

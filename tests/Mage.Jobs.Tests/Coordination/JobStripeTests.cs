@@ -42,9 +42,8 @@ public sealed class JobStripeTests
         var owners = new int[shardsTotal];
         for (var i = 0; i < stripes; i++)
         {
-            var stripe = JobStripe.Empty(i, stripes, shardsTotal, Started);
             var mine = Enumerable.Range(0, shardsTotal).Where(n => JobStripe.IndexOf(n, stripes) == i).ToList();
-            Assert.Equal(mine.Count, stripe.Shards);
+            Assert.Equal(mine.Count, JobStripe.ShardsOf(i, stripes, shardsTotal));
             foreach (var n in mine)
             {
                 owners[n]++;
@@ -57,17 +56,20 @@ public sealed class JobStripeTests
     [Fact]
     public void Counting_a_shard_sets_its_bit_in_its_own_stripe_only()
     {
-        var stripe = JobStripe.Empty(2, 4, 10, Started).WithShard(6, imagesOk: 60, imagesFailed: 4, shardFailed: false, Started.AddSeconds(5));
+        var stripe = JobStripe.Empty(2, 4, Started).WithShard(6, imagesOk: 60, imagesFailed: 4, shardFailed: false, Started.AddSeconds(5));
 
         Assert.True(stripe.IsCounted(6));
         Assert.False(stripe.IsCounted(2));
         Assert.False(stripe.IsCounted(5)); // another stripe's shard, whose local bit would be the same
         Assert.Equal([6], stripe.CountedShards());
         Assert.Equal((1, 0, 60L, 4L), (stripe.ShardsDone, stripe.ShardsFailed, stripe.ImagesDone, stripe.ImagesFailed));
-        Assert.False(stripe.IsComplete);
+        var job = Running(10, 4, 100);
+        Assert.False(stripe.IsCompleteIn(job));
 
         var full = stripe.WithShard(2, 0, 64, shardFailed: true, Started.AddSeconds(6));
-        Assert.True(full.IsComplete); // shards 2 and 6 of 10 in 4 stripes
+        Assert.True(full.IsCompleteIn(job)); // shards 2 and 6 of 10 in 4 stripes
+        Assert.False(full.IsCompleteIn(job with { State = JobState.Listing })); // more shards may join it while the job lists
+        Assert.False(full.IsCompleteIn(job with { ShardsTotal = 11 })); // shard 10 is the stripe's too
         Assert.Equal([2, 6], full.CountedShards());
         Assert.Equal(Started.AddSeconds(6), full.UpdatedAt);
     }
@@ -75,7 +77,7 @@ public sealed class JobStripeTests
     [Fact]
     public void Metadata_round_trips_and_incomplete_metadata_reads_as_none()
     {
-        var stripe = JobStripe.Empty(5, 64, 15_625, Started).WithShard(69, 64, 0, shardFailed: false, Started.AddSeconds(1.5));
+        var stripe = JobStripe.Empty(5, 64, Started).WithShard(69, 64, 0, shardFailed: false, Started.AddSeconds(1.5));
 
         var metadata = stripe.ToMetadata();
 
@@ -91,7 +93,7 @@ public sealed class JobStripeTests
         const int shards = 10, stripes = 3;
         var now = Started.AddSeconds(40);
         var striped = Running(shards, stripes, 100);
-        var parts = Enumerable.Range(0, stripes).Select(i => JobStripe.Empty(i, stripes, shards, Started)).ToArray();
+        var parts = Enumerable.Range(0, stripes).Select(i => JobStripe.Empty(i, stripes, Started)).ToArray();
         for (var n = 0; n < shards; n++)
         {
             var failed = n == 7;
@@ -101,7 +103,7 @@ public sealed class JobStripeTests
 
         foreach (var part in parts)
         {
-            Assert.True(part.IsComplete);
+            Assert.True(part.IsCompleteIn(striped));
             Assert.False(striped.IsStripeFolded(part.Index));
             striped = striped.WithStripe(part, now);
             Assert.True(striped.IsStripeFolded(part.Index));
@@ -119,9 +121,9 @@ public sealed class JobStripeTests
     public void The_status_adds_the_stripes_not_folded_yet_and_skips_those_it_already_counts()
     {
         const int shards = 6, stripes = 2;
-        var stripe0 = JobStripe.Empty(0, stripes, shards, Started)
+        var stripe0 = JobStripe.Empty(0, stripes, Started)
             .WithShard(0, 10, 0, false, Started.AddSeconds(10)).WithShard(2, 10, 0, false, Started.AddSeconds(10)).WithShard(4, 9, 1, false, Started.AddSeconds(10));
-        var stripe1 = JobStripe.Empty(1, stripes, shards, Started).WithShard(3, 10, 0, false, Started.AddSeconds(20));
+        var stripe1 = JobStripe.Empty(1, stripes, Started).WithShard(3, 10, 0, false, Started.AddSeconds(20));
         var status = Running(shards, stripes, 60).WithStripe(stripe0, Started.AddSeconds(12));
 
         // Listed before the document was read: stripe 0 still listed, already folded.
@@ -137,13 +139,31 @@ public sealed class JobStripeTests
     }
 
     [Fact]
-    public void A_status_not_running_is_its_document()
+    public void A_finished_status_is_its_document_and_a_listing_one_adds_its_stripes_without_an_eta()
     {
-        var stripe = JobStripe.Empty(0, 1, 4, Started).WithShard(0, 10, 0, false, Started.AddSeconds(1));
+        var stripe = JobStripe.Empty(0, 1, Started).WithShard(0, 10, 0, false, Started.AddSeconds(1));
         var completed = Running(4, 1, 40) with { State = JobState.Completed };
-        var listing = Running(4, 1, 40) with { State = JobState.Listing };
+        var listing = Running(1, 1, 10) with { State = JobState.Listing };
 
         Assert.Same(completed, completed.WithUnfolded([stripe]));
-        Assert.Same(listing, listing.WithUnfolded([stripe]));
+        var view = listing.WithUnfolded([stripe]);
+        Assert.Equal((JobState.Listing, 1, 10L), (view.State, view.ShardsDone, view.ImagesDone)); // every shard listed so far done: still listing
+        Assert.Equal(10.0, view.ImagesPerSecond);
+        Assert.Null(view.EtaSeconds); // the total is not known yet
+    }
+
+    [Fact]
+    public void Folding_every_stripe_of_a_job_still_listing_counts_them_but_does_not_complete_it()
+    {
+        var listing = Running(2, 2, 20) with { State = JobState.Listing };
+        var now = Started.AddSeconds(5);
+
+        var folded = listing.WithStripe(JobStripe.Empty(0, 2, now).WithShard(0, 10, 0, false, now), now)
+            .WithStripe(JobStripe.Empty(1, 2, now).WithShard(1, 10, 0, false, now), now);
+
+        Assert.Equal((JobState.Listing, 2, 20L), (folded.State, folded.ShardsDone, folded.ImagesDone));
+        Assert.Null(folded.CompletedAt);
+        Assert.Equal(JobState.Completed, (listing with { State = JobState.Running }).WithStripe(JobStripe.Empty(0, 2, now).WithShard(0, 10, 0, false, now), now)
+            .WithStripe(JobStripe.Empty(1, 2, now).WithShard(1, 10, 0, false, now), now).State);
     }
 }
