@@ -86,6 +86,11 @@ internal static class JobMessageParser
                 {
                     return $"source.blobs[{i}]: {problem.Message}";
                 }
+
+                if (storage.CheckSourceBlob(r.Source.Container!, blobs[i], $"source.blobs[{i}]") is { } privateUpload)
+                {
+                    return ErrorReasons.Format(ErrorReason.NotAllowed, privateUpload);
+                }
             }
 
             if (blobs.Distinct(StringComparer.Ordinal).Count() != blobs.Count)

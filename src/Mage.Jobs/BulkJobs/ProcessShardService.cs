@@ -179,6 +179,13 @@ public sealed partial class ProcessShardService(
             return row;
         }
 
+        // A list blob's line may name what no message may read (a prefix listing skips those).
+        if (storage.Value.CheckSourceBlob(source.Name, item.Name, "The blob") is { } privateUpload)
+        {
+            row.Error = ErrorReasons.Format(ErrorReason.NotAllowed, privateUpload);
+            return row;
+        }
+
         byte[] bytes;
         try
         {

@@ -4,6 +4,7 @@ using System.Text;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Mage.Jobs.Options;
 
 namespace Mage.Jobs.BulkJobs;
 
@@ -19,7 +20,8 @@ namespace Mage.Jobs.BulkJobs;
 /// <param name="spec">The job.</param>
 /// <param name="firstPageSize">Names in the first page read (a whole number of shards).</param>
 /// <param name="pageSize">Names in each page after it: a whole number of shards, so only a job's last shard (or one at the end of a short page) is partial.</param>
-internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int firstPageSize, int pageSize)
+/// <param name="storage">Which blobs no message may read (<see cref="StorageSettings.IsPrivateUpload"/>): a prefix listing leaves them out.</param>
+internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int firstPageSize, int pageSize, StorageSettings storage)
 {
     /// <summary>Most bytes of one list line kept: a blob name is at most 1,024 characters, so a longer line only ever fails its row.</summary>
     private const int MaxLineBytes = 16 * 1024;
@@ -77,7 +79,7 @@ internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int fir
             // One page per request, so the size can change after the first; the token carries the position.
             var page = await source.GetBlobsAsync(BlobTraits.None, BlobStates.None, spec.SourcePrefix, cancellationToken).AsPages(cursor, size).FirstAsync(cancellationToken).ConfigureAwait(false);
             cursor = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
-            yield return new SourcePage([.. page.Values.Select(item => new ShardBlob(item.Name, item.Properties.ETag?.ToString()))], cursor);
+            yield return new SourcePage([.. page.Values.Where(item => !storage.IsPrivateUpload(spec.SourceContainer, item.Name)).Select(item => new ShardBlob(item.Name, item.Properties.ETag?.ToString()))], cursor);
             if (cursor is null)
             {
                 yield break;

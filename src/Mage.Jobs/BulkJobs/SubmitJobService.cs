@@ -227,7 +227,7 @@ public sealed partial class SubmitJobService(
 
         // A job's first page is small, so its first shards go out after a few writes whatever its size.
         var starting = status.ListCursor is null && status.ShardsTotal == 0;
-        var pages = new SourcePages(blobs, spec, starting ? FirstPageSize(spec.ShardSize) : PageSize(spec.ShardSize), PageSize(spec.ShardSize));
+        var pages = new SourcePages(blobs, spec, starting ? FirstPageSize(spec.ShardSize) : PageSize(spec.ShardSize), PageSize(spec.ShardSize), storage.Value);
         try
         {
             await foreach (var page in pages.ReadAsync(status.ListCursor, listETag, limits.Value.ListPagesPerMessage, cancellationToken).ConfigureAwait(false))

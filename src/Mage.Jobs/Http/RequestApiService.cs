@@ -83,12 +83,12 @@ public sealed partial class RequestApiService(
         }
 
         // The images multipart edits stored are their senders' alone: a JSON body may not name them.
-        if (request!.Reads.FirstOrDefault(r => r.Blob.Container == storage.Value.UploadsContainer &&
-                r.Blob.Name?.StartsWith(ResultsLayout.ApiUploadsFolder, StringComparison.Ordinal) == true) is { Field: { } field })
+        foreach (var read in request!.Reads)
         {
-            return ApiResult.Error(HttpStatusCode.BadRequest,
-                ErrorReasons.Format(ErrorReason.NotAllowed, $"{field}.name lies under {ResultsLayout.ApiUploadsFolder} of the uploads container, where the images sent with multipart edits are kept for their senders alone; name your own upload, or send the image with the edit."),
-                correlationId, $"{field}.name");
+            if (storage.Value.CheckSourceBlob(read.Blob.Container!, read.Blob.Name, $"{read.Field}.name") is { } privateUpload)
+            {
+                return ApiResult.Error(HttpStatusCode.BadRequest, ErrorReasons.Format(ErrorReason.NotAllowed, privateUpload), correlationId, $"{read.Field}.name");
+            }
         }
 
         var record = new RequestApiRecord(target!.RequestId, caller.Name!, route.Path, MessageJson.Hash(text), time.GetUtcNow());

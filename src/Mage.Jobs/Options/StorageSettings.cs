@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Mage.Jobs.Storage;
 
 namespace Mage.Jobs.Options;
 
@@ -73,6 +74,21 @@ public sealed class StorageSettings : IValidatableObject
     /// <summary>Null when a message may write to <paramref name="container"/>, else why not, naming <paramref name="field"/> and the allowed list.</summary>
     public string? CheckOutput(string container, string field) =>
         Outputs.Contains(container, StringComparer.Ordinal) ? null : $"{field} '{container}' is not a container this service writes to; allowed: {string.Join(", ", Outputs)}.";
+
+    /// <summary>
+    /// Null when a message may read blob <paramref name="name"/> of a source container it may use,
+    /// else why not, naming <paramref name="field"/>: the images multipart edits stored
+    /// (<see cref="ResultsLayout.ApiUploadsFolder"/> of the uploads container) are their senders'
+    /// alone, so no JSON edit, job row or job listing reads them.
+    /// </summary>
+    internal string? CheckSourceBlob(string container, string? name, string field) =>
+        IsPrivateUpload(container, name)
+            ? $"{field} lies under {ResultsLayout.ApiUploadsFolder} of the uploads container, where the images sent with multipart edits are kept for their senders alone; name your own uploads."
+            : null;
+
+    /// <summary>Whether <paramref name="name"/> of <paramref name="container"/> is an image a multipart edit stored for its sender (see <see cref="CheckSourceBlob"/>).</summary>
+    internal bool IsPrivateUpload(string container, string? name) =>
+        container == UploadsContainer && name?.StartsWith(ResultsLayout.ApiUploadsFolder, StringComparison.Ordinal) == true;
 
     /// <summary>
     /// Whether <paramref name="container"/> holds the service's own state: the jobs and models

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Outputs;
+using Mage.Jobs.Storage;
 using Mage.Jobs.Tests.Infrastructure;
 using Mage.Jobs.Vocabulary;
 
@@ -168,6 +169,50 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
             JsonSerializer.Serialize(new { jobId = "blob-list-2", source = new { container = source, list = "lists/none.txt" } }));
         Assert.Equal(JobState.Failed, missing!.State);
         Assert.Equal($"source.list 'lists/none.txt' does not exist in container '{source}'.", missing.Reason);
+    }
+
+    [Fact]
+    public async Task Images_multipart_edits_stored_are_never_read_by_a_job()
+    {
+        // Two callers' images stored by multipart edits (api/ of the uploads container), beside a caller's own uploads.
+        var uploads = host.Container(source);
+        foreach (var name in new[] { "api/edits/e-1/image", "api/edits/e-2/mask" })
+        {
+            await uploads.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(7)));
+        }
+
+        await uploads.GetBlobClient("own/a.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(8)));
+        var submit = host.Get<SubmitJobService>();
+
+        // A listing of the whole container leaves them out.
+        var all = await submit.SubmitAsync(JsonSerializer.Serialize(new { jobId = "all-uploads", source = new { container = source }, shardSize = 256 }));
+        Assert.Equal((Images + 2L, 1), (all!.ImagesTotal, all.ShardsTotal)); // set/ (240 images and a text file) and own/a.png
+        var shard = (await host.Container(host.Storage.JobsContainer).GetBlobClient(ResultsLayout.JobShard("all-uploads", 0)).DownloadContentAsync()).Value.Content.ToString();
+        Assert.DoesNotContain("api/", shard, StringComparison.Ordinal);
+        Assert.Contains("\"own/a.png\"", shard, StringComparison.Ordinal);
+        await host.DrainAsync(host.Storage.ShardsQueue);
+
+        // Naming one refuses the job, saying which entry and why.
+        var named = await submit.SubmitAsync(JsonSerializer.Serialize(new { jobId = "named-upload", source = new { container = source, blobs = new[] { "own/a.png", "api/edits/e-1/image" } } }));
+        Assert.Equal(JobState.Failed, named!.State);
+        Assert.StartsWith("notAllowed: source.blobs[1] lies under api/ of the uploads container", named.Reason, StringComparison.Ordinal);
+
+        // A list blob's line naming one fails that row alone.
+        await uploads.GetBlobClient("lists/mixed.txt").UploadAsync(BinaryData.FromString("own/a.png\napi/edits/e-2/mask\n"));
+        var listed = await submit.SubmitAsync(JsonSerializer.Serialize(new { jobId = "listed-upload", source = new { container = source, list = "lists/mixed.txt" } }));
+        Assert.Equal(2, listed!.ImagesTotal);
+        foreach (var m in await host.DrainAsync(host.Storage.ShardsQueue))
+        {
+            await host.Get<ProcessShardService>().ProcessAsync(m);
+        }
+
+        var final = (await host.Get<Mage.Jobs.Coordination.JobStatusStore>().GetAsync("listed-upload"))!.Value.Status;
+        Assert.Equal((JobState.Completed, 1L, 1L), (final.State, final.ImagesDone, final.ImagesFailed));
+        using var stream = (await host.Container(host.Storage.ResultsContainer).GetBlobClient("jobs/listed-upload/out/part-000000.parquet").DownloadContentAsync()).Value.Content.ToStream();
+        var rows = await ParquetTable.ReadAsync<EmbeddingRow>(stream);
+        var refused = rows.Single(r => r.Name == "api/edits/e-2/mask");
+        Assert.StartsWith("notAllowed: The blob lies under api/ of the uploads container", refused.Error, StringComparison.Ordinal);
+        Assert.Null(refused.Embedding);
     }
 
     /// <summary>Cancels synchronously once a number of images are done.</summary>
