@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side CPU comparison of Mage and PyTorch on the same random-weight package (issue 7), and
-# of Mage's int8 package of the same weights (export.py --precision int8, issue 15) in the same run.
-# Usage: bench/run_cpu.sh [ARCH=vit-base] ; results go to artifacts/bench/. INT8=0 skips int8.
+# of Mage's int8 package of the same weights (export.py --precision int8, issues 15 and 26) in the
+# same run. Usage: bench/run_cpu.sh [ARCH=vit-base] ; results go to artifacts/bench/. INT8=0 skips
+# int8; PROFILE=1 then profiles the int8 package's graphs at batch 8 (bench/profile_summary.py).
+# The load average is recorded before and after: on a shared machine it says what else ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 arch=${1:-vit-base}
@@ -19,12 +21,19 @@ dotnet build bench/Mage.Benchmarks -c Release -v q --nologo >/dev/null
 {
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/machine-$arch.txt"
 /usr/bin/python3 bench/pytorch_bench.py --package "$pkg" --images "$work/jpegs" | tee "$out/pytorch-$arch.json"
 dotnet bench/Mage.Benchmarks/bin/Release/net10.0/Mage.Benchmarks.dll compare --package "$pkg" --images "$work/jpegs" | tee "$out/mage-$arch.json"
 if ((int8)); then
   dotnet src/Mage.Cli/bin/Release/net10.0/mage.dll model verify "$pkg8" --device cpu | tee "$out/verify-$arch-int8.txt" || true
   dotnet bench/Mage.Benchmarks/bin/Release/net10.0/Mage.Benchmarks.dll compare --package "$pkg8" --images "$work/jpegs" | tee "$out/mage-$arch-int8.json"
+fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) ($(date -u +%H:%MZ))" | tee -a "$out/machine-$arch.txt"
+if ((int8)) && [[ ${PROFILE:-0} == 1 ]]; then
+  rm -rf "$work/profile" && mkdir -p "$work/profile"
+  dotnet bench/Mage.Benchmarks/bin/Release/net10.0/Mage.Benchmarks.dll profile "$pkg8" 8 "$work/profile/int8" >/dev/null
+  /usr/bin/python3 bench/profile_summary.py "$work"/profile/int8-*.json | tee "$out/profile-$arch-int8-batch8.txt"
 fi
 /usr/bin/python3 - "$out/pytorch-$arch.json" "$out/mage-$arch.json" "$out/mage-$arch-int8.json" "$int8" <<'PY'
 import json, sys

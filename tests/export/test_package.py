@@ -216,15 +216,25 @@ def test_fp16_package_keeps_float32_interfaces(tmp_path):
                 assert [types.get(i) for i in node.input] == [onnx.TensorProto.FLOAT16] * 3, f"{name}:{node.name}"
 
 
-def test_int8_package_quantizes_the_transformer_products_and_leaves_the_vqgan_as_it_was(tmp_path, tiny_package):
+def test_int8_package_quantizes_the_transformer_products_and_the_vqgan_convolutions_it_does_not_list(tmp_path, tiny_package):
     out = tmp_path / "int8"
     r = run_export("--random-init", "--arch", "tiny", "--seed", "0", "--out", out, "--precision", "int8")
     assert r.returncode == 0, r.stderr
     manifest = check_package(out, "tiny", 64)
     assert manifest["precision"] == "int8"
     fp32 = json.loads((tiny_package / "manifest.json").read_text())["files"]
-    for name in ("tokenizer.onnx", "detokenizer.onnx", "golden.npz"):  # same weights, same seed: same bytes
-        assert manifest["files"][name]["sha256"] == fp32[name]["sha256"], name
+    # Same weights, same seed: the golden outputs of the float32 PyTorch model, byte for byte.
+    assert manifest["files"]["golden.npz"]["sha256"] == fp32["golden.npz"]["sha256"]
+    # The VQGAN: every convolution is int8 (QDQ; test_int8_conv.py) or listed as kept in float32.
+    kept = set(manifest["float_convolutions"])
+    assert "vqgan.encoder.conv_out" in kept
+    float_weights = set()
+    for name in ("tokenizer.onnx", "detokenizer.onnx"):
+        model = onnx.load(str(out / name))
+        inits = {i.name for i in model.graph.initializer}
+        float_weights |= {n.input[1][: -len(".weight")] for n in model.graph.node if n.op_type == "Conv" and n.input[1] in inits}
+    assert float_weights == kept
+    check_float64_distances(onnx.load(str(out / "tokenizer.onnx")))
     for name in ("encoder.onnx", "decoder.onnx"):
         model = onnx.load(str(out / name))
         weights = {i.name for i in model.graph.initializer if len(i.dims) == 2}

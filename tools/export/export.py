@@ -34,7 +34,8 @@ def parse_args(argv):
     p.add_argument("--arch", required=True, choices=sorted(ARCHS))
     p.add_argument("--out", required=True, type=Path, help="package folder to write")
     p.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "int8"],
-                   help="int8: the transformer graphs' matrix products in int8 for the CPU (mage_export/int8.py)")
+                   help="int8, for the CPU: the transformer's matrix products (mage_export/int8.py) and the VQGAN "
+                        "convolutions fidelity allows (mage_export/int8_conv.py) in int8")
     p.add_argument("--seed", type=int, default=0, help="seed for --random-init and for golden inputs")
     p.add_argument("--force", action="store_true", help="replace an existing output folder")
     p.add_argument("--opset", type=int, default=17)

@@ -88,6 +88,14 @@ internal static class ModelCommands
             }
 
             context.Out.WriteLine($"Files: all {checkedPackage.Manifest.Files.Count} match their manifest sizes and SHA-256 hashes.");
+            if (checkedPackage.Manifest.Precision == ModelPackage.Int8)
+            {
+                var kept = checkedPackage.Manifest.FloatConvolutions;
+                context.Out.WriteLine(kept.Count == 0
+                    ? "Int8: no VQGAN convolution is listed as kept in float32."
+                    : $"Int8: {kept.Count} VQGAN convolutions kept in float32: {string.Join(", ", kept)}.");
+            }
+
             if (checkedPackage.GoldenPath is null)
             {
                 context.Out.WriteLine("No golden.npz in the package: only the hashes were checked.");

@@ -29,12 +29,17 @@ public static class GoldenCheck
     public const double HalfPixelTolerance = 5e-2;
 
     /// <summary>
-    /// Smallest cosine similarity of a feature row to PyTorch's for int8 packages (the
-    /// transformer's matrix products in int8; tools/export/mage_export/int8.py): about twice the
-    /// largest measured distance, 1 - 0.99988 (vit-base, cls; the tiny fixture's is 1 - 0.99997;
-    /// docs/benchmarks.md), so a quantization that got twice as coarse fails.
+    /// Share of token ids that must equal PyTorch's float32 model's for int8 packages, whose
+    /// tokenizer convolutions may be int8 (tools/export/mage_export/int8_conv.py): issue 26's bound.
     /// </summary>
-    public const double Int8FeatureCosine = 0.99975;
+    public const double Int8TokenMatchTolerance = 0.95;
+
+    /// <summary>
+    /// Smallest cosine similarity of a feature row to PyTorch's for int8 packages (the transformer's
+    /// matrix products in int8; tools/export/mage_export/int8.py): issue 26's bound. The features are
+    /// computed from the golden tokens, so this measures the transformer alone.
+    /// </summary>
+    public const double Int8FeatureCosine = 0.99;
 
     /// <summary>
     /// Relative L2 bound of the logits for int8 packages: about twice the largest measured error,
@@ -43,10 +48,18 @@ public static class GoldenCheck
     public const double Int8LogitsRelativeL2Tolerance = 0.055;
 
     /// <summary>
-    /// Share of ids of a deterministic schedule run that must equal PyTorch's for int8 packages:
-    /// quantization moves near-tied confidences, and one changed pick changes the later steps.
+    /// Smallest PSNR of a decoded image against PyTorch's float32 one, in dB on the [0, 1] scale, for
+    /// int8 packages, whose detokenizer convolutions may be int8: issue 26's bound. 35 dB is an RMS
+    /// error of about 4.5 of 255 levels.
     /// </summary>
-    public const double Int8ScheduleMatchTolerance = 0.90;
+    public const double Int8PixelPsnrDb = 35;
+
+    /// <summary>
+    /// Share of ids of a deterministic schedule run that must equal PyTorch's for int8 packages
+    /// (issue 26's bound): quantization moves near-tied confidences, and one changed pick changes the
+    /// later steps.
+    /// </summary>
+    public const double Int8ScheduleMatchTolerance = 0.85;
 
     /// <summary>
     /// Relative L2 bound of features and logits in the <see cref="PrecisionMode.PyTorch"/> mode on
@@ -101,7 +114,7 @@ public static class GoldenCheck
 
         var tokens = new long[batch * MageTokens.Count];
         model.Tokenize(pixels, batch, tokens, cancellationToken);
-        checks.Add(MatchCheck("tokens", tokens, expectedTokens, TokenMatchTolerance));
+        checks.Add(MatchCheck("tokens", tokens, expectedTokens, bounds.Tokens));
 
         // golden.npz names each pooled feature like the pooling's wire name (tools/export/README.md).
         foreach (var pooling in Enum.GetValues<FeaturePooling>())
@@ -121,8 +134,9 @@ public static class GoldenCheck
 
         var decoded = new float[batch * 3 * side * side];
         model.Detokenize(expectedTokens, batch, decoded, cancellationToken);
-        var maxAbs = MaxAbs(decoded, Need("decoded").AsFloat32());
-        checks.Add(new GoldenCheckResult("decoded pixels", Invariant($"max abs {maxAbs:E2}"), Invariant($"<= {bounds.Pixel:E0}"), maxAbs <= bounds.Pixel));
+        checks.Add(bounds.PixelPsnrDb is { } psnr
+            ? PsnrCheck("decoded pixels", decoded, Need("decoded").AsFloat32(), 3 * side * side, psnr)
+            : MaxAbsCheck("decoded pixels", decoded, Need("decoded").AsFloat32(), bounds.Pixel));
 
         if (golden.ContainsKey("generate_steps"))
         {
@@ -144,18 +158,47 @@ public static class GoldenCheck
 
     /// <summary>
     /// Each package precision's and mode's bounds in one place. fp16 packages and the fast mode
-    /// loosen every float comparison; int8 quantizes only the transformer, so its features are
-    /// compared by cosine, its logits and schedules get their own bounds, and its pixels (float32
-    /// VQGAN) keep the float32 bound; the pytorch mode's TF32 convolutions get the TF32 bounds.
-    /// On the CPU every mode computes float32, so the looser bounds only matter on CUDA.
+    /// loosen every float comparison; int8 packages, whose VQGAN convolutions and transformer
+    /// products may both be int8, get issue 26's bounds (tokens, features by cosine, decoded images
+    /// by PSNR, schedules) and their own logits bound; the pytorch mode's TF32 convolutions get the
+    /// TF32 bounds. On the CPU every mode computes float32, so the looser bounds only matter on CUDA.
     /// </summary>
     internal static PrecisionBounds BoundsFor(string precision, PrecisionMode mode) => (precision, mode) switch
     {
-        (ModelPackage.Int8, _) => new(RelativeL2Tolerance, Int8FeatureCosine, Int8LogitsRelativeL2Tolerance, PixelTolerance, Int8ScheduleMatchTolerance),
-        (ModelPackage.Float16, _) or (_, PrecisionMode.Fast) => new(HalfRelativeL2Tolerance, null, HalfRelativeL2Tolerance, HalfPixelTolerance, ScheduleMatchTolerance),
-        (_, PrecisionMode.PyTorch) => new(Tf32RelativeL2Tolerance, null, Tf32RelativeL2Tolerance, Tf32PixelTolerance, ScheduleMatchTolerance),
-        _ => new(RelativeL2Tolerance, null, RelativeL2Tolerance, PixelTolerance, ScheduleMatchTolerance),
+        (ModelPackage.Int8, _) => new(Int8TokenMatchTolerance, RelativeL2Tolerance, Int8FeatureCosine, Int8LogitsRelativeL2Tolerance, PixelTolerance, Int8PixelPsnrDb, Int8ScheduleMatchTolerance),
+        (ModelPackage.Float16, _) or (_, PrecisionMode.Fast) => new(TokenMatchTolerance, HalfRelativeL2Tolerance, null, HalfRelativeL2Tolerance, HalfPixelTolerance, null, ScheduleMatchTolerance),
+        (_, PrecisionMode.PyTorch) => new(TokenMatchTolerance, Tf32RelativeL2Tolerance, null, Tf32RelativeL2Tolerance, Tf32PixelTolerance, null, ScheduleMatchTolerance),
+        _ => new(TokenMatchTolerance, RelativeL2Tolerance, null, RelativeL2Tolerance, PixelTolerance, null, ScheduleMatchTolerance),
     };
+
+    /// <summary>
+    /// The smallest PSNR over images of <paramref name="size"/> values on the [0, 1] scale, in dB:
+    /// 10 log10(1 / mean squared error). Infinite for identical images; -infinity on a length
+    /// mismatch or a NaN, so those fail.
+    /// </summary>
+    internal static double MinPsnrDb(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, int size)
+    {
+        if (actual.Length != expected.Length || size <= 0 || actual.Length % size != 0)
+        {
+            return double.NegativeInfinity;
+        }
+
+        var min = double.PositiveInfinity;
+        for (var image = 0; image < actual.Length; image += size)
+        {
+            double sum = 0;
+            for (var i = image; i < image + size; i++)
+            {
+                var d = (double)actual[i] - expected[i];
+                sum += d * d;
+            }
+
+            var psnr = double.IsNaN(sum) ? double.NegativeInfinity : 10 * Math.Log10(size / sum);
+            min = Math.Min(min, psnr);
+        }
+
+        return min;
+    }
 
     /// <summary>||a - b|| / ||b||; infinite when the lengths differ, so a shape mismatch fails.</summary>
     internal static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
@@ -231,6 +274,18 @@ public static class GoldenCheck
     {
         var cosine = MinCosine(actual, expected, width);
         return new GoldenCheckResult(name, Invariant($"min cosine {cosine:F5}"), Invariant($">= {bound}"), cosine >= bound);
+    }
+
+    private static GoldenCheckResult PsnrCheck(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, int size, double bound)
+    {
+        var psnr = MinPsnrDb(actual, expected, size);
+        return new GoldenCheckResult(name, Invariant($"min PSNR {psnr:F1} dB"), Invariant($">= {bound} dB"), psnr >= bound);
+    }
+
+    private static GoldenCheckResult MaxAbsCheck(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, double bound)
+    {
+        var maxAbs = MaxAbs(actual, expected);
+        return new GoldenCheckResult(name, Invariant($"max abs {maxAbs:E2}"), Invariant($"<= {bound:E0}"), maxAbs <= bound);
     }
 
     private static GoldenCheckResult RelativeL2Check(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, double tolerance)

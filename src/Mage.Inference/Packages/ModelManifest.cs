@@ -33,6 +33,14 @@ public sealed record ModelManifest
     [JsonPropertyName("quantizer")] public string Quantizer { get; init; } = ModelPackage.QuantizerFloat32;
 
     /// <summary>
+    /// The VQGAN convolutions an int8 package keeps in float32, by checkpoint module name (for
+    /// example <c>vqgan.encoder.conv_out</c>); every other convolution of its tokenizer and
+    /// detokenizer is int8. Empty for other precisions and for int8 packages written before the
+    /// field existed (their VQGAN graphs are all float32).
+    /// </summary>
+    [JsonPropertyName("float_convolutions")] public IReadOnlyList<string> FloatConvolutions { get; init; } = [];
+
+    /// <summary>
     /// Whether the token ids cannot move with TF32: the nearest-code distances are double products,
     /// which TF32 never touches, so a CUDA session may run the tokenizer's float32 convolutions in
     /// TF32 and still compare distances exactly.

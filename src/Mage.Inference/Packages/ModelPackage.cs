@@ -19,7 +19,10 @@ public sealed class ModelPackage
     /// <summary>Manifest precision of float16 graphs (float32 inputs and outputs; the tokenizer's nearest-code search in float64).</summary>
     public const string Float16 = "fp16";
 
-    /// <summary>Manifest precision of packages whose transformer graphs multiply in int8 (the VQGAN graphs stay float32).</summary>
+    /// <summary>
+    /// Manifest precision of packages whose transformer graphs multiply in int8 and whose VQGAN
+    /// convolutions are int8 except those the manifest lists in <see cref="ModelManifest.FloatConvolutions"/>.
+    /// </summary>
     public const string Int8 = "int8";
 
     /// <summary>The precisions a manifest may name.</summary>
@@ -138,6 +141,16 @@ public sealed class ModelPackage
         if (!Quantizers.Contains(m.Quantizer))
         {
             throw new ModelPackageException($"Model package {folder}: quantizer '{m.Quantizer}' is not one of {string.Join(", ", Quantizers)}.");
+        }
+
+        if (m.FloatConvolutions.Count > 0 && m.Precision != Int8)
+        {
+            throw new ModelPackageException($"Model package {folder}: float_convolutions lists {m.FloatConvolutions.Count} layers, but only int8 packages quantize convolutions; precision is '{m.Precision}'.");
+        }
+
+        if (m.FloatConvolutions.FirstOrDefault(n => string.IsNullOrWhiteSpace(n) || !n.StartsWith("vqgan.", StringComparison.Ordinal)) is { } bad)
+        {
+            throw new ModelPackageException($"Model package {folder}: float_convolutions entry '{bad}' is not a VQGAN layer name (vqgan.encoder.* or vqgan.decoder.*).");
         }
 
         if (m.FeatureDim is <= 0 or > 65536)

@@ -7,8 +7,11 @@ internal static class Python
 {
     public const string Path = "/usr/bin/python3";
 
-    /// <summary>How long a script may run: an export of the tiny model takes about 20 s on 2 busy cores.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(180);
+    /// <summary>
+    /// How long a script may run: an export of the tiny model takes about 20 s on 2 busy cores, an
+    /// int8 one 3 to 7 minutes (calibrating and choosing the int8 convolutions in PyTorch).
+    /// </summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(900);
 
     public static bool IsAvailable => File.Exists(Path);
 

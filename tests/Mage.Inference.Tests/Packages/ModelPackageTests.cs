@@ -76,6 +76,34 @@ public sealed class ModelPackageTests
         Assert.False(manifest.TokensIgnoreTf32);
     }
 
+    [Theory]
+    [InlineData("fp32", "[\"vqgan.encoder.conv_out\"]", "float_convolutions lists 1 layers, but only int8 packages quantize convolutions; precision is 'fp32'")]
+    [InlineData("int8", "[\"encoder.blocks.0\"]", "float_convolutions entry 'encoder.blocks.0' is not a VQGAN layer name")]
+    public void Float_convolutions_name_VQGAN_layers_of_int8_packages(string precision, string layers, string expected)
+    {
+        using var copy = Fixtures.CopyOfTinyPackage();
+        EditManifest(copy, json =>
+        {
+            json["precision"] = precision;
+            json["float_convolutions"] = JsonNode.Parse(layers);
+        });
+        var e = Assert.Throws<ModelPackageException>(() => ModelPackage.Load(copy.Path));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_int8_manifest_lists_its_float_convolutions_and_older_ones_list_none()
+    {
+        using var copy = Fixtures.CopyOfTinyPackage();
+        Assert.Empty(ModelPackage.Load(copy.Path).Manifest.FloatConvolutions);
+        EditManifest(copy, json =>
+        {
+            json["precision"] = "int8";
+            json["float_convolutions"] = JsonNode.Parse("[\"vqgan.encoder.conv_out\", \"vqgan.decoder.conv_in\"]");
+        });
+        Assert.Equal(["vqgan.encoder.conv_out", "vqgan.decoder.conv_in"], ModelPackage.Load(copy.Path).Manifest.FloatConvolutions);
+    }
+
     [Fact]
     public void Graph_names_may_not_leave_the_package()
     {

@@ -12,8 +12,8 @@ path). Weights use the full int8 range [-127, 127] with scale max|W[:, n]| / 127
 quantized per call over the whole tensor (DynamicQuantizeLinear: uint8, asymmetric).
 
 Left in float32: every other op (the fused com.microsoft.MultiHeadAttention, which holds
-attention's activation-by-activation products and softmax; LayerNorm; embeddings' Gather), the VQGAN graphs (the tokenizer's nearest-code distances decide ids
-on near-ties; convolutions are not converted) and any MatMul listed in `keep`. A graph's inputs
+attention's activation-by-activation products and softmax; LayerNorm; embeddings' Gather) and any
+MatMul listed in `keep`. The VQGAN graphs' convolutions are int8_conv.py's (static QDQ, calibrated). A graph's inputs
 and outputs keep their names and types, so the engine does not change.
 """
 from pathlib import Path

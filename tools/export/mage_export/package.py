@@ -130,9 +130,12 @@ def write_package(model: MageModel, out: Path, *, force: bool, precision: str, o
         if precision == "fp16":
             from .fp16 import convert_package_to_fp16
             convert_package_to_fp16(tmp, list(GRAPH_FILES.values()))
-        elif precision == "int8":
+        int8_fields = {}
+        if precision == "int8":
             from .int8 import convert_package_to_int8
+            from .int8_conv import quantize_vqgan
             convert_package_to_int8(tmp, list(GRAPH_FILES.values()), log=log)
+            int8_fields = quantize_vqgan(model, tmp, seed, log=log)
         log("computing golden outputs with PyTorch")
         np.savez_compressed(tmp / "golden.npz", **golden_outputs(model, golden_batch, seed))
         files = {}
@@ -154,6 +157,7 @@ def write_package(model: MageModel, out: Path, *, force: bool, precision: str, o
             "fake_class_id": A.FAKE_CLASS_ID,
             "feature_dim": model.arch.dim,
             "quantizer": QUANTIZER_PRECISION,
+            **int8_fields,
             "graphs": GRAPH_FILES,
             "files": files,
             "source": source,
