@@ -119,3 +119,50 @@ def test_a_plain_autoencoder_warm_up_then_quantized_steps(tmp_path):
     ckpt = torch.load(str(out / "mage-tiny.pth"), weights_only=True)["model"]
     codes = ckpt["vqgan.quantize.embedding.weight"]
     assert torch.isfinite(codes).all() and len(torch.unique(codes, dim=0)) > 1
+
+
+def _vqgan(path):
+    return {k: v for k, v in torch.load(str(path), weights_only=True)["model"].items() if k.startswith("vqgan.")}
+
+
+def test_a_run_from_another_runs_tokenizer_and_tokens_trains_the_same_transformer(smoke_run, tmp_path):
+    # Same data, seed and scenes: stage 1 is skipped, the tokens are reused, and stage 2 (a function
+    # of the seed and the step) ends where the source run's own stage 2 ended.
+    out = tmp_path / "adopted"
+    _run(out, "--tokenizer-from", str(smoke_run))
+    assert not (out / "vq_log.csv").exists()
+    assert np.array_equal(np.load(out / "tokens.npy"), np.load(smoke_run / "tokens.npy"))
+    a = torch.load(str(smoke_run / "mage-tiny.pth"), weights_only=True)["model"]
+    b = torch.load(str(out / "mage-tiny.pth"), weights_only=True)["model"]
+    assert [k for k in a if not torch.equal(a[k], b[k])] == []
+
+
+def test_a_run_from_another_runs_tokenizer_with_more_scenes_tokenizes_them(smoke_run, tmp_path):
+    out = tmp_path / "more"
+    assert train.main(["--out", str(out), *SMOKE[:SMOKE.index("--token-scenes")], "--token-scenes", "6",
+                       *SMOKE[SMOKE.index("--mage-steps"):], "--tokenizer-from", str(smoke_run)]) == 0
+    tokens, theirs = np.load(out / "tokens.npy"), np.load(smoke_run / "tokens.npy")
+    assert tokens.shape == (6, 2, 256)
+    assert np.array_equal(tokens[:4], theirs)  # the same tokenizer on the same first four scenes
+    vq_a, vq_b = _vqgan(smoke_run / "mage-tiny.pth"), _vqgan(out / "mage-tiny.pth")
+    assert [k for k in vq_a if not torch.equal(vq_a[k], vq_b[k])] == []
+
+
+def test_a_tokenizer_is_taken_only_from_a_finished_stage_1_of_the_same_geometry(smoke_run, tmp_path):
+    with pytest.raises(SystemExit, match="another VQGAN than mini-half"):
+        train.main(["--out", str(tmp_path / "wide"), "--arch", "mini-half", "--vq-crop", "32",
+                    "--tokenizer-from", str(smoke_run)])
+    assert not (tmp_path / "wide" / "args.json").exists()  # a refused start leaves nothing to resume
+    partial = tmp_path / "partial"
+    _run(partial, "--stop-after", "2")
+    with pytest.raises(SystemExit, match="stage 1 has not finished"):
+        _run(tmp_path / "early", "--tokenizer-from", str(partial))
+    with pytest.raises(SystemExit, match="not a readable run folder"):
+        _run(tmp_path / "nowhere", "--tokenizer-from", str(tmp_path / "missing"))
+
+
+def test_mini_half_wide_shares_mini_halfs_tokenizer():
+    assert train.vq_geometry(ARCHS["mini-half-wide"]) == train.vq_geometry(ARCHS["mini-half"])
+    wide = MageModel(ARCHS["mini-half-wide"])
+    assert guess_arch(wide.state_dict()) == "mini-half-wide"
+    assert sum(p.numel() for n, p in wide.named_parameters() if not n.startswith("vqgan.")) > 6_000_000

@@ -24,6 +24,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 import time
@@ -69,6 +70,10 @@ def parse_args(argv):
                    help="first train the VQGAN as a plain autoencoder for this many steps, then draw the "
                         "codebook from its encoder outputs, which keeps every code in use (default: 40%% "
                         "of --vq-steps, the proportion of the first full run)")
+    p.add_argument("--tokenizer-from", type=Path, default=None,
+                   help="start from the trained tokenizer of another run folder (stage 1 done, the same "
+                        "VQGAN geometry): its VQGAN weights are copied and stage 1 is skipped; its tokens "
+                        "are reused when --data, --seed and --token-scenes agree, else they are made again")
     p.add_argument("--token-scenes", type=int, default=3000,
                    help=f"training scenes tokenized for stage 2 ({VIEWS} views each)")
     p.add_argument("--mage-steps", type=int, default=3000)
@@ -122,6 +127,11 @@ def set_lr(opt, step: int, total: int, peak: float) -> float:
     for group in opt.param_groups:
         group["lr"] = lr
     return lr
+
+
+def vq_geometry(arch) -> tuple:
+    """The Arch fields that shape the VQGAN: runs agreeing on them can share a tokenizer."""
+    return tuple(getattr(arch, f) for f in ("vq_ch", "vq_ch_mult", "vq_res_blocks", "vq_z", "vq_groups", "vq_pool"))
 
 
 def init_transformer(model: MageModel) -> None:
@@ -198,9 +208,12 @@ class Run:
         self.elapsed_before = 0.0
 
     # ----- persistence
+    def arg_values(self) -> dict:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()}
+
     def check_args(self) -> None:
         path = self.out / "args.json"
-        mine = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(self.args).items()}
+        mine = self.arg_values()
         if path.is_file():
             saved = json.loads(path.read_text())
             diff = [f"--{k.replace('_', '-')} {saved.get(k)} (now {mine[k]})" for k in mine
@@ -208,11 +221,17 @@ class Run:
             if diff:
                 raise SystemExit(f"train: {self.out} was started with other arguments: {', '.join(diff)}; "
                                  f"use the same ones to resume, or another --out")
-        else:
-            path.write_text(json.dumps(mine, indent=2) + "\n")
+
+    def record_args(self) -> None:
+        """Stores a new run's arguments (after its first state loaded, so a refused start leaves none)."""
+        path = self.out / "args.json"
+        if not path.is_file():
+            path.write_text(json.dumps(self.arg_values(), indent=2) + "\n")
 
     def load(self) -> dict:
         if not self.state_path.is_file():
+            if self.args.tokenizer_from is not None:
+                return self.adopt_tokenizer(self.args.tokenizer_from)
             return {"stage": "vq", "step": 0, "elapsed": 0.0}
         # weights_only=False: the state holds optimiser state and Python numbers (newer PyTorch
         # defaults to True); it is this run's own file.
@@ -220,6 +239,33 @@ class Run:
         self.model.load_state_dict(state["model"])
         self.elapsed_before = state["elapsed"]
         return state
+
+    def adopt_tokenizer(self, source: Path) -> dict:
+        """A new run's first state, taken from `source`'s finished stage 1: the VQGAN weights, and
+        its tokens.npy where it tokenized the same scenes (data, seed and count agree)."""
+        def refuse(why):
+            raise SystemExit(f"train: --tokenizer-from {source}: {why}")
+        try:
+            theirs_args = json.loads((source / "args.json").read_text())
+            theirs = torch.load(str(source / "state.pt"), map_location="cpu", weights_only=False)
+        except (OSError, ValueError, RuntimeError) as e:
+            refuse(f"not a readable run folder ({e})")
+        if theirs.get("stage") not in ("tokens", "mage", "done"):
+            refuse(f"its stage 1 has not finished (stage {theirs.get('stage')})")
+        mine_vq = vq_geometry(ARCHS[self.args.arch])
+        if vq_geometry(ARCHS[theirs_args["arch"]]) != mine_vq:
+            refuse(f"its arch {theirs_args['arch']} has another VQGAN than {self.args.arch}")
+        vq = {k[len("vqgan."):]: v for k, v in theirs["model"].items() if k.startswith("vqgan.")}
+        self.model.vqgan.load_state_dict(vq)
+        same_scenes = all(theirs_args.get(k) == getattr(self.args, k) for k in ("data", "seed", "token_scenes"))
+        if same_scenes and theirs["stage"] != "tokens" and (source / "tokens.npy").is_file():
+            shutil.copyfile(source / "tokens.npy", self.out / "tokens.npy")
+            torch.manual_seed(self.args.seed + 22)  # as stage_tokens leaves it
+            init_transformer(self.model)
+            print(f"train: tokenizer and tokens from {source}", flush=True)
+            return {"stage": "mage", "step": 0, "elapsed": 0.0}
+        print(f"train: tokenizer from {source}; tokenizing {self.args.token_scenes} scenes", flush=True)
+        return {"stage": "tokens", "step": 0, "elapsed": 0.0}
 
     def save(self, state: dict) -> None:
         state = dict(state, model=self.model.state_dict(), elapsed=self.elapsed())
@@ -410,8 +456,10 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     run = Run(args)
     run.check_args()
+    resumed = run.state_path.is_file()
     state = run.load()
-    if state["stage"] != "vq" or state["step"]:
+    run.record_args()
+    if resumed:
         print(f"train: resuming {args.out} at stage {state['stage']} step {state['step']}", flush=True)
 
     def request_stop(signum, _frame):

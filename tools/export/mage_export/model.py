@@ -107,7 +107,7 @@ def guess_arch(state: Dict[str, torch.Tensor]) -> str:
     return f"width {width}, {depth} encoder blocks"
 
 
-ARCHS_BY_WIDTH = {"tiny": (64, 2), "mini": (128, 4), "vit-base": (768, 12), "vit-large": (1024, 24)}
+ARCHS_BY_WIDTH = {"tiny": (64, 2), "mini": (128, 4), "mini-half-wide": (256, 6), "vit-base": (768, 12), "vit-large": (1024, 24)}
 
 
 def load_state(model: MageModel, state: Dict[str, torch.Tensor]) -> None:
