@@ -33,4 +33,10 @@ internal sealed record SubmitResult(
 
     /// <summary>The services' <c>Mage:Limits:ListRanges</c> (0: their default).</summary>
     public int Ranges { get; init; }
+
+    /// <summary>
+    /// The storage requests of the submit up to the first shard message sent, in order: where the
+    /// time before the first shard goes (milliseconds from the start; the watchers' requests are not in it).
+    /// </summary>
+    public IReadOnlyList<TimedRequest> FirstShardTimeline { get; init; } = [];
 }

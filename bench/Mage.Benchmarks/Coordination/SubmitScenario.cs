@@ -25,6 +25,9 @@ internal static class SubmitScenario
     /// <summary>Deliveries of job messages at once: the most listing ranges measured, so every count of ranges has the same workers.</summary>
     private const int Workers = 8;
 
+    /// <summary>How long a worker that found the jobs queue empty waits before it looks again.</summary>
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
+
     public static async Task<SubmitResult> RunAsync(CoordinationHost host, string connection, string sourceName, int blobs, int folders, int shardSize, CancellationToken cancellationToken)
     {
         var source = host.Blobs.GetBlobContainerClient(sourceName);
@@ -75,7 +78,9 @@ internal static class SubmitScenario
                 var got = (await jobsQueue.ReceiveMessagesAsync(1, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false)).Value;
                 if (got.Length == 0)
                 {
-                    await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+                    // Eight workers polling an empty queue every few milliseconds swamped Azurite (a run of
+                    // 100,000 blobs had not ended after 7 minutes); hosts back off too.
+                    await Task.Delay(IdlePoll, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
@@ -84,8 +89,14 @@ internal static class SubmitScenario
                 {
                     after = await host.Get<SubmitJobService>().SubmitAsync(got[0].Body.ToString(), cancellationToken).ConfigureAwait(false);
                 }
-                catch (WorkClaimedException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
+                    // Claimed by another delivery, or failed: back in a second, as a host retries it.
+                    if (e is not WorkClaimedException)
+                    {
+                        Console.WriteLine($"delivery failed, retried: {e.GetType().Name}: {e.Message}");
+                    }
+
                     await jobsQueue.UpdateMessageAsync(got[0].MessageId, got[0].PopReceipt, visibilityTimeout: TimeSpan.FromSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false);
                     continue;
                 }
@@ -127,6 +138,8 @@ internal static class SubmitScenario
         var status = await submit.ConfigureAwait(false) ?? throw new InvalidOperationException($"job {jobId} was not submitted");
         var submitSeconds = clock.Elapsed.TotalSeconds;
         var requests = host.Tally.Snapshot();
+        var timeline = host.Tally.Timeline();
+        var firstSent = timeline.FirstOrDefault(r => r.Key.StartsWith("shardqueue POST", StringComparison.Ordinal));
         if (status.State != JobState.Running || !status.Enqueued)
         {
             throw new InvalidOperationException($"job {jobId} ended {status.State}: {status.Reason}");
@@ -142,6 +155,7 @@ internal static class SubmitScenario
         {
             Deliveries = deliveries,
             Folders = folders,
+            FirstShardTimeline = firstSent is null ? [] : [.. timeline.Where(r => r.SentMs <= firstSent.SentMs)],
             ListedPerSecond = Math.Round(listed / running.Value),
         };
     }

@@ -17,8 +17,16 @@ internal static class SourceFolders
     private const int MaxDepth = 4;
 
     /// <summary>
+    /// Entries of the first page read. A flat prefix (blobs only, the common case of a single
+    /// range) is known after this one short page, so it delays the job's first shard by one small
+    /// request instead of pages of thousands of names.
+    /// </summary>
+    private const int FirstPageEntries = 1000;
+
+    /// <summary>
     /// The units to list, in name order; null when the prefix is to be listed as one range: fewer
-    /// than two units, or more than <see cref="LimitSettings.MaxFolderListingPages"/> pages of
+    /// than two units, a first page (<see cref="FirstPageEntries"/>) of blobs alone with more to
+    /// come (a flat prefix), or more than <see cref="LimitSettings.MaxFolderListingPages"/> pages of
     /// <paramref name="pageSize"/> entries at its top level. Folders that only hold blobs no job
     /// may read (<see cref="StorageSettings.IsPrivateUpload"/>) are left out.
     /// </summary>
@@ -29,8 +37,12 @@ internal static class SourceFolders
             var folders = new List<ListFolder>();
             var loose = false;
             var pages = 0;
-            await foreach (var page in source.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", prefix, cancellationToken).AsPages(null, pageSize).ConfigureAwait(false))
+            string? cursor = null;
+            do
             {
+                var page = await source.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", prefix, cancellationToken)
+                    .AsPages(cursor, pages == 0 ? Math.Min(FirstPageEntries, pageSize) : pageSize).FirstAsync(cancellationToken).ConfigureAwait(false);
+                cursor = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
                 foreach (var item in page.Values)
                 {
                     if (item.IsPrefix)
@@ -46,11 +58,12 @@ internal static class SourceFolders
                     }
                 }
 
-                if (++pages == LimitSettings.MaxFolderListingPages && !string.IsNullOrEmpty(page.ContinuationToken))
+                if (cursor is not null && (++pages == LimitSettings.MaxFolderListingPages || (pages == 1 && folders.Count == 0)))
                 {
                     return null;
                 }
             }
+            while (cursor is not null);
 
             if (folders.Count == 1 && !loose)
             {

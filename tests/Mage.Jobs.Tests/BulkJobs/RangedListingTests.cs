@@ -64,7 +64,7 @@ public sealed class RangedListingTests(AzuriteFixture azurite) : IAsyncLifetime
 
         await JobChecks.AssertCompletedOnceAsync(host, "ranged", Names, ShardsTotal);
         Assert.Equal(Enumerable.Range(0, ShardsTotal).Select(n => ResultsLayout.JobShard("ranged", n)), await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobShardsFolder("ranged")));
-        Assert.Empty(await host.ListAsync(host.Storage.JobsContainer, "jobs/ranged/listing/pages/"));
+        Assert.Empty(await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobListingFolder("ranged")));
     }
 
     [Fact]
@@ -114,6 +114,7 @@ public sealed class RangedListingTests(AzuriteFixture azurite) : IAsyncLifetime
         // Killed as it commits its first page: nothing is committed, no shard is sent.
         crash.Arm(CrashPoint.Put(suffix: "/jobs/killed/status.json"));
         await Assert.ThrowsAsync<CrashException>(() => host.Get<SubmitJobService>().SubmitAsync(folderA));
+        Assert.Single(await host.ListAsync(host.Storage.JobsContainer, "jobs/killed/listing/pages/")); // its page blob, named by no commit
         var before = (await host.Get<JobStatusStore>().GetDocumentAsync("killed"))!.Value.Status;
         Assert.Equal((0, 0L, null), (before.ShardsTotal, before.ImagesTotal, before.RangeOf(1)!.Cursor));
         Assert.Empty(await host.DrainAsync(host.Storage.ShardsQueue));
@@ -150,6 +151,7 @@ public sealed class RangedListingTests(AzuriteFixture azurite) : IAsyncLifetime
 
         await DriveAsync(together: false);
         await JobChecks.AssertCompletedOnceAsync(host, "killed", Names, ShardsTotal);
+        Assert.Empty(await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobListingFolder("killed")));
     }
 
     [Fact]
