@@ -184,26 +184,12 @@ public sealed class BulkJobTests(AzuriteFixture azurite) : IAsyncLifetime
         await uploads.GetBlobClient("own/a.png").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(8)));
         var submit = host.Get<SubmitJobService>();
 
-        // A listing of the whole container leaves them out: listed in ranges, one per folder (own/ and set/, never api/).
-        await submit.SubmitAsync(JsonSerializer.Serialize(new { jobId = "all-uploads", source = new { container = source }, shardSize = 256 }));
-        while (await host.DrainAsync(host.Storage.JobsQueue) is { Count: > 0 } ranges)
-        {
-            foreach (var range in ranges)
-            {
-                await submit.SubmitAsync(range);
-            }
-        }
-
-        var all = (await host.Get<Mage.Jobs.Coordination.JobStatusStore>().GetAsync("all-uploads"))!.Value.Status;
-        Assert.Equal((Images + 2L, 2, 2), (all.ImagesTotal, all.ShardsTotal, all.ListFolders)); // set/ (240 images and a text file) and own/a.png
-        var shards = new List<string>();
-        foreach (var n in new[] { 0, 1 })
-        {
-            shards.Add((await host.Container(host.Storage.JobsContainer).GetBlobClient(ResultsLayout.JobShard("all-uploads", n)).DownloadContentAsync()).Value.Content.ToString());
-        }
-
-        Assert.DoesNotContain(shards, shard => shard.Contains("api/", StringComparison.Ordinal));
-        Assert.Single(shards, shard => shard.Contains("\"own/a.png\"", StringComparison.Ordinal));
+        // A listing of the whole container leaves them out.
+        var all = await submit.SubmitAsync(JsonSerializer.Serialize(new { jobId = "all-uploads", source = new { container = source }, shardSize = 256 }));
+        Assert.Equal((Images + 2L, 1), (all!.ImagesTotal, all.ShardsTotal)); // set/ (240 images and a text file) and own/a.png
+        var shard = (await host.Container(host.Storage.JobsContainer).GetBlobClient(ResultsLayout.JobShard("all-uploads", 0)).DownloadContentAsync()).Value.Content.ToString();
+        Assert.DoesNotContain("api/", shard, StringComparison.Ordinal);
+        Assert.Contains("\"own/a.png\"", shard, StringComparison.Ordinal);
         await host.DrainAsync(host.Storage.ShardsQueue);
 
         // Naming one refuses the job, saying which entry and why.

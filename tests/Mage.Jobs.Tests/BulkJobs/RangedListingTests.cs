@@ -195,6 +195,20 @@ public sealed class RangedListingTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_over_the_whole_container_looks_into_its_single_folder_and_never_lists_the_images_multipart_edits_stored()
+    {
+        // api/ holds images multipart edits stored for their senders: never a unit, so ranged/ is the one folder, looked into.
+        await host.Container(host.Storage.UploadsContainer).GetBlobClient("api/edits/e-1/image").UploadAsync(BinaryData.FromBytes(MageTestHost.RandomPng(99, 16, 16)));
+        var job = Job("whole", "");
+
+        var first = await host.Get<SubmitJobService>().SubmitAsync(job);
+        Assert.Equal((3, 5), (first!.ListRanges!.Count, first.ListFolders));
+        await DriveAsync(together: false);
+
+        await JobChecks.AssertCompletedOnceAsync(host, "whole", Names, ShardsTotal);
+    }
+
+    [Fact]
     public async Task A_prefix_without_folders_or_with_ranges_turned_off_is_listed_as_one_range()
     {
         string[] flat = [.. Enumerable.Range(0, 6).Select(i => $"flat/img-{i}.png")];
