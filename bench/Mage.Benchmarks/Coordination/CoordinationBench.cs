@@ -95,6 +95,7 @@ internal static class CoordinationBench
                 {
                     var r = await SubmitScenario.RunAsync(rangeHost ?? host, connection, SourceOf(n), n, folders, shardSize, cancel.Token).ConfigureAwait(false) with { Ranges = k };
                     results.Add(r);
+                    await WriteAsync(Path.Combine(output, "submit.json"), new { label, date = DateTimeOffset.UtcNow, machine, results }).ConfigureAwait(false); // after each run, so a later failure keeps it
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"submit {r.Blobs} blobs in {r.Folders} folders, ranges {(k == 0 ? "default" : k)}: bare listing {r.ListSeconds:F2} s ({r.ListBlobsPerSecond:F0}/s); first shard {r.FirstShardSeconds:F2} s; running (listing ended) after {r.RunningSeconds:F2} s, {r.ListedPerSecond:F0} blobs/s ({r.Shards} shard lists, {r.Deliveries} deliveries), all enqueued {r.SubmitSeconds:F2} s"));
                 }

@@ -102,7 +102,15 @@ internal static class SubmitScenario
                 }
 
                 Interlocked.Increment(ref deliveries);
-                await jobsQueue.DeleteMessageAsync(got[0].MessageId, got[0].PopReceipt, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await jobsQueue.DeleteMessageAsync(got[0].MessageId, got[0].PopReceipt, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException e) when (e.Status is 400 or 404)
+                {
+                    // Azurite answered PopReceiptMismatch once (a 100,000-blob run, 4 ranges): the delivery is done; a copy that comes back finds its work committed.
+                    Console.WriteLine($"delete of a delivered message failed: {e.ErrorCode}");
+                }
                 if (after is { } a && (a.State.IsFinal() || a.Enqueued))
                 {
                     last = a;
