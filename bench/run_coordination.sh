@@ -5,6 +5,10 @@
 # (listing, shard lists, first shard message). Issue 27: --blobs takes a list of job sizes
 # (e.g. --scenario submit --blobs 10000,100000): the time to the first shard message and the
 # listing throughput of each, the listing going a slice of pages per delivery of the job message.
+# --folders N lays the source out in N virtual folders, --ranges 1,2,4,8 runs the submit step once
+# per Mage:Limits:ListRanges (parallel listing ranges), eight workers delivering the jobs queue;
+# each result carries the timeline of the requests before its first shard
+# (bench/results/2026-12-08-listing-ranges).
 # Results: artifacts/bench/coordination/LABEL/.
 # Usage: bench/run_coordination.sh [LABEL=run] [extra arguments for `Mage.Benchmarks coordination`]
 # BENCH_DLL=path runs another build of the benchmark (e.g. one of an earlier commit) instead of building this one.

@@ -89,6 +89,7 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
         // is still listing, and kills and outages hit the listing's continuations too (issue 27).
         environment["Mage__Limits__ListPageSize"] = (2 * settings.ShardSize).ToString(System.Globalization.CultureInfo.InvariantCulture);
         environment["Mage__Limits__ListPagesPerMessage"] = "1";
+        environment["Mage__Limits__ListRanges"] = "3"; // the source's three folders, each listed by a range of its own
         var names = new StorageSettings
         {
             UploadsContainer = environment["Mage__Storage__UploadsContainer"],
@@ -123,7 +124,7 @@ internal sealed class ChaosRun(ChaosSettings settings, Action<string> log)
         var all = new List<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, settings.Images), cancellationToken, async (i, ct) =>
         {
-            var name = $"in/img-{i:D4}.png";
+            var name = $"in/{i % 3}/img-{i:D4}.png"; // three virtual folders: the job is listed in three ranges
             var bad = i % corruptEvery == corruptEvery / 2 && i / corruptEvery < settings.CorruptImages;
             await source.GetBlobClient(name).UploadAsync(BinaryData.FromBytes(bad ? ChaosImages.Corrupt(i / corruptEvery) : ChaosImages.Good(i)), overwrite: true, ct).ConfigureAwait(false);
             lock (all)

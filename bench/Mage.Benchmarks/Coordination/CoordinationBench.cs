@@ -23,6 +23,8 @@ internal static class CoordinationBench
         int perWorker = 4, minShards = 64, shardSize = 64, limitSeconds = 180;
         int[] blobs = [100_000];
         int[] stripes = [-1, 0];
+        int[] ranges = [0];
+        var folders = 0;
         static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
         for (var i = 0; i < args.Length; i++)
         {
@@ -40,6 +42,8 @@ internal static class CoordinationBench
                 case "--min-shards": minShards = Int(args[++i]); break;
                 case "--blobs": blobs = [.. args[++i].Split(',').Select(Int)]; break;
                 case "--shard-size": shardSize = Int(args[++i]); break;
+                case "--ranges": ranges = [.. args[++i].Split(',').Select(Int)]; break;
+                case "--folders": folders = Int(args[++i]); break;
                 case "--time-limit": limitSeconds = Int(args[++i]); break;
                 default: await Console.Error.WriteLineAsync($"unknown argument {args[i]}"); return 2;
             }
@@ -48,14 +52,17 @@ internal static class CoordinationBench
         if (connection is null || output is null || package is null || scenario is not ("all" or "commit" or "submit"))
         {
             await Console.Error.WriteLineAsync("usage: coordination --connection STR --out DIR --package DIR [--scenario all|commit|submit] [--label NAME] " +
-                "[--concurrency 1,4,16,64,256] [--stripes auto,0] [--shards-per-worker 4] [--min-shards 64] [--time-limit 180] [--blobs 10000,100000] [--shard-size 64] [--source NAME]");
+                "[--concurrency 1,4,16,64,256] [--stripes auto,0] [--shards-per-worker 4] [--min-shards 64] [--time-limit 180] [--blobs 10000,100000] [--shard-size 64] [--source NAME] [--folders 100] [--ranges 1,2,4,8]");
             return 2;
         }
 
         Directory.CreateDirectory(output);
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        await using var host = await CoordinationHost.StartAsync(connection, package, blobs.Select(n => n == blobs[0] ? source : $"{source}-{n}"), cancel.Token).ConfigureAwait(false);
+        // One source container per size (and layout), so each job lists exactly its blobs; the first size keeps the container's old name.
+        string SourceOf(int n) => (n == blobs[0] ? source : $"{source}-{n}") + (folders > 0 ? $"-f{folders}" : "");
+        var sources = blobs.Select(SourceOf).ToList();
+        await using var host = await CoordinationHost.StartAsync(connection, package, sources, null, cancel.Token).ConfigureAwait(false);
         var machine = new { cores = Environment.ProcessorCount, cpu = CpuName(), os = Environment.OSVersion.ToString(), runtime = Environment.Version.ToString() };
 
         if (scenario is "all" or "commit")
@@ -78,14 +85,20 @@ internal static class CoordinationBench
 
         if (scenario is "all" or "submit")
         {
-            // One source container per size, so each job lists exactly its blobs; the first size keeps the container's old name.
+            // Each count of listing ranges (0: the services' default) on a host of its own, every size on each.
             var results = new List<SubmitResult>();
-            foreach (var n in blobs)
+            foreach (var k in ranges)
             {
-                var r = await SubmitScenario.RunAsync(host, connection, n == blobs[0] ? source : $"{source}-{n}", n, shardSize, cancel.Token).ConfigureAwait(false);
-                results.Add(r);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"submit {r.Blobs} blobs: bare listing {r.ListSeconds:F2} s ({r.ListBlobsPerSecond:F0}/s); first shard {r.FirstShardSeconds:F2} s; running (listing ended) after {r.RunningSeconds:F2} s, {r.ListedPerSecond:F0} blobs/s ({r.Shards} shard lists, {r.Deliveries} deliveries), all enqueued {r.SubmitSeconds:F2} s"));
+                await using var rangeHost = k == 0 ? null : await CoordinationHost.StartAsync(connection, package, sources,
+                    new Dictionary<string, string?> { ["Mage:Limits:ListRanges"] = k.ToString(CultureInfo.InvariantCulture) }, cancel.Token).ConfigureAwait(false);
+                foreach (var n in blobs)
+                {
+                    var r = await SubmitScenario.RunAsync(rangeHost ?? host, connection, SourceOf(n), n, folders, shardSize, cancel.Token).ConfigureAwait(false) with { Ranges = k };
+                    results.Add(r);
+                    await WriteAsync(Path.Combine(output, "submit.json"), new { label, date = DateTimeOffset.UtcNow, machine, results }).ConfigureAwait(false); // after each run, so a later failure keeps it
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"submit {r.Blobs} blobs in {r.Folders} folders, ranges {(k == 0 ? "default" : k)}: bare listing {r.ListSeconds:F2} s ({r.ListBlobsPerSecond:F0}/s); first shard {r.FirstShardSeconds:F2} s; running (listing ended) after {r.RunningSeconds:F2} s, {r.ListedPerSecond:F0} blobs/s ({r.Shards} shard lists, {r.Deliveries} deliveries), all enqueued {r.SubmitSeconds:F2} s"));
+                }
             }
 
             await WriteAsync(Path.Combine(output, "submit.json"), new { label, date = DateTimeOffset.UtcNow, machine, results }).ConfigureAwait(false);

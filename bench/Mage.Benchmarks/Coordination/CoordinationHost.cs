@@ -40,8 +40,9 @@ internal sealed class CoordinationHost : IAsyncDisposable
     /// <param name="connection">The storage account.</param>
     /// <param name="package">The model package (the services load it; the scenarios never embed).</param>
     /// <param name="sources">The containers jobs may list (Mage:Storage:SourceContainers).</param>
+    /// <param name="overrides">Settings of the services to change (e.g. <c>Mage:Limits:ListRanges</c>), or null.</param>
     /// <param name="cancellationToken">Stops start-up.</param>
-    public static async Task<CoordinationHost> StartAsync(string connection, string package, IEnumerable<string> sources, CancellationToken cancellationToken)
+    public static async Task<CoordinationHost> StartAsync(string connection, string package, IEnumerable<string> sources, IReadOnlyDictionary<string, string?>? overrides, CancellationToken cancellationToken)
     {
         var tag = "c" + Guid.NewGuid().ToString("N")[..10];
         var settings = new Dictionary<string, string?>
@@ -61,6 +62,11 @@ internal sealed class CoordinationHost : IAsyncDisposable
             ["Mage:Storage:GenerateQueue"] = $"{tag}-generate",
             ["Mage:Storage:EventsQueue"] = $"{tag}-events",
         };
+
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
 
         var tally = new RequestTally();
         var blobOptions = new BlobClientOptions();

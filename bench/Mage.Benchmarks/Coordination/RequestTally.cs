@@ -11,12 +11,33 @@ namespace Mage.Benchmarks.Coordination;
 /// </summary>
 internal sealed class RequestTally : HttpPipelineSynchronousPolicy
 {
+    /// <summary>Requests kept in the timeline after each <see cref="Reset"/>: enough for the steps before a job's first shard.</summary>
+    private const int TimelineLength = 400;
+
+    private const string SentAt = "mage-bench-sent";
+
     private ConcurrentDictionary<string, long> counts = new(StringComparer.Ordinal);
+    private ConcurrentQueue<TimedRequest> timeline = new();
+    private System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
 
     /// <summary>The counts since the last <see cref="Reset"/>, by <c>target method status</c>.</summary>
     public SortedDictionary<string, long> Snapshot() => new(counts, StringComparer.Ordinal);
 
-    public void Reset() => counts = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+    public void Reset()
+    {
+        counts = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        timeline = new ConcurrentQueue<TimedRequest>();
+        clock = System.Diagnostics.Stopwatch.StartNew();
+    }
+
+    /// <summary>The first requests since the last <see cref="Reset"/>, in the order they were answered: when each was sent and how long it took.</summary>
+    public List<TimedRequest> Timeline() => [.. timeline.OrderBy(r => r.SentMs)];
+
+    public override void OnSendingRequest(HttpMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        message.SetProperty(SentAt, clock.Elapsed.TotalMilliseconds);
+    }
 
     /// <summary>The requests whose key starts with <paramref name="prefix"/> (e.g. <c>"status PUT"</c>).</summary>
     public static long Sum(IReadOnlyDictionary<string, long> snapshot, string prefix) =>
@@ -27,6 +48,10 @@ internal sealed class RequestTally : HttpPipelineSynchronousPolicy
         ArgumentNullException.ThrowIfNull(message);
         var key = $"{Target(message.Request.Uri)} {message.Request.Method} {message.Response.Status}";
         counts.AddOrUpdate(key, 1, (_, n) => n + 1);
+        if (timeline.Count < TimelineLength && message.TryGetProperty(SentAt, out var sent) && sent is double sentMs)
+        {
+            timeline.Enqueue(new TimedRequest(Math.Round(sentMs, 1), Math.Round(clock.Elapsed.TotalMilliseconds - sentMs, 1), key));
+        }
     }
 
     /// <summary>What a request touched, from its path and query (the names of docs/operations.md, "Results layout").</summary>
@@ -41,7 +66,7 @@ internal sealed class RequestTally : HttpPipelineSynchronousPolicy
 
         if (path.EndsWith("/messages", StringComparison.Ordinal) || path.Contains("/messages/", StringComparison.Ordinal))
         {
-            return "queue";
+            return path.Contains("-shards/", StringComparison.Ordinal) ? "shardqueue" : path.Contains("-jobs/", StringComparison.Ordinal) ? "jobqueue" : "queue";
         }
 
         return path switch
@@ -51,6 +76,7 @@ internal sealed class RequestTally : HttpPipelineSynchronousPolicy
             _ when path.Contains("/claims/", StringComparison.Ordinal) || path.EndsWith("/claim", StringComparison.Ordinal) => "claim",
             _ when path.Contains("/shards/", StringComparison.Ordinal) => "shardlist",
             _ when path.Contains("/out/part-", StringComparison.Ordinal) => "part",
+            _ when path.Contains("/listing/", StringComparison.Ordinal) => "listing",
             _ when path.EndsWith("manifest.json", StringComparison.Ordinal) || path.EndsWith(".event.json", StringComparison.Ordinal) => "manifest",
             _ => "other",
         };

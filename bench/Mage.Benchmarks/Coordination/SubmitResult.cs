@@ -27,4 +27,16 @@ internal sealed record SubmitResult(
 
     /// <summary>Source blobs listed into shards per second, until the status said running.</summary>
     public double ListedPerSecond { get; init; }
+
+    /// <summary>Virtual folders the source's blobs lie in (0: all in one folder, <c>img/</c>).</summary>
+    public int Folders { get; init; }
+
+    /// <summary>The services' <c>Mage:Limits:ListRanges</c> (0: their default).</summary>
+    public int Ranges { get; init; }
+
+    /// <summary>
+    /// The storage requests of the submit up to the first shard message sent, in order: where the
+    /// time before the first shard goes (milliseconds from the start; the watchers' requests are not in it).
+    /// </summary>
+    public IReadOnlyList<TimedRequest> FirstShardTimeline { get; init; } = [];
 }

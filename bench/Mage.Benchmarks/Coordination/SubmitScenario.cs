@@ -5,6 +5,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Queues;
 using Mage.Jobs.BulkJobs;
+using Mage.Jobs.Coordination;
 using Mage.Jobs.Storage;
 using Mage.Jobs.Vocabulary;
 
@@ -21,7 +22,13 @@ internal static class SubmitScenario
 {
     private const string Prefix = "img/";
 
-    public static async Task<SubmitResult> RunAsync(CoordinationHost host, string connection, string sourceName, int blobs, int shardSize, CancellationToken cancellationToken)
+    /// <summary>Deliveries of job messages at once: the most listing ranges measured, so every count of ranges has the same workers.</summary>
+    private const int Workers = 8;
+
+    /// <summary>How long a worker that found the jobs queue empty waits before it looks again.</summary>
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(200);
+
+    public static async Task<SubmitResult> RunAsync(CoordinationHost host, string connection, string sourceName, int blobs, int folders, int shardSize, CancellationToken cancellationToken)
     {
         var source = host.Blobs.GetBlobContainerClient(sourceName);
         await source.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -30,7 +37,7 @@ internal static class SubmitScenario
         if (count < blobs)
         {
             var created = Stopwatch.StartNew();
-            await CreateAsync(source, blobs, cancellationToken).ConfigureAwait(false);
+            await CreateAsync(source, blobs, folders, cancellationToken).ConfigureAwait(false);
             createSeconds = Math.Round(created.Elapsed.TotalSeconds, 2);
             Console.WriteLine($"created {blobs} blobs in {createSeconds} s");
         }
@@ -57,21 +64,66 @@ internal static class SubmitScenario
         host.Tally.Reset();
         var clock = Stopwatch.StartNew();
         var deliveries = 0;
-        async Task<JobStatus?> DeliverAllAsync()
+        JobStatus? last = null;
+        var finished = new CancellationTokenSource();
+
+        // Workers of the jobs queue as hosts would run them: each takes a message (hidden for longer
+        // than any delivery runs, as a host's renewed lease keeps it), delivers it, and deletes it;
+        // one that finds the message's work claimed leaves it to come back in a second.
+        // The job message, its continuations and the messages of its listing ranges all go this way.
+        async Task WorkAsync()
         {
-            while (true)
+            while (!finished.IsCancellationRequested)
             {
-                deliveries++;
-                var after = await host.Get<SubmitJobService>().SubmitAsync(message, cancellationToken).ConfigureAwait(false);
-                if (after?.State != JobState.Listing)
+                var got = (await jobsQueue.ReceiveMessagesAsync(1, TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false)).Value;
+                if (got.Length == 0)
                 {
-                    return after;
+                    // Eight workers polling an empty queue every few milliseconds swamped Azurite (a run of
+                    // 100,000 blobs had not ended after 7 minutes); hosts back off too.
+                    await Task.Delay(IdlePoll, cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
 
-                // The continuation the delivery sent: taken off the queue and delivered, as a host's next poll would.
-                var next = (await jobsQueue.ReceiveMessagesAsync(1, cancellationToken: cancellationToken).ConfigureAwait(false)).Value.Single();
-                await jobsQueue.DeleteMessageAsync(next.MessageId, next.PopReceipt, cancellationToken).ConfigureAwait(false);
+                JobStatus? after;
+                try
+                {
+                    after = await host.Get<SubmitJobService>().SubmitAsync(got[0].Body.ToString(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // Claimed by another delivery, or failed: back in a second, as a host retries it.
+                    if (e is not WorkClaimedException)
+                    {
+                        Console.WriteLine($"delivery failed, retried: {e.GetType().Name}: {e.Message}");
+                    }
+
+                    await jobsQueue.UpdateMessageAsync(got[0].MessageId, got[0].PopReceipt, visibilityTimeout: TimeSpan.FromSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                Interlocked.Increment(ref deliveries);
+                try
+                {
+                    await jobsQueue.DeleteMessageAsync(got[0].MessageId, got[0].PopReceipt, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException e) when (e.Status is 400 or 404)
+                {
+                    // Azurite answered PopReceiptMismatch once (a 100,000-blob run, 4 ranges): the delivery is done; a copy that comes back finds its work committed.
+                    Console.WriteLine($"delete of a delivered message failed: {e.ErrorCode}");
+                }
+                if (after is { } a && (a.State.IsFinal() || a.Enqueued))
+                {
+                    last = a;
+                    await finished.CancelAsync().ConfigureAwait(false);
+                }
             }
+        }
+
+        async Task<JobStatus?> DeliverAllAsync()
+        {
+            await jobsQueue.SendMessageAsync(message, cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => Task.Run(WorkAsync, cancellationToken))).ConfigureAwait(false);
+            return last;
         }
 
         var submit = Task.Run(DeliverAllAsync, cancellationToken);
@@ -94,6 +146,8 @@ internal static class SubmitScenario
         var status = await submit.ConfigureAwait(false) ?? throw new InvalidOperationException($"job {jobId} was not submitted");
         var submitSeconds = clock.Elapsed.TotalSeconds;
         var requests = host.Tally.Snapshot();
+        var timeline = host.Tally.Timeline();
+        var firstSent = timeline.FirstOrDefault(r => r.Key.StartsWith("shardqueue POST", StringComparison.Ordinal));
         if (status.State != JobState.Running || !status.Enqueued)
         {
             throw new InvalidOperationException($"job {jobId} ended {status.State}: {status.Reason}");
@@ -108,6 +162,8 @@ internal static class SubmitScenario
             requests)
         {
             Deliveries = deliveries,
+            Folders = folders,
+            FirstShardTimeline = firstSent is null ? [] : [.. timeline.Where(r => r.SentMs <= firstSent.SentMs)],
             ListedPerSecond = Math.Round(listed / running.Value),
         };
     }
@@ -138,8 +194,12 @@ internal static class SubmitScenario
         return (count, pages, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Uploads <c>img/{i:D7}.jpg</c> for every i below <paramref name="blobs"/> that is not there yet (32 bytes each).</summary>
-    private static async Task CreateAsync(BlobContainerClient source, int blobs, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uploads <c>img/{i:D7}.jpg</c> for every i below <paramref name="blobs"/> that is not there yet
+    /// (32 bytes each); with <paramref name="folders"/>, in that many virtual folders of consecutive
+    /// names, <c>img/f{folder:D4}/{i:D7}.jpg</c>.
+    /// </summary>
+    private static async Task CreateAsync(BlobContainerClient source, int blobs, int folders, CancellationToken cancellationToken)
     {
         var content = BinaryData.FromBytes(new byte[32]);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken };
@@ -147,7 +207,7 @@ internal static class SubmitScenario
         {
             try
             {
-                await source.GetBlobClient($"{Prefix}{i:D7}.jpg").UploadAsync(content, new BlobUploadOptions
+                await source.GetBlobClient(folders > 0 ? $"{Prefix}f{(long)i * folders / blobs:D4}/{i:D7}.jpg" : $"{Prefix}{i:D7}.jpg").UploadAsync(content, new BlobUploadOptions
                 {
                     Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
                 }, ct).ConfigureAwait(false);

@@ -70,6 +70,11 @@ public sealed partial class JobApiService(
             return ApiResult.Error(HttpStatusCode.BadRequest, "caller is set by the service from the request's credentials; leave it out.", correlationId, "caller");
         }
 
+        if (Vocabulary.MessageJson.HasMember(body, "listRange"))
+        {
+            return ApiResult.Error(HttpStatusCode.BadRequest, "listRange is set by the service on the messages of a job listed in ranges; leave it out.", correlationId, "listRange");
+        }
+
         var message = WithCaller(body, caller);
         if (System.Text.Encoding.UTF8.GetByteCount(message) > MaxBodyBytes)
         {

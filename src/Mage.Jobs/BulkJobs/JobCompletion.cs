@@ -64,6 +64,12 @@ internal sealed partial class JobCompletion(BlobServiceClient blobs, JobStatusSt
 
         // The stripes were folded into the status document as the job completed: nothing counts them any more.
         await statuses.DeleteStripesAsync(status.JobId, cancellationToken).ConfigureAwait(false);
+
+        // Nor does anything list any more: the folder list, and page blobs a range lister left when it died before its commit.
+        await foreach (var item in jobs.GetBlobsAsync(BlobTraits.None, BlobStates.None, ResultsLayout.JobListingFolder(status.JobId), cancellationToken).ConfigureAwait(false))
+        {
+            await jobs.DeleteBlobIfExistsAsync(item.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
         var parts = new List<ManifestPart>();
         await foreach (var item in output.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, ResultsLayout.JobPartsFolder(status.OutputPrefix), cancellationToken).ConfigureAwait(false))
         {

@@ -25,4 +25,11 @@ public sealed record JobMessage(
     /// in an HTTP body; queue senders may leave it out.
     /// </summary>
     public string? Caller { get; init; }
+
+    /// <summary>
+    /// The listing range this copy of the job message lists (<see cref="JobStatus.ListRanges"/>):
+    /// set by the service on the messages it sends for a job listed in ranges; refused in an HTTP
+    /// body. Null for the job message itself.
+    /// </summary>
+    public int? ListRange { get; init; }
 }

@@ -133,10 +133,15 @@ internal static class JobMessageParser
             return callerProblem;
         }
 
+        if (r.ListRange is < 0 or >= LimitSettings.MaxListRanges)
+        {
+            return $"listRange {r.ListRange} must be between 0 and {LimitSettings.MaxListRanges - 1}; the service sets it on the messages of a job listed in ranges.";
+        }
+
         var sourcePrefix = r.Source.Blobs is null && r.Source.List is null ? r.Source.Prefix ?? "" : null;
         spec = new JobSpec(jobId, r.Source.Container!, sourcePrefix, r.Source.Blobs, r.Source.List, outputContainer, BlobNames.AsFolder(outputPrefix),
             new JobRecipe(r.Kind ?? JobKind.Embeddings, r.Pooling ?? MageDefaults.Pooling, r.Normalize ?? false, r.Preprocess ?? MageDefaults.EmbedPreprocess), shardSize);
-        spec = spec with { Caller = r.Caller };
+        spec = spec with { Caller = r.Caller, ListRange = r.ListRange };
         return null;
     }
 }

@@ -14,4 +14,7 @@ internal sealed record JobSpec(
 {
     /// <summary>The job's recorded caller (<see cref="Http.ApiCaller.Name"/>), or null when it was sent straight to the queue.</summary>
     public string? Caller { get; init; }
+
+    /// <summary>The listing range this delivery lists (<see cref="JobMessage.ListRange"/>), or null for the job message itself.</summary>
+    public int? ListRange { get; init; }
 }

@@ -70,6 +70,22 @@ public sealed record JobStatus
     /// <summary>The ETag of <see cref="SourceList"/> when its first page was read: the rest is read only from that version.</summary>
     public string? SourceListETag { get; init; }
 
+    /// <summary>
+    /// The ranges a job over a prefix lists in parallel (<see cref="Options.LimitSettings.ListRanges"/>),
+    /// or null for a job listed as one range (from <see cref="ListCursor"/>). Set by the job message's
+    /// first delivery, before any page is listed; the listing has ended when every range has.
+    /// </summary>
+    public IReadOnlyList<ListRange>? ListRanges { get; init; }
+
+    /// <summary>Virtual folders the ranges share out (a job listed in ranges).</summary>
+    public int ListFolders { get; init; }
+
+    /// <summary>Folders taken by a range so far: the next range that ends a folder takes this one.</summary>
+    public int ListFoldersTaken { get; init; }
+
+    /// <summary>True once the messages of the ranges have been sent (the job message's work for a job listed in ranges).</summary>
+    public bool ListRangesSent { get; init; }
+
     /// <summary>Images per second since <see cref="StartedAt"/>.</summary>
     public double? ImagesPerSecond { get; init; }
 
@@ -89,6 +105,12 @@ public sealed record JobStatus
     public string DoneShards { get; init; } = "";
 
     public bool IsShardCounted(int shard) => ShardBitmap.IsSet(DoneShards, shard);
+
+    /// <summary>Listing range <paramref name="index"/>, or null when the job has no such range.</summary>
+    internal ListRange? RangeOf(int index) => ListRanges?.FirstOrDefault(r => r.Index == index);
+
+    /// <summary>This status with <paramref name="range"/> in place of the range of its index.</summary>
+    internal JobStatus WithRange(ListRange range) => this with { ListRanges = [.. (ListRanges ?? []).Select(r => r.Index == range.Index ? range : r)] };
 
     /// <summary>
     /// Whether stripe <paramref name="stripe"/> has been folded into this document. Folding sets the

@@ -38,9 +38,16 @@ internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int fir
     {
         var pages = spec.BlobList is { } list
             ? ReadListAsync(list, cursor is null ? 0 : long.Parse(cursor, NumberStyles.None, CultureInfo.InvariantCulture), listETag, cancellationToken)
-            : spec.Blobs is { } names ? ReadNamesAsync(names) : ReadPrefixAsync(cursor, cancellationToken);
+            : spec.Blobs is { } names ? ReadNamesAsync(names) : ReadPrefixAsync(spec.SourcePrefix, recursive: true, cursor, cancellationToken);
         return ReadAheadAsync(pages, maxPages, cancellationToken);
     }
+
+    /// <summary>
+    /// Up to <paramref name="maxPages"/> pages of one unit of a job listed in ranges, from
+    /// <paramref name="cursor"/> on (its start when null), read ahead as <see cref="ReadAsync"/> does.
+    /// </summary>
+    public IAsyncEnumerable<SourcePage> ReadFolderAsync(ListFolder folder, string? cursor, int maxPages, CancellationToken cancellationToken) =>
+        ReadAheadAsync(ReadPrefixAsync(folder.Prefix, folder.Recursive, cursor, cancellationToken), maxPages, cancellationToken);
 
     private static async IAsyncEnumerable<SourcePage> ReadAheadAsync(IAsyncEnumerable<SourcePage> pages, int maxPages, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -70,16 +77,20 @@ internal sealed class SourcePages(BlobServiceClient blobs, JobSpec spec, int fir
         yield return new SourcePage([.. names.Select(n => new ShardBlob(n, null))], null);
     }
 
-    private async IAsyncEnumerable<SourcePage> ReadPrefixAsync(string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The blobs under <paramref name="prefix"/>: all of them, or (not <paramref name="recursive"/>) those outside its virtual folders.</summary>
+    private async IAsyncEnumerable<SourcePage> ReadPrefixAsync(string? prefix, bool recursive, string? cursor, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var source = blobs.GetBlobContainerClient(spec.SourceContainer);
         var size = firstPageSize;
         while (true)
         {
             // One page per request, so the size can change after the first; the token carries the position.
-            var page = await source.GetBlobsAsync(BlobTraits.None, BlobStates.None, spec.SourcePrefix, cancellationToken).AsPages(cursor, size).FirstAsync(cancellationToken).ConfigureAwait(false);
-            cursor = string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken;
-            yield return new SourcePage([.. page.Values.Where(item => !storage.IsPrivateUpload(spec.SourceContainer, item.Name)).Select(item => new ShardBlob(item.Name, item.Properties.ETag?.ToString()))], cursor);
+            var (items, token) = recursive
+                ? await source.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).AsPages(cursor, size).Select(p => (p.Values.ToList(), p.ContinuationToken)).FirstAsync(cancellationToken).ConfigureAwait(false)
+                : await source.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", prefix, cancellationToken).AsPages(cursor, size)
+                    .Select(p => (p.Values.Where(item => item.IsBlob).Select(item => item.Blob).ToList(), p.ContinuationToken)).FirstAsync(cancellationToken).ConfigureAwait(false);
+            cursor = string.IsNullOrEmpty(token) ? null : token;
+            yield return new SourcePage([.. items.Where(item => !storage.IsPrivateUpload(spec.SourceContainer, item.Name)).Select(item => new ShardBlob(item.Name, item.Properties.ETag?.ToString()))], cursor);
             if (cursor is null)
             {
                 yield break;

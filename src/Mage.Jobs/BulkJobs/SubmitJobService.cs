@@ -97,8 +97,12 @@ public sealed partial class SubmitJobService(
         }
 
         var spec = parsed.Spec!;
-        var status = await ListUnderClaimAsync(spec, cancellationToken).ConfigureAwait(false);
-        if (status?.State == JobState.Listing)
+        var status = spec.ListRange is { } range
+            ? await ListRangeUnderClaimAsync(spec, range, cancellationToken).ConfigureAwait(false)
+            : await ListUnderClaimAsync(spec, message, cancellationToken).ConfigureAwait(false);
+
+        // A job listed in ranges goes on in its ranges' messages, each sent again until its range ends.
+        if (status?.State == JobState.Listing && (spec.ListRange is { } r ? status.RangeOf(r) is { Ended: false } : status.ListRanges is null))
         {
             // Sent once the claim is freed, so the continuation does not find it held; a crash before
             // this line leaves the message itself to come back and go on the same way.
@@ -110,7 +114,7 @@ public sealed partial class SubmitJobService(
     }
 
     /// <summary>Creates or reads the job's status, then lists one slice (or finishes a listing that ended), under the job's claim.</summary>
-    private async Task<JobStatus?> ListUnderClaimAsync(JobSpec spec, CancellationToken cancellationToken)
+    private async Task<JobStatus?> ListUnderClaimAsync(JobSpec spec, string message, CancellationToken cancellationToken)
     {
         // Listing and enqueuing are claimed: copies delivered together would each take the job for
         // an interrupted listing and enqueue every shard again. A copy that finds the claim held
@@ -163,6 +167,11 @@ public sealed partial class SubmitJobService(
                 return existing;
             }
 
+            if (existing.ListRanges is not null)
+            {
+                return await SendRangesAsync(existing, message, cancellationToken).ConfigureAwait(false);
+            }
+
             if (existing.State == JobState.Running)
             {
                 return await FinishAsync(existing, existing.ShardsEnqueued, cancellationToken).ConfigureAwait(false);
@@ -176,6 +185,12 @@ public sealed partial class SubmitJobService(
 
             LogResuming(logger, spec.JobId, existing.ImagesTotal);
             status = existing;
+        }
+
+        if (spec.SourcePrefix is not null && limits.Value.ListRanges > 1 && status.ListCursor is null && status.ShardsTotal == 0
+            && await FanOutAsync(spec, message, cancellationToken).ConfigureAwait(false) is { } fanned)
+        {
+            return fanned;
         }
 
         return await ListSliceAsync(spec, status, cancellationToken).ConfigureAwait(false);

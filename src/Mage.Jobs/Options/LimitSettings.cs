@@ -71,6 +71,30 @@ public sealed class LimitSettings
     [Range(1, 1000)]
     public int ListPagesPerMessage { get; set; } = 20;
 
+    /// <summary>
+    /// Listing ranges of a job over a prefix whose blobs lie in virtual folders: the folders are
+    /// found with one delimiter listing and shared out to this many ranges, each listed by its own
+    /// deliveries at the same time (a range takes the next folder when one ends). 1 (the default)
+    /// lists every job as one range; so does a prefix with fewer than two folders, or too many
+    /// entries at its top level to find them in <see cref="MaxFolderListingPages"/> pages. Blob
+    /// lists and explicit names are always one range. Off by default: on Azurite, where each list
+    /// request costs time in proportion to the container, ranges listed 100,000 blobs in 100 folders
+    /// more slowly than one range (bench/results/2026-12-08-listing-ranges); that they list faster
+    /// on Azure is assumed, not measured.
+    /// </summary>
+    [Range(1, MaxListRanges)]
+    public int ListRanges { get; set; } = 1;
+
+    /// <summary>Most listing ranges of one job (<see cref="ListRanges"/>).</summary>
+    public const int MaxListRanges = 64;
+
+    /// <summary>
+    /// Pages of <see cref="ListPageSize"/> entries a job reads to find the virtual folders of its
+    /// prefix (<see cref="ListRanges"/>): up to 20,000 folders at the default page size. A prefix
+    /// with more entries than that at its top level is listed as one range.
+    /// </summary>
+    public const int MaxFolderListingPages = 4;
+
     /// <summary>The image limits of these settings, as the engine applies them when it decodes.</summary>
     public ImageLimits ToImageLimits() => new()
     {

@@ -101,6 +101,25 @@ public static class ResultsLayout
     internal static string ShardClaim(string jobId, int shard) => $"jobs/{jobId}/claims/{shard:D6}";
 
     /// <summary>
+    /// The claim marker of listing range <paramref name="range"/> of a job listed in ranges
+    /// (<see cref="BulkJobs.ListRange"/>), in the jobs container; present only while a delivery lists it.
+    /// </summary>
+    internal static string JobRangeClaim(string jobId, int range) => $"jobs/{jobId}/claims/range-{range:D2}";
+
+    /// <summary>The folder of a job's listing in ranges, in the jobs container: its folder list and page blobs, deleted as the job completes.</summary>
+    internal static string JobListingFolder(string jobId) => $"jobs/{jobId}/listing/";
+
+    /// <summary>The folder list of a job listed in ranges (<see cref="BulkJobs.ListFolder"/>), in the jobs container.</summary>
+    internal static string JobListFolders(string jobId) => $"{JobListingFolder(jobId)}folders.json";
+
+    /// <summary>
+    /// The names of a page a listing range has read, in the jobs container: written before the page
+    /// is committed (a name of its own per page, <paramref name="pageId"/>), so a delivery that dies
+    /// after the commit leaves them for the next one; deleted once its shards are written and sent.
+    /// </summary>
+    internal static string JobListPage(string jobId, int range, string pageId) => $"{JobListingFolder(jobId)}pages/{range:D2}-{pageId}.json";
+
+    /// <summary>
     /// The claim marker of a job's completion (writing its manifest, publishing its event), in the
     /// jobs container; present only while a delivery holds it.
     /// </summary>

@@ -121,6 +121,18 @@ public sealed class JobCallerTests(AzuriteFixture azurite) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_body_that_names_a_list_range_is_refused_and_nothing_is_enqueued()
+    {
+        var body = $$"""{ "listRange": 0, "jobId": "ranged-1", "source": { "container": "{{trusting.Storage.UploadsContainer}}", "prefix": "set/" } }""";
+
+        var result = await trusting.Get<JobApiService>().SubmitHttpAsync(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body)), Principal(A), "ranged");
+
+        Assert.Equal(HttpStatusCode.BadRequest, result.Status);
+        Assert.Equal("listRange is set by the service on the messages of a job listed in ranges; leave it out.", Error(result));
+        Assert.Empty(await trusting.DrainAsync(trusting.Storage.JobsQueue));
+    }
+
     [Theory]
     [InlineData("\"caller\": \"aad:0b0b0b0b-0000-4000-8000-00000000000b\"")]
     [InlineData("\"caller\": \"key\"")]

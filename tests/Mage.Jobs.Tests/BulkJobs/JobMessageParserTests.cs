@@ -62,6 +62,23 @@ public sealed class JobMessageParserTests
         Assert.StartsWith($"caller '{caller}' must be 'key' or 'aad:'", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(64)]
+    public void A_list_range_outside_the_ranges_a_job_may_have_is_refused(int range)
+    {
+        var error = Refused($$"""{ "jobId": "j1", "source": { "container": "photos" }, "listRange": {{range}} }""");
+
+        Assert.Equal($"listRange {range} must be between 0 and 63; the service sets it on the messages of a job listed in ranges.", error);
+    }
+
+    [Fact]
+    public void A_list_range_is_carried_into_the_spec()
+    {
+        Assert.Equal(63, Parse("""{ "jobId": "j1", "source": { "container": "photos" }, "listRange": 63 }""").Spec!.ListRange);
+        Assert.Null(Parse("""{ "jobId": "j1", "source": { "container": "photos" } }""").Spec!.ListRange);
+    }
+
     [Fact]
     public void Source_without_prefix_or_blobs_is_the_whole_container()
     {

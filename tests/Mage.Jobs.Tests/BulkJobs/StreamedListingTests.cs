@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Mage.Jobs.BulkJobs;
 using Mage.Jobs.Coordination;
-using Mage.Jobs.Events;
 using Mage.Jobs.Http;
 using Mage.Jobs.Outputs;
 using Mage.Jobs.Storage;
@@ -269,14 +268,7 @@ public sealed class StreamedListingTests(AzuriteFixture azurite) : IAsyncLifetim
         return name;
     }
 
-    /// <summary>Runs every shard message now queued (once each).</summary>
-    private async Task ProcessAllAsync()
-    {
-        foreach (var shard in await host.DrainAsync(host.Storage.ShardsQueue))
-        {
-            await host.Get<ProcessShardService>().ProcessAsync(shard);
-        }
-    }
+    private Task ProcessAllAsync() => JobChecks.ProcessAllShardsAsync(host);
 
     /// <summary>
     /// Delivers the job's continuations as the host would until none is sent, running the shards each
@@ -297,27 +289,5 @@ public sealed class StreamedListingTests(AzuriteFixture azurite) : IAsyncLifetim
         return deliveries;
     }
 
-    /// <summary>Completed with the expected totals, one manifest, one completion event, and every name in exactly one row.</summary>
-    private async Task AssertCompletedOnceAsync(string jobId, string[] names, int shardsTotal)
-    {
-        var status = (await Statuses.GetAsync(jobId))!.Value.Status;
-        Assert.Equal((JobState.Completed, names.Length, (long)names.Length, 0L), (status.State, status.ImagesTotal, status.ImagesDone, status.ImagesFailed));
-        Assert.Equal((shardsTotal, shardsTotal, 0), (status.ShardsTotal, status.ShardsDone, status.ShardsFailed));
-        Assert.True(status.Enqueued);
-
-        var results = host.Container(host.Storage.ResultsContainer);
-        var rows = new List<string>();
-        foreach (var part in await host.ListAsync(host.Storage.ResultsContainer, $"jobs/{jobId}/out/"))
-        {
-            using var stream = (await results.GetBlobClient(part).DownloadContentAsync()).Value.Content.ToStream();
-            rows.AddRange((await ParquetTable.ReadAsync<EmbeddingRow>(stream)).Select(r => r.Name!));
-        }
-
-        Assert.Equal(names.Order(StringComparer.Ordinal), rows.Order(StringComparer.Ordinal));
-        using var manifest = JsonDocument.Parse((await results.GetBlobClient($"jobs/{jobId}/manifest.json").DownloadContentAsync()).Value.Content);
-        Assert.Equal(shardsTotal, manifest.RootElement.GetProperty("parts").GetArrayLength());
-        var events = (await host.DrainAsync(host.Storage.EventsQueue)).Select(e => JsonDocument.Parse(e).RootElement.GetProperty("type").GetString());
-        Assert.Equal([MageEventTypes.JobCompleted], events);
-        Assert.Empty(await host.ListAsync(host.Storage.JobsContainer, ResultsLayout.JobStripesFolder(jobId)));
-    }
+    private Task AssertCompletedOnceAsync(string jobId, string[] names, int shardsTotal) => JobChecks.AssertCompletedOnceAsync(host, jobId, names, shardsTotal);
 }
