@@ -19,9 +19,10 @@ Layers stay float32 when
   decides ids on near-ties, and a uint8 latent would move them; the search itself is untouched;
 - quantizing them costs too much fidelity: `choose_float_layers` simulates the quantized network
   in PyTorch (fake quantization with the same numbers the graph gets) and returns to float32 the
-  fewest layers, in the order of `float_first` (least work saved per unit of quantization noise
-  first: the small deep layers before the full-resolution ones that hold most of the time), that
-  bring the tokens and the detokenized images back to the exporter's targets.
+  fewest layers that bring the tokens and the detokenized images back to the exporter's targets:
+  in the decoder in the order of `float_first` (least work saved per unit of quantization noise
+  first: the small deep layers before the full-resolution ones that hold most of the time), in the
+  encoder the lowest signal-to-quantization-noise ratio first (see `choose_float_layers`).
 The manifest lists the float layers ("float_convolutions") and what the simulation measured
 ("int8_calibration").
 """
@@ -272,7 +273,12 @@ def choose_float_layers(model, params: Dict[str, ConvQuant], pixels: torch.Tenso
 
     results = {}
     for prefix in CONV_GRAPHS.values():
-        ranked = float_first([n for n in params if n.startswith(prefix + ".") and n not in keep], sqnr, macs)
+        layers = [n for n in params if n.startswith(prefix + ".") and n not in keep]
+        # The decoder in the order of work saved; the encoder by SQNR alone: its ids fall on
+        # near-ties, and on seeded vit-base the full-resolution layers the work order quantizes met
+        # the 97 % target on the calibration images (97.5 %) but not the 95 % bound on the held-out
+        # golden image (94.9 %), where the SQNR order's choice held (97.2 % -> 96.9 %).
+        ranked = float_first(layers, sqnr, macs) if prefix == "vqgan.decoder" else sorted(layers, key=lambda n: sqnr[n])
         # The fewest layers of that order to keep float, by bisection on their number (each step
         # one simulated pass); all of them when even one quantized layer misses.
         tried = {}
