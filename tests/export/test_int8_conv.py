@@ -83,6 +83,28 @@ def test_activation_ranges_hold_zero_exactly():
     assert scale == pytest.approx(2 / 255) and zero == 0
 
 
+def test_layers_return_to_float_least_work_per_noise_first():
+    """float_first orders by multiply-accumulates x signal-to-noise power ratio, ascending: here
+    (hand-computed) small 1e6 x 10^3 = 1e9, noisy_big 1e8 x 10^2 = 1e10, clean_big 1e8 x 10^4 =
+    1e12, so a large layer stays int8 longest even when it is noisier than a small one."""
+    from mage_export.int8_conv import float_first
+    sqnr = {"clean_big": 40.0, "noisy_big": 20.0, "small": 30.0}
+    macs = {"clean_big": 10 ** 8, "noisy_big": 10 ** 8, "small": 10 ** 6}
+    assert float_first(["clean_big", "noisy_big", "small"], sqnr, macs) == ["small", "noisy_big", "clean_big"]
+    # A layer without quantization noise (infinite SQNR) goes last, without overflowing.
+    assert float_first(["exact", "small"], {"exact": float("inf"), "small": 30.0}, {"exact": 1, "small": 10 ** 6}) == ["small", "exact"]
+
+
+def test_layer_macs_count_each_convolution_once_per_image():
+    """The tiny VQGAN's first and last convolutions, by hand: the encoder's conv_in is 3 -> 32
+    channels, 3x3, at 256x256; the decoder's conv_out 32 -> 3, 3x3, at 256x256."""
+    from mage_export.int8_conv import calibration_pixels, layer_macs
+    macs = layer_macs(_tiny_model(), calibration_pixels(0, 2))
+    assert macs["vqgan.encoder.conv_in"] == 32 * 3 * 9 * 256 * 256
+    assert macs["vqgan.decoder.conv_out"] == 3 * 32 * 9 * 256 * 256
+    assert len(macs) == 38
+
+
 @pytest.fixture(scope="module")
 def quantized_vqgan(tiny_package, tmp_path_factory):
     """tiny_package's VQGAN graphs rewritten by quantize_vqgan, calibrated on 2 images."""

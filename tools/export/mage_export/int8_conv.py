@@ -18,9 +18,11 @@ Layers stay float32 when
 - their output is the tokenizer's latent (the encoder's conv_out): the float64 nearest-code search
   decides ids on near-ties, and a uint8 latent would move them; the search itself is untouched;
 - quantizing them costs too much fidelity: `choose_float_layers` simulates the quantized network
-  in PyTorch (fake quantization with the same numbers the graph gets) and, while the tokens or the
-  detokenized images miss the exporter's targets, returns the layer with the lowest
-  signal-to-quantization-noise ratio to float32, one at a time.
+  in PyTorch (fake quantization with the same numbers the graph gets) and returns to float32 the
+  fewest layers that bring the tokens and the detokenized images back to the exporter's targets:
+  in the decoder in the order of `float_first` (least work saved per unit of quantization noise
+  first: the small deep layers before the full-resolution ones that hold most of the time), in the
+  encoder the lowest signal-to-quantization-noise ratio first (see `choose_float_layers`).
 The manifest lists the float layers ("float_convolutions") and what the simulation measured
 ("int8_calibration").
 """
@@ -236,11 +238,31 @@ def layer_sqnr(model, params: Dict[str, ConvQuant], pixels: torch.Tensor) -> Dic
 
 
 @torch.no_grad()
+def layer_macs(model, pixels: torch.Tensor) -> Dict[str, int]:
+    """Multiply-accumulates of each VQGAN convolution for one image (what int8 saves time on)."""
+    macs = {}
+
+    def record(name, module, _x, y):
+        macs[name] = macs.get(name, 0) + module.weight[0].numel() * y[0].numel()
+
+    _run_observed(model, pixels[:1], record)
+    return macs
+
+
+def float_first(names, sqnr: Dict[str, float], macs: Dict[str, int]) -> List[str]:
+    """`names` in the order they are returned to float32: least work saved per unit of noise first
+    (multiply-accumulates x signal-to-noise power ratio), so that the bisection keeps the large
+    full-resolution layers int8 unless they alone cost too much fidelity."""
+    return sorted(names, key=lambda n: macs[n] * 10 ** (min(sqnr[n], 100.0) / 10))
+
+
+@torch.no_grad()
 def choose_float_layers(model, params: Dict[str, ConvQuant], pixels: torch.Tensor, log=print) -> dict:
     """-> {"float": [names kept float32], "token_match": r, "psnr_db": p, "sqnr_db": {...}}, measured
     on `pixels` with every other VQGAN convolution simulated in int8."""
     ref_tokens, ref_pixels = _run(model, pixels)
     sqnr = layer_sqnr(model, params, pixels)
+    macs = layer_macs(model, pixels)
     keep = {LATENT_LAYER}
 
     def measure(prefix, quantized):
@@ -251,9 +273,14 @@ def choose_float_layers(model, params: Dict[str, ConvQuant], pixels: torch.Tenso
 
     results = {}
     for prefix in CONV_GRAPHS.values():
-        ranked = sorted((n for n in params if n.startswith(prefix + ".") and n not in keep), key=lambda n: sqnr[n])
-        # The fewest of the most sensitive layers to keep float, by bisection on their number
-        # (each step one simulated pass); all of them when even one quantized layer misses.
+        layers = [n for n in params if n.startswith(prefix + ".") and n not in keep]
+        # The decoder in the order of work saved; the encoder by SQNR alone: its ids fall on
+        # near-ties, and on seeded vit-base the full-resolution layers the work order quantizes met
+        # the 97 % target on the calibration images (97.5 %) but not the 95 % bound on the held-out
+        # golden image (94.9 %), where the SQNR order's choice held (97.2 % -> 96.9 %).
+        ranked = float_first(layers, sqnr, macs) if prefix == "vqgan.decoder" else sorted(layers, key=lambda n: sqnr[n])
+        # The fewest layers of that order to keep float, by bisection on their number (each step
+        # one simulated pass); all of them when even one quantized layer misses.
         tried = {}
 
         def ok(k):
